@@ -1,0 +1,548 @@
+"""The event file of contracts §2: parse, validate and normalise it (pure, stdlib only).
+
+`parse_event_document(doc)` turns the JSON/TOML structure into frozen dataclasses or raises
+`EventFileError` listing *every* problem with its field path and a reason in Chinese and English.
+`to_document(spec)` gives the normalised document back (defaults made explicit), so
+`to_document(parse_event_document(to_document(s))) == to_document(s)`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+__all__ = [
+    "AGGREGATES",
+    "AWARD_RULES",
+    "CRITERION_KINDS",
+    "EVENT_KINDS",
+    "AwardPolicy",
+    "CriterionSpec",
+    "EventFileError",
+    "EventSpec",
+    "FieldError",
+    "ItemSpec",
+    "parse_event_document",
+    "to_document",
+]
+
+CHINA_TZ = timezone(timedelta(hours=8))
+
+EVENT_KINDS: dict[str, str] = {
+    "city_industry": "市级行业赛",
+    "district": "区县级竞赛",
+    "enterprise_college": "企业和院校技能练兵比武",
+}
+CRITERION_KINDS: dict[str, str] = {"measurement": "测量", "judgement": "评价", "deduction": "扣分"}
+AGGREGATES: dict[str, str] = {"mean": "平均", "median": "中位数", "trimmed_mean": "去掉最高最低后平均"}
+# Award rules and the parameters each one takes (name -> {param: default}). results/awards.py
+# implements each rule under the same name; a test keeps the two in step.
+AWARD_RULES: dict[str, dict[str, Any]] = {
+    "merit_if_over_30": {"ratio": Decimal("0.30"), "threshold": 30},
+    "total_within_30pct": {"ratio": Decimal("0.30")},
+}
+UNIT_QUOTA_MODES = ("enforce", "warn")
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+MAX_THEORY_WEIGHT = Decimal("0.3")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    path: str
+    zh: str
+    en: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.zh, "message_en": self.en}
+
+
+class EventFileError(ValueError):
+    """The event file is invalid; `errors` lists every problem found."""
+
+    def __init__(self, errors: Sequence[FieldError]):
+        self.errors = list(errors)
+        super().__init__("; ".join(f"{e.path}: {e.zh} / {e.en}" for e in self.errors))
+
+
+@dataclass(frozen=True)
+class AwardPolicy:
+    rule: str
+    ratio: Decimal = Decimal("0.30")
+    threshold: int | None = 30
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    code: str
+    name: str
+    max: Decimal
+    kind: str  # measurement | judgement | deduction
+    aggregate: str | None = None  # judgement only
+    trim_min_judges: int | None = None  # judgement only
+    max_spread: Decimal | None = None  # judgement only
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    code: str
+    name: str
+    team_size: int
+    exam_level: int
+    pass_mark: Decimal
+    groups: tuple[str, ...]
+    theory_weight: Decimal
+    criteria: tuple[CriterionSpec, ...]
+    tie_break: tuple[str, ...]
+    promotion_top: int
+    host_unit: str | None = None
+    catalog_code: str | None = None
+
+    def criterion(self, code: str) -> CriterionSpec | None:
+        return next((c for c in self.criteria if c.code == code), None)
+
+    @property
+    def practical_max(self) -> Decimal:
+        """Sum of the maxima of the measurement and judgement criteria (the 100 % of the practical)."""
+        return sum((c.max for c in self.criteria if c.kind != "deduction"), Decimal(0))
+
+    @property
+    def group_names(self) -> tuple[str, ...]:
+        """Groups as used in entries: the empty string when the item has none."""
+        return self.groups or ("",)
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    kind: str
+    starts_on: date
+    award_policy: AwardPolicy
+    items: tuple[ItemSpec, ...]
+    one_item_per_person: bool = True
+    unit_quota_per_group: int | None = 2
+    unit_quota_mode: str = "warn"
+    registration_closes: datetime | None = None
+    organiser: str | None = None
+    warnings: tuple[FieldError, ...] = field(default=(), compare=False)
+
+    def item(self, code: str) -> ItemSpec | None:
+        return next((i for i in self.items if i.code == code), None)
+
+
+_EVENT_KEYS = {
+    "name", "kind", "starts_on", "award_policy", "one_item_per_person", "unit_quota_per_group",
+    "unit_quota_mode", "registration_closes", "organiser",
+}
+_ITEM_KEYS = {
+    "code", "name", "team_size", "exam_level", "pass_mark", "groups", "theory_weight", "criteria",
+    "tie_break", "promotion_top", "host_unit", "catalog_code",
+}
+_CRITERION_KEYS = {"code", "name", "max", "kind", "aggregate", "trim_min_judges", "max_spread"}
+_JUDGEMENT_ONLY = ("aggregate", "trim_min_judges", "max_spread")
+
+
+class _Collector:
+    """Gathers errors while reading; every reader returns None on a bad value."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+        self.warnings: list[FieldError] = []
+
+    def err(self, path: str, zh: str, en: str) -> None:
+        self.errors.append(FieldError(path, zh, en))
+
+    def warn(self, path: str, zh: str, en: str) -> None:
+        self.warnings.append(FieldError(path, zh, en))
+
+    def mapping(self, obj: Any, path: str) -> Mapping[str, Any] | None:
+        if not isinstance(obj, Mapping):
+            self.err(path, "应为对象", "must be an object")
+            return None
+        return obj
+
+    def unknown_keys(self, obj: Mapping[str, Any], allowed: set[str], path: str) -> None:
+        for key in obj:
+            if key not in allowed:
+                self.err(f"{path}.{key}", "未知字段（拼写错误？）", "unknown field (a typo?)")
+
+    def text(self, obj: Mapping[str, Any], key: str, path: str, *, required: bool = True) -> str | None:
+        value = obj.get(key)
+        if value is None:
+            if required:
+                self.err(f"{path}.{key}", "必填", "is required")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.err(f"{path}.{key}", "应为非空文本", "must be non-empty text")
+            return None
+        return value.strip()
+
+    def integer(self, obj: Mapping[str, Any], key: str, path: str, lo: int, hi: int,
+                default: int | None = None) -> int | None:
+        value = obj.get(key, default)
+        if value is None:
+            if default is None and key in obj:
+                return None
+            if default is None:
+                self.err(f"{path}.{key}", "必填", "is required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.err(f"{path}.{key}", "应为整数", "must be an integer")
+            return None
+        if not lo <= value <= hi:
+            self.err(f"{path}.{key}", f"应在 {lo} 到 {hi} 之间", f"must be between {lo} and {hi}")
+            return None
+        return value
+
+    def decimal(self, obj: Mapping[str, Any], key: str, path: str, lo: Decimal, hi: Decimal | None,
+                default: Decimal | None = None, *, lo_open: bool = False, places: int = 2,
+                required: bool = True) -> Decimal | None:
+        if key not in obj or obj[key] is None:
+            if default is None and required:
+                self.err(f"{path}.{key}", "必填", "is required")
+            return default
+        value = obj[key]
+        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+            self.err(f"{path}.{key}", "应为数字", "must be a number")
+            return None
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            self.err(f"{path}.{key}", "应为数字", "must be a number")
+            return None
+        if not number.is_finite():
+            self.err(f"{path}.{key}", "应为有限数字", "must be a finite number")
+            return None
+        too_low = number <= lo if lo_open else number < lo
+        if too_low or (hi is not None and number > hi):
+            lo_txt = f"大于 {lo}" if lo_open else f"不小于 {lo}"
+            lo_en = f"above {lo}" if lo_open else f"at least {lo}"
+            hi_txt, hi_en = (f"且不大于 {hi}", f" and at most {hi}") if hi is not None else ("", "")
+            self.err(f"{path}.{key}", f"应{lo_txt}{hi_txt}（现为 {number}）",
+                     f"must be {lo_en}{hi_en} (is {number})")
+            return None
+        exponent = number.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > places:
+            self.err(f"{path}.{key}", f"最多 {places} 位小数", f"at most {places} decimals")
+            return None
+        return number
+
+    def boolean(self, obj: Mapping[str, Any], key: str, path: str, default: bool) -> bool:
+        value = obj.get(key, default)
+        if not isinstance(value, bool):
+            self.err(f"{path}.{key}", "应为 true 或 false", "must be true or false")
+            return default
+        return value
+
+    def choice(self, obj: Mapping[str, Any], key: str, path: str, choices: Mapping[str, str] | Sequence[str],
+               default: str | None = None) -> str | None:
+        value = obj.get(key, default)
+        if value is None:
+            self.err(f"{path}.{key}", "必填", "is required")
+            return None
+        if value not in choices:
+            listed = "、".join(choices)
+            self.err(f"{path}.{key}", f"未知取值“{value}”，可选：{listed}",
+                     f"unknown value {value!r}; one of: {', '.join(choices)}")
+            return None
+        return str(value)
+
+    def list_of(self, obj: Mapping[str, Any], key: str, path: str, *, required: bool) -> list[Any] | None:
+        value = obj.get(key)
+        if value is None:
+            if required:
+                self.err(f"{path}.{key}", "必填", "is required")
+            return None
+        if not isinstance(value, list):
+            self.err(f"{path}.{key}", "应为列表", "must be a list")
+            return None
+        return value
+
+
+def _parse_date(c: _Collector, obj: Mapping[str, Any], key: str, path: str) -> date | None:
+    value = obj.get(key)
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value
+    if value is None:
+        c.err(f"{path}.{key}", "必填", "is required")
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        c.err(f"{path}.{key}", "应为日期，如 2026-10-20", "must be a date such as 2026-10-20")
+        return None
+
+
+def _parse_datetime(c: _Collector, obj: Mapping[str, Any], key: str, path: str) -> datetime | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        try:
+            value = datetime.fromisoformat(str(value))
+        except ValueError:
+            c.err(f"{path}.{key}", "应为日期时间，如 2026-10-10T18:00:00+08:00",
+                  "must be a date-time such as 2026-10-10T18:00:00+08:00")
+            return None
+    # A time without a zone is Beijing time: that is what organisers mean.
+    return value if value.tzinfo else value.replace(tzinfo=CHINA_TZ)
+
+
+def _parse_award_policy(c: _Collector, raw: Any, path: str) -> AwardPolicy | None:
+    obj = c.mapping(raw, path)
+    if obj is None:
+        return None
+    rule = c.choice(obj, "rule", path, AWARD_RULES)
+    if rule is None:
+        return None
+    params = AWARD_RULES[rule]
+    c.unknown_keys(obj, {"rule", *params}, path)
+    ratio = c.decimal(obj, "ratio", path, Decimal(0), Decimal(1), params["ratio"], lo_open=True)
+    threshold = None
+    if "threshold" in params:
+        threshold = c.integer(obj, "threshold", path, 0, 100_000, params["threshold"])
+    if ratio is None:
+        return None
+    return AwardPolicy(rule=rule, ratio=ratio, threshold=threshold)
+
+
+def _parse_criterion(c: _Collector, raw: Any, path: str) -> CriterionSpec | None:
+    obj = c.mapping(raw, path)
+    if obj is None:
+        return None
+    c.unknown_keys(obj, _CRITERION_KEYS, path)
+    code = c.text(obj, "code", path)
+    if code is not None and not CODE_RE.match(code):
+        c.err(f"{path}.code", "代码只能用字母、数字、_ . -，最长 32 位",
+              "code may hold letters, digits, _ . - only, up to 32 characters")
+    name = c.text(obj, "name", path)
+    maximum = c.decimal(obj, "max", path, Decimal(0), Decimal(1000), lo_open=True)
+    kind = c.choice(obj, "kind", path, CRITERION_KINDS)
+    aggregate = trim = spread = None
+    if kind == "judgement":
+        aggregate = c.choice(obj, "aggregate", path, AGGREGATES, default="mean")
+        trim = c.integer(obj, "trim_min_judges", path, 3, 99, default=5)
+        spread = c.decimal(obj, "max_spread", path, Decimal(0), None, required=False)
+        if spread is not None and maximum is not None and spread > maximum:
+            c.warn(f"{path}.max_spread", "允许分差大于满分，等于不检查", "max_spread above max checks nothing")
+    elif kind is not None:
+        for key in _JUDGEMENT_ONLY:
+            if key in obj:
+                c.err(f"{path}.{key}", "只适用于评价（judgement）类评分项",
+                      "applies to judgement criteria only")
+    if None in (code, name, maximum, kind):
+        return None
+    assert code is not None and name is not None and maximum is not None and kind is not None
+    return CriterionSpec(code, name, maximum, kind, aggregate, trim, spread)
+
+
+def _parse_tie_break(c: _Collector, raw: list[Any], path: str,
+                     criteria: Sequence[CriterionSpec]) -> tuple[str, ...]:
+    by_code = {cr.code: cr for cr in criteria}
+    keys: list[str] = []
+    for k, key in enumerate(raw):
+        kpath = f"{path}[{k}]"
+        if not isinstance(key, str):
+            c.err(kpath, "应为文本", "must be text")
+            continue
+        if key in keys:
+            c.err(kpath, f"重复的并列判定键“{key}”", f"duplicate tie-break key {key!r}")
+            continue
+        if key.startswith("criterion:"):
+            code = key.removeprefix("criterion:")
+            criterion = by_code.get(code)
+            if criterion is None:
+                c.err(kpath, f"并列判定引用了不存在的评分项“{code}”",
+                      f"tie-break names unknown criterion {code!r}")
+                continue
+            if criterion.kind == "deduction":
+                c.err(kpath, f"扣分项“{code}”不能作为并列判定键",
+                      f"deduction {code!r} cannot be a tie-break key")
+                continue
+        elif key not in ("practical", "theory", "time_used"):
+            c.err(kpath, f"未知的并列判定键“{key}”，可选：practical、theory、criterion:代码、time_used",
+                  f"unknown tie-break key {key!r}; one of practical, theory, criterion:CODE, time_used")
+            continue
+        keys.append(key)
+    return tuple(keys)
+
+
+def _parse_item(c: _Collector, raw: Any, path: str) -> ItemSpec | None:
+    obj = c.mapping(raw, path)
+    if obj is None:
+        return None
+    c.unknown_keys(obj, _ITEM_KEYS, path)
+    code = c.text(obj, "code", path)
+    if code is not None and not CODE_RE.match(code):
+        c.err(f"{path}.code", "代码只能用字母、数字、_ . -，最长 32 位",
+              "code may hold letters, digits, _ . - only, up to 32 characters")
+    name = c.text(obj, "name", path)
+    team_size = c.integer(obj, "team_size", path, 1, 10, default=1)
+    exam_level = c.integer(obj, "exam_level", path, 1, 5)
+    pass_mark = c.decimal(obj, "pass_mark", path, Decimal(0), Decimal(100), Decimal(60))
+    theory_weight = c.decimal(obj, "theory_weight", path, Decimal(0), None, Decimal(0))
+    if theory_weight is not None and theory_weight > MAX_THEORY_WEIGHT:
+        c.err(f"{path}.theory_weight", f"理论成绩占比不得超过 30%（现为 {theory_weight}）",
+              f"theory weight must not exceed 0.3 (is {theory_weight})")
+        theory_weight = None
+
+    groups: list[str] = []
+    for g, group in enumerate(c.list_of(obj, "groups", path, required=False) or []):
+        if not isinstance(group, str) or not group.strip():
+            c.err(f"{path}.groups[{g}]", "组别应为非空文本", "a group must be non-empty text")
+        elif group.strip() in groups:
+            c.err(f"{path}.groups[{g}]", f"重复的组别“{group}”", f"duplicate group {group!r}")
+        else:
+            groups.append(group.strip())
+
+    criteria: list[CriterionSpec] = []
+    raw_criteria = c.list_of(obj, "criteria", path, required=True)
+    if raw_criteria is not None and not raw_criteria:
+        c.err(f"{path}.criteria", "至少需要一个评分项", "needs at least one criterion")
+    seen: set[str] = set()
+    for k, raw_criterion in enumerate(raw_criteria or []):
+        criterion = _parse_criterion(c, raw_criterion, f"{path}.criteria[{k}]")
+        if criterion is None:
+            continue
+        if criterion.code in seen:
+            c.err(f"{path}.criteria[{k}].code", f"重复的评分项代码“{criterion.code}”",
+                  f"duplicate criterion code {criterion.code!r}")
+            continue
+        seen.add(criterion.code)
+        criteria.append(criterion)
+    if raw_criteria and len(criteria) == len(raw_criteria) and all(x.kind == "deduction" for x in criteria):
+        c.err(f"{path}.criteria", "至少需要一个测量或评价类评分项（实操满分不能为 0）",
+              "needs a measurement or judgement criterion (the practical's maximum cannot be 0)")
+
+    raw_tie = c.list_of(obj, "tie_break", path, required=False)
+    tie_break = _parse_tie_break(c, raw_tie or [], f"{path}.tie_break", criteria)
+    default_top = 6 if (team_size or 1) == 1 else 3
+    promotion_top = c.integer(obj, "promotion_top", path, 0, 1000, default=default_top)
+    host_unit = c.text(obj, "host_unit", path, required=False)
+    catalog_code = c.text(obj, "catalog_code", path, required=False)
+
+    values = (code, name, team_size, exam_level, pass_mark, theory_weight, promotion_top)
+    if any(v is None for v in values) or raw_criteria is None:
+        return None
+    assert code is not None and name is not None and team_size is not None and exam_level is not None
+    assert pass_mark is not None and theory_weight is not None and promotion_top is not None
+    return ItemSpec(code, name, team_size, exam_level, pass_mark, tuple(groups), theory_weight,
+                    tuple(criteria), tie_break, promotion_top, host_unit, catalog_code)
+
+
+def parse_event_document(doc: Any) -> EventSpec:
+    """Validate an event file (already decoded from JSON/TOML); raise EventFileError with every problem."""
+    c = _Collector()
+    root = c.mapping(doc, "$")
+    if root is None:
+        raise EventFileError(c.errors)
+    c.unknown_keys(root, {"event", "items"}, "$")
+    event = c.mapping(root.get("event"), "event") if "event" in root else None
+    if "event" not in root:
+        c.err("event", "必填", "is required")
+    name = kind = starts_on = policy = closes = organiser = None
+    one_item = True
+    quota: int | None = 2
+    quota_mode: str | None = "warn"
+    if event is not None:
+        c.unknown_keys(event, _EVENT_KEYS, "event")
+        name = c.text(event, "name", "event")
+        kind = c.choice(event, "kind", "event", EVENT_KINDS)
+        starts_on = _parse_date(c, event, "starts_on", "event")
+        if "award_policy" in event:
+            policy = _parse_award_policy(c, event["award_policy"], "event.award_policy")
+        else:
+            c.err("event.award_policy", "必填", "is required")
+        one_item = c.boolean(event, "one_item_per_person", "event", True)
+        if "unit_quota_per_group" in event and event["unit_quota_per_group"] is None:
+            quota = None  # explicitly unlimited
+        else:
+            quota = c.integer(event, "unit_quota_per_group", "event", 1, 1000, default=2)
+        quota_mode = c.choice(event, "unit_quota_mode", "event", UNIT_QUOTA_MODES, default="warn")
+        closes = _parse_datetime(c, event, "registration_closes", "event")
+        organiser = c.text(event, "organiser", "event", required=False)
+        if closes is not None and starts_on is not None and closes.date() > starts_on:
+            c.warn("event.registration_closes", "报名截止晚于比赛开始日期", "registration closes after the start")
+
+    items: list[ItemSpec] = []
+    raw_items = c.list_of(root, "items", "$", required=True)
+    if raw_items is not None and not raw_items:
+        c.err("items", "至少需要一个赛项", "needs at least one item")
+    codes: set[str] = set()
+    for i, raw_item in enumerate(raw_items or []):
+        item = _parse_item(c, raw_item, f"items[{i}]")
+        if item is None:
+            continue
+        if item.code in codes:
+            c.err(f"items[{i}].code", f"重复的赛项代码“{item.code}”", f"duplicate item code {item.code!r}")
+            continue
+        codes.add(item.code)
+        items.append(item)
+    if kind == "city_industry" and raw_items is not None and 0 < len(raw_items) < 3:
+        c.warn("items", "市级行业赛原则上不少于 3 个赛项", "a city industry contest should have at least 3 items")
+
+    if c.errors:
+        raise EventFileError(c.errors)
+    assert name is not None and kind is not None and starts_on is not None and policy is not None
+    assert quota_mode is not None
+    return EventSpec(name, kind, starts_on, policy, tuple(items), one_item, quota, quota_mode, closes,
+                     organiser, tuple(c.warnings))
+
+
+def _num(value: Decimal) -> int | float:
+    """A JSON number for a decimal of at most 2 places (40 stays 40, 0.30 becomes 0.3)."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def to_document(spec: EventSpec) -> dict[str, Any]:
+    """The normalised event file: every default explicit, JSON-ready."""
+    policy: dict[str, Any] = {"rule": spec.award_policy.rule, "ratio": _num(spec.award_policy.ratio)}
+    if "threshold" in AWARD_RULES[spec.award_policy.rule]:
+        policy["threshold"] = spec.award_policy.threshold
+    event: dict[str, Any] = {
+        "name": spec.name,
+        "kind": spec.kind,
+        "starts_on": spec.starts_on.isoformat(),
+        "award_policy": policy,
+        "one_item_per_person": spec.one_item_per_person,
+        "unit_quota_per_group": spec.unit_quota_per_group,
+        "unit_quota_mode": spec.unit_quota_mode,
+    }
+    if spec.registration_closes is not None:
+        event["registration_closes"] = spec.registration_closes.isoformat()
+    if spec.organiser is not None:
+        event["organiser"] = spec.organiser
+    items = []
+    for item in spec.items:
+        criteria = []
+        for cr in item.criteria:
+            doc: dict[str, Any] = {"code": cr.code, "name": cr.name, "max": _num(cr.max), "kind": cr.kind}
+            if cr.kind == "judgement":
+                doc["aggregate"] = cr.aggregate
+                doc["trim_min_judges"] = cr.trim_min_judges
+                if cr.max_spread is not None:
+                    doc["max_spread"] = _num(cr.max_spread)
+            criteria.append(doc)
+        item_doc: dict[str, Any] = {
+            "code": item.code,
+            "name": item.name,
+            "team_size": item.team_size,
+            "exam_level": item.exam_level,
+            "pass_mark": _num(item.pass_mark),
+            "groups": list(item.groups),
+            "theory_weight": _num(item.theory_weight),
+            "criteria": criteria,
+            "tie_break": list(item.tie_break),
+            "promotion_top": item.promotion_top,
+        }
+        if item.host_unit is not None:
+            item_doc["host_unit"] = item.host_unit
+        if item.catalog_code is not None:
+            item_doc["catalog_code"] = item.catalog_code
+        items.append(item_doc)
+    return {"event": event, "items": items}
