@@ -2,17 +2,196 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from contestday.settings import Settings, load_settings
 
 __all__ = ["main"]
+
+T = TypeVar("T")
+
+
+def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one session on an up-to-date database, then close everything."""
+    from contestday.db import create_engine, create_sessionmaker
+    from contestday.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(2)
 
 
 @click.group(help="contestday — 职业技能竞赛赛事日系统 / contest-day system for skills competitions")
 def main() -> None:
     pass
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    if workers > 1 and not settings.redis_url:
+        _fail("多个进程需要 Redis 转发实时消息：请设置 CONTESTDAY_REDIS_URL / "
+              "several workers need CONTESTDAY_REDIS_URL (the in-process fan-out cannot cross processes)")
+    if workers > 1 and settings.is_sqlite:
+        click.echo("注意：多个进程共用 SQLite 文件，写入会排队 / note: several workers share one SQLite file",
+                   err=True)
+    uvicorn.run("contestday.asgi:create", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", ws="websockets")
+
+
+@main.command(help="启动服务（先升级数据库结构）/ serve (brings the schema up to date first)")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    from contestday.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    click.echo(f"contestday serving on http://{host}:{port}  ({json.dumps(settings.describe(), ensure_ascii=False)})")
+    _serve(settings, host, port, workers)
+
+
+@main.command(help="演示：创建演示赛事并启动 / demo: create the demo event (once) and serve it")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="只创建数据、打印链接 / create and print links only")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    from contestday.demo import demo_links, ensure_demo
+
+    settings = load_settings()
+    base = f"http://{host}:{port}"
+
+    async def work(session: AsyncSession) -> tuple[int, list[tuple[str, str, str]]]:
+        event_id = await ensure_demo(session)
+        return event_id, await demo_links(session, settings.secret_key, base)
+
+    event_id, links = _with_session(settings, work)
+    click.echo(f"演示赛事 / demo event #{event_id} — {base}/admin/events/{event_id}")
+    click.echo(f"数据库 / database: {settings.describe()['database_url']}")
+    for what, credentials, link in links:
+        click.echo(f"  {what:<40} {credentials:<28} {link}")
+    click.echo(f"  公众 / public:  {base}/    接口 / API: {base}/schema    健康 / health: {base}/health")
+    if not no_serve:
+        _serve(settings, host, port, 1)
+
+
+@main.group(help="数据库 / database")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="升级数据库结构 / bring the schema up to date")
+def db_upgrade() -> None:
+    from contestday.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    click.echo("ok")
+
+
+@main.group(help="赛事文件 / event files")
+def event() -> None:
+    pass
+
+
+@event.command("import", help="导入赛事文件（JSON 或 TOML）/ import an event file")
+@click.argument("file", type=click.Path(path_type=Path))
+def event_import(file: Path) -> None:
+    from registration.events import service
+    from registration.events.routes import decode_event_file
+    from registration.web import ApiError
+    from scoring.event_file import EventFileError, parse_event_document
+
+    if not file.is_file():
+        _fail(f"{file}: 文件不存在 / no such file")
+    try:
+        spec = parse_event_document(decode_event_file(file.read_bytes(), filename=file.name))
+    except ApiError as exc:
+        _fail(f"{file}: {exc.message} / {exc.message_en}")
+        return
+    except EventFileError as exc:
+        lines = [f"{file}: {len(exc.errors)} 处错误 / error(s), 未保存任何内容 / nothing stored"]
+        lines += [f"  {e.path}: {e.zh} / {e.en}" for e in exc.errors]
+        _fail("\n".join(lines))
+        return
+    for w in spec.warnings:
+        click.echo(f"  警告 / warning {w.path}: {w.zh} / {w.en}", err=True)
+
+    async def work(session: AsyncSession) -> int:
+        event_id = await service.create_event(session, spec)
+        await session.commit()
+        return event_id
+
+    click.echo(_with_session(load_settings(), work))
+
+
+@event.command("export", help="导出赛事文件（JSON）/ export an event file")
+@click.argument("event_id", type=int)
+@click.option("--toml", "as_toml", is_flag=True, help="TOML instead of JSON")
+def event_export(event_id: int, as_toml: bool) -> None:
+    from registration.events import service
+
+    doc: dict[str, Any] | None = _with_session(load_settings(), lambda s: service.event_document(s, event_id))
+    if doc is None:
+        _fail(f"找不到赛事 {event_id} / no event {event_id}")
+        return
+    if as_toml:
+        import tomli_w
+
+        click.echo(tomli_w.dumps(doc), nl=False)
+    else:
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+@main.group(help="用户 / users")
+def user() -> None:
+    pass
+
+
+@user.command("add", help="添加用户 / add a user (password asked, or from CONTESTDAY_NEW_PASSWORD)")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["organiser", "chief_judge", "judge", "encryption_judge", "checkin"]))
+@click.option("--password", envvar="CONTESTDAY_NEW_PASSWORD", prompt=True, hide_input=True,
+              confirmation_prompt=True)
+@click.option("--display-name", default=None)
+def user_add(name: str, roles: tuple[str, ...], password: str, display_name: str | None) -> None:
+    from registration.accounts import service
+
+    if len(password) < 8:
+        _fail("密码至少 8 位 / the password needs at least 8 characters")
+
+    async def work(session: AsyncSession) -> None:
+        await service.add_user(session, name, password, list(roles), display_name)
+        await session.commit()
+
+    try:
+        _with_session(load_settings(), work)
+    except service.UserExists:
+        _fail(f"用户 {name} 已存在 / user {name} exists")
+    click.echo(f"已添加 / added {name}: {', '.join(roles)}")
 
 
 @main.group(help="离线成绩计算 / offline results")

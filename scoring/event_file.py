@@ -153,7 +153,7 @@ class _Collector:
         self.warnings: list[FieldError] = []
 
     def err(self, path: str, zh: str, en: str) -> None:
-        self.errors.append(FieldError(path, zh, en))
+        self.errors.append(FieldError(path.removeprefix("."), zh, en))
 
     def warn(self, path: str, zh: str, en: str) -> None:
         self.warnings.append(FieldError(path, zh, en))
@@ -237,7 +237,7 @@ class _Collector:
             return default
         return value
 
-    def choice(self, obj: Mapping[str, Any], key: str, path: str, choices: Mapping[str, str] | Sequence[str],
+    def choice(self, obj: Mapping[str, Any], key: str, path: str, choices: Mapping[str, Any] | Sequence[str],
                default: str | None = None) -> str | None:
         value = obj.get(key, default)
         if value is None:
@@ -441,7 +441,7 @@ def parse_event_document(doc: Any) -> EventSpec:
     root = c.mapping(doc, "$")
     if root is None:
         raise EventFileError(c.errors)
-    c.unknown_keys(root, {"event", "items"}, "$")
+    c.unknown_keys(root, {"event", "items"}, "")
     event = c.mapping(root.get("event"), "event") if "event" in root else None
     if "event" not in root:
         c.err("event", "必填", "is required")
@@ -470,7 +470,7 @@ def parse_event_document(doc: Any) -> EventSpec:
             c.warn("event.registration_closes", "报名截止晚于比赛开始日期", "registration closes after the start")
 
     items: list[ItemSpec] = []
-    raw_items = c.list_of(root, "items", "$", required=True)
+    raw_items = c.list_of(root, "items", "", required=True)
     if raw_items is not None and not raw_items:
         c.err("items", "至少需要一个赛项", "needs at least one item")
     codes: set[str] = set()

@@ -1,0 +1,133 @@
+"""The composition root: `create_app(settings)` wires database, routes, templates, channels and errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncGenerator
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.base import ChannelsBackend
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import registration
+from contestday import health
+from contestday.db import create_engine, create_sessionmaker
+from contestday.logs import configure_logging
+from contestday.settings import Settings
+from registration.accounts.routes import AccountController
+from registration.events.pages import EventPages
+from registration.events.routes import CatalogController, EventController
+from registration.i18n import jinja_gettext
+from registration.web import ApiError, error_body, preferred_language
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("contestday.http")
+
+TEMPLATE_DIRS = [Path(registration.__file__).parent / "templates"]
+STATIC_DIRS = [Path(registration.__file__).parent / "static"]
+
+
+def _wants_html(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path.startswith("/schema") or path == "/health":
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    status, body = error_body(exc)
+    if status >= 500:
+        log.exception("unhandled error", extra={"route": request.scope.get("path_template", "?")})
+    if _wants_html(request):
+        if status == 401:
+            return Redirect(path=f"/login?next={request.url.path}")
+        return Template("error.html", context={"status": status, "error": body,
+                                               "lang": preferred_language(request)}, status_code=status)
+    return Response(body, status_code=status, media_type=MediaType.JSON)
+
+
+def _request_log_middleware(app: ASGIApp) -> ASGIApp:
+    """One structured line per request: the route template, never the concrete path (it can hold
+    ticket codes or names), the status and the time taken."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_wrapper(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_wrapper)
+        finally:
+            log.info("request", extra={
+                "method": scope.get("method"), "route": scope.get("path_template") or "(unmatched)",
+                "status": status["code"], "ms": round((time.perf_counter() - started) * 1000, 1)})
+
+    return middleware
+
+
+def _channels_backend(settings: Settings) -> ChannelsBackend:
+    if settings.redis_url:
+        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+        from redis.asyncio import Redis
+
+        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+    return MemoryChannelsBackend()
+
+
+def create_app(settings: Settings) -> Litestar:
+    configure_logging(settings.log_level)
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+
+    async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+        async with state.sessionmaker() as session:
+            yield session
+
+    async def dispose_engine(app: Litestar) -> None:
+        await engine.dispose()
+
+    def template_callback(engine_: JinjaTemplateEngine) -> None:
+        engine_.engine.globals["_"] = jinja_gettext
+
+    channels = ChannelsPlugin(backend=_channels_backend(settings), arbitrary_channels_allowed=True,
+                              subscriber_max_backlog=1000, subscriber_backlog_strategy="dropleft")
+    return Litestar(
+        route_handlers=[
+            health.health, health.home,
+            AccountController, EventController, CatalogController, EventPages,
+            create_static_files_router(path="/static", directories=list(STATIC_DIRS)),
+        ],
+        dependencies={"db_session": Provide(provide_db_session)},
+        state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker}),
+        exception_handlers={HTTPException: _exception_handler, NotAuthorizedException: _exception_handler,
+                            ApiError: _exception_handler, Exception: _exception_handler},
+        template_config=TemplateConfig(directory=list(TEMPLATE_DIRS), engine=JinjaTemplateEngine,
+                                       engine_callback=template_callback),
+        openapi_config=OpenAPIConfig(title="contestday", version="0.1.0",
+                                     description="职业技能竞赛赛事日系统 / contest-day system"),
+        plugins=[channels],
+        middleware=[_request_log_middleware],
+        on_shutdown=[dispose_engine],
+    )

@@ -1,0 +1,40 @@
+"""`GET /health` (database reachable, migrations current) and the home page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Request, Response, get
+from litestar.response import Template
+from sqlalchemy import text
+
+from contestday.migrate import current_revision, head_revision
+from registration.accounts.guards import current_principal
+from registration.web import preferred_language
+
+__all__ = ["health", "home"]
+
+_HEAD = head_revision()
+
+
+@get("/health", summary="健康检查 / health", tags=["operations"])
+async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    engine = request.app.state.engine
+    body: dict[str, Any] = {"status": "ok", "database": "ok", "schema": "current", "head": _HEAD}
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        body["revision"] = await current_revision(engine)
+    except Exception as exc:  # the point is to report it, not to fail with a 500
+        body.update(status="error", database="unreachable", detail=type(exc).__name__)
+        return Response(body, status_code=503, media_type=MediaType.JSON)
+    if body["revision"] != _HEAD:
+        body.update(status="error", schema="outdated")
+        return Response(body, status_code=503, media_type=MediaType.JSON)
+    return Response(body, media_type=MediaType.JSON)
+
+
+@get("/", include_in_schema=False)
+async def home(request: Request[Any, Any, Any]) -> Template:
+    principal = await current_principal(request)
+    return Template("home.html", context={"lang": preferred_language(request), "principal": principal})

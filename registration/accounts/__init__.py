@@ -1,0 +1,1 @@
+"""Accounts: organiser and staff users, roles, login sessions, guards."""

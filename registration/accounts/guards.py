@@ -1,0 +1,84 @@
+"""Route guards: who may call what. `requires("organiser")` on a handler or controller.
+
+The principal comes from the bearer token of contracts §1 (`CONTESTDAY_ADMIN_TOKEN`, organiser role,
+for scripts) or the session cookie. A cookie-authenticated unsafe request must also carry the
+session's CSRF token (header `X-CSRF-Token` or form field `csrf_token`): a bearer token is not sent
+by browsers on their own, so it needs none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import WebSocketException
+from litestar.handlers.base import BaseRouteHandler
+
+from registration.accounts.security import ROLES, same
+from registration.accounts.service import Principal, resolve_session
+from registration.web import ApiError
+
+__all__ = ["SESSION_COOKIE", "current_principal", "requires"]
+
+SESSION_COOKIE = "contestday_session"
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+async def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """Resolve (once per request) who is calling; None for anonymous."""
+    if "principal" in connection.state:
+        return connection.state["principal"]
+    principal: Principal | None = None
+    auth = connection.headers.get("authorization", "")
+    admin_token: str | None = connection.app.state.settings.admin_token
+    if auth.lower().startswith("bearer "):
+        given = auth[7:].strip()
+        if admin_token and same(given, admin_token):
+            principal = Principal(None, "api-token", frozenset({"organiser"}), "token")
+        else:
+            raise _refusal(connection, 401, "invalid_token", "访问令牌无效", "invalid bearer token")
+    elif token := connection.cookies.get(SESSION_COOKIE):
+        async with connection.app.state.sessionmaker() as session:
+            principal = await resolve_session(session, token)
+    connection.state["principal"] = principal
+    return principal
+
+
+def _refusal(connection: ASGIConnection[Any, Any, Any, Any], status: int, code: str, zh: str,
+             en: str) -> Exception:
+    if connection.scope["type"] == "websocket":
+        return WebSocketException(detail=f"{code}: {en}", code=4401 if status == 401 else 4403)
+    return ApiError(status, code, zh, en)
+
+
+async def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any], principal: Principal) -> None:
+    if principal.via != "session" or connection.scope.get("method") not in _UNSAFE:
+        return
+    given = connection.headers.get("x-csrf-token")
+    if given is None and "form" in connection.headers.get("content-type", ""):
+        form = await connection.form()  # type: ignore[attr-defined]
+        given = form.get("csrf_token")
+    if not given or not principal.csrf_token or not same(str(given), principal.csrf_token):
+        raise ApiError(403, "csrf_failed", "页面已过期或来源不明，请刷新页面后重试",
+                       "missing or wrong CSRF token: reload the page and try again")
+
+
+def requires(*roles: str) -> Any:
+    """A guard admitting principals holding any of `roles`."""
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+    wanted = frozenset(roles)
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = await current_principal(connection)
+        if principal is None:
+            raise _refusal(connection, 401, "not_authenticated", "请先登录", "please sign in")
+        if not principal.has_any(wanted):
+            names = "、".join(ROLES[r][0] for r in roles)
+            raise _refusal(connection, 403, "forbidden", f"需要以下角色之一：{names}",
+                           f"needs one of the roles: {', '.join(ROLES[r][1] for r in roles)}")
+        await _check_csrf(connection, principal)
+
+    guard.roles = wanted  # type: ignore[attr-defined]  # read by the role × route matrix test
+    return guard

@@ -1,0 +1,110 @@
+"""HTTP API of the event set-up (thin: parse, call the service, answer)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from registration.accounts.guards import requires
+from registration.catalog import search
+from registration.events import service
+from registration.events.models import Event
+from registration.web import ApiError, DbSession
+from scoring.event_file import EventFileError, EventSpec, FieldError, parse_event_document
+
+__all__ = ["CatalogController", "EventController", "decode_event_file", "validate_event_file"]
+
+
+def decode_event_file(raw: bytes, content_type: str = "", filename: str = "") -> Any:
+    """JSON or TOML by content type or file name; sniffed when neither says."""
+    is_toml = "toml" in content_type or filename.endswith(".toml")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ApiError(422, "malformed_event_file", "赛事文件不是 UTF-8 编码", "event file is not UTF-8") from exc
+    if not is_toml and ("json" in content_type or filename.endswith(".json") or text.lstrip().startswith("{")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ApiError(422, "malformed_event_file", f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列",
+                           f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ApiError(422, "malformed_event_file", f"TOML 格式错误：{exc}", f"malformed TOML: {exc}") from exc
+
+
+def validate_event_file(doc: Any) -> EventSpec:
+    try:
+        return parse_event_document(doc)
+    except EventFileError as exc:
+        first = exc.errors[0]
+        raise ApiError(422, "invalid_event_file", f"赛事文件有 {len(exc.errors)} 处错误，首个：{first.path} {first.zh}",
+                       f"{len(exc.errors)} error(s) in the event file; first: {first.path} {first.en}",
+                       errors=[e.as_dict() for e in exc.errors]) from exc
+
+
+def _warnings(items: tuple[FieldError, ...]) -> list[dict[str, str]]:
+    return [w.as_dict() for w in items]
+
+
+async def _spec_from_request(request: Request[Any, Any, Any]) -> EventSpec:
+    raw = await request.body()
+    return validate_event_file(decode_event_file(raw, request.headers.get("content-type", "")))
+
+
+class EventController(Controller):
+    path = "/api/events"
+    tags = ["events"]
+    guards = [requires("organiser")]
+
+    @post("/", status_code=201, summary="创建赛事 / create an event from the event file (JSON or TOML)")
+    async def create(self, request: Request[Any, Any, Any], db_session: DbSession) -> dict[str, Any]:
+        spec = await _spec_from_request(request)
+        event_id = await service.create_event(db_session, spec)
+        await db_session.commit()
+        return {"id": event_id, "warnings": _warnings(spec.warnings)}
+
+    @get("/", summary="赛事列表 / list events")
+    async def index(self, db_session: DbSession) -> list[dict[str, Any]]:
+        return await service.list_events(db_session)
+
+    @get("/{event_id:int}", summary="赛事文件 / the event file, normalised")
+    async def show(self, event_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
+        doc = await service.event_document(db_session, event_id)
+        if doc is None:
+            raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
+        return doc
+
+    @put("/{event_id:int}", summary="替换赛事文件 / replace the event file")
+    async def replace(self, event_id: FromPath[int], request: Request[Any, Any, Any],
+                      db_session: DbSession) -> dict[str, Any]:
+        spec = await _spec_from_request(request)
+        event = await db_session.get(Event, event_id)
+        if event is None:
+            raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
+        await service.replace_event(db_session, event, spec)
+        await db_session.commit()
+        return {"id": event_id, "warnings": _warnings(spec.warnings)}
+
+    @post("/validate", status_code=200, summary="只校验不保存 / validate without storing")
+    async def validate(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        spec = await _spec_from_request(request)
+        return {"ok": True, "warnings": _warnings(spec.warnings)}
+
+
+class CatalogController(Controller):
+    path = "/api/catalog"
+    tags = ["catalog"]
+
+    @get("/", summary="职业与专项能力目录检索 / search the occupation and special-ability catalogs")
+    async def find(self, q: FromQuery[str] = "", kind: FromQuery[str | None] = None,
+                   limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
+        if kind not in (None, "occupation", "special_ability"):
+            raise ApiError(422, "unknown_kind", "kind 只能是 occupation 或 special_ability",
+                           "kind must be occupation or special_ability")
+        return [e.as_dict() for e in search(q, kind, limit)]

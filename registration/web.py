@@ -1,0 +1,73 @@
+"""Web plumbing shared by every context: stable error codes, the error body, language choice.
+
+Every refusal is `ApiError(status, code, zh, en, **extra)` and reaches clients as
+`{"code", "message" (Chinese), "message_en", ...extra}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+__all__ = ["ApiError", "DbSession", "error_body", "preferred_language"]
+
+# The request's database session, provided by the composition root under the name `db_session`.
+DbSession = NamedDependency[AsyncSession]
+
+
+class ApiError(HTTPException):
+    def __init__(self, status_code: int, code: str, message: str, message_en: str, **extra: Any):
+        super().__init__(status_code=status_code, detail=message)
+        self.code = code
+        self.message = message
+        self.message_en = message_en
+        self.extra_fields = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "message_en": self.message_en,
+                **self.extra_fields}
+
+
+_GENERIC: dict[int, tuple[str, str, str]] = {
+    400: ("bad_request", "请求有误", "bad request"),
+    401: ("not_authenticated", "请先登录", "please sign in"),
+    403: ("forbidden", "没有权限执行此操作", "you are not allowed to do this"),
+    404: ("not_found", "找不到该资源", "not found"),
+    405: ("method_not_allowed", "不支持该请求方法", "method not allowed"),
+    409: ("conflict", "与已有数据冲突", "conflicts with stored data"),
+    413: ("too_large", "提交的内容过大", "request too large"),
+    415: ("unsupported_media_type", "不支持的内容类型", "unsupported content type"),
+    422: ("invalid", "提交的内容无效", "invalid input"),
+    429: ("too_many_requests", "请求过于频繁，请稍后再试", "too many requests"),
+    500: ("internal_error", "服务器内部错误，已记录", "internal error, logged"),
+}
+
+
+def error_body(exc: Exception) -> tuple[int, dict[str, Any]]:
+    """The status and JSON body for any exception a handler let through."""
+    if isinstance(exc, ApiError):
+        return exc.status_code, exc.body()
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    code, zh, en = _GENERIC.get(status, _GENERIC[500] if status >= 500 else _GENERIC[400])
+    body: dict[str, Any] = {"code": code, "message": zh, "message_en": en}
+    extra = getattr(exc, "extra", None)
+    if status == 400 and extra:  # litestar's own validation errors: keep where, drop the English noise
+        body["code"], body["message"], body["message_en"] = "invalid", "提交的内容无效", "invalid input"
+        body["errors"] = extra if isinstance(extra, list) else [extra]
+    return status, body
+
+
+def preferred_language(connection: ASGIConnection[Any, Any, Any, Any] | Request[Any, Any, Any]) -> str:
+    """Chinese first: English only when chosen (cookie) or the browser asks for no Chinese at all."""
+    chosen = connection.cookies.get("lang")
+    if chosen in ("zh", "en"):
+        return chosen
+    accept = connection.headers.get("accept-language", "")
+    if accept and "zh" not in accept.lower() and accept.lower().startswith("en"):
+        return "en"
+    return "zh"

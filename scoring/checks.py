@@ -1,0 +1,104 @@
+"""Checks on judges' marks, as structured findings (shared by the offline command and live judging).
+
+Each function is pure and returns a list of `Finding`s (empty when all is well); the caller decides
+whether a finding blocks (offline: errors exit 2, a spread is a warning; live: send the sheet back to
+the chief judge).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from scoring.event_file import CriterionSpec, ItemSpec
+from scoring.rounding import decimal_places
+
+__all__ = [
+    "ERROR",
+    "WARNING",
+    "Finding",
+    "check_item_marks",
+    "check_measurement",
+    "check_score",
+    "check_spread",
+]
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str  # score_out_of_range | too_many_decimals | measurement_disagreement | spread_exceeded | missing_marks
+    severity: str  # error | warning
+    criterion: str
+    zh: str
+    en: str
+    judges: tuple[str, ...] = ()
+    values: tuple[Decimal, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "severity": self.severity, "criterion": self.criterion,
+                "message": self.zh, "message_en": self.en, "judges": list(self.judges),
+                "values": [str(v) for v in self.values]}
+
+
+def check_score(criterion: CriterionSpec, value: Decimal, judge: str = "") -> list[Finding]:
+    """One mark: within 0 … max, at most 2 decimals."""
+    found: list[Finding] = []
+    judges = (judge,) if judge else ()
+    if value < 0 or value > criterion.max:
+        found.append(Finding("score_out_of_range", ERROR, criterion.code,
+                             f"分数 {value} 超出 0 … {criterion.max}",
+                             f"score {value} is outside 0 … {criterion.max}", judges, (value,)))
+    if decimal_places(value) > 2:
+        found.append(Finding("too_many_decimals", ERROR, criterion.code,
+                             f"分数 {value} 超过 2 位小数", f"score {value} has more than 2 decimals",
+                             judges, (value,)))
+    return found
+
+
+def check_measurement(criterion: CriterionSpec, marks: Sequence[tuple[str, Decimal]]) -> list[Finding]:
+    """A measurement is one agreed figure: every judge who entered it must have entered the same."""
+    if criterion.kind != "measurement" or len({v for _, v in marks}) <= 1:
+        return []
+    listed = "、".join(f"{j}={v}" for j, v in marks)
+    return [Finding("measurement_disagreement", ERROR, criterion.code,
+                    f"测量项 {criterion.code} 各裁判分数不一致（{listed}）",
+                    f"measurement {criterion.code}: judges disagree ({', '.join(f'{j}={v}' for j, v in marks)})",
+                    tuple(j for j, _ in marks), tuple(v for _, v in marks))]
+
+
+def check_spread(criterion: CriterionSpec, marks: Sequence[tuple[str, Decimal]]) -> list[Finding]:
+    """A judgement panel whose highest and lowest marks differ by more than `max_spread`."""
+    if criterion.kind != "judgement" or criterion.max_spread is None or len(marks) < 2:
+        return []
+    values = [v for _, v in marks]
+    spread = max(values) - min(values)
+    if spread <= criterion.max_spread:
+        return []
+    return [Finding("spread_exceeded", WARNING, criterion.code,
+                    f"评价项 {criterion.code} 分差 {spread} 超过允许的 {criterion.max_spread}，须裁判长协调",
+                    f"judgement {criterion.code}: spread {spread} exceeds {criterion.max_spread}; "
+                    "the chief judge must reconcile",
+                    tuple(j for j, _ in marks), tuple(values))]
+
+
+def check_item_marks(item: ItemSpec, marks: Mapping[str, Sequence[tuple[str, Decimal]]], *,
+                     complete: bool = True) -> list[Finding]:
+    """Every check for one entry's sheet: `marks` maps criterion code -> [(judge, mark), ...].
+
+    `complete=False` skips the missing-marks check (a sheet still being filled in).
+    """
+    found: list[Finding] = []
+    for criterion in item.criteria:
+        given = list(marks.get(criterion.code, ()))
+        for judge, value in given:
+            found += check_score(criterion, value, judge)
+        found += check_measurement(criterion, given)
+        found += check_spread(criterion, given)
+        if complete and not given and criterion.kind != "deduction":
+            found.append(Finding("missing_marks", ERROR, criterion.code,
+                                 f"评分项 {criterion.code} 没有评分", f"criterion {criterion.code} has no marks"))
+    return found

@@ -1,0 +1,144 @@
+"""The marking scheme over whole tables in polars (the fast path of contracts §3, steps 1–5).
+
+Marks travel as Int64 hundredths and every rounding is integer half-up, (2a + b) // (2b), so the
+result is exactly `scoring.marking`'s. Strings are turned into dense integer ids once (Enum casts,
+gathers) so that the one big group-by runs on a single Int64 key.
+
+Input frames (validated by the caller; unknown entries/criteria come out as nulls and are dropped):
+- entries: one row per entry: `entry` (str, unique), `item` (str), `theory_c` (Int64, nullable).
+- scores: one row per mark: `entry` (str), `criterion` (str), `score_c` (Int64 hundredths).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from scoring.event_file import ItemSpec
+from scoring.rounding import to_cents
+
+__all__ = ["CriterionTable", "ScoredFrames", "criterion_table", "score_frames"]
+
+KIND_CODES = {"measurement": 0, "judgement": 1, "deduction": 2}
+AGG_CODES = {"mean": 0, "median": 1, "trimmed_mean": 2}
+
+
+@dataclass(frozen=True)
+class CriterionTable:
+    """Every (item, criterion) pair of an event under one global id `gid`."""
+
+    items: tuple[ItemSpec, ...]
+    codes: tuple[str, ...]  # the union of criterion codes, the Enum categories
+    lookup: pl.Series  # item_idx * len(codes) + code_idx -> gid (null: not a criterion of that item)
+    props: pl.DataFrame  # one row per gid: item_idx, code, kind, agg, trim, max_c
+
+    def gid(self, item_idx: int, code: str) -> int | None:
+        value = self.lookup[item_idx * len(self.codes) + self.codes.index(code)]
+        return None if value is None else int(value)
+
+
+def criterion_table(items: Sequence[ItemSpec]) -> CriterionTable:
+    codes = tuple(dict.fromkeys(c.code for item in items for c in item.criteria))
+    lookup: list[int | None] = [None] * (len(items) * len(codes))
+    rows: dict[str, list[object]] = {k: [] for k in ("item_idx", "code", "kind", "agg", "trim", "max_c")}
+    for i, item in enumerate(items):
+        for c in item.criteria:
+            lookup[i * len(codes) + codes.index(c.code)] = len(rows["code"])
+            rows["item_idx"].append(i)
+            rows["code"].append(c.code)
+            rows["kind"].append(KIND_CODES[c.kind])
+            rows["agg"].append(AGG_CODES[c.aggregate or "mean"])
+            rows["trim"].append(c.trim_min_judges or 5)
+            rows["max_c"].append(to_cents(c.max))
+    props = pl.DataFrame(rows, schema={"item_idx": pl.Int64, "code": pl.String, "kind": pl.Int64,
+                                       "agg": pl.Int64, "trim": pl.Int64, "max_c": pl.Int64})
+    return CriterionTable(tuple(items), codes, pl.Series("gid", lookup, dtype=pl.Int64), props)
+
+
+@dataclass(frozen=True)
+class ScoredFrames:
+    # entries in input order + eidx, item_idx, gained_c, deducted_c, practical_c, pct_c, total_c,
+    # qualified, n_marked (non-deduction criteria with marks), n_required, n_disagree
+    entries: pl.DataFrame
+    criteria: pl.DataFrame  # one row per (entry, criterion) with marks: eidx, gid, n, score_c, disagree
+    table: CriterionTable
+
+
+def _half_up(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    return (2 * num + den) // (2 * den)
+
+
+def _criterion_scores(scores: pl.DataFrame, entries: pl.DataFrame, table: CriterionTable) -> pl.DataFrame:
+    n_gid = max(table.props.height, 1)
+    eidx = scores["entry"].cast(pl.Enum(entries["entry"])).to_physical().cast(pl.Int64)
+    code_idx = scores["criterion"].cast(pl.Enum(list(table.codes)), strict=False).to_physical().cast(pl.Int64)
+    item_idx = entries["item_idx"].gather(eidx.fill_null(0))
+    gid = table.lookup.gather((item_idx * len(table.codes) + code_idx).fill_null(0))
+    marks = pl.DataFrame({"key": eidx * n_gid + gid.set(code_idx.is_null() | eidx.is_null(), None),
+                          "s": scores["score_c"]}).lazy().drop_nulls("key")
+    agg = marks.group_by("key").agg(n=pl.len(), sm=pl.col("s").sum(), mn=pl.col("s").min(),
+                                    mx=pl.col("s").max())
+    median_gids = table.props.with_row_index("gid").filter(pl.col("agg") == AGG_CODES["median"])["gid"]
+    if median_gids.len():
+        # Only median criteria pay for the per-group sort: lo/hi are the middle pair (equal when n is odd).
+        middle = (marks.filter((pl.col("key") % n_gid).is_in(median_gids.cast(pl.Int64).implode()))
+                  .group_by("key").agg(lo=pl.col("s").sort().get((pl.len() - 1) // 2),
+                                       hi=pl.col("s").sort().get(pl.len() // 2)))
+        agg = agg.join(middle, on="key", how="left")
+    else:
+        agg = agg.with_columns(lo=pl.lit(None, pl.Int64), hi=pl.lit(None, pl.Int64))
+    props = table.props.lazy().with_row_index("gid").with_columns(pl.col("gid").cast(pl.Int64))
+    mean = _half_up(pl.col("sm"), pl.col("n"))
+    trimmed = pl.when(pl.col("n") >= pl.col("trim")).then(
+        _half_up(pl.col("sm") - pl.col("mn") - pl.col("mx"), pl.col("n") - 2)).otherwise(mean)
+    score = (pl.when(pl.col("kind") == KIND_CODES["measurement"]).then(pl.col("mn"))
+             .when(pl.col("kind") == KIND_CODES["deduction"]).then(mean)
+             .when(pl.col("agg") == AGG_CODES["median"]).then((pl.col("lo") + pl.col("hi") + 1) // 2)
+             .when(pl.col("agg") == AGG_CODES["trimmed_mean"]).then(trimmed)
+             .otherwise(mean))
+    return (agg.with_columns(eidx=pl.col("key") // n_gid, gid=pl.col("key") % n_gid)
+            .join(props, on="gid", how="left")
+            .with_columns(score_c=score,
+                          disagree=(pl.col("kind") == KIND_CODES["measurement"]) & (pl.col("mn") != pl.col("mx")))
+            .select("eidx", "gid", "kind", "n", "mn", "mx", "score_c", "disagree")
+            .collect(engine="streaming"))
+
+
+def score_frames(items: Sequence[ItemSpec], entries: pl.DataFrame, scores: pl.DataFrame,
+                 table: CriterionTable | None = None) -> ScoredFrames:
+    """Steps 1–5 for every entry at once."""
+    table = table or criterion_table(items)
+    item_codes = [i.code for i in items]
+    entries = entries.with_columns(
+        eidx=pl.int_range(pl.len(), dtype=pl.Int64),
+        item_idx=pl.col("item").cast(pl.Enum(item_codes)).to_physical().cast(pl.Int64))
+    crit = _criterion_scores(scores, entries, table)
+    is_ded = pl.col("kind") == KIND_CODES["deduction"]
+    per_entry = crit.group_by("eidx").agg(
+        gained_c=pl.col("score_c").filter(~is_ded).sum(),
+        deducted_c=pl.col("score_c").filter(is_ded).sum(),
+        n_marked=(~is_ded).sum(),
+        n_disagree=pl.col("disagree").sum())
+    item_props = pl.DataFrame({
+        "item_idx": list(range(len(items))),
+        "pmax_c": [to_cents(i.practical_max) for i in items],
+        "tw_c": [to_cents(i.theory_weight) for i in items],
+        "pass_c": [to_cents(i.pass_mark) for i in items],
+        "n_required": [sum(c.kind != "deduction" for c in i.criteria) for i in items],
+    }, schema={k: pl.Int64 for k in ("item_idx", "pmax_c", "tw_c", "pass_c", "n_required")})
+    practical = pl.max_horizontal(pl.col("gained_c") - pl.col("deducted_c"), pl.lit(0))
+    weighted = pl.col("tw_c") * pl.col("theory_c").fill_null(0) + (100 - pl.col("tw_c")) * pl.col("pct_c")
+    out = (entries.lazy()
+           .join(per_entry.lazy(), on="eidx", how="left")
+           .join(item_props.lazy(), on="item_idx", how="left")
+           .with_columns(pl.col("gained_c", "deducted_c", "n_marked", "n_disagree").fill_null(0))
+           .with_columns(practical_c=practical)
+           .with_columns(pct_c=_half_up(pl.col("practical_c") * 10_000, pl.col("pmax_c")))
+           .with_columns(total_c=pl.when(pl.col("theory_c").is_null() & (pl.col("tw_c") > 0))
+                         .then(None).otherwise(_half_up(weighted, pl.lit(100))),
+                         qualified=pl.col("pct_c") >= pl.col("pass_c"))
+           .sort("eidx")
+           .collect())
+    return ScoredFrames(out, crit, table)

@@ -1,0 +1,129 @@
+"""Shared fixtures: a migrated database per test (a SQLite file under tmp_path, or a fresh PostgreSQL
+database when CONTESTDAY_TEST_DATABASE_URL is set), the app, HTTP clients, a live server and Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from contestday.app import create_app
+from contestday.migrate import upgrade
+from contestday.settings import Settings, load_settings
+
+ADMIN_TOKEN = "test-admin-token"
+PG_URL = os.environ.get("CONTESTDAY_TEST_DATABASE_URL")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _pg_admin_url(url: str) -> tuple[str, str]:
+    """(url of the server's maintenance database for asyncpg, base url for SQLAlchemy)."""
+    base = url.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0]
+    return f"{base}/postgres", url.rsplit("/", 1)[0]
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    if not PG_URL:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    import asyncpg
+
+    admin, base = _pg_admin_url(PG_URL)
+    name = f"cdtest_{uuid.uuid4().hex[:12]}"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    yield f"{base}/{name}"
+    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    upgrade(database_url)
+    return load_settings({
+        "CONTESTDAY_DATA_DIR": str(tmp_path / "data"),
+        "CONTESTDAY_DATABASE_URL": database_url,
+        "CONTESTDAY_ADMIN_TOKEN": ADMIN_TOKEN,
+        "CONTESTDAY_SECRET_KEY": "test-secret-key",
+    }, dotenv=False)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+@pytest.fixture
+async def admin(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """A client authenticated with the bearer token of contracts §1 (organiser role)."""
+    async with AsyncTestClient(app=app) as c:
+        c.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        yield c
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port, in a thread; yields its base URL."""
+    import uvicorn
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                            ws="websockets", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("live server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (no browser download: the system one)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}: .ci/run must install it")
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()

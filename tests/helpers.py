@@ -1,0 +1,44 @@
+"""Test helpers: the contract's example event file and small builders."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+EXAMPLE_EVENT: dict[str, Any] = {
+    "event": {
+        "name": "“巴渝工匠”杯重庆市第二届专项职业能力技能大赛",
+        "kind": "city_industry",
+        "starts_on": "2026-10-20",
+        "award_policy": {"rule": "merit_if_over_30", "ratio": 0.3, "threshold": 30},
+        "one_item_per_person": True,
+        "unit_quota_per_group": 2,
+        "unit_quota_mode": "enforce",
+        "registration_closes": "2026-10-10T18:00:00+08:00",
+    },
+    "items": [
+        {
+            "code": "LED",
+            "name": "LED显示屏应用",
+            "team_size": 1,
+            "exam_level": 4,
+            "pass_mark": 60,
+            "groups": ["学生组", "职工组"],
+            "theory_weight": 0,
+            "criteria": [
+                {"code": "A", "name": "安装调试", "max": 40, "kind": "measurement"},
+                {"code": "B", "name": "工艺与规范", "max": 60, "kind": "judgement",
+                 "aggregate": "trimmed_mean", "trim_min_judges": 5, "max_spread": 10},
+                {"code": "S", "name": "安全违规扣分", "max": 10, "kind": "deduction"},
+            ],
+            "tie_break": ["practical", "criterion:B", "time_used", "theory"],
+            "promotion_top": 6,
+        }
+    ],
+}
+
+
+def example_event(**changes: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(EXAMPLE_EVENT)
+    doc["event"].update(changes)
+    return doc
