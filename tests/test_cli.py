@@ -1,0 +1,77 @@
+"""The command line on a real database: event import/export, user add, the demo's data (created once)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import tomli_w
+from click.testing import CliRunner
+
+from contestday.cli import main
+from contestday.demo import DEMO_EVENT_NAME
+from tests.helpers import EXAMPLE_EVENT, example_event
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CONTESTDAY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CONTESTDAY_DATABASE_URL", database_url)
+    monkeypatch.setenv("CONTESTDAY_SECRET_KEY", "cli-secret")
+    return tmp_path
+
+
+def test_event_import_then_export_json_and_toml(env: Path) -> None:
+    runner = CliRunner()
+    source = env / "event.toml"
+    source.write_text(tomli_w.dumps(EXAMPLE_EVENT), encoding="utf-8")
+    imported = runner.invoke(main, ["event", "import", str(source)])
+    assert imported.exit_code == 0, imported.output
+    event_id = imported.stdout.strip().splitlines()[-1]
+    exported = runner.invoke(main, ["event", "export", event_id])
+    assert exported.exit_code == 0 and json.loads(exported.stdout) == EXAMPLE_EVENT
+    as_toml = runner.invoke(main, ["event", "export", event_id, "--toml"])
+    import tomllib
+
+    assert tomllib.loads(as_toml.stdout)["items"][0]["code"] == "LED"
+
+
+def test_event_import_refusal_lists_every_error_and_exits_2(env: Path) -> None:
+    doc = example_event(kind="nope")
+    doc["items"][0]["theory_weight"] = 0.4
+    source = env / "bad.json"
+    source.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(main, ["event", "import", str(source)])
+    assert result.exit_code == 2
+    assert "event.kind" in result.stderr and "items[0].theory_weight" in result.stderr
+    assert "nothing stored" in result.stderr
+    missing = CliRunner().invoke(main, ["event", "export", "1"])
+    assert missing.exit_code == 2 and "no event 1" in missing.stderr
+
+
+def test_user_add_and_duplicate(env: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(main, ["user", "add", "wang", "--role", "organiser", "--password", "long-enough-pw"])
+    assert ok.exit_code == 0, ok.output
+    again = runner.invoke(main, ["user", "add", "wang", "--role", "organiser", "--password", "long-enough-pw"])
+    assert again.exit_code == 2 and "已存在" in again.stderr
+    short = runner.invoke(main, ["user", "add", "li", "--role", "judge", "--password", "short"])
+    assert short.exit_code == 2
+
+
+def test_demo_creates_its_event_once_and_prints_a_link_per_role(env: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo", "--no-serve"])
+    second = runner.invoke(main, ["demo", "--no-serve"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert first.stdout.splitlines()[0] == second.stdout.splitlines()[0]  # same event id
+    for role in ("organiser", "chief judge", "judge", "encryption judge", "check-in"):
+        assert role in first.stdout
+    assert first.stdout.count("/login/link/") == 5
+    export = runner.invoke(main, ["event", "export", "1"])
+    doc = json.loads(export.stdout)
+    assert doc["event"]["name"] == DEMO_EVENT_NAME and len(doc["items"]) == 33
+    assert all(item["groups"] == ["学生组", "职工组"] for item in doc["items"])
+    assert doc["items"][0]["name"] == "LED显示屏应用"

@@ -1,0 +1,134 @@
+"""The role × route matrix: every route of the app is listed here with the roles it admits, and every role
+(plus anonymous, plus the bearer token) is tried against every route. Later issues extend EXPECTED."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+
+from registration.accounts import service
+from registration.accounts.security import ROLES
+from tests.conftest import ADMIN_TOKEN
+from tests.helpers import EXAMPLE_EVENT
+
+PUBLIC = frozenset({"anonymous", *ROLES})
+ORGANISER = frozenset({"organiser"})
+SIGNED_IN = frozenset(ROLES)
+
+# (method, path) -> who gets through the guard
+EXPECTED: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/"): PUBLIC,
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("GET", "/login/link/{token:str}"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("GET", "/lang/{lang:str}"): PUBLIC,
+    ("GET", "/api/me"): SIGNED_IN,
+    ("GET", "/api/catalog"): PUBLIC,
+    ("GET", "/api/events"): ORGANISER,
+    ("POST", "/api/events"): ORGANISER,
+    ("POST", "/api/events/validate"): ORGANISER,
+    ("GET", "/api/events/{event_id:int}"): ORGANISER,
+    ("PUT", "/api/events/{event_id:int}"): ORGANISER,
+}
+PREFIXES_OF_PAGES = {"/admin": ORGANISER}  # page routes below these prefixes: organiser only
+SKIP = ("/schema", "/static")
+
+
+def app_routes(app: Litestar) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith(SKIP):
+            continue
+        for handler in route.route_handlers:
+            for method in handler.http_methods:
+                if method not in ("HEAD", "OPTIONS"):
+                    found.add((method, route.path))
+    return found
+
+
+def expected_for(method: str, path: str) -> frozenset[str]:
+    if (method, path) in EXPECTED:
+        return EXPECTED[(method, path)]
+    for prefix, roles in PREFIXES_OF_PAGES.items():
+        if path.startswith(prefix):
+            return roles
+    raise AssertionError(f"route {method} {path} is missing from the role × route matrix in {__file__}")
+
+
+def test_every_route_is_in_the_matrix(app: Litestar) -> None:
+    for method, path in app_routes(app):
+        expected_for(method, path)
+
+
+def test_guards_declare_the_roles_of_the_matrix(app: Litestar) -> None:
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith(SKIP):
+            continue
+        for handler in route.route_handlers:
+            declared = set()
+            for guard in handler.resolve_guards():
+                declared |= set(getattr(guard, "roles", ()))
+            for method in handler.http_methods - {"HEAD", "OPTIONS"}:
+                expected = expected_for(method, route.path)
+                if expected in (PUBLIC, SIGNED_IN):
+                    assert not declared, f"{method} {route.path} should not be role-guarded"
+                else:
+                    assert declared == set(expected), f"{method} {route.path}: {declared} != {set(expected)}"
+
+
+def _concrete(path: str, event_id: int) -> str:
+    path = path.replace("{event_id:int}", str(event_id))
+    return re.sub(r"\{[^}]+\}", "x", path)
+
+
+async def _login(client: AsyncTestClient[Litestar], name: str) -> str:
+    response = await client.post("/login", data={"name": name, "password": "pw-12345678", "next": "/"})
+    assert response.status_code in (200, 303), response.text
+    return str((await client.get("/api/me")).json()["csrf_token"])
+
+
+@pytest.mark.parametrize("who", ["anonymous", "token", *ROLES])
+async def test_role_route_matrix(app: Litestar, who: str) -> None:
+    async with app.state.sessionmaker() as session:
+        for role in ROLES:
+            await service.add_user(session, f"u-{role}", "pw-12345678", [role])
+        await session.commit()
+    async with AsyncTestClient(app=app) as setup:
+        setup.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        event_id = (await setup.post("/api/events", json=EXAMPLE_EVENT)).json()["id"]
+
+    async with AsyncTestClient(app=app) as client:
+        headers: dict[str, str] = {"Accept": "application/json"}
+        role = who
+        if who == "token":
+            headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+            role = "organiser"
+        elif who != "anonymous":
+            headers["X-CSRF-Token"] = await _login(client, f"u-{who}")
+        for method, path in sorted(app_routes(app)):
+            if path in ("/logout", "/login"):
+                continue  # they change who is signed in; covered in test_accounts
+            allowed = role in expected_for(method, path)
+            kwargs: dict[str, Any] = {"headers": headers}
+            if method in ("POST", "PUT"):
+                kwargs["json"] = EXAMPLE_EVENT
+            response = await client.request(method, _concrete(path, event_id), **kwargs)
+            refused_by_guard = response.status_code in (401, 403) and response.json()["code"] in (
+                "not_authenticated", "forbidden", "csrf_failed")
+            if allowed:
+                assert not refused_by_guard, (who, method, path, response.text)
+            else:
+                assert response.status_code == (401 if role == "anonymous" else 403), (who, method, path)
+                assert response.json()["code"] in ("not_authenticated", "forbidden")
+
+
+async def test_wrong_bearer_token_is_refused(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/api/events", headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 401 and response.json()["code"] == "invalid_token"
