@@ -1,0 +1,31 @@
+# contestday server image: python:3.11-slim, CJK font for certificates, non-root, healthcheck.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    CONTESTDAY_DATA_DIR=/data
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-wqy-zenhei curl \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY contestday ./contestday
+COPY scoring ./scoring
+COPY registration ./registration
+COPY judging ./judging
+COPY results ./results
+COPY kiosk ./kiosk
+COPY certificates ./certificates
+RUN pip install .
+
+RUN useradd --system --uid 10001 --home-dir /data contestday \
+ && mkdir -p /data && chown contestday /data
+USER contestday
+VOLUME ["/data"]
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD curl -fsS http://127.0.0.1:8000/health || exit 1
+
+CMD ["contestday", "serve", "--host", "0.0.0.0", "--port", "8000"]
