@@ -1,17 +1,153 @@
-"""Organiser pages for events (server-rendered; plain JavaScript only improves them)."""
+"""Organiser pages for events: list, import, export and the editor (server-rendered; plain JavaScript
+in /static/editor.js only improves the editor, and the textarea form works without it)."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, get
-from litestar.response import Template
+import tomli_w
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
 
 from registration.accounts.guards import current_principal, requires
 from registration.events import service
-from registration.web import DbSession, preferred_language
+from registration.events.models import Event
+from registration.events.routes import decode_event_file, validate_event_file
+from registration.i18n import gettext
+from registration.web import ApiError, DbSession, preferred_language
+from scoring.event_file import AGGREGATES, CHINA_TZ, CRITERION_KINDS, EVENT_KINDS, EventFileError, \
+    parse_event_document
 
-__all__ = ["EventPages"]
+__all__ = ["EXAM_LEVELS", "EventPages", "editor_view", "new_document"]
+
+Req = Request[Any, Any, Any]
+
+EXAM_LEVELS: tuple[tuple[int, str], ...] = (
+    (5, "五级/初级工"), (4, "四级/中级工"), (3, "三级/高级工"), (2, "二级/技师"), (1, "一级/高级技师"))
+AWARD_RULE_NAMES = {"merit_if_over_30": "参赛超过门槛人数时另设优胜奖（按比例）",
+                    "total_within_30pct": "全部获奖者不超过参赛人数的比例"}
+QUOTA_MODES = {"warn": "超额时提醒", "enforce": "超额时拒绝"}
+STANDARD_GROUPS = ("学生组", "职工组")
+TIE_BREAK_KEYS = {"practical": "实操成绩", "theory": "理论成绩", "criterion:代码": "指定评分项得分",
+                  "time_used": "用时（少者优先）"}
+# Labels the templates translate through `_()` without a literal (tests/test_i18n.py checks them too).
+LABELS: tuple[dict[str, str], ...] = (
+    EVENT_KINDS, CRITERION_KINDS, AGGREGATES, dict((str(k), v) for k, v in EXAM_LEVELS), AWARD_RULE_NAMES,
+    QUOTA_MODES, TIE_BREAK_KEYS, {g: g for g in STANDARD_GROUPS})
+
+
+def new_document() -> dict[str, Any]:
+    """What a new event starts from: the defaults of contracts §2 and one blank item."""
+    return {
+        "event": {"name": "", "kind": "city_industry", "starts_on": "",
+                  "award_policy": {"rule": "merit_if_over_30", "ratio": 0.3, "threshold": 30},
+                  "one_item_per_person": True, "unit_quota_per_group": 2, "unit_quota_mode": "warn"},
+        "items": [blank_item()],
+    }
+
+
+def blank_item() -> dict[str, Any]:
+    return {"code": "", "name": "", "team_size": 1, "exam_level": 4, "pass_mark": 60,
+            "groups": list(STANDARD_GROUPS), "theory_weight": 0, "tie_break": ["practical"], "promotion_top": 6,
+            "criteria": [{"code": "A", "name": "", "max": "", "kind": "measurement"}]}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _local_datetime(value: Any) -> str:
+    """An ISO date-time as the value of <input type=datetime-local>, in Beijing time."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(CHINA_TZ)
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+def _practical_max(criteria: list[dict[str, Any]]) -> str:
+    total = 0.0
+    for c in criteria:
+        try:
+            total += 0.0 if c.get("kind") == "deduction" else float(c.get("max") or 0)
+        except (TypeError, ValueError):
+            continue
+    return f"{total:g}"
+
+
+def editor_view(doc: Any) -> dict[str, Any]:
+    """A forgiving view of a (possibly invalid) document for the editor's form fields."""
+    event = _dict(_dict(doc).get("event"))
+    items = []
+    for raw in _list(_dict(doc).get("items")):
+        item = dict(_dict(raw))
+        item["criteria"] = [c for c in _list(item.get("criteria")) if isinstance(c, dict)]
+        groups = [g for g in _list(item.get("groups")) if isinstance(g, str)]
+        item["groups"] = groups
+        item["other_groups"] = "，".join(g for g in groups if g not in STANDARD_GROUPS)
+        item["tie_break"] = ", ".join(str(k) for k in _list(item.get("tie_break")))
+        item["practical_max"] = _practical_max(item["criteria"])
+        items.append(item)
+    return {"event": event, "policy": _dict(event.get("award_policy")), "items": items,
+            "registration_closes": _local_datetime(event.get("registration_closes"))}
+
+
+def _errors(exc: ApiError, lang: str) -> list[dict[str, str]]:
+    found = exc.extra_fields.get("errors") or [{"path": "", "message": exc.message, "message_en": exc.message_en}]
+    return [{"path": e["path"], "text": e["message_en"] if lang == "en" else e["message"]} for e in found]
+
+
+def _anchor(path: str) -> str:
+    """The form field an error belongs to: list entries of groups and tie-breaks sit in one input."""
+    head, _, tail = path.rpartition("[")
+    return head if tail.endswith("]") and head.endswith((".groups", ".tie_break")) else path
+
+
+def _field_errors(errors: list[dict[str, str]]) -> dict[str, list[str]]:
+    by_path: dict[str, list[str]] = {}
+    for e in errors:
+        by_path.setdefault(_anchor(e["path"]), []).append(e["text"])
+    return by_path
+
+
+def _warnings(doc: dict[str, Any], lang: str) -> list[dict[str, str]]:
+    try:
+        spec = parse_event_document(doc)
+    except EventFileError:
+        return []
+    return [{"path": w.path, "text": w.en if lang == "en" else w.zh} for w in spec.warnings]
+
+
+def _for_toml(value: Any) -> Any:
+    """TOML has no null: leave out keys whose value is None."""
+    if isinstance(value, dict):
+        return {k: _for_toml(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_for_toml(v) for v in value]
+    return value
+
+
+async def _base_context(request: Req) -> dict[str, Any]:
+    return {"lang": preferred_language(request), "principal": await current_principal(request)}
+
+
+async def _document(db_session: DbSession, event_id: int) -> dict[str, Any]:
+    doc = await service.event_document(db_session, event_id)
+    if doc is None:
+        raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
+    return doc
 
 
 class EventPages(Controller):
@@ -19,8 +155,98 @@ class EventPages(Controller):
     guards = [requires("organiser")]
     include_in_schema = False
 
+    async def _list_page(self, request: Req, db_session: DbSession, *, status: int = 200,
+                         errors: list[dict[str, str]] | None = None, filename: str = "") -> Template:
+        context = await _base_context(request)
+        return Template("events/list.html", status_code=status, context={
+            **context, "events": await service.list_events(db_session), "kinds": EVENT_KINDS,
+            "errors": errors or [], "filename": filename})
+
+    async def _editor_page(self, request: Req, doc: Any, event_id: int | None, *, status: int = 200,
+                           errors: list[dict[str, str]] | None = None, text: str | None = None) -> Template:
+        context = await _base_context(request)
+        errors = errors or []
+        return Template("events/editor.html", status_code=status, context={
+            **context, "event_id": event_id, "view": editor_view(doc), "blank": editor_view({"items": [blank_item()]}),
+            "text": text if text is not None else json.dumps(doc, ensure_ascii=False, indent=2),
+            "errors": errors, "field_errors": _field_errors(errors), "saved": request.query_params.get("saved"),
+            "warnings": [] if errors or not isinstance(doc, dict) else _warnings(doc, context["lang"]),
+            "kinds": EVENT_KINDS, "criterion_kinds": CRITERION_KINDS, "aggregates": AGGREGATES,
+            "levels": EXAM_LEVELS, "rules": AWARD_RULE_NAMES, "quota_modes": QUOTA_MODES,
+            "standard_groups": STANDARD_GROUPS, "tie_break_keys": TIE_BREAK_KEYS})
+
     @get("/events")
-    async def event_list(self, request: Request[Any, Any, Any], db_session: DbSession) -> Template:
-        return Template("events/list.html", context={
-            "lang": preferred_language(request), "principal": await current_principal(request),
-            "events": await service.list_events(db_session)})
+    async def event_list(self, request: Req, db_session: DbSession) -> Template:
+        return await self._list_page(request, db_session)
+
+    @post("/events/import", status_code=303)
+    async def import_file(self, request: Req, db_session: DbSession) -> Redirect | Template:
+        upload = (await request.form()).get("file")
+        lang = preferred_language(request)
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            errors = [{"path": "", "text": gettext("请选择要导入的赛事文件", lang)}]
+            return await self._list_page(request, db_session, status=422, errors=errors)
+        try:
+            raw = await upload.read()
+            spec = validate_event_file(decode_event_file(raw, upload.content_type or "", upload.filename))
+        except ApiError as exc:
+            return await self._list_page(request, db_session, status=422, errors=_errors(exc, lang),
+                                         filename=upload.filename)
+        event_id = await service.create_event(db_session, spec)
+        await db_session.commit()
+        return Redirect(path=f"/admin/events/{event_id}?saved=imported", status_code=303)
+
+    @get("/events/new")
+    async def new_event(self, request: Req) -> Template:
+        return await self._editor_page(request, new_document(), None)
+
+    @get("/events/{event_id:int}")
+    async def edit_event(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
+        return await self._editor_page(request, await _document(db_session, event_id), event_id)
+
+    async def _save_text(self, request: Req, db_session: DbSession, event: Event | None) -> Redirect | Template:
+        """The no-JavaScript path: the event file posted from the textarea; nothing is stored on an error."""
+        text = str((await request.form()).get("document") or "")
+        doc: Any = None
+        try:
+            doc = decode_event_file(text.encode("utf-8"))
+            spec = validate_event_file(doc)
+        except ApiError as exc:
+            if not isinstance(doc, dict):
+                doc = new_document() if event is None else await _document(db_session, event.id or 0)
+            return await self._editor_page(request, doc, None if event is None else event.id, status=422,
+                                           errors=_errors(exc, preferred_language(request)), text=text)
+        if event is None:
+            event_id = await service.create_event(db_session, spec)
+        else:
+            await service.replace_event(db_session, event, spec)
+            event_id = event.id or 0
+        await db_session.commit()
+        return Redirect(path=f"/admin/events/{event_id}?saved=1", status_code=303)
+
+    @post("/events/new", status_code=303)
+    async def create_from_text(self, request: Req, db_session: DbSession) -> Redirect | Template:
+        return await self._save_text(request, db_session, None)
+
+    @post("/events/{event_id:int}", status_code=303)
+    async def replace_from_text(self, request: Req, event_id: FromPath[int],
+                                db_session: DbSession) -> Redirect | Template:
+        event = await db_session.get(Event, event_id)
+        if event is None:
+            raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
+        return await self._save_text(request, db_session, event)
+
+    @get("/events/{event_id:int}/export.json")
+    async def export_json(self, event_id: FromPath[int], db_session: DbSession) -> Response[str]:
+        doc = await _document(db_session, event_id)
+        return Response(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", media_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="event-{event_id}.json"'})
+
+    @get("/events/{event_id:int}/export.toml")
+    async def export_toml(self, event_id: FromPath[int], db_session: DbSession) -> Response[str]:
+        doc = await _document(db_session, event_id)
+        note = ""
+        if doc["event"].get("unit_quota_per_group", 2) is None:
+            note = "# unit_quota_per_group: 不限 / unlimited (TOML has no null; the JSON export keeps it)\n"
+        return Response(note + tomli_w.dumps(_for_toml(doc)), media_type="application/toml; charset=utf-8",
+                         headers={"Content-Disposition": f'attachment; filename="event-{event_id}.toml"'})
