@@ -24,6 +24,7 @@ __all__ = [
 
 CENT = Decimal("0.01")
 # Plain decimal notation only: no exponent, no NaN/Infinity, no "1_000" (all of which Decimal() takes).
+# \d also takes full-width digits (８５.５), which Chinese input methods produce and Decimal() reads.
 _NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 
 
