@@ -19,8 +19,7 @@ from registration.events.models import Event
 from registration.events.routes import decode_event_file, validate_event_file
 from registration.i18n import gettext
 from registration.web import ApiError, DbSession, preferred_language
-from scoring.event_file import AGGREGATES, CHINA_TZ, CRITERION_KINDS, EVENT_KINDS, EventFileError, \
-    parse_event_document
+from scoring.event_file import AGGREGATES, CHINA_TZ, CRITERION_KINDS, EVENT_KINDS, EventFileError, parse_event_document
 
 __all__ = ["EXAM_LEVELS", "EventPages", "editor_view", "new_document"]
 
@@ -43,7 +42,7 @@ LABELS: tuple[dict[str, str], ...] = (
 def new_document() -> dict[str, Any]:
     """What a new event starts from: the defaults of contracts §2 and one blank item."""
     return {
-        "event": {"name": "", "kind": "city_industry", "starts_on": "",
+        "event": {"name": None, "kind": "city_industry", "starts_on": None,
                   "award_policy": {"rule": "merit_if_over_30", "ratio": 0.3, "threshold": 30},
                   "one_item_per_person": True, "unit_quota_per_group": 2, "unit_quota_mode": "warn"},
         "items": [blank_item()],
@@ -51,9 +50,10 @@ def new_document() -> dict[str, Any]:
 
 
 def blank_item() -> dict[str, Any]:
-    return {"code": "", "name": "", "team_size": 1, "exam_level": 4, "pass_mark": 60,
+    # None, not "": the validator then says 必填 (required) for what is still to fill in
+    return {"code": None, "name": None, "team_size": 1, "exam_level": 4, "pass_mark": 60,
             "groups": list(STANDARD_GROUPS), "theory_weight": 0, "tie_break": ["practical"], "promotion_top": 6,
-            "criteria": [{"code": "A", "name": "", "max": "", "kind": "measurement"}]}
+            "criteria": [{"code": "A", "name": None, "max": None, "kind": "measurement"}]}
 
 
 def _dict(value: Any) -> dict[str, Any]:
