@@ -24,58 +24,81 @@ from scoring.fast import ScoredFrames, score_frames
 __all__ = ["compute_frames", "results_frame"]
 
 
+_SOURCES = {"practical": 1, "theory": 2, "time_used": 3}  # anything else is criterion:CODE (4)
+
+
 def _key_columns(event: EventSpec, scored: ScoredFrames) -> tuple[pl.DataFrame, list[str]]:
-    """Entries plus k0 (total), k1 … (each item's tie-break chain, slot by slot), all higher-first."""
+    """Entries plus k0 (total), k1 … (each item's tie-break chain, slot by slot), all higher-first.
+
+    Items differ in their chains, so each slot says per item where its value comes from (a small
+    table joined on item_idx) rather than a when/then per item, which would grow with the item count.
+    """
     frame = scored.entries
     slots = max((len(i.tie_break) for i in event.items), default=0)
     exprs = [pl.col("total_c").alias("k0")]
     for j in range(slots):
-        expr: pl.Expr = pl.lit(None, pl.Int64)
+        src: list[int] = []
+        gids: list[int | None] = []
         for i, item in enumerate(event.items):
-            if j >= len(item.tie_break):
-                continue
-            key = item.tie_break[j]
-            if key == "practical":
-                source = pl.col("practical_c")
-            elif key == "theory":
-                source = pl.col("theory_c")
-            elif key == "time_used":
-                source = -pl.col("time_key")  # lower time wins; null (blank) still sorts last
-            else:
-                gid = scored.table.gid(i, key.removeprefix("criterion:"))
-                column = f"crit_{gid}"
-                if column not in frame.columns:
-                    picked = (scored.criteria.filter(pl.col("gid") == gid)
-                              .select("eidx", pl.col("score_c").alias(column)))
-                    frame = frame.join(picked, on="eidx", how="left")
-                source = pl.col(column)
-            expr = pl.when(pl.col("item_idx") == i).then(source).otherwise(expr)
-        exprs.append(expr.alias(f"k{j + 1}"))
+            key = item.tie_break[j] if j < len(item.tie_break) else ""
+            src.append(_SOURCES.get(key, 4 if key else 0))
+            gids.append(scored.table.gid(i, key.removeprefix("criterion:")) if key.startswith("criterion:") else None)
+        slot = pl.DataFrame({"item_idx": list(range(len(event.items))), f"src{j}": src, f"gid{j}": gids},
+                            schema={"item_idx": pl.Int64, f"src{j}": pl.Int64, f"gid{j}": pl.Int64})
+        frame = frame.join(slot, on="item_idx", how="left")
+        if any(g is not None for g in gids):
+            values = scored.criteria.select("eidx", pl.col("gid").alias(f"gid{j}"), pl.col("score_c").alias(f"cv{j}"))
+            frame = frame.join(values, on=["eidx", f"gid{j}"], how="left")
+        else:
+            frame = frame.with_columns(pl.lit(None, pl.Int64).alias(f"cv{j}"))
+        source = pl.col(f"src{j}")
+        exprs.append(pl.when(source == 1).then(pl.col("practical_c"))
+                     .when(source == 2).then(pl.col("theory_c"))
+                     .when(source == 3).then(-pl.col("time_key"))  # lower time wins; a blank still sorts last
+                     .when(source == 4).then(pl.col(f"cv{j}"))
+                     .otherwise(None).alias(f"k{j + 1}"))
     return frame.with_columns(exprs), [f"k{j}" for j in range(slots + 1)]
 
 
-def compute_frames(event: EventSpec, entries: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
-    """One row per entry (ENTRIES order) with scores, position, rank, award, cert_level, promoted,
-    tie_unresolved; unranked entries (not present) have nulls there and false flags."""
-    scored = score_frames(event.items, entries, scores)
-    frame, keys = _key_columns(event, scored)
-    group_idx = pl.lit(None, pl.Int64)
-    for i, item in enumerate(event.items):
-        group_idx = pl.when(pl.col("item_idx") == i).then(
-            pl.col("group").replace_strict(list(item.group_names), list(range(len(item.group_names))),
-                                           default=None, return_dtype=pl.Int64)).otherwise(group_idx)
-    frame = frame.with_columns(group_idx=group_idx)
-    ranked = frame.filter(pl.col("status") == "present")
+def _rank(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Sort each item-group by its keys (ENTRIES order last) and number it: position, n, rank, block_last.
+
+    Everything comes from runs in the sorted frame (forward/backward fills), with no window per
+    group or block: there may be as many tie blocks as entries.
+    """
     group = ["item_idx", "group_idx"]
-    ranked = ranked.sort([*group, *keys, "eidx"], descending=[False, False] + [True] * len(keys) + [False],
-                         nulls_last=True)
-    changed = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in [*group, *keys]])
-    ranked = ranked.with_columns(
-        position=pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(group),
-        n=pl.len().over(group).cast(pl.Int64),
-        block=changed.fill_null(True).cum_sum())
+    frame = frame.sort([*group, *keys, "eidx"], descending=[False, False] + [True] * len(keys) + [False],
+                       nulls_last=True)
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    new_group = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in group]).fill_null(True)
+    new_block = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in [*group, *keys]]
+                                  ).fill_null(True)
+    return (frame.lazy()
+            .with_columns(new_group=new_group, new_block=new_block)
+            .with_columns(start=pl.when("new_group").then(row).forward_fill(),
+                          end=pl.when(pl.col("new_group").shift(-1).fill_null(True)).then(row).backward_fill(),
+                          last=pl.col("new_block").shift(-1).fill_null(True))
+            .with_columns(position=row - pl.col("start") + 1, n=pl.col("end") - pl.col("start") + 1)
+            .with_columns(rank=pl.when("new_block").then(pl.col("position")).forward_fill(),
+                          block_last=pl.when("last").then(pl.col("position")).backward_fill())
+            .collect())
+
+
+def _tier(pos: pl.Expr) -> pl.Expr:
+    """0 一等奖 … 3 优胜奖, 4 none, from the group's cumulative award edges e1 … e4."""
+    return (pl.when(pos <= pl.col("e1")).then(0).when(pos <= pl.col("e2")).then(1)
+            .when(pos <= pl.col("e3")).then(2).when(pos <= pl.col("e4")).then(3).otherwise(4))
+
+
+def _eligible(pos: pl.Expr) -> pl.Expr:
+    """May this position earn promotion (results.ranking.boundary_state)."""
+    return (pl.col("exam_level") > 1) & (pos <= pl.col("top")) & (_tier(pos) < 4)
+
+
+def _settle(event: EventSpec, ranked: pl.DataFrame) -> pl.DataFrame:
+    """Awards, tie_unresolved, cert_level and promoted from positions."""
     # Award edges per N: the rule is event-wide, so one small table per distinct group size.
-    sizes = sorted(set(ranked["n"].to_list()))
+    sizes = ranked["n"].unique().sort().to_list()
     edges: dict[str, list[int]] = {"n": sizes, "e1": [], "e2": [], "e3": [], "e4": []}
     for size in sizes:
         running = 0
@@ -88,23 +111,34 @@ def compute_frames(event: EventSpec, entries: pl.DataFrame, scores: pl.DataFrame
         "exam_level": [i.exam_level for i in event.items],
         "top": [i.promotion_top for i in event.items]}, schema={k: pl.Int64 for k in ("item_idx", "exam_level", "top")})
     pos = pl.col("position")
-    tier = (pl.when(pos <= pl.col("e1")).then(0).when(pos <= pl.col("e2")).then(1)
-            .when(pos <= pl.col("e3")).then(2).when(pos <= pl.col("e4")).then(3).otherwise(4))
-    has_award = pl.col("tier") < 4
-    eligible = (pl.col("exam_level") > 1) & (pos <= pl.col("top")) & has_award
+    has_award = _tier(pos) < 4
     cert = pl.when(~pl.col("qualified")).then(None).when((pos <= pl.col("top")) & has_award).then(
         pl.max_horizontal(pl.col("exam_level") - 1, pl.lit(1))).otherwise(pl.col("exam_level"))
-    ranked = (ranked.join(edge_frame, on="n", how="left").join(item_frame, on="item_idx", how="left")
-              .with_columns(tier=tier).with_columns(eligible=eligible)
-              .with_columns(
-                  rank=pos.min().over("block"),
-                  award=pl.col("tier").replace_strict(list(range(5)), [*AWARD_NAMES, ""], return_dtype=pl.String),
-                  cert_level=cert,
-                  # Tier and eligibility are monotone in position: comparing a block's ends is enough.
-                  tie_unresolved=(pl.col("tier").first().over("block") != pl.col("tier").last().over("block"))
-                  | (pl.col("eligible").first().over("block") != pl.col("eligible").last().over("block")))
-              .with_columns(promoted=pl.col("cert_level").fill_null(99) < pl.col("exam_level"))
-              .select("eidx", "group_idx", "position", "rank", "award", "cert_level", "promoted", "tie_unresolved"))
+    first, last = pl.col("rank"), pl.col("block_last")
+    return (ranked.lazy().join(edge_frame.lazy(), on="n", how="left").join(item_frame.lazy(), on="item_idx", how="left")
+            .with_columns(
+                award=_tier(pos).replace_strict(list(range(5)), [*AWARD_NAMES, ""], return_dtype=pl.String),
+                cert_level=cert,
+                # Tier and eligibility are monotone in position: a block straddles a boundary exactly
+                # when they differ between its first and its last position.
+                tie_unresolved=(_tier(first) != _tier(last)) | (_eligible(first) != _eligible(last)))
+            .with_columns(promoted=pl.col("cert_level").fill_null(99) < pl.col("exam_level"))
+            .select("eidx", "group_idx", "position", "rank", "award", "cert_level", "promoted", "tie_unresolved")
+            .collect())
+
+
+def compute_frames(event: EventSpec, entries: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
+    """One row per entry (ENTRIES order) with scores, position, rank, award, cert_level, promoted,
+    tie_unresolved; unranked entries (not present) have nulls there and false flags."""
+    scored = score_frames(event.items, entries, scores)
+    frame, keys = _key_columns(event, scored)
+    groups = [(i, g, k) for i, item in enumerate(event.items) for k, g in enumerate(item.group_names)]
+    group_table = pl.DataFrame({"item_idx": [g[0] for g in groups], "group": [g[1] for g in groups],
+                                "group_idx": [g[2] for g in groups]},
+                               schema={"item_idx": pl.Int64, "group": pl.String, "group_idx": pl.Int64})
+    frame = frame.join(group_table, on=["item_idx", "group"], how="left")
+    ranked = _rank(frame.filter(pl.col("status") == "present"), keys)
+    ranked = _settle(event, ranked)
     present = pl.col("status") == "present"
     return (frame.drop("group_idx").join(ranked, on="eidx", how="left")
             .with_columns(
