@@ -133,6 +133,7 @@ EN: dict[str, str] = {
     "实操成绩": "practical score",
     "理论成绩": "theory score",
     "指定评分项得分": "score of that criterion",
+    "criterion:代码": "criterion:CODE",
     "用时（少者优先）": "time used (less first)",
     "学生组": "Students (学生组)",
     "职工组": "Employees (职工组)",

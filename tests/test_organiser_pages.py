@@ -88,9 +88,9 @@ async def test_textarea_fallback_stores_a_valid_document(organiser: AsyncTestCli
     event_id = int(done.headers["location"].split("/")[-1].split("?")[0])
     assert (await organiser.get(f"/api/events/{event_id}")).json()["event"]["name"] == "无脚本创建的赛事"
     # and replacing through the same fallback, in TOML this time
-    toml_text = (await organiser.get(f"/admin/events/{event_id}/export.toml")).text.replace("无脚本创建的赛事", "改过的名称")
-    again = await organiser.post(f"/admin/events/{event_id}", data={"document": toml_text, "csrf_token": organiser.csrf},
-                                 headers=HTML, follow_redirects=False)
+    exported = (await organiser.get(f"/admin/events/{event_id}/export.toml")).text
+    form = {"document": exported.replace("无脚本创建的赛事", "改过的名称"), "csrf_token": organiser.csrf}
+    again = await organiser.post(f"/admin/events/{event_id}", data=form, headers=HTML, follow_redirects=False)
     assert again.status_code == 303
     assert [e["name"] for e in await _stored(organiser)] == ["改过的名称"]
 

@@ -36,7 +36,7 @@ TIE_BREAK_KEYS = {"practical": "实操成绩", "theory": "理论成绩", "criter
 # Labels the templates translate through `_()` without a literal (tests/test_i18n.py checks them too).
 LABELS: tuple[dict[str, str], ...] = (
     EVENT_KINDS, CRITERION_KINDS, AGGREGATES, dict((str(k), v) for k, v in EXAM_LEVELS), AWARD_RULE_NAMES,
-    QUOTA_MODES, TIE_BREAK_KEYS, {g: g for g in STANDARD_GROUPS})
+    QUOTA_MODES, TIE_BREAK_KEYS, {g: g for g in STANDARD_GROUPS}, {k: k for k in TIE_BREAK_KEYS if not k.isascii()})
 
 
 def new_document() -> dict[str, Any]:
