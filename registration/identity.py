@@ -1,0 +1,251 @@
+"""Resident ID numbers (GB 11643-1999) and the permits that share their format, and the registration age
+check (16 to the statutory retirement age, `registration.retirement`): pure, stdlib only.
+
+Covers the mainland resident ID, the HK/Macau/Taiwan residence permits (810000/820000/830000) and the 2023
+foreigner permanent-residence card (18 digits starting with 9). All four use the same check character.
+
+Refusals carry a stable reason code (for the API and tests) plus Chinese and English messages. The region
+code is never a reason to refuse: it records where the number was first issued, codes are retired and
+created (两江新区 500157 exists since 2010), and off-the-shelf validators that use a county list get this
+wrong. We only warn when the province-level prefix is unknown.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from registration.retirement import Gender, Retirement, retirement
+
+__all__ = [
+    "MINIMUM_AGE",
+    "PROVINCE_PREFIXES",
+    "AgeCheck",
+    "AgeStatus",
+    "Gender",
+    "IdKind",
+    "IdNumber",
+    "IdWarning",
+    "InvalidIdNumber",
+    "age_on",
+    "check_age",
+    "check_character",
+    "mask_id_number",
+    "normalise_id_number",
+    "parse_id_number",
+]
+
+AgeStatus = Literal["ok", "too_young", "over_retirement"]
+MINIMUM_AGE = 16  # 劳动法 §15: no employment under 16; the notices (seed 001, 002) say 16 or over
+IdKind = Literal["resident", "hk_permit", "mo_permit", "tw_permit", "foreign_permanent"]
+
+# Province-level prefixes of GB/T 2260, plus 81/82/83 (HK/Macau/Taiwan residence permits). 71 is Taiwan's
+# code in GB/T 2260; Taiwan residents' permits use 83. Used for a warning only, never for a refusal.
+PROVINCE_PREFIXES: dict[str, str] = {
+    "11": "北京", "12": "天津", "13": "河北", "14": "山西", "15": "内蒙古",
+    "21": "辽宁", "22": "吉林", "23": "黑龙江",
+    "31": "上海", "32": "江苏", "33": "浙江", "34": "安徽", "35": "福建", "36": "江西", "37": "山东",
+    "41": "河南", "42": "湖北", "43": "湖南", "44": "广东", "45": "广西", "46": "海南",
+    "50": "重庆", "51": "四川", "52": "贵州", "53": "云南", "54": "西藏",
+    "61": "陕西", "62": "甘肃", "63": "青海", "64": "宁夏", "65": "新疆",
+    "71": "台湾", "81": "香港", "82": "澳门", "83": "台湾",
+}  # fmt: skip
+
+_PERMITS: dict[str, IdKind] = {"81": "hk_permit", "82": "mo_permit", "83": "tw_permit"}
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"  # indexed by (weighted sum mod 11)
+_EARLIEST_BIRTH = date(1900, 1, 1)
+# Spaces and every dash a form or spreadsheet may put in (NFKC already maps U+FF0D and U+3000).
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
+
+_REFUSALS: dict[str, tuple[str, str]] = {
+    "empty": ("请填写身份证号码", "Please enter the ID number."),
+    "legacy_15_digit": ("15 位旧身份证号已停用，请填写 18 位身份证号码",
+                        "The 15-digit ID number has been retired: please enter the 18-digit number."),
+    "wrong_length": ("身份证号码应为 18 位（当前 {n} 位）", "An ID number has 18 characters (this one has {n})."),
+    "bad_characters": ("身份证号码只能由数字组成，最后一位可以是 X",
+                       "An ID number has digits only; the last character may be X."),
+    "bad_check_digit": ("身份证号码校验位不符，请核对是否有输错的数字",
+                        "The check character does not match: please look for a mistyped digit."),
+    "bad_birth_date": ("身份证号码中的出生日期 {d} {zh}", "The birth date {d} in the ID number {en}."),
+}  # fmt: skip
+
+
+class InvalidIdNumber(ValueError):
+    """A refused ID number. `code` is stable (API, tests); `zh` and `en` are for people."""
+
+    def __init__(self, code: str, zh: str, en: str) -> None:
+        super().__init__(f"{code}: {en}")
+        self.code, self.zh, self.en = code, zh, en
+
+
+def _refuse(code: str, **fmt: object) -> InvalidIdNumber:
+    zh, en = _REFUSALS[code]
+    return InvalidIdNumber(code, zh.format(**fmt), en.format(**fmt))
+
+
+@dataclass(frozen=True, slots=True)
+class IdWarning:
+    """Something a reviewer should look at; the number is accepted."""
+
+    code: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdNumber:
+    number: str  # normalised: 18 ASCII characters, upper-case X
+    kind: IdKind
+    birth_date: date
+    gender: Gender
+    region_code: str  # digits 1–6 as written; for foreigner cards digits 2–3 are the issuing province
+    warnings: tuple[IdWarning, ...] = ()
+
+
+def normalise_id_number(raw: str) -> str:
+    """Full-width digits and letters to ASCII (NFKC: Chinese IMEs type ０-９ and ｘ), drop spaces and dashes,
+    upper-case the x. Idempotent."""
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw)).upper()
+
+
+def check_character(first17: str) -> str:
+    """GB 11643-1999 check character of 17 ASCII digits (ISO 7064 MOD 11-2)."""
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
+        raise ValueError("need 17 ASCII digits")
+    return _CHECK_CHARS[sum(w * int(c) for w, c in zip(_WEIGHTS, first17, strict=True)) % 11]
+
+
+def _kind(number: str) -> IdKind:
+    if number[0] == "9":
+        return "foreign_permanent"
+    return _PERMITS.get(number[:2], "resident")
+
+
+def _region_warnings(number: str, kind: IdKind) -> tuple[IdWarning, ...]:
+    region = number[:6]
+    if kind == "foreign_permanent":
+        known = number[1:3] in PROVINCE_PREFIXES
+    elif kind == "resident":  # 81/82/83 never get here: they are permits
+        known = number[:2] in PROVINCE_PREFIXES
+    else:  # a residence permit's address code is the whole territory: exactly 810000/820000/830000
+        known = region == number[:2] + "0000"
+    if known:
+        return ()
+    return (IdWarning(
+        "unknown_region",
+        f"地区码 {region} 不在省级行政区划表中，请核对（不影响报名）",
+        f"Region code {region} is not a known province-level code: please check it (the entry is not refused).",
+    ),)  # fmt: skip
+
+
+def _birth_date(number: str, today: date) -> date:
+    digits = number[6:14]
+    shown = f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
+    try:
+        born = date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:  # 19850230, 20230229, month 13 …
+        raise _refuse("bad_birth_date", d=shown, zh="不是真实的日期", en="is not a real date") from None
+    if born < _EARLIEST_BIRTH:
+        raise _refuse("bad_birth_date", d=shown, zh="早于 1900 年", en="is before 1900")
+    if born > today:
+        raise _refuse("bad_birth_date", d=shown, zh="晚于今天", en="is in the future")
+    return born
+
+
+def parse_id_number(raw: str, *, today: date | None = None) -> IdNumber:
+    """Validate and decompose an ID number, or raise `InvalidIdNumber`.
+
+    Order of checks: empty, characters, the retired 15-digit form, length, check character, birth date.
+    The check character comes before the birth date so that any single mistyped digit reports
+    `bad_check_digit` (the MOD 11-2 weights catch every single-digit error). `today` is injectable for tests.
+    """
+    number = normalise_id_number(raw)
+    if not number:
+        raise _refuse("empty")
+    if not number.isascii() or not all(c.isdigit() or c == "X" for c in number):
+        raise _refuse("bad_characters")
+    if len(number) == 15 and number.isdigit():
+        # First-generation cards (no century, no check digit) stopped being valid on 2013-01-01.
+        raise _refuse("legacy_15_digit")
+    if len(number) != 18:
+        raise _refuse("wrong_length", n=len(number))
+    if not _SHAPE.fullmatch(number):  # an X anywhere but last
+        raise _refuse("bad_characters")
+    if check_character(number[:17]) != number[17]:
+        raise _refuse("bad_check_digit")
+    born = _birth_date(number, today or date.today())
+    kind = _kind(number)
+    return IdNumber(
+        number=number,
+        kind=kind,
+        birth_date=born,
+        gender="male" if int(number[16]) % 2 else "female",  # digit 17: odd for men, even for women
+        region_code=number[:6],
+        warnings=_region_warnings(number, kind),
+    )
+
+
+def mask_id_number(number: str) -> str:
+    """First 4 and last 4 visible (5001**********1234): enough for a person to recognise their own number,
+    not enough to reveal the birth date. Anything too short to mask that way is masked entirely."""
+    n = normalise_id_number(number)
+    if len(n) <= 8:
+        return "*" * len(n)
+    return n[:4] + "*" * (len(n) - 8) + n[-4:]
+
+
+def age_on(birth: date, on: date) -> int:
+    """Age in completed years on `on`; a person is a year older on the birthday itself.
+
+    Someone born on 29 Feb turns a year older on 1 Mar in non-leap years (28 Feb is still "before the
+    birthday"), which is what the tuple comparison below gives.
+    """
+    if on < birth:
+        raise ValueError(f"{on} is before the birth date {birth}")
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+@dataclass(frozen=True, slots=True)
+class AgeCheck:
+    status: AgeStatus
+    age: int | None  # completed years on the cut-off date; None when born after it
+    retirement: Retirement
+    needs_review: bool  # a woman of unknown base who would be retired on the 50 base
+    zh: str
+    en: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def check_age(birth: date, gender: Gender, on: date, female_base: int | None = None) -> AgeCheck:
+    """Registration age rule on the cut-off date `on`: 16 or over, and not yet at the statutory retirement age.
+
+    A woman of unknown base is judged on base 55; if the 50 base would already have her retired on `on`,
+    the result is still `ok` but `needs_review` (the reviewers ask her post). If even base 55 has her
+    retired, she is `over_retirement` whatever her post, so no review is asked for.
+    """
+    ret = retirement(birth, gender, female_base)
+    age = age_on(birth, on) if on >= birth else None
+    if age is None or age < MINIMUM_AGE:
+        return AgeCheck("too_young", age, ret, False, f"截止 {on} 未满 {MINIMUM_AGE} 周岁",
+                        f"Under {MINIMUM_AGE} on {on}.")  # fmt: skip
+    if on >= ret.date:
+        years, months = ret.age
+        zh_age = f"{years} 周岁" + (f" {months} 个月" if months else "")
+        en_age = f"{years} years" + (f" {months} months" if months else "")
+        return AgeCheck("over_retirement", age, ret, False,
+                        f"已于 {ret.date} 达到法定退休年龄（{zh_age}）",
+                        f"Reached the statutory retirement age ({en_age}) on {ret.date}.")  # fmt: skip
+    if ret.base_assumed and on >= retirement(birth, "female", 50).date:
+        return AgeCheck("ok", age, ret, True,
+                        "按 55 周岁基准未到退休年龄，按 50 周岁基准（女工人）已到：请审核岗位",
+                        "Under the retirement age on the 55 base but over it on the 50 base (female worker): "
+                        "review her post.")  # fmt: skip
+    return AgeCheck("ok", age, ret, False, "年龄符合要求", "Age requirement met.")
