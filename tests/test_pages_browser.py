@@ -148,6 +148,13 @@ def test_organiser_builds_an_event_in_the_editor(settings: Settings, live_server
     error.wait_for()
     assert "theory weight must not exceed 0.3" in error.inner_text()
     _shot(page, tmp_path / "editor-en.png")
+
+    # a phone: nothing wider than the screen but the criteria table, which scrolls inside its box
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/admin/events/{event_id}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator("#save").bounding_box()["height"] >= 44
+    _shot(page, tmp_path / "editor-phone.png", full_page=False)
     assert errors == [], errors
 
 
