@@ -29,6 +29,7 @@ from contestday.db import create_engine, create_sessionmaker
 from contestday.logs import configure_logging
 from contestday.settings import Settings
 from registration.accounts.routes import AccountController
+from registration.entries.routes import RegistrationController
 from registration.events.pages import EventPages
 from registration.events.routes import CatalogController, EventController
 from registration.i18n import jinja_gettext
@@ -116,7 +117,7 @@ def create_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=[
             health.health, health.home,
-            AccountController, EventController, CatalogController, EventPages,
+            AccountController, EventController, CatalogController, EventPages, RegistrationController,
             create_static_files_router(path="/static", directories=list(STATIC_DIRS)),
         ],
         dependencies={"db_session": Provide(provide_db_session)},

@@ -1,6 +1,7 @@
 """Imports every context's tables so SQLModel.metadata (and Alembic) sees the whole schema."""
 
 from registration.accounts import models as accounts_models
+from registration.entries import models as entries_models
 from registration.events import models as events_models
 
-__all__ = ["accounts_models", "events_models"]
+__all__ = ["accounts_models", "entries_models", "events_models"]

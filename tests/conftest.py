@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy.pool import NullPool
 
 from contestday.app import create_app
+from contestday.db import create_engine, create_sessionmaker
 from contestday.migrate import upgrade
 from contestday.settings import Settings, load_settings
 
@@ -67,6 +69,15 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Any]:
+    """A sessionmaker for the test's own reads and writes. The app runs its lifespan on the test client's
+    event loop, so its pooled connections must not be used from the test's loop (asyncpg refuses)."""
+    engine = create_engine(settings.database_url, poolclass=NullPool)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
 def app(settings: Settings) -> Litestar:
     return create_app(settings)
 
@@ -77,12 +88,34 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
         yield c
 
 
+class _Authed:
+    """The same client (one app lifespan) with the bearer token added to every request."""
+
+    def __init__(self, client: AsyncTestClient[Litestar], token: str):
+        self._client, self._auth = client, {"Authorization": f"Bearer {token}"}
+        self.app = client.app
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        kwargs["headers"] = {**self._auth, **(kwargs.get("headers") or {})}
+        return await self._client.request(method, url, **kwargs)
+
+    async def get(self, url: str, **kwargs: Any) -> Any:
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: str, **kwargs: Any) -> Any:
+        return await self.request("POST", url, **kwargs)
+
+    async def put(self, url: str, **kwargs: Any) -> Any:
+        return await self.request("PUT", url, **kwargs)
+
+    async def delete(self, url: str, **kwargs: Any) -> Any:
+        return await self.request("DELETE", url, **kwargs)
+
+
 @pytest.fixture
-async def admin(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    """A client authenticated with the bearer token of contracts §1 (organiser role)."""
-    async with AsyncTestClient(app=app) as c:
-        c.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
-        yield c
+def admin(client: AsyncTestClient[Litestar]) -> Any:
+    """The test client authenticated with the bearer token of contracts §1 (organiser role)."""
+    return _Authed(client, ADMIN_TOKEN)
 
 
 def _free_port() -> int:

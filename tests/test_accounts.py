@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -14,23 +15,23 @@ from registration.accounts.models import LoginSession, User
 from tests.helpers import EXAMPLE_EVENT
 
 
-async def _add(app: Litestar, name: str = "org", roles: tuple[str, ...] = ("organiser",)) -> User:
-    async with app.state.sessionmaker() as session:
+async def _add(db: Any, name: str = "org", roles: tuple[str, ...] = ("organiser",)) -> User:
+    async with db() as session:
         user = await service.add_user(session, name, "pw-12345678", list(roles))
         await session.commit()
         return user
 
 
-async def test_password_is_stored_as_argon2_hash(app: Litestar) -> None:
-    await _add(app)
-    async with app.state.sessionmaker() as session:
+async def test_password_is_stored_as_argon2_hash(app: Litestar, db: Any) -> None:
+    await _add(db)
+    async with db() as session:
         user = (await session.exec(select(User))).one()
     assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
     assert "pw-12345678" not in user.password_hash
 
 
-async def test_login_sets_httponly_cookie_and_wrong_password_is_refused(app: Litestar) -> None:
-    await _add(app)
+async def test_login_sets_httponly_cookie_and_wrong_password_is_refused(app: Litestar, db: Any) -> None:
+    await _add(db)
     async with AsyncTestClient(app=app) as client:
         wrong = await client.post("/login", data={"name": "org", "password": "nope", "next": "/"})
         assert wrong.status_code == 401 and "用户名或密码错误" in wrong.text
@@ -41,13 +42,13 @@ async def test_login_sets_httponly_cookie_and_wrong_password_is_refused(app: Lit
         assert SESSION_COOKIE in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
         me = (await client.get("/api/me")).json()
         assert me["roles"] == ["organiser"] and me["via"] == "session"
-    async with app.state.sessionmaker() as session:
+    async with db() as session:
         stored = (await session.exec(select(LoginSession))).one()
     assert stored.token_hash not in cookie  # only the hash is stored, not the token
 
 
-async def test_cookie_write_without_csrf_token_is_refused(app: Litestar) -> None:
-    await _add(app)
+async def test_cookie_write_without_csrf_token_is_refused(app: Litestar, db: Any) -> None:
+    await _add(db)
     async with AsyncTestClient(app=app) as client:
         await client.post("/login", data={"name": "org", "password": "pw-12345678", "next": "/"})
         refused = await client.post("/api/events", json=EXAMPLE_EVENT)
@@ -60,32 +61,33 @@ async def test_cookie_write_without_csrf_token_is_refused(app: Litestar) -> None
         assert created.status_code == 201
 
 
-async def test_open_redirect_is_not_followed(app: Litestar) -> None:
-    await _add(app)
+async def test_open_redirect_is_not_followed(app: Litestar, db: Any) -> None:
+    await _add(db)
     async with AsyncTestClient(app=app) as client:
         response = await client.post("/login", data={"name": "org", "password": "pw-12345678",
                                                      "next": "//evil.example/x"}, follow_redirects=False)
         assert response.headers["location"] == "/admin/events"
 
 
-async def test_logout_ends_the_session(app: Litestar) -> None:
-    await _add(app)
+async def test_logout_ends_the_session(app: Litestar, db: Any) -> None:
+    await _add(db)
     async with AsyncTestClient(app=app) as client:
         await client.post("/login", data={"name": "org", "password": "pw-12345678", "next": "/"})
         token = (await client.get("/api/me")).json()["csrf_token"]
         await client.post("/logout", data={"csrf_token": token})
         assert (await client.get("/api/me")).status_code == 401
-    async with app.state.sessionmaker() as session:
+    async with db() as session:
         assert (await session.exec(select(LoginSession))).all() == []
 
 
-async def test_signed_link_signs_in_and_tampering_is_refused(app: Litestar) -> None:
-    user = await _add(app, "chief", ("chief_judge",))
+async def test_signed_link_signs_in_and_tampering_is_refused(app: Litestar, db: Any) -> None:
+    user = await _add(db, "chief", ("chief_judge",))
     secret = app.state.settings.secret_key
     good = service.login_link_token(secret, user, timedelta(hours=1))
     expired = service.login_link_token(secret, user, timedelta(hours=-1))
     async with AsyncTestClient(app=app) as client:
-        assert (await client.get(f"/login/link/{good.rsplit('.', 1)[0]}.{'f' * 32}", headers={"Accept": "application/json"})).status_code == 401
+        forged = f"{good.rsplit('.', 1)[0]}.{'f' * 32}"
+        assert (await client.get(f"/login/link/{forged}", headers={"Accept": "application/json"})).status_code == 401
         assert (await client.get(f"/login/link/{expired}", headers={"Accept": "application/json"})).status_code == 401
         await client.get(f"/login/link/{good}")
         assert (await client.get("/api/me")).json()["roles"] == ["chief_judge"]

@@ -36,6 +36,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/events/validate"): ORGANISER,
     ("GET", "/api/events/{event_id:int}"): ORGANISER,
     ("PUT", "/api/events/{event_id:int}"): ORGANISER,
+    ("POST", "/api/events/{event_id:int}/registrations"): PUBLIC,
 }
 PREFIXES_OF_PAGES = {"/admin": ORGANISER}  # page routes below these prefixes: organiser only
 SKIP = ("/schema", "/static")
@@ -95,8 +96,8 @@ async def _login(client: AsyncTestClient[Litestar], name: str) -> str:
 
 
 @pytest.mark.parametrize("who", ["anonymous", "token", *ROLES])
-async def test_role_route_matrix(app: Litestar, who: str) -> None:
-    async with app.state.sessionmaker() as session:
+async def test_role_route_matrix(app: Litestar, db: Any, who: str) -> None:
+    async with db() as session:
         for role in ROLES:
             await service.add_user(session, f"u-{role}", "pw-12345678", [role])
         await session.commit()

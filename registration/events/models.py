@@ -30,6 +30,7 @@ class Event(SQLModel, table=True):
     unit_quota_mode: str = Field(default="warn", max_length=16)
     registration_closes: datetime | None = Field(default=None, sa_type=UTCDateTime)
     organiser: str | None = Field(default=None, max_length=200)
+    registration_closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # closed by hand
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -1,0 +1,46 @@
+"""The public registration API of contracts §5 (what the QR form posts). Thin: read, register, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, post
+from litestar.params import FromPath
+
+from registration.entries.context import load_context
+from registration.entries.request import RequestError, read_request
+from registration.entries.service import register
+from registration.web import ApiError, DbSession
+
+__all__ = ["RegistrationController", "request_error"]
+
+
+def request_error(exc: RequestError) -> ApiError:
+    return ApiError(422, exc.code, f"{exc.field}：{exc.zh}", f"{exc.field}: {exc.en}", field=exc.field)
+
+
+class RegistrationController(Controller):
+    path = "/api/events/{event_id:int}/registrations"
+    tags = ["registration"]
+
+    @post("/", status_code=201, summary="报名 / register (public: what the QR form posts)")
+    async def create(self, event_id: FromPath[int], request: Request[Any, Any, Any],
+                     db_session: DbSession) -> dict[str, Any]:
+        try:
+            payload = await request.json()
+        except Exception as exc:  # a body that is not JSON at all
+            raise ApiError(400, "invalid_body", "请求内容不是有效的 JSON", "the body is not valid JSON") from exc
+        try:
+            req = read_request(payload)
+        except RequestError as exc:
+            raise request_error(exc) from exc
+        ctx = await load_context(db_session, event_id, request.app.state.settings.secret_key)
+        outcome = await register(db_session, ctx, req, source="api")
+        base = request.app.state.settings.public_url
+        return {
+            "registration_id": outcome.entry.id,
+            "ticket_code": outcome.entry.ticket_code,
+            "ticket_url": f"{base}/t/{outcome.entry.ticket_code}",
+            "review": outcome.entry.review,
+            "warnings": outcome.warnings,
+        }
