@@ -23,8 +23,8 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from results.engine import compute_frames, results_frame  # noqa: E402
-from scoring.event_file import EventSpec, parse_event_document  # noqa: E402
+from results.engine import compute_frames, results_frame
+from scoring.event_file import EventSpec, parse_event_document
 
 CRITERIA = (
     [{"code": f"M{k}", "name": f"测量{k}", "max": 10, "kind": "measurement"} for k in range(4)]

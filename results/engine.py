@@ -71,17 +71,15 @@ def _rank(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
                        nulls_last=True)
     row = pl.int_range(pl.len(), dtype=pl.Int64)
     new_group = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in group]).fill_null(True)
-    new_block = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in [*group, *keys]]
-                                  ).fill_null(True)
-    return (frame.lazy()
-            .with_columns(new_group=new_group, new_block=new_block)
-            .with_columns(start=pl.when("new_group").then(row).forward_fill(),
-                          end=pl.when(pl.col("new_group").shift(-1).fill_null(True)).then(row).backward_fill(),
-                          last=pl.col("new_block").shift(-1).fill_null(True))
-            .with_columns(position=row - pl.col("start") + 1, n=pl.col("end") - pl.col("start") + 1)
-            .with_columns(rank=pl.when("new_block").then(pl.col("position")).forward_fill(),
-                          block_last=pl.when("last").then(pl.col("position")).backward_fill())
-            .collect())
+    new_block = pl.col("new_group") | pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in keys])
+    return (frame.with_columns(new_group=new_group, row=row)
+            .with_columns(new_block=new_block,
+                          start=pl.when("new_group").then("row").forward_fill(),
+                          end=pl.when(pl.col("new_group").shift(-1, fill_value=True)).then("row").backward_fill())
+            .with_columns(position=pl.col("row") - pl.col("start") + 1, n=pl.col("end") - pl.col("start") + 1,
+                          last=pl.col("new_block").shift(-1, fill_value=True))
+            .with_columns(rank=pl.when("new_block").then("position").forward_fill(),
+                          block_last=pl.when("last").then("position").backward_fill()))
 
 
 def _tier(pos: pl.Expr) -> pl.Expr:
@@ -115,7 +113,7 @@ def _settle(event: EventSpec, ranked: pl.DataFrame) -> pl.DataFrame:
     cert = pl.when(~pl.col("qualified")).then(None).when((pos <= pl.col("top")) & has_award).then(
         pl.max_horizontal(pl.col("exam_level") - 1, pl.lit(1))).otherwise(pl.col("exam_level"))
     first, last = pl.col("rank"), pl.col("block_last")
-    return (ranked.lazy().join(edge_frame.lazy(), on="n", how="left").join(item_frame.lazy(), on="item_idx", how="left")
+    return (ranked.join(edge_frame, on="n", how="left").join(item_frame, on="item_idx", how="left")
             .with_columns(
                 award=_tier(pos).replace_strict(list(range(5)), [*AWARD_NAMES, ""], return_dtype=pl.String),
                 cert_level=cert,
@@ -123,8 +121,7 @@ def _settle(event: EventSpec, ranked: pl.DataFrame) -> pl.DataFrame:
                 # when they differ between its first and its last position.
                 tie_unresolved=(_tier(first) != _tier(last)) | (_eligible(first) != _eligible(last)))
             .with_columns(promoted=pl.col("cert_level").fill_null(99) < pl.col("exam_level"))
-            .select("eidx", "group_idx", "position", "rank", "award", "cert_level", "promoted", "tie_unresolved")
-            .collect())
+            .select("eidx", "group_idx", "position", "rank", "award", "cert_level", "promoted", "tie_unresolved"))
 
 
 def compute_frames(event: EventSpec, entries: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:

@@ -23,6 +23,7 @@ __all__ = ["CriterionTable", "ScoredFrames", "criterion_table", "score_frames"]
 
 KIND_CODES = {"measurement": 0, "judgement": 1, "deduction": 2}
 AGG_CODES = {"mean": 0, "median": 1, "trimmed_mean": 2}
+STREAMING_FROM = 500_000  # marks
 
 
 @dataclass(frozen=True)
@@ -72,24 +73,27 @@ def _half_up(num: pl.Expr, den: pl.Expr) -> pl.Expr:
 
 def _criterion_scores(scores: pl.DataFrame, entries: pl.DataFrame, table: CriterionTable) -> pl.DataFrame:
     n_gid = max(table.props.height, 1)
-    eidx = scores["entry"].cast(pl.Enum(entries["entry"])).to_physical().cast(pl.Int64)
+    eidx = scores["entry"].cast(pl.Enum(entries["entry"]), strict=False).to_physical().cast(pl.Int64)
     code_idx = scores["criterion"].cast(pl.Enum(list(table.codes)), strict=False).to_physical().cast(pl.Int64)
     item_idx = entries["item_idx"].gather(eidx.fill_null(0))
     gid = table.lookup.gather((item_idx * len(table.codes) + code_idx).fill_null(0))
-    marks = pl.DataFrame({"key": eidx * n_gid + gid.set(code_idx.is_null() | eidx.is_null(), None),
-                          "s": scores["score_c"]}).lazy().drop_nulls("key")
-    agg = marks.group_by("key").agg(n=pl.len(), sm=pl.col("s").sum(), mn=pl.col("s").min(),
-                                    mx=pl.col("s").max())
+    # One Int64 key per (entry, criterion): the cheapest thing to group on. Unknown entries or
+    # criteria give a null key and are dropped (the caller has reported them already).
+    key = pl.when(eidx.is_not_null() & code_idx.is_not_null()).then(eidx * n_gid + gid)
+    marks = pl.DataFrame({"s": scores["score_c"]}).with_columns(key=key).drop_nulls("key")
+    stats = {"n": pl.len(), "sm": pl.col("s").sum(), "mn": pl.col("s").min(), "mx": pl.col("s").max()}
     median_gids = table.props.with_row_index("gid").filter(pl.col("agg") == AGG_CODES["median"])["gid"]
-    if median_gids.len():
-        # Only median criteria pay for the per-group sort: lo/hi are the middle pair (equal when n is odd).
-        middle = (marks.filter((pl.col("key") % n_gid).is_in(median_gids.cast(pl.Int64).implode()))
-                  .group_by("key").agg(lo=pl.col("s").sort().get((pl.len() - 1) // 2),
-                                       hi=pl.col("s").sort().get(pl.len() // 2)))
-        agg = agg.join(middle, on="key", how="left")
-    else:
-        agg = agg.with_columns(lo=pl.lit(None, pl.Int64), hi=pl.lit(None, pl.Int64))
-    props = table.props.lazy().with_row_index("gid").with_columns(pl.col("gid").cast(pl.Int64))
+    is_median = (pl.col("key") % n_gid).is_in(median_gids.cast(pl.Int64).implode())
+    plain = (marks.lazy().filter(~is_median).group_by("key").agg(**stats)
+             .with_columns(lo=pl.lit(None, pl.Int64), hi=pl.lit(None, pl.Int64))
+             # The streaming engine wins on millions of marks and loses its start-up cost on a group.
+             .collect(engine="streaming" if marks.height > STREAMING_FROM else "in-memory"))
+    # Median criteria only: one sort by (key, mark), then the middle pair of each run (equal when n is
+    # odd). A per-group sort inside the aggregation costs several times more.
+    middle = (marks.lazy().filter(is_median).sort("key", "s").group_by("key", maintain_order=True)
+              .agg(**stats, lo=pl.col("s").get((pl.len() - 1) // 2), hi=pl.col("s").get(pl.len() // 2))
+              .collect())
+    props = table.props.with_row_index("gid").with_columns(pl.col("gid").cast(pl.Int64))
     mean = _half_up(pl.col("sm"), pl.col("n"))
     trimmed = pl.when(pl.col("n") >= pl.col("trim")).then(
         _half_up(pl.col("sm") - pl.col("mn") - pl.col("mx"), pl.col("n") - 2)).otherwise(mean)
@@ -98,12 +102,12 @@ def _criterion_scores(scores: pl.DataFrame, entries: pl.DataFrame, table: Criter
              .when(pl.col("agg") == AGG_CODES["median"]).then((pl.col("lo") + pl.col("hi") + 1) // 2)
              .when(pl.col("agg") == AGG_CODES["trimmed_mean"]).then(trimmed)
              .otherwise(mean))
-    return (agg.with_columns(eidx=pl.col("key") // n_gid, gid=pl.col("key") % n_gid)
+    return (pl.concat([plain, middle.select(plain.columns)], how="vertical_relaxed")
+            .with_columns(eidx=pl.col("key") // n_gid, gid=pl.col("key") % n_gid)
             .join(props, on="gid", how="left")
             .with_columns(score_c=score,
                           disagree=(pl.col("kind") == KIND_CODES["measurement"]) & (pl.col("mn") != pl.col("mx")))
-            .select("eidx", "gid", "kind", "n", "mn", "mx", "score_c", "disagree")
-            .collect(engine="streaming"))
+            .select("eidx", "gid", "kind", "n", "mn", "mx", "score_c", "disagree"))
 
 
 def score_frames(items: Sequence[ItemSpec], entries: pl.DataFrame, scores: pl.DataFrame,
@@ -130,15 +134,14 @@ def score_frames(items: Sequence[ItemSpec], entries: pl.DataFrame, scores: pl.Da
     }, schema={k: pl.Int64 for k in ("item_idx", "pmax_c", "tw_c", "pass_c", "n_required")})
     practical = pl.max_horizontal(pl.col("gained_c") - pl.col("deducted_c"), pl.lit(0))
     weighted = pl.col("tw_c") * pl.col("theory_c").fill_null(0) + (100 - pl.col("tw_c")) * pl.col("pct_c")
-    out = (entries.lazy()
-           .join(per_entry.lazy(), on="eidx", how="left")
-           .join(item_props.lazy(), on="item_idx", how="left")
+    out = (entries
+           .join(per_entry, on="eidx", how="left")
+           .join(item_props, on="item_idx", how="left")
            .with_columns(pl.col("gained_c", "deducted_c", "n_marked", "n_disagree").fill_null(0))
            .with_columns(practical_c=practical)
            .with_columns(pct_c=_half_up(pl.col("practical_c") * 10_000, pl.col("pmax_c")))
            .with_columns(total_c=pl.when(pl.col("theory_c").is_null() & (pl.col("tw_c") > 0))
                          .then(None).otherwise(_half_up(weighted, pl.lit(100))),
                          qualified=pl.col("pct_c") >= pl.col("pass_c"))
-           .sort("eidx")
-           .collect())
+           .sort("eidx"))
     return ScoredFrames(out, crit, table)
