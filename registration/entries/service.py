@@ -23,7 +23,17 @@ from registration.identity import InvalidIdNumber, check_age, mask_id_number, pa
 from registration.web import ApiError
 from scoring.event_file import EventSpec, ItemSpec
 
-__all__ = ["Checked", "Outcome", "RegistrationContext", "is_open", "register", "release", "withdraw"]
+__all__ = [
+    "Checked",
+    "Outcome",
+    "RegistrationContext",
+    "amend",
+    "decide_review",
+    "is_open",
+    "register",
+    "release",
+    "withdraw",
+]
 
 _GROUP_IDENTITY = {"学生组": "student", "职工组": "employee"}
 
@@ -192,19 +202,52 @@ def _flag(entry_id: int, code: str, message: str, detail: dict[str, Any]) -> Ent
 async def register(session: AsyncSession, ctx: RegistrationContext, req: RegistrationRequest, *,
                    source: str = "form", now: datetime | None = None) -> Outcome:
     """Check and store one registration; commit. Raises ApiError with a stable code on every refusal."""
-    now = now or utcnow()
-    if not is_open(ctx.closes, ctx.closed_at, now):
+    item, checked = _check(ctx, req, now)
+    entry = Entry(event_id=ctx.event_id, item_id=ctx.item_ids[item.code], group_name=req.group, unit=req.unit,
+                  unit_key=normalise_unit(req.unit), ticket_code=new_ticket_code(), source=source)
+    session.add(entry)
+    await session.flush()
+    return await _store(session, ctx, req, item, checked, entry)
+
+
+async def amend(session: AsyncSession, ctx: RegistrationContext, entry_id: int, req: RegistrationRequest, *,
+                now: datetime | None = None) -> Outcome:
+    """Replace an active entry's details (the contestant's correction, or the organiser's edit) in one
+    transaction: the old places are given up and the new ones taken under the same constraints, so a
+    refused amendment leaves the entry exactly as it was. The ticket code stays."""
+    item, checked = _check(ctx, req, now)
+    entry = await session.get(Entry, entry_id)
+    if entry is None or entry.event_id != ctx.event_id or entry.state != "active":
+        raise _refuse(404, "unknown_registration", "找不到该报名或已撤回", "no such active registration")
+    await release(session, entry)
+    for member in (await session.exec(select(EntryMember).where(EntryMember.entry_id == entry_id))).all():
+        await session.delete(member)
+    for flag in (await session.exec(select(EntryFlag).where(EntryFlag.entry_id == entry_id))).all():
+        await session.delete(flag)
+    await session.flush()
+    entry.item_id, entry.group_name = ctx.item_ids[item.code], req.group
+    entry.unit, entry.unit_key = req.unit, normalise_unit(req.unit)
+    entry.review, entry.updated_at = "none", utcnow()
+    session.add(entry)
+    return await _store(session, ctx, req, item, checked, entry)
+
+
+def _check(ctx: RegistrationContext, req: RegistrationRequest,
+           now: datetime | None) -> tuple[ItemSpec, list[Checked]]:
+    """Every rule that needs no database: open, item, group, team size, each member."""
+    if not is_open(ctx.closes, ctx.closed_at, now or utcnow()):
         raise _refuse(422, "registration_closed", "报名已截止", "registration is closed")
     item = _item_and_group(ctx, req)
     checked = [_check_member(ctx, req, m, f"members[{i}]." if len(req.members) > 1 else "")
                for i, m in enumerate(req.members)]
     if len({c.person_hash for c in checked}) < len(checked):
         raise _refuse(422, "duplicate_member", "同一人不能在队伍中出现两次", "the same person twice in one team")
-    unit_key = normalise_unit(req.unit)
-    entry = Entry(event_id=ctx.event_id, item_id=ctx.item_ids[item.code], group_name=req.group, unit=req.unit,
-                  unit_key=unit_key, ticket_code=new_ticket_code(), source=source)
-    session.add(entry)
-    await session.flush()
+    return item, checked
+
+
+async def _store(session: AsyncSession, ctx: RegistrationContext, req: RegistrationRequest, item: ItemSpec,
+                 checked: list[Checked], entry: Entry) -> Outcome:
+    """Members, quota place and flags of a flushed entry; commit, or roll back and refuse."""
     assert entry.id is not None
     # one entry per person per event, or per item when the event allows several
     suffix = "" if ctx.spec.one_item_per_person else f":{item.code}"
@@ -236,12 +279,12 @@ async def register(session: AsyncSession, ctx: RegistrationContext, req: Registr
         else:
             count = (await session.exec(select(func.count()).select_from(Entry).where(
                 Entry.item_id == entry.item_id, Entry.group_name == entry.group_name,
-                Entry.unit_key == unit_key, Entry.state == "active"))).one()
+                Entry.unit_key == entry.unit_key, Entry.state == "active"))).one()
             if count > quota:
                 flags.append(_flag(entry.id, "unit_quota_warning", f"单位报名人数（{count}）超过原则名额 {quota}",
                                    {"count": count, "quota": quota}))
     for c in checked:
-        others = await _likely_duplicates(session, ctx, c, unit_key)
+        others = await _likely_duplicates(session, ctx, c, entry.unit_key)
         if others:
             flags.append(_flag(entry.id, "possible_duplicate", f"{c.request.name}疑似以不同身份证号码重复报名",
                                {"other_entries": others}))
@@ -268,3 +311,15 @@ async def withdraw(session: AsyncSession, entry: Entry, now: datetime | None = N
     entry.state, entry.withdrawn_at, entry.updated_at = "withdrawn", now or utcnow(), now or utcnow()
     session.add(entry)
     await release(session, entry)
+
+
+async def decide_review(session: AsyncSession, entry: Entry, approve: bool, reason: str, by: str) -> None:
+    """A reviewer's decision on a flagged entry. Rejecting needs a reason and frees the person's place."""
+    if not approve and not reason.strip():
+        raise _refuse(422, "reason_required", "驳回须填写理由", "a rejection needs a reason")
+    entry.review, entry.review_reason = ("approved" if approve else "rejected"), reason.strip() or None
+    entry.reviewed_by, entry.reviewed_at, entry.updated_at = by, utcnow(), utcnow()
+    if not approve:
+        entry.state = "rejected"
+        await release(session, entry)
+    session.add(entry)
