@@ -234,3 +234,23 @@ def test_installed_command_runs(files: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert (files / "r.csv").read_text(encoding="utf-8") == (EXAMPLES / "results.csv").read_text(encoding="utf-8")
+
+
+def test_toml_event_and_gbk_csv_as_excel_saves_it(files: Path) -> None:
+    import tomli_w
+
+    doc = json.loads((files / "event.json").read_text(encoding="utf-8"))
+    (files / "event.toml").write_bytes(tomli_w.dumps(doc).encode())
+    (files / "event.json").unlink()
+    gbk = (files / "entries.csv").read_text(encoding="utf-8").encode("gb18030")
+    (files / "entries.csv").write_bytes(gbk)
+    result = CliRunner().invoke(main, ["results", "compute", "--event", str(files / "event.toml"),
+                                       "--entries", str(files / "entries.csv"), "--scores",
+                                       str(files / "scores.csv"), "--out", str(files / "results.csv")])
+    assert result.exit_code == 0, result.stderr
+    assert (files / "results.csv").read_text(encoding="utf-8") == (EXAMPLES / "results.csv").read_text(encoding="utf-8")
+
+
+def test_missing_output_directory_exits_2(files: Path) -> None:
+    code, _, err = compute(files, "nowhere/results.csv")
+    assert code == 2 and "nowhere" in err
