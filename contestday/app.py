@@ -57,8 +57,8 @@ def _exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
     if _wants_html(request):
         if status == 401:
             return Redirect(path=f"/login?next={request.url.path}")
-        return Template("error.html", context={"status": status, "error": body,
-                                               "lang": preferred_language(request)}, status_code=status)
+        return Template("error.html", context={"status": status, "error": body, "lang": preferred_language(request),
+                                               "principal": request.state.get("principal")}, status_code=status)
     return Response(body, status_code=status, media_type=MediaType.JSON)
 
 

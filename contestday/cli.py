@@ -57,7 +57,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         click.echo("注意：多个进程共用 SQLite 文件，写入会排队 / note: several workers share one SQLite file",
                    err=True)
     uvicorn.run("contestday.asgi:create", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", ws="websockets")
+                log_level="warning", ws="websockets-sansio")
 
 
 @main.command(help="启动服务（先升级数据库结构）/ serve (brings the schema up to date first)")
@@ -160,7 +160,9 @@ def event_export(event_id: int, as_toml: bool) -> None:
     if as_toml:
         import tomli_w
 
-        click.echo(tomli_w.dumps(doc), nl=False)
+        from scoring.event_file import toml_ready
+
+        click.echo(tomli_w.dumps(toml_ready(doc)), nl=False)
     else:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
 

@@ -28,6 +28,7 @@ __all__ = [
     "ItemSpec",
     "parse_event_document",
     "to_document",
+    "toml_ready",
 ]
 
 CHINA_TZ = timezone(timedelta(hours=8))
@@ -459,8 +460,8 @@ def parse_event_document(doc: Any) -> EventSpec:
         else:
             c.err("event.award_policy", "必填", "is required")
         one_item = c.boolean(event, "one_item_per_person", "event", True)
-        if "unit_quota_per_group" in event and event["unit_quota_per_group"] is None:
-            quota = None  # explicitly unlimited
+        if "unit_quota_per_group" in event and event["unit_quota_per_group"] in (None, 0):
+            quota = None  # explicitly unlimited: null in JSON, 0 where TOML has no null
         else:
             quota = c.integer(event, "unit_quota_per_group", "event", 1, 1000, default=2)
         quota_mode = c.choice(event, "unit_quota_mode", "event", UNIT_QUOTA_MODES, default="warn")
@@ -546,3 +547,19 @@ def to_document(spec: EventSpec) -> dict[str, Any]:
             item_doc["catalog_code"] = item.catalog_code
         items.append(item_doc)
     return {"event": event, "items": items}
+
+
+def toml_ready(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document made writable as TOML, which has no null: an unlimited unit quota becomes 0 (read back as
+    unlimited), other empty values are left out."""
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    ready: dict[str, Any] = strip(doc)
+    if doc.get("event", {}).get("unit_quota_per_group", 2) is None:
+        ready["event"]["unit_quota_per_group"] = 0
+    return ready

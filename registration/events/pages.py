@@ -19,7 +19,15 @@ from registration.events.models import Event
 from registration.events.routes import decode_event_file, validate_event_file
 from registration.i18n import gettext
 from registration.web import ApiError, DbSession, preferred_language
-from scoring.event_file import AGGREGATES, CHINA_TZ, CRITERION_KINDS, EVENT_KINDS, EventFileError, parse_event_document
+from scoring.event_file import (
+    AGGREGATES,
+    CHINA_TZ,
+    CRITERION_KINDS,
+    EVENT_KINDS,
+    EventFileError,
+    parse_event_document,
+    toml_ready,
+)
 
 __all__ = ["EXAM_LEVELS", "EventPages", "editor_view", "new_document"]
 
@@ -130,14 +138,6 @@ def _warnings(doc: dict[str, Any], lang: str) -> list[dict[str, str]]:
     return [{"path": w.path, "text": w.en if lang == "en" else w.zh} for w in spec.warnings]
 
 
-def _for_toml(value: Any) -> Any:
-    """TOML has no null: leave out keys whose value is None."""
-    if isinstance(value, dict):
-        return {k: _for_toml(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_for_toml(v) for v in value]
-    return value
-
 
 async def _base_context(request: Req) -> dict[str, Any]:
     return {"lang": preferred_language(request), "principal": await current_principal(request)}
@@ -245,8 +245,5 @@ class EventPages(Controller):
     @get("/events/{event_id:int}/export.toml")
     async def export_toml(self, event_id: FromPath[int], db_session: DbSession) -> Response[str]:
         doc = await _document(db_session, event_id)
-        note = ""
-        if doc["event"].get("unit_quota_per_group", 2) is None:
-            note = "# unit_quota_per_group: 不限 / unlimited (TOML has no null; the JSON export keeps it)\n"
-        return Response(note + tomli_w.dumps(_for_toml(doc)), media_type="application/toml; charset=utf-8",
+        return Response(tomli_w.dumps(toml_ready(doc)), media_type="application/toml; charset=utf-8",
                          headers={"Content-Disposition": f'attachment; filename="event-{event_id}.toml"'})
