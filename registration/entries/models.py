@@ -19,7 +19,7 @@ from sqlmodel import Field, SQLModel
 
 from registration.base import UTCDateTime, utcnow
 
-__all__ = ["Entry", "EntryFlag", "EntryMember", "QuotaSlot"]
+__all__ = ["Entry", "EntryFlag", "EntryInstructor", "EntryMember", "QuotaSlot"]
 
 
 def _fk(target: str, *, index: bool = True) -> Any:
@@ -108,3 +108,18 @@ class QuotaSlot(SQLModel, table=True):
     slot: int
     entry_id: int = Field(sa_column=Column(Integer, ForeignKey("entry.id", ondelete="CASCADE"), nullable=False,
                                            unique=True))
+
+
+class EntryInstructor(SQLModel, table=True):
+    """An instructor named on an entry, indexed by item, name and phone so the rule "an employee contestant
+    may not instruct a student contestant in the same item" is one indexed look-up, whichever registers
+    first. (`EntryMember.instructors` keeps the list as entered, for display and exports.)"""
+
+    __tablename__ = "entry_instructor"
+    __table_args__ = (Index("ix_entry_instructor_item_person", "item_id", "name", "phone"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(sa_column=_fk("entry.id"))
+    item_id: int = Field(sa_column=_fk("item.id", index=False))
+    name: str = Field(max_length=64)
+    phone: str = Field(max_length=32)

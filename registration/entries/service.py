@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.base import utcnow
-from registration.entries.models import Entry, EntryFlag, EntryMember, QuotaSlot
+from registration.entries.models import Entry, EntryFlag, EntryInstructor, EntryMember, QuotaSlot
 from registration.entries.personal import PersonalData, normalise_phone, normalise_unit
 from registration.entries.request import MemberRequest, RegistrationRequest
 from registration.entries.tickets import new_ticket_code
@@ -176,22 +176,27 @@ async def _likely_duplicates(session: AsyncSession, ctx: RegistrationContext, c:
 
 async def _instructor_conflicts(session: AsyncSession, entry: Entry, checked: list[Checked],
                                 instructors: tuple[tuple[str, str], ...]) -> list[str]:
-    """An employee contestant may not be the instructor of a student contestant in the same item."""
-    active = (await session.exec(
-        select(EntryMember).join(Entry, col(EntryMember.entry_id) == Entry.id)
-        .where(Entry.item_id == entry.item_id, Entry.state == "active", Entry.id != entry.id)
-    )).all()
+    """An employee contestant may not be the instructor of a student contestant in the same item: look both
+    ways (our instructors among the item's employees; our employees among the item's instructors)."""
     found = []
-    ours = set(instructors)
-    for member in active:
-        if member.identity == "employee" and (member.name, member.phone) in ours and \
-                any(c.request.identity == "student" for c in checked):
-            found.append(f"指导教师{member.name}同时是本赛项的职工选手")
-        if member.identity == "student":
-            theirs = {(i.get("name"), i.get("phone")) for i in member.instructors}
-            for c in checked:
-                if c.request.identity == "employee" and (c.request.name, c.request.phone) in theirs:
-                    found.append(f"职工选手{c.request.name}是本赛项学生选手{member.name}的指导教师")
+    if instructors and any(c.request.identity == "student" for c in checked):
+        names = [n for n, _ in instructors]
+        employees = await session.exec(
+            select(EntryMember.name, EntryMember.phone).join(Entry, col(Entry.id) == EntryMember.entry_id)
+            .where(Entry.item_id == entry.item_id, Entry.state == "active", Entry.id != entry.id,
+                   EntryMember.identity == "employee", col(EntryMember.name).in_(names)))
+        found += [f"指导教师{name}同时是本赛项的职工选手" for name, phone in employees.all()
+                  if (name, phone) in set(instructors)]
+    for c in checked:
+        if c.request.identity != "employee":
+            continue
+        students = await session.exec(
+            select(EntryMember.name).join(EntryInstructor, col(EntryInstructor.entry_id) == EntryMember.entry_id)
+            .join(Entry, col(Entry.id) == EntryMember.entry_id)
+            .where(EntryInstructor.item_id == entry.item_id, EntryInstructor.name == c.request.name,
+                   EntryInstructor.phone == c.request.phone, Entry.state == "active", Entry.id != entry.id,
+                   EntryMember.identity == "student"))
+        found += [f"职工选手{c.request.name}是本赛项学生选手{name}的指导教师" for name in students.all()]
     return found
 
 
@@ -222,8 +227,9 @@ async def amend(session: AsyncSession, ctx: RegistrationContext, entry_id: int, 
     await release(session, entry)
     for member in (await session.exec(select(EntryMember).where(EntryMember.entry_id == entry_id))).all():
         await session.delete(member)
-    for flag in (await session.exec(select(EntryFlag).where(EntryFlag.entry_id == entry_id))).all():
-        await session.delete(flag)
+    for table in (EntryFlag, EntryInstructor):
+        for row in (await session.exec(select(table).where(table.entry_id == entry_id))).all():
+            await session.delete(row)
     await session.flush()
     entry.item_id, entry.group_name = ctx.item_ids[item.code], req.group
     entry.unit, entry.unit_key = req.unit, normalise_unit(req.unit)
@@ -261,6 +267,8 @@ async def _store(session: AsyncSession, ctx: RegistrationContext, req: Registrat
             certificate_number=c.request.certificate_number, years_in_occupation=c.request.years_in_occupation,
             female_base=c.request.female_base,
             instructors=[{"name": n, "phone": p} for n, p in req.instructors]))
+    session.add_all(EntryInstructor(entry_id=entry.id, item_id=entry.item_id, name=n, phone=p)
+                    for n, p in req.instructors)
     try:
         await session.flush()
     except IntegrityError:

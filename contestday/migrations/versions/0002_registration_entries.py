@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 09:24:14.486453
+Create Date: 2026-11-26 09:30:49.426784
 """
 from collections.abc import Sequence
 
@@ -59,6 +59,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('entry_flag', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_entry_flag_entry_id'), ['entry_id'], unique=False)
+
+    op.create_table('entry_instructor',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['entry_id'], ['entry.id'], name=op.f('fk_entry_instructor_entry_id_entry'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_entry_instructor_item_id_item'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_entry_instructor'))
+    )
+    with op.batch_alter_table('entry_instructor', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_entry_instructor_entry_id'), ['entry_id'], unique=False)
+        batch_op.create_index('ix_entry_instructor_item_person', ['item_id', 'name', 'phone'], unique=False)
 
     op.create_table('entry_member',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -131,6 +145,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_entry_member_entry_id'))
 
     op.drop_table('entry_member')
+    with op.batch_alter_table('entry_instructor', schema=None) as batch_op:
+        batch_op.drop_index('ix_entry_instructor_item_person')
+        batch_op.drop_index(batch_op.f('ix_entry_instructor_entry_id'))
+
+    op.drop_table('entry_instructor')
     with op.batch_alter_table('entry_flag', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_entry_flag_entry_id'))
 
