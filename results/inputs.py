@@ -164,6 +164,7 @@ def _entries(sheet: _Sheet, people: list[Person], items: dict[str, ItemSpec],
 
 def _marks(sheet: _Sheet, entries: dict[str, Entry], items: dict[str, ItemSpec]) -> list[Mark]:
     marks, seen = [], set()
+    criteria = {(item.code, c.code): c for item in items.values() for c in item.criteria}
     for row, c in sheet.table.rows:
         before = len(sheet.errors)
         entry = entries.get(c["entry"])
@@ -171,14 +172,17 @@ def _marks(sheet: _Sheet, entries: dict[str, Entry], items: dict[str, ItemSpec])
         if entry is None:
             sheet.err(row, "entry", f"参赛编号“{c['entry']}”不在参赛名单中", f"entry {c['entry']!r} is not in ENTRIES")
         else:
-            criterion = items[entry.item].criterion(c["criterion"])
+            criterion = criteria.get((entry.item, c["criterion"]))
             if criterion is None:
                 sheet.err(row, "criterion", f"赛项 {entry.item} 没有评分项“{c['criterion']}”",
                           f"item {entry.item} has no criterion {c['criterion']!r}")
         score = sheet.number(row, c, "score") if c["score"] else None
         if not c["score"]:
             sheet.err(row, "score", "分数为空", "score is empty")
-        if score is not None and criterion is not None:
+        # The common case (0 ≤ mark ≤ max, ≤ 2 decimals as written) skips building findings.
+        plain = score is not None and criterion is not None and 0 <= score <= criterion.max and (
+            "." not in c["score"] or len(c["score"].rsplit(".", 1)[1]) <= 2)
+        if not plain and score is not None and criterion is not None:
             for finding in check_score(criterion, score, c["judge"]):
                 sheet.err(row, "score", finding.zh, finding.en)
         key = (c["entry"], c["criterion"], c["judge"])

@@ -19,6 +19,15 @@ def _fail(zh: str, en: str) -> int:
     return 2
 
 
+def _warn(warnings: list[str], limit: int = 20) -> None:
+    # A large sheet can hold hundreds of wide panels: show the first ones and count the rest.
+    for warning in warnings[:limit]:
+        print(f"警告 warning: {warning}", file=sys.stderr)
+    if len(warnings) > limit:
+        more = len(warnings) - limit
+        print(f"……另有 {more} 条警告 / … and {more} more warnings", file=sys.stderr)
+
+
 def compute_command(event_path: Path, entries_path: Path, scores_path: Path, out_path: Path | None,
                     explain: str | None) -> int:
     """Exit status: 0 done, 2 bad input (nothing written)."""
@@ -33,8 +42,7 @@ def compute_command(event_path: Path, entries_path: Path, scores_path: Path, out
     try:
         inputs, warnings = load_inputs(event_path, entries_path, scores_path)
     except BadInput as exc:
-        for warning in exc.warnings:
-            print(f"警告 warning: {warning}", file=sys.stderr)
+        _warn(exc.warnings)
         shown = exc.errors[:20]
         print("输入有误，未写出任何文件 / bad input, nothing written:", file=sys.stderr)
         for error in shown:
@@ -43,8 +51,7 @@ def compute_command(event_path: Path, entries_path: Path, scores_path: Path, out
             more = len(exc.errors) - len(shown)
             print(f"……另有 {more} 处错误 / … and {more} more", file=sys.stderr)
         return 2
-    for warning in warnings:
-        print(f"警告 warning: {warning}", file=sys.stderr)
+    _warn(warnings)
     if explain is not None and all(e.entry != explain for e in inputs.entries):
         return _fail(f"参赛编号“{explain}”不在 {entries_path.name} 中",
                      f"entry {explain!r} is not in {entries_path.name}")
