@@ -84,7 +84,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     base = f"http://{host}:{port}"
 
     async def work(session: AsyncSession) -> tuple[int, list[tuple[str, str, str]]]:
-        event_id = await ensure_demo(session)
+        event_id = await ensure_demo(session, settings.secret_key)
         return event_id, await demo_links(session, settings.secret_key, base)
 
     event_id, links = _with_session(settings, work)

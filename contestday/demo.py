@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
+from datetime import date, timedelta
 from importlib import resources
 from typing import Any
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.demo_people import add_demo_registrations
 from registration.accounts import service as accounts
 from registration.accounts.models import User
 from registration.events import service as events
@@ -43,7 +44,10 @@ def _criteria(item_name: str) -> list[dict[str, Any]]:
     ]
 
 
-def demo_document() -> dict[str, Any]:
+def demo_document(today: date | None = None) -> dict[str, Any]:
+    """The demo's dates follow the day it is created: registration open for three weeks, the contest a
+    month away, so every stage can be tried."""
+    today = today or date.today()
     text = resources.files("registration.data").joinpath("special_ability_contest_2026_items.csv").read_text("utf-8")
     items = [
         {
@@ -68,25 +72,27 @@ def demo_document() -> dict[str, Any]:
         "event": {
             "name": DEMO_EVENT_NAME,
             "kind": "city_industry",
-            "starts_on": "2026-10-20",
+            "starts_on": (today + timedelta(days=30)).isoformat(),
             "award_policy": {"rule": "merit_if_over_30", "ratio": 0.3, "threshold": 30},
             "one_item_per_person": True,
             "unit_quota_per_group": 2,
             "unit_quota_mode": "enforce",
-            "registration_closes": "2026-10-10T18:00:00+08:00",
+            "registration_closes": f"{today + timedelta(days=21)}T18:00:00+08:00",
             "organiser": "“巴渝工匠”杯重庆市第二届专项职业能力技能大赛组委会",
         },
         "items": items,
     }
 
 
-async def ensure_demo(session: AsyncSession) -> int:
-    """Create the demo event and users unless they exist; returns the event id. Idempotent."""
+async def ensure_demo(session: AsyncSession, secret_key: str) -> int:
+    """Create the demo event, its registrations and users unless they exist; returns the event id. Idempotent."""
     existing = (await session.exec(select(Event).where(Event.name == DEMO_EVENT_NAME))).first()
     if existing is not None and existing.id is not None:
         event_id = existing.id
     else:
         event_id = await events.create_event(session, parse_event_document(demo_document()))
+        await session.commit()
+        await add_demo_registrations(session, event_id, secret_key)
     for name, (role, password, _what) in DEMO_USERS.items():
         if (await session.exec(select(User).where(User.name == name))).first() is None:
             await accounts.add_user(session, name, password, [role])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import tomli_w
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from contestday.cli import main
 from contestday.demo import DEMO_EVENT_NAME
@@ -75,3 +78,16 @@ def test_demo_creates_its_event_once_and_prints_a_link_per_role(env: Path) -> No
     assert doc["event"]["name"] == DEMO_EVENT_NAME and len(doc["items"]) == 33
     assert all(item["groups"] == ["学生组", "职工组"] for item in doc["items"])
     assert doc["items"][0]["name"] == "LED显示屏应用"
+
+
+async def test_demo_registrations_include_cases_for_the_review_queue(env: Path, db: Any) -> None:
+    # the command runs its own event loop: give it a thread
+    result = await asyncio.to_thread(CliRunner().invoke, main, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    async with db() as session:
+        states = dict((await session.exec(text(  # type: ignore[call-overload]
+            "SELECT review, count(*) FROM entry WHERE state = 'active' GROUP BY review"))).all())
+        flags = {r[0] for r in await session.exec(text("SELECT code FROM entry_flag"))}  # type: ignore[call-overload]
+    assert states.get("none", 0) + states.get("pending", 0) >= 200 and states.get("pending", 0) >= 5
+    assert {"possible_duplicate", "instructor_conflict", "employee_qualification",
+            "retirement_base_unknown"} <= flags
