@@ -100,12 +100,14 @@ def _masked(rows: list[dict[str, str]]) -> tuple[dict[str, list[tuple[str, ...]]
     """Per entry, everything that must not move; per tie block, the positions and outcomes it holds."""
     by_entry: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     blocks: Counter[tuple[str, ...]] = Counter()
+    counted: set[str] = set()  # a team prints one row per member: count each entry once
     for r in rows:
         fixed = dict(r)
         if r["tie_unresolved"] == "true" or _shared(rows, r):
             for col in ("position", "award", "cert_level", "promoted"):
                 fixed[col] = "?"
-            if r["position"]:
+            if r["position"] and r["entry"] not in counted:
+                counted.add(r["entry"])
                 blocks[(r["item"], r["group"], r["rank"], r["position"], r["award"], r["cert_level"],
                         r["promoted"])] += 1
         by_entry[r["entry"]].append(tuple(sorted(fixed.items())))
