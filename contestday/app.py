@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator
@@ -29,6 +31,8 @@ from contestday.db import create_engine, create_sessionmaker
 from contestday.logs import configure_logging
 from contestday.settings import Settings
 from registration.accounts.routes import AccountController
+from registration.entries.admin_pages import RegistrationAdminPages
+from registration.entries.public_pages import MinePages, PosterPages, PublicPages
 from registration.entries.routes import RegistrationController
 from registration.events.pages import EventPages
 from registration.events.routes import CatalogController, EventController
@@ -102,8 +106,12 @@ def create_app(settings: Settings) -> Litestar:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
 
+    # SQLite has one writer at a time and every transaction begins IMMEDIATE; queue the requests of this
+    # process on a lock instead of letting SQLite's busy handler put them to sleep and poll.
+    writer = asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
+
     async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
-        async with state.sessionmaker() as session:
+        async with writer, state.sessionmaker() as session:
             yield session
 
     async def dispose_engine(app: Litestar) -> None:
@@ -118,6 +126,8 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             health.health, health.home,
             AccountController, EventController, CatalogController, EventPages, RegistrationController,
+            PublicPages, MinePages, PosterPages,
+            RegistrationAdminPages,
             create_static_files_router(path="/static", directories=list(STATIC_DIRS)),
         ],
         dependencies={"db_session": Provide(provide_db_session)},
