@@ -37,6 +37,17 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/events/{event_id:int}"): ORGANISER,
     ("PUT", "/api/events/{event_id:int}"): ORGANISER,
     ("POST", "/api/events/{event_id:int}/registrations"): PUBLIC,
+    # the contestants' pages (registration/entries/public_pages.py, mine.py) and the organiser's poster
+    ("GET", "/r/{event_id:int}"): PUBLIC,
+    ("POST", "/r/{event_id:int}"): PUBLIC,
+    ("GET", "/t/{code:str}"): PUBLIC,
+    ("GET", "/r/{event_id:int}/mine"): PUBLIC,
+    ("POST", "/r/{event_id:int}/mine"): PUBLIC,
+    ("GET", "/r/{event_id:int}/mine/edit"): PUBLIC,
+    ("POST", "/r/{event_id:int}/mine/edit"): PUBLIC,
+    ("POST", "/r/{event_id:int}/mine/withdraw"): PUBLIC,
+    ("GET", "/admin/events/{event_id:int}/poster.pdf"): ORGANISER,
+    ("GET", "/admin/events/{event_id:int}/qr.png"): ORGANISER,
 }
 PREFIXES_OF_PAGES = {"/admin": ORGANISER}  # page routes below these prefixes: organiser only
 SKIP = ("/schema", "/static")

@@ -1,0 +1,175 @@
+""""My registration" `/r/{event}/mine`: a contestant finds their own entry by ID number + phone, then
+amends or withdraws it while registration is open (read-only after the deadline).
+
+Safety: a wrong pair gets one neutral answer whichever half was wrong (`not_found`); look-ups are rate
+limited per client address (`too_many_requests`); a successful look-up sets a 15-minute signed cookie
+naming the entry, and every post must also carry the cookie's value in the form (double submit: another
+site can make the browser send the cookie, but cannot read it to put it in the form)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from registration.base import utcnow
+from registration.entries import public_form as pf
+from registration.entries.models import Entry, EntryMember
+from registration.entries.public_data import (
+    MINE_COOKIE_SECONDS,
+    LookupLimiter,
+    TicketView,
+    find_own_entry,
+    load_members,
+    load_ticket,
+    mask_phone,
+    member_values,
+    mine_cookie,
+    read_mine_cookie,
+)
+from registration.entries.public_views import (
+    MINE_COOKIE,
+    check_form,
+    context_or_none,
+    expired_cookie,
+    form_page,
+    message_page,
+    refusal,
+    same_token,
+    save_photos,
+)
+from registration.entries.request import RequestError
+from registration.entries.service import RegistrationContext, amend, is_open, withdraw
+from registration.events.models import Item
+from registration.web import ApiError, DbSession
+
+__all__ = ["MinePages"]
+
+Req = Request[Any, Any, Any]
+MAX_FORM_BYTES = 11 * 1024 * 1024 + 512 * 1024
+NOT_FOUND = "未找到匹配的有效报名。请核对身份证号码和手机号码（须与报名时填写的一致）。"
+TOO_MANY = "查询过于频繁，请 10 分钟后再试。"
+NOTICES = {"amended": "报名信息已修改。"}
+
+
+def _mine(ctx: RegistrationContext, t: TicketView | None, token: str = "", *, error: str = "", code: str = "",
+          notice: str = "", status: int = 200) -> Template:
+    return Template("public/mine.html", status_code=status, context={
+        "event_id": ctx.event_id, "event_name": ctx.spec.name, "t": t, "mine_token": token, "error": error,
+        "code": code, "notice": notice, "open": is_open(ctx.closes, ctx.closed_at, utcnow())},
+        headers={"Cache-Control": "no-store"})
+
+
+async def _owned(session: AsyncSession, request: Req, event_id: int,
+                 form_token: str | None = None) -> tuple[Entry, list[EntryMember], str] | None:
+    """The entry the signed cookie names (active, of this event); for posts also the form's copy of it."""
+    cookie = request.cookies.get(MINE_COOKIE)
+    entry_id = read_mine_cookie(request.app.state.settings.secret_key, cookie, event_id)
+    if entry_id is None or (form_token is not None and not same_token(form_token, cookie)):
+        return None
+    entry = await session.get(Entry, entry_id)
+    if entry is None or entry.event_id != event_id or entry.state != "active":
+        return None
+    assert cookie is not None
+    return entry, await load_members(session, entry_id), cookie
+
+
+def _edit_extra(ctx: RegistrationContext, members: list[EntryMember], token: str) -> dict[str, Any]:
+    pad = ["", ""]
+    return {"action": f"/r/{ctx.event_id}/mine/edit", "mine_token": token,
+            "kept_ids": [m.id_masked for m in members] + pad,
+            "kept_phones": [mask_phone(m.phone) for m in members] + pad}
+
+
+class MinePages(Controller):
+    path = "/r/{event_id:int}/mine"
+    include_in_schema = False
+
+    @get("/")
+    async def page(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Template:
+        ctx = await context_or_none(db_session, request, event_id)
+        if ctx is None:
+            return message_page("找不到该赛事", "链接有误或赛事已删除。", 404)
+        owned = await _owned(db_session, request, event_id)
+        if owned is None:
+            return _mine(ctx, None)
+        t = await load_ticket(db_session, owned[0].ticket_code, request.app.state.settings.public_url)
+        return _mine(ctx, t, owned[2], notice=NOTICES.get(request.query_params.get("done", ""), ""))
+
+    @post("/")
+    async def lookup(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Response[Any]:
+        ctx = await context_or_none(db_session, request, event_id)
+        if ctx is None:
+            return message_page("找不到该赛事", "链接有误或赛事已删除。", 404)
+        limiter: LookupLimiter = request.app.state.setdefault("mine_lookup_limiter", LookupLimiter())
+        if not limiter.allow(request.client.host if request.client else "?"):
+            return _mine(ctx, None, error=TOO_MANY, code="too_many_requests", status=429)
+        form = await request.form()
+        id_number, phone = str(form.get("id_number") or ""), str(form.get("phone") or "")
+        entry = await find_own_entry(db_session, ctx.personal, event_id, id_number, phone) \
+            if id_number.strip() and phone.strip() else None
+        if entry is None or entry.id is None:
+            return _mine(ctx, None, error=NOT_FOUND, code="not_found", status=404)
+        token = mine_cookie(request.app.state.settings.secret_key, event_id, entry.id)
+        return Redirect(f"/r/{event_id}/mine", status_code=303, cookies=[Cookie(
+            key=MINE_COOKIE, value=token, max_age=MINE_COOKIE_SECONDS, path=f"/r/{event_id}/mine", httponly=True,
+            samesite="lax", secure=request.url.scheme == "https")])
+
+    @get("/edit")
+    async def edit_form(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Response[Any]:
+        ctx = await context_or_none(db_session, request, event_id)
+        owned = await _owned(db_session, request, event_id)
+        if ctx is None or owned is None or not is_open(ctx.closes, ctx.closed_at, utcnow()):
+            return Redirect(f"/r/{event_id}/mine", status_code=303)
+        entry, members, token = owned
+        item = await db_session.get(Item, entry.item_id)
+        values = member_values(entry, members, item.code if item else "")
+        return form_page(ctx, values, mode="edit", extra=_edit_extra(ctx, members, token))
+
+    @post("/edit", request_max_body_size=MAX_FORM_BYTES)
+    async def edit(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Response[Any]:
+        ctx = await context_or_none(db_session, request, event_id)
+        form = await pf.read_form(await request.form())
+        owned = await _owned(db_session, request, event_id, form.values.get("mine", ""))
+        if ctx is None or owned is None:
+            return message_page("请重新查询", "页面已过期，请重新输入身份证号码和手机号码查询。", 422,
+                                [(f"/r/{event_id}/mine", "我的报名")])
+        entry, members, token = owned
+        assert entry.id is not None
+        kept = pf.KeptData([ctx.personal.decrypt(m.id_number_enc) or "" for m in members],
+                           [m.phone for m in members], list(members[0].instructors) if members else [])
+        keep = {m.position: (m.person_hash, m.photo) for m in members if m.photo}
+        item = ctx.spec.item(form.values.get("item", ""))
+        try:
+            req, photos = check_form(ctx, form, kept)
+            await amend(db_session, ctx, entry.id, req)
+        except (RequestError, ApiError) as exc:
+            status, errors = refusal(exc, bool(item and item.team_size > 1))
+            return form_page(ctx, form.values, errors, status=status, mode="edit",
+                             extra=_edit_extra(ctx, members, token))
+        saved = await save_photos(db_session, request, entry.id, photos, keep)
+        return Redirect(f"/r/{event_id}/mine", status_code=303, query_params={"done": "amended"} if saved else {})
+
+    @post("/withdraw")
+    async def withdraw_entry(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Response[Any]:
+        ctx = await context_or_none(db_session, request, event_id)
+        form = await request.form()
+        owned = await _owned(db_session, request, event_id, str(form.get("mine") or ""))
+        if ctx is None or owned is None:
+            return message_page("请重新查询", "页面已过期，请重新输入身份证号码和手机号码查询。", 422,
+                                [(f"/r/{event_id}/mine", "我的报名")])
+        entry, _, token = owned
+        t = await load_ticket(db_session, entry.ticket_code, request.app.state.settings.public_url)
+        if not is_open(ctx.closes, ctx.closed_at, utcnow()):
+            return _mine(ctx, t, token, error="报名已截止，不能撤回。", code="registration_closed", status=422)
+        if form.get("sure") != "1":
+            return _mine(ctx, t, token, error="请先勾选确认，再撤回报名。", code="not_confirmed", status=422)
+        await withdraw(db_session, entry)
+        await db_session.commit()
+        page = message_page("报名已撤回", "您的报名已撤回，名额已释放。如需参赛，可重新报名。", 200,
+                            [(f"/r/{event_id}", "重新报名")], ctx.spec.name, [expired_cookie(event_id)])
+        return page
