@@ -1,0 +1,269 @@
+"""Rosters units send as spreadsheets (XLSX or CSV), read and written — pure, no database.
+
+Every cell is read as text. An XLSX is read from its XML (stdlib zipfile) rather than through a dataframe
+reader, because only the XML says whether a cell was typed as a number: Excel keeps 15 significant
+digits, so an 18-digit ID number typed into a numeric cell is already corrupted (5.00103199506151E+17 →
+…151000), and a reader that turns it back into text hides that. Such cells are refused, row by row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from xml.etree import ElementTree
+
+import xlsxwriter
+
+from registration.entries.request import RequestError
+
+__all__ = [
+    "COLUMNS", "ID_COLUMN", "Cell", "Roster", "RosterError", "RosterRow", "parse_skill_level", "read_roster",
+    "row_payload", "template_xlsx",
+]
+
+# (header of the template, request key): the columns a unit fills in, in the template's order
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("赛项", "item"), ("组别", "group"), ("身份", "identity"), ("姓名", "name"), ("身份证号", "id_number"),
+    ("手机", "phone"), ("单位", "unit"), ("学历", "education"), ("技能等级", "skill_level"),
+    ("证书编号", "certificate_number"), ("从业年限", "years_in_occupation"),
+    ("指导教师1", "instructor1"), ("指导教师1电话", "instructor1_phone"),
+    ("指导教师2", "instructor2"), ("指导教师2电话", "instructor2_phone"),
+)
+ID_COLUMN = "id_number"
+# other spellings units use, and the optional columns of our own exports (so an export imports again)
+_ALIASES = {
+    "赛项名称": "item", "竞赛项目": "item", "赛项代码": "item_code", "身份证号码": "id_number", "证件号码": "id_number",
+    "手机号": "phone", "手机号码": "phone", "联系电话": "phone", "工作单位": "unit", "所在单位": "unit",
+    "单位名称": "unit", "参赛身份": "identity", "文化程度": "education", "现技能等级": "skill_level",
+    "女职工退休基准": "female_base", "队伍": "team", "item_code": "item_code", "female_base": "female_base",
+    "team": "team",
+}
+HEADERS: dict[str, str] = {**{zh: key for zh, key in COLUMNS}, **{key: key for _, key in COLUMNS}, **_ALIASES}
+REQUIRED = ("item", "name", "id_number", "phone", "unit")
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_LEVELS = {"五级": 5, "初级工": 5, "初级": 5, "四级": 4, "中级工": 4, "中级": 4, "三级": 3, "高级工": 3, "高级": 3,
+           "二级": 2, "技师": 2, "一级": 1, "高级技师": 1}
+
+
+class RosterError(ValueError):
+    """The file as a whole cannot be read (not a spreadsheet, no header row, a required column missing)."""
+
+    def __init__(self, code: str, zh: str, en: str):
+        super().__init__(en)
+        self.code, self.zh, self.en = code, zh, en
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    numeric: bool = False  # typed as a number in the spreadsheet (or written as 5.0E+17 in a CSV)
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    number: int  # the spreadsheet's row number (the header is row 1), for the report
+    cells: Mapping[str, Cell]
+
+    def text(self, key: str) -> str:
+        cell = self.cells.get(key)
+        return cell.text.strip() if cell else ""
+
+
+@dataclass
+class Roster:
+    rows: list[RosterRow]
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def _col_index(ref: str) -> int:
+    letters = "".join(ch for ch in ref if ch.isalpha())
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
+def _numeric_text(raw: str) -> str:
+    """A number cell as the text a person would have typed: 4.0 → 4, 13800138000 → 13800138000."""
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return raw
+    return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
+
+
+def _xlsx_rows(data: bytes) -> list[list[Cell]]:
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+        workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+        first = workbook.find("m:sheets/m:sheet", _NS)
+        rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+        target = next(r.get("Target", "") for r in rels if first is not None and r.get("Id") == first.get(_REL))
+        path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        shared: list[str] = []
+        if "xl/sharedStrings.xml" in book.namelist():
+            for si in ElementTree.fromstring(book.read("xl/sharedStrings.xml")).findall("m:si", _NS):
+                shared.append("".join(t.text or "" for t in si.iter(f"{{{_NS['m']}}}t")))
+        sheet = ElementTree.fromstring(book.read(path))
+    except (zipfile.BadZipFile, KeyError, StopIteration, ElementTree.ParseError) as exc:
+        raise RosterError("unreadable_file", "无法读取该 XLSX 文件，请用 Excel 或 WPS 另存为 .xlsx 后重试",
+                          "cannot read this XLSX file; save it again as .xlsx") from exc
+    rows: list[list[Cell]] = []
+    for row in sheet.iterfind("m:sheetData/m:row", _NS):
+        cells: list[Cell] = []
+        for c in row.iterfind("m:c", _NS):
+            index = _col_index(c.get("r", "")) if c.get("r") else len(cells)
+            kind, value = c.get("t", "n"), c.find("m:v", _NS)
+            raw = value.text or "" if value is not None else ""
+            if kind == "s":
+                cell = Cell(shared[int(raw)] if raw.isdigit() and int(raw) < len(shared) else "")
+            elif kind == "inlineStr":
+                cell = Cell("".join(t.text or "" for t in c.iter(f"{{{_NS['m']}}}t")))
+            elif kind in ("str", "e"):
+                cell = Cell(raw)
+            elif kind == "b":
+                cell = Cell("TRUE" if raw == "1" else "FALSE")
+            else:
+                cell = Cell(_numeric_text(raw), numeric=bool(raw))
+            cells.extend(Cell("") for _ in range(index - len(cells)))
+            cells.append(cell)
+        number = int(row.get("r", "0") or 0) or len(rows) + 1
+        rows.extend([] for _ in range(number - 1 - len(rows)))  # keep spreadsheet row numbers
+        rows.append(cells)
+    return rows
+
+
+def _csv_rows(data: bytes) -> list[list[Cell]]:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves CSV in GBK
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise RosterError("unreadable_file", "无法识别 CSV 文件的编码（应为 UTF-8 或 GBK）",
+                          "cannot decode the CSV file (UTF-8 or GBK expected)")
+    return [[Cell(v, numeric=bool(_SCIENTIFIC.match(v.strip()))) for v in row] for row in csv.reader(io.StringIO(text))]
+
+
+def _header_key(raw: str) -> str | None:
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw)).lstrip("*")
+    return HEADERS.get(text) or HEADERS.get(text.lower())
+
+
+def read_roster(data: bytes, filename: str) -> Roster:
+    """The roster's rows keyed by request keys; the first row holding a 姓名/name column is the header."""
+    lower = filename.lower()
+    if lower.endswith(".csv"):
+        table = _csv_rows(data)
+    elif lower.endswith((".xlsx", ".xlsm")) or data.startswith(b"PK"):
+        table = _xlsx_rows(data)
+    else:
+        raise RosterError("unsupported_file", "只支持 .xlsx 或 .csv 文件（旧版 .xls 请另存为 .xlsx）",
+                          "only .xlsx or .csv files (save an old .xls as .xlsx)")
+    header_at = next((i for i, row in enumerate(table[:10]) if any(_header_key(c.text) == "name" for c in row)), None)
+    if header_at is None:
+        raise RosterError("no_header", "找不到表头行（应含“姓名”“身份证号”等列，可下载模板对照）",
+                          "no header row (with 姓名/name, 身份证号/id_number, …): compare with the template")
+    keys = [_header_key(c.text) for c in table[header_at]]
+    present = {k for k in keys if k}
+    missing = [zh for zh, key in COLUMNS if key in REQUIRED and key not in present
+               and not (key == "item" and "item_code" in present)]
+    if missing:
+        raise RosterError("missing_columns", f"缺少必需的列：{'、'.join(missing)}",
+                          f"required columns missing: {', '.join(missing)}")
+    rows = []
+    for offset, raw in enumerate(table[header_at + 1:], start=header_at + 2):
+        cells = {k: c for k, c in zip(keys, raw, strict=False) if k and c.text.strip()}
+        if cells:  # blank lines between blocks are common
+            rows.append(RosterRow(offset, cells))
+    ignored = [c.text for c, k in zip(table[header_at], keys, strict=False) if not k and c.text.strip()]
+    return Roster(rows, ignored)
+
+
+def parse_skill_level(text: str) -> str:
+    """'四级/中级工', '中级工', '四级（中级工）' or '4' → '4'; anything else is passed on for the request to refuse."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    for part in re.split(r"[/()、,\s]+", text):
+        if part in _LEVELS:
+            return str(_LEVELS[part])
+    return text
+
+
+def _as_excel_shows(text: str) -> str:
+    """A long number the way Excel displays it (5.00103199506151E+17): what the unit sees in its file."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return text
+    return f"{value:.14E}" if abs(value) >= Decimal("1e15") and "e" not in text.lower() else text
+
+
+def row_payload(row: RosterRow, item_codes: Mapping[str, str]) -> dict[str, Any]:
+    """The request body (contracts §5) of one roster row; RequestError for a cell Excel already corrupted.
+    `item_codes` maps item names and codes to codes."""
+    for key, cell in row.cells.items():
+        if cell.numeric and key in (ID_COLUMN, "certificate_number"):
+            zh_name = next((zh for zh, k in COLUMNS if k == key), key)
+            shown = _as_excel_shows(cell.text)
+            raise RequestError("numeric_cell", key,
+                               f"“{zh_name}”单元格是数字格式（{shown}），Excel 只保留 15 位有效数字，号码已经损坏："
+                               "请把该列设为“文本”格式后重新填写",
+                               f"the {key} cell is a number ({shown}); Excel keeps 15 digits, so it is "
+                               "corrupted: format the column as text and type it again")
+    item = row.text("item_code") or row.text("item")
+    identity = row.text("identity")
+    group = row.text("group")
+    if not identity:  # the group says it: 学生组 takes students, 职工组 employees
+        identity = {"学生组": "student", "职工组": "employee"}.get(group, "")
+    payload: dict[str, Any] = {
+        "item": item_codes.get(item, item), "group": group, "identity": identity, "name": row.text("name"),
+        "id_number": row.text("id_number"), "phone": row.text("phone"), "unit": row.text("unit"),
+        "education": row.text("education") or None, "certificate_number": row.text("certificate_number") or None,
+        "skill_level": parse_skill_level(row.text("skill_level")) or None,
+        "years_in_occupation": re.sub(r"\s*年$", "", row.text("years_in_occupation")) or None,
+        "female_base": re.sub(r"\s*岁$", "", row.text("female_base")) or None,
+        "instructors": [{"name": row.text(f"instructor{i}"), "phone": row.text(f"instructor{i}_phone")}
+                        for i in (1, 2) if row.text(f"instructor{i}") or row.text(f"instructor{i}_phone")],
+    }
+    return payload
+
+
+def template_xlsx(items: Sequence[tuple[str, str, Sequence[str]]]) -> bytes:
+    """The roster template: the header row, whole columns formatted as text (so an ID number typed in stays
+    text), and a sheet listing the event's items and groups. `items` is (code, name, groups)."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    head = book.add_format({"bold": True, "bg_color": "#F2F4F7", "border": 1, "num_format": "@"})
+    text = book.add_format({"num_format": "@"})
+    sheet = book.add_worksheet("报名名单")
+    for col, (zh, _key) in enumerate(COLUMNS):
+        width = 22 if zh in ("身份证号", "单位", "赛项") else 14
+        sheet.set_column(col, col, width, text)
+        sheet.write_string(0, col, zh, head)
+    sheet.freeze_panes(1, 0)
+    notes = book.add_worksheet("赛项与说明")
+    notes.set_column(0, 0, 16)
+    notes.set_column(1, 2, 36)
+    for col, title in enumerate(("赛项代码", "赛项名称", "组别")):
+        notes.write_string(0, col, title, head)
+    for row, (code, name, groups) in enumerate(items, start=1):
+        notes.write_string(row, 0, code)
+        notes.write_string(row, 1, name)
+        notes.write_string(row, 2, "、".join(groups) or "（不分组）")
+    tips = ("“赛项”填赛项名称或赛项代码；“身份”填学生或职工；“技能等级”填如“四级/中级工”。",
+            "身份证号、手机请保持文本格式（模板已设置），不要让 Excel 转成数字。",
+            "指导教师可填 0–2 位，每位须同时填写姓名和手机。")
+    for offset, tip in enumerate(tips):
+        notes.write_string(len(items) + 2 + offset, 0, tip)
+    book.close()
+    return out.getvalue()
