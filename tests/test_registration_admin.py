@@ -27,7 +27,7 @@ from registration.entries.admin_service import group_counts
 from registration.entries.exports import FORM_COLUMNS, SUMMARY_COLUMNS
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
-from registration.entries.roster import COLUMNS, read_roster
+from registration.entries.roster import COLUMNS
 from tests.idgen import make_id
 from tests.test_registration_api import make_event, person, post
 
@@ -100,7 +100,8 @@ async def test_overview_counts_per_item_and_group_and_warns_below_50(db: Any, ad
         await register_ok(client, event_id, unit=f"学校{i % 2}")
     await register_ok(client, event_id, group="职工组", identity="employee", unit="某公司")  # flagged: qualification
     gone = await register_ok(client, event_id, unit="学校9")
-    assert (await admin.post(f"{base(event_id)}/{gone['registration_id']}/withdraw", follow_redirects=False)).status_code == 303
+    withdrawn = await admin.post(f"{base(event_id)}/{gone['registration_id']}/withdraw", follow_redirects=False)
+    assert withdrawn.status_code == 303
 
     async with db() as session:
         counts = {(c.item_code, c.group): c for c in await group_counts(session, event_id)}
@@ -355,7 +356,7 @@ async def test_a_team_item_imports_two_rows_as_one_team(db: Any, admin: Client) 
     rows = [[*roster_row(p, item="DUO"), "1"] for p in (one, two)]
     page = await upload(admin, event_id, xlsx(rows, header))
     assert [r[1] for r in report_rows(page.text)] == ["✓", "✓"]
-    [(entry, members)] = await entries(db, event_id)
+    [(_entry, members)] = await entries(db, event_id)
     assert [m.name for m in members] == [one["name"], two["name"]]
 
 

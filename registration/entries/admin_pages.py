@@ -19,7 +19,16 @@ from registration.accounts.guards import current_principal, requires
 from registration.base import utcnow
 from registration.entries import admin_service as svc
 from registration.entries import exports, roster
-from registration.entries.admin_views import DONE, FLAGS, REVIEWS, SOURCES, STATES, edit_values, error_field, form_payload
+from registration.entries.admin_views import (
+    DONE,
+    FLAGS,
+    REVIEWS,
+    SOURCES,
+    STATES,
+    edit_values,
+    error_field,
+    form_payload,
+)
 from registration.entries.context import load_context
 from registration.entries.models import Entry
 from registration.entries.request import RequestError, read_request
@@ -106,7 +115,8 @@ class RegistrationAdminPages(Controller):
                                  principal.user_id or principal.name if principal else None)
         except ApiError as exc:
             return await self._overview(request, db, event_id, 422, _message(exc, preferred_language(request)))
-        return Redirect(f"/admin/events/{event_id}/registrations/?done={'closed' if closed else 'reopened'}", status_code=303)
+        done = "closed" if closed else "reopened"
+        return Redirect(f"/admin/events/{event_id}/registrations/?done={done}", status_code=303)
 
     @post("/close", status_code=303)
     async def close(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect | Template:
@@ -177,7 +187,8 @@ class RegistrationAdminPages(Controller):
         ctx = await load_context(db, event_id, request.app.state.settings.secret_key)
         [view] = await svc.entry_views(db, [await _entry(db, event_id, entry_id)])
         return await self._page(request, db, event_id, "edit.html", status, v=view, values=values,
-                                errors=errors or {}, items=ctx.spec.items, team=len(view.members) > 1, levels=EXAM_LEVELS,
+                                errors=errors or {}, items=ctx.spec.items, team=len(view.members) > 1,
+                                levels=EXAM_LEVELS,
                                 group_names=list(dict.fromkeys(g for i in ctx.spec.items for g in i.groups)))
 
     @get("/{entry_id:int}/edit")

@@ -26,9 +26,21 @@ from registration.identity import normalise_id_number
 from registration.web import ApiError
 
 __all__ = [
-    "MIN_INITIAL", "PAGE_SIZE", "EntryView", "Filters", "GroupCount", "ReviewCase", "RowResult", "entry_views",
-    "find_entries", "group_counts", "pending_count",
-    "import_roster", "review_queue", "rolled_back_session", "set_closed",
+    "MIN_INITIAL",
+    "PAGE_SIZE",
+    "EntryView",
+    "Filters",
+    "GroupCount",
+    "ReviewCase",
+    "RowResult",
+    "entry_views",
+    "find_entries",
+    "group_counts",
+    "import_roster",
+    "pending_count",
+    "review_queue",
+    "rolled_back_session",
+    "set_closed",
 ]
 
 log = logging.getLogger("contestday.registration")
@@ -61,17 +73,17 @@ async def group_counts(session: AsyncSession, event_id: int) -> list[GroupCount]
     groups = (await session.exec(select(ItemGroup).join(Item, col(Item.id) == ItemGroup.item_id)
                                  .where(Item.event_id == event_id).order_by(col(ItemGroup.position)))).all()
     tallies: dict[tuple[int, str], dict[str, int]] = {}
-    rows = await session.exec(select(Entry.item_id, Entry.group_name, Entry.state, Entry.review, func.count())
-                              .where(Entry.event_id == event_id)
-                              .group_by(Entry.item_id, Entry.group_name, Entry.state, Entry.review))
-    for item_id, group, state, review, n in rows.all():
-        t = tallies.setdefault((item_id, group), {})
-        t[state] = t.get(state, 0) + n
-        if state == "active" and review == "pending":
-            t["pending"] = t.get("pending", 0) + n
-    units = await session.exec(select(Entry.item_id, Entry.group_name, func.count(func.distinct(Entry.unit_key)))
-                               .where(Entry.event_id == event_id, Entry.state == "active")
-                               .group_by(Entry.item_id, Entry.group_name))
+    item_id_, group_ = col(Entry.item_id), col(Entry.group_name)
+    rows = await session.exec(select(item_id_, group_, col(Entry.state), func.count())
+                              .where(Entry.event_id == event_id).group_by(item_id_, group_, col(Entry.state)))
+    for item_id, group, state, n in rows.all():
+        tallies.setdefault((item_id, group), {})[state] = n
+    pending = await session.exec(select(item_id_, group_, func.count()).where(
+        Entry.event_id == event_id, Entry.state == "active", Entry.review == "pending").group_by(item_id_, group_))
+    for item_id, group, n in pending.all():
+        tallies.setdefault((item_id, group), {})["pending"] = n
+    units = await session.exec(select(item_id_, group_, func.count(func.distinct(Entry.unit_key)))
+                               .where(Entry.event_id == event_id, Entry.state == "active").group_by(item_id_, group_))
     for item_id, group, n in units.all():
         tallies.setdefault((item_id, group), {})["units"] = n
     out = []
@@ -140,8 +152,8 @@ class Filters:
     @classmethod
     def of(cls, params: Mapping[str, str]) -> Filters:
         page = params.get("page", "1")
-        return cls(*(params.get(k, "").strip() for k in ("item", "group", "unit", "state", "review", "q")),
-                   page=max(1, int(page)) if page.isdigit() else 1)
+        text = {k: params.get(k, "").strip() for k in ("item", "group", "unit", "state", "review", "q")}
+        return cls(**text, page=max(1, int(page)) if page.isdigit() else 1)
 
 
 async def find_entries(session: AsyncSession, event_id: int, f: Filters) -> tuple[list[EntryView], int]:
@@ -158,7 +170,8 @@ async def find_entries(session: AsyncSession, event_id: int, f: Filters) -> tupl
     if f.review:
         query = query.where(Entry.review == f.review)
     if f.q:
-        query = query.where(exists().where(EntryMember.entry_id == Entry.id, col(EntryMember.name).contains(f.q)))
+        query = query.where(exists().where(col(EntryMember.entry_id) == col(Entry.id),
+                                           col(EntryMember.name).contains(f.q)))
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
     page = (await session.exec(query.order_by(col(Item.position), col(Entry.group_name), col(Entry.unit_key),
                                               col(Entry.id)).offset((f.page - 1) * PAGE_SIZE).limit(PAGE_SIZE))).all()

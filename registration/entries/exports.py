@@ -107,7 +107,8 @@ def _xlsx(columns: Sequence[str], rows: Sequence[Sequence[str]], sheet: str) -> 
     """Every column a String column: xlsxwriter writes strings as text cells; "@" keeps them text when edited."""
     frame = pl.DataFrame([list(r) for r in rows], schema={c: pl.String for c in columns}, orient="row")
     out = io.BytesIO()
-    widths = {c: 190 if c in ("身份证号", "单位", "赛项", "报名编号", "说明") else 96 for c in columns}  # pixels
+    wide = ("身份证号", "单位", "赛项", "报名编号", "说明")
+    widths: dict[Any, Any] = {c: 190 if c in wide else 96 for c in columns}  # in pixels
     frame.write_excel(out, worksheet=sheet, column_formats={c: "@" for c in columns if c in TEXT_COLUMNS},
                       column_widths=widths, header_format={"bold": True, "bg_color": "#F2F4F7", "border": 1},
                       autofilter=True, freeze_panes=(1, 0), table_style=None, include_header=True)
