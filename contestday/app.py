@@ -31,6 +31,7 @@ from contestday.db import create_engine, create_sessionmaker
 from contestday.logs import configure_logging
 from contestday.settings import Settings
 from registration.accounts.routes import AccountController
+from registration.checkin.routes import CheckinController, KioskPhotoController, SealedController
 from registration.entries.admin_pages import RegistrationAdminPages
 from registration.entries.public_pages import MinePages, PosterPages, PublicPages
 from registration.entries.routes import RegistrationController
@@ -126,6 +127,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             health.health, health.home,
             AccountController, EventController, CatalogController, EventPages, RegistrationController,
+            CheckinController, SealedController, KioskPhotoController,
             PublicPages, MinePages, PosterPages,
             RegistrationAdminPages,
             create_static_files_router(path="/static", directories=list(STATIC_DIRS)),

@@ -14,7 +14,7 @@ from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
-__all__ = ["Cents", "DecimalText", "UTCDateTime", "utcnow"]
+__all__ = ["Cents", "DecimalText", "UTCDateTime", "insert_ignoring_conflicts", "utcnow"]
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -75,3 +75,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def insert_ignoring_conflicts(session: Any, model: type[SQLModel], rows: list[dict[str, Any]]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for the session's dialect (SQLite and PostgreSQL both have it)."""
+    bind = session.get_bind() if hasattr(session, "get_bind") else session.bind
+    if bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(model).values(rows).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(model).values(rows).on_conflict_do_nothing()

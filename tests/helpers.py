@@ -42,3 +42,21 @@ def example_event(**changes: Any) -> dict[str, Any]:
     doc = copy.deepcopy(EXAMPLE_EVENT)
     doc["event"].update(changes)
     return doc
+
+
+async def login_headers(client: Any, db: Any, name: str, *roles: str) -> dict[str, str]:
+    """Create a user with `roles`, sign in through the real form, and return headers that act as that user
+    (session cookie + CSRF token), leaving the shared client's cookie jar empty."""
+    from registration.accounts.service import add_user
+
+    async with db() as session:
+        await add_user(session, name, "pw-12345678", list(roles))
+        await session.commit()
+    response = await client.post("/login", data={"name": name, "password": "pw-12345678", "next": "/"},
+                                 follow_redirects=False)
+    token = response.cookies.get("contestday_session")
+    client.cookies.clear()
+    assert token, response.text
+    headers = {"Cookie": f"contestday_session={token}"}
+    me = await client.get("/api/me", headers=headers)
+    return {**headers, "X-CSRF-Token": me.json()["csrf_token"]}

@@ -1,0 +1,199 @@
+"""HTTP API of contest day at the door: check-in (contracts §5), draw, seat plans, no-shows, the sealed
+mapping and its layer-by-layer reveal. Thin: parse, call the service, answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import FromPath, FromQuery
+from litestar.response import File
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from registration.accounts.guards import current_principal, requires
+from registration.checkin import blind, seats
+from registration.checkin.models import Attendance, SeatSession
+from registration.checkin.service import mark_absent, redeem
+from registration.entries.models import Entry, EntryMember
+from registration.events.models import Item
+from registration.web import ApiError, DbSession
+
+__all__ = ["CheckinController", "KioskPhotoController", "SealedController"]
+
+STAFF = requires("checkin", "organiser")
+
+
+async def _who(request: Request[Any, Any, Any]) -> str:
+    principal = await current_principal(request)
+    return principal.name if principal else "?"
+
+
+async def _body(request: Request[Any, Any, Any], *fields: str) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except Exception as exc:
+        raise ApiError(400, "invalid_body", "请求内容不是有效的 JSON", "the body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_body", "请求内容应为 JSON 对象", "the body must be a JSON object")
+    for field in fields:
+        if not isinstance(body.get(field), str) or not body[field].strip():
+            raise ApiError(422, "missing_field", f"{field}：必填", f"{field} is required", field=field)
+    return body
+
+
+async def item_by_code(session: AsyncSession, event_id: int, code: str) -> Item:
+    item = (await session.exec(select(Item).where(Item.event_id == event_id, Item.code == code))).first()
+    if item is None or item.id is None:
+        raise ApiError(404, "unknown_item", f"本赛事没有赛项“{code}”", f"no item {code!r} in this event")
+    return item
+
+
+async def _plan_view(session: AsyncSession, item: Item) -> dict[str, Any]:
+    sessions = (await session.exec(select(SeatSession).where(SeatSession.item_id == item.id)
+                                   .order_by(col(SeatSession.position)))).all()
+    return {"sessions": [{
+        "name": s.name, "starts_at": s.starts_at.isoformat(), "seat_count": s.seat_count, "prefix": s.prefix,
+        "first_number": s.first_number, "checkin_opens_at": s.checkin_opens_at.isoformat(),
+        "checkin_closes_at": s.checkin_closes_at.isoformat(), "seats": seats.seat_labels(s)} for s in sessions]}
+
+
+class CheckinController(Controller):
+    path = "/api/events/{event_id:int}"
+    tags = ["check-in"]
+
+    @post("/checkins", guards=[STAFF], status_code=200, summary="检录 / check a ticket in (contracts §5)")
+    async def checkin(self, event_id: FromPath[int], request: Request[Any, Any, Any],
+                      db_session: DbSession) -> Response[dict[str, Any]]:
+        body = await _body(request, "ticket_code", "station", "nonce")
+        answer = await redeem(db_session, event_id, body["ticket_code"], body["station"].strip()[:64],
+                              body["nonce"].strip()[:80], by=await _who(request))
+        return Response(answer.body, status_code=answer.status_code)
+
+    @post("/draws", guards=[STAFF], status_code=200, summary="抽签 / draw a seat for a checked-in ticket")
+    async def draw(self, event_id: FromPath[int], request: Request[Any, Any, Any],
+                   db_session: DbSession) -> dict[str, Any]:
+        body = await _body(request, "ticket_code", "station")
+        assignment, seat_session, drawn_now = await seats.draw(db_session, event_id, body["ticket_code"],
+                                                               body["station"].strip()[:64])
+        return {"seat": assignment.seat_label, "session": seat_session.name,
+                "starts_at": seat_session.starts_at.isoformat(), "drawn_now": drawn_now}
+
+    @get("/checkin/search", guards=[STAFF], summary="按姓名查找（遗失凭证）/ find a ticket by name")
+    async def search(self, event_id: FromPath[int], q: FromQuery[str], db_session: DbSession) -> list[dict[str, Any]]:
+        if len(q.strip()) < 1:
+            return []
+        rows = (await db_session.exec(
+            select(Entry, EntryMember, Item).join(EntryMember, col(EntryMember.entry_id) == Entry.id)
+            .join(Item, col(Item.id) == Entry.item_id)
+            .where(Entry.event_id == event_id, Entry.state == "active", col(EntryMember.name).contains(q.strip()))
+            .limit(20))).all()
+        return [{"name": m.name, "id_masked": m.id_masked, "unit": e.unit, "item": i.code, "item_name": i.name,
+                 "group": e.group_name, "ticket_code": e.ticket_code} for e, m, i in rows]
+
+    @get("/checkin/status", guards=[requires("checkin", "organiser", "chief_judge")],
+         summary="各赛项检录情况 / check-in status per item")
+    async def status(self, event_id: FromPath[int], db_session: DbSession) -> list[dict[str, Any]]:
+        counts = (await db_session.exec(
+            select(Item.code, Item.name, Attendance.status, func.count())
+            .select_from(Entry).join(Item, col(Item.id) == Entry.item_id)
+            .outerjoin(Attendance, col(Attendance.entry_id) == Entry.id)
+            .where(Entry.event_id == event_id, Entry.state == "active")
+            .group_by(col(Item.code), col(Item.name), col(Attendance.status)))).all()
+        table: dict[str, dict[str, Any]] = {}
+        for code, name, state, n in counts:
+            row = table.setdefault(code, {"item": code, "item_name": name, "present": 0, "absent": 0, "not_yet": 0})
+            row[state or "not_yet"] += n
+        return list(table.values())
+
+    @get("/items/{code:str}/seat-plan", guards=[requires("organiser", "chief_judge")], summary="座位安排 / seat plan")
+    async def get_plan(self, event_id: FromPath[int], code: FromPath[str], db_session: DbSession) -> dict[str, Any]:
+        return await _plan_view(db_session, await item_by_code(db_session, event_id, code))
+
+    @put("/items/{code:str}/seat-plan", guards=[requires("organiser")], summary="设置座位安排 / set the seat plan")
+    async def put_plan(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
+                       db_session: DbSession) -> dict[str, Any]:
+        item = await item_by_code(db_session, event_id, code)
+        await seats.replace_plan(db_session, item.id or 0, seats.read_plan(await _body(request)))
+        return await _plan_view(db_session, item)
+
+    @post("/items/{code:str}/absent", guards=[requires("organiser", "chief_judge")], status_code=200,
+          summary="开赛时将未检录者记为缺考 / mark no-shows absent")
+    async def absent(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
+                     db_session: DbSession) -> dict[str, Any]:
+        item = await item_by_code(db_session, event_id, code)
+        return {"marked_absent": await mark_absent(db_session, event_id, item.id or 0, await _who(request))}
+
+    @post("/seats/move", guards=[requires("organiser", "chief_judge")], status_code=200,
+          summary="调整座位（设备故障）/ move a contestant, with a reason")
+    async def move(self, event_id: FromPath[int], request: Request[Any, Any, Any],
+                   db_session: DbSession) -> dict[str, Any]:
+        body = await _body(request, "session", "seat")
+        entry = await db_session.get(Entry, body.get("registration_id"))
+        if entry is None or entry.event_id != event_id:
+            raise ApiError(404, "unknown_registration", "找不到该报名", "no such registration")
+        target = (await db_session.exec(select(SeatSession).where(SeatSession.item_id == entry.item_id,
+                                                                  SeatSession.name == body["session"]))).first()
+        if target is None:
+            raise ApiError(422, "unknown_seat", "目标场次不属于该赛项", "no such session in this item")
+        minutes = body.get("minutes_returned", 0)
+        moved = await seats.move(db_session, entry.id or 0, target.id or 0, body["seat"], str(body.get("reason", "")),
+                                 minutes if isinstance(minutes, int) else 0, await _who(request))
+        return {"session": target.name, "seat": moved.seat_label}
+
+
+class SealedController(Controller):
+    """The blind view for judges, and the encryption judge's sealed mapping and reveal."""
+
+    path = "/api/events/{event_id:int}/items/{code:str}"
+    tags = ["blind numbering"]
+
+    @get("/seats", guards=[requires("judge", "chief_judge", "encryption_judge", "organiser")],
+         summary="座位（盲评视图）/ seats, blind")
+    async def seats_blind(self, event_id: FromPath[int], code: FromPath[str],
+                          db_session: DbSession) -> list[dict[str, Any]]:
+        item = await item_by_code(db_session, event_id, code)
+        return await blind.blind_seats(db_session, item.id or 0)
+
+    @get("/mapping", guards=[requires("encryption_judge")], summary="加密对照表（加密裁判）/ the sealed mapping")
+    async def mapping(self, event_id: FromPath[int], code: FromPath[str],
+                      db_session: DbSession) -> list[dict[str, Any]]:
+        item = await item_by_code(db_session, event_id, code)
+        return await blind.full_mapping(db_session, item.id or 0)
+
+    @post("/reveal", guards=[requires("encryption_judge")], status_code=200,
+          summary="逐层解密（成绩锁定后）/ reveal the next layer once scores are locked")
+    async def reveal(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
+                     db_session: DbSession) -> dict[str, Any]:
+        body = await _body(request)
+        item = await item_by_code(db_session, event_id, code)
+        layer = body.get("layer")
+        if not isinstance(layer, int):
+            raise ApiError(422, "missing_field", "layer：应为 1 或 2", "layer must be 1 or 2", field="layer")
+        rows = await blind.reveal(db_session, item.id or 0, layer, await _who(request))
+        return {"layer": layer, "mapping": rows}
+
+    @get("/revealed", guards=[requires("chief_judge", "organiser", "encryption_judge")],
+         summary="已解密部分 / what has been revealed")
+    async def revealed(self, event_id: FromPath[int], code: FromPath[str], db_session: DbSession) -> dict[str, Any]:
+        item = await item_by_code(db_session, event_id, code)
+        stage = await blind.stage_of(db_session, item.id or 0)
+        return {"layer": stage.revealed_layer, "scores_locked": stage.scores_locked_at is not None,
+                "mapping": await blind.revealed_mapping(db_session, item.id or 0)}
+
+
+class KioskPhotoController(Controller):
+    path = "/kiosk/photos"
+    include_in_schema = False
+
+    @get("/{entry_id:int}/{position:int}", guards=[STAFF])
+    async def photo(self, entry_id: FromPath[int], position: FromPath[int], request: Request[Any, Any, Any],
+                    db_session: DbSession) -> File:
+        member = (await db_session.exec(select(EntryMember).where(EntryMember.entry_id == entry_id,
+                                                                  EntryMember.position == position))).first()
+        path = Path(request.app.state.settings.data_dir) / "photos" / (member.photo or "") if member else None
+        if path is None or not member or not member.photo or not path.is_file():
+            raise ApiError(404, "no_photo", "没有照片", "no photo")
+        return File(path=path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
