@@ -25,6 +25,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import kiosk
 import registration
 from contestday import health
 from contestday.db import create_engine, create_sessionmaker
@@ -44,8 +45,11 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("contestday.http")
 
-TEMPLATE_DIRS = [Path(registration.__file__).parent / "templates"]
+# Each context keeps its templates in `<package>/templates/<context>/…` (names never clash) and its static
+# files in `<package>/static/`, served under /static/ and /static/<package>/.
+TEMPLATE_DIRS = [Path(registration.__file__).parent / "templates", Path(kiosk.__file__).parent / "templates"]
 STATIC_DIRS = [Path(registration.__file__).parent / "static"]
+KIOSK_STATIC = Path(kiosk.__file__).parent / "static"
 
 
 def _wants_html(request: Request[Any, Any, Any]) -> bool:
@@ -131,6 +135,7 @@ def create_app(settings: Settings) -> Litestar:
             PublicPages, MinePages, PosterPages,
             RegistrationAdminPages,
             create_static_files_router(path="/static", directories=list(STATIC_DIRS)),
+            create_static_files_router(path="/static/kiosk", directories=[KIOSK_STATIC], name="kiosk-static"),
         ],
         dependencies={"db_session": Provide(provide_db_session)},
         state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker}),
