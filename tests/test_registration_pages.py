@@ -102,7 +102,7 @@ async def test_no_js_post_registers_and_redirects_to_the_ticket(tmp_path: Path, 
 
 
 @pytest.mark.parametrize(("change", "field", "code", "words"), [
-    ({"id_number": "500103199506151234"}, "m0_id_number", "invalid_id_number", "身份证号码有误"),
+    ({"id_number": "500103199506151234"}, "m0_id_number", "invalid_id_number", "校验位不符"),
     ({"id_number": make_id(date(2011, 1, 1))}, "m0_id_number", "age_out_of_range", "16"),
     ({"group": "职工组"}, "identity", "group_identity_mismatch", "只接受职工"),
     ({"phone": "12345"}, "m0_phone", "invalid_phone", "11 位手机号码"),

@@ -148,6 +148,10 @@ def errors_for(code: str, api_field: str | None, message: str, team: bool) -> Fo
     # the API's own messages may start with the JSON field ("members[0].name：…"): say it in Chinese
     message = re.sub(r"^[A-Za-z0-9_\[\]\.$]+：", "", message)
     where = label(name, team)
+    base = LABELS.get(name.split("_", 1)[-1] if name.startswith(("m0_", "m1_")) else name, where)
+    head, sep, rest = message.partition("：")
+    if sep and base and head.startswith(base):  # "身份证号码有误：校验位不符…" names the field already
+        return FormErrors(message if where == base else f"{where}：{rest}", {name: rest}, code)
     return FormErrors(f"{where}：{message}" if where else message, {name: message} if name else {}, code)
 
 
