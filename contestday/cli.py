@@ -79,20 +79,30 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--no-serve", is_flag=True, help="只创建数据、打印链接 / create and print links only")
 def demo(host: str, port: int, no_serve: bool) -> None:
     from contestday.demo import demo_links, ensure_demo
+    from contestday.demo_day import refresh_demo_seat_plans, write_demo_tickets
 
     settings = load_settings()
     base = f"http://{host}:{port}"
 
-    async def work(session: AsyncSession) -> tuple[int, list[tuple[str, str, str]]]:
-        event_id = await ensure_demo(session, settings.secret_key)
-        return event_id, await demo_links(session, settings.secret_key, base)
+    tickets_csv = settings.data_dir / "demo-tickets.csv"
 
-    event_id, links = _with_session(settings, work)
+    async def work(session: AsyncSession) -> tuple[int, list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+        event_id = await ensure_demo(session, settings.secret_key)
+        await refresh_demo_seat_plans(session, event_id)
+        tickets = await write_demo_tickets(session, event_id, tickets_csv)
+        return event_id, await demo_links(session, settings.secret_key, base), tickets
+
+    event_id, links, tickets = _with_session(settings, work)
     click.echo(f"演示赛事 / demo event #{event_id} — {base}/admin/events/{event_id}")
     click.echo(f"数据库 / database: {settings.describe()['database_url']}")
     for what, credentials, link in links:
         click.echo(f"  {what:<40} {credentials:<28} {link}")
+    click.echo(f"  报名 / registration (QR form): {base}/r/{event_id}")
+    click.echo(f"  检录 / check-in kiosk: {base}/kiosk/events/{event_id}/checkin")
     click.echo(f"  公众 / public:  {base}/    接口 / API: {base}/schema    健康 / health: {base}/health")
+    click.echo(f"演示参赛凭证 / demo ticket codes (all in {tickets_csv}):")
+    for name, item, code in tickets:
+        click.echo(f"  {code}  {name}  {item}")
     if not no_serve:
         _serve(settings, host, port, 1)
 
