@@ -82,9 +82,12 @@ class _Writer:
             self.y -= leading - size * 1.15
         self.y -= size * gap
 
-    def columns(self, left: str, right: str, size: float, split: float, *, indent: float = 0) -> None:
-        """A row of two wrapped columns (an item and its groups), kept together on one page."""
-        left_lines = wrap_text(left, self.font, size, self.width * split - indent - 8)
+    def columns(self, left: str, right: str, size: float, split: float, *, indent: float = 0,
+                hang: str = "") -> None:
+        """A row of two wrapped columns (an item and its groups), kept together on one page; `hang` (the
+        number) leads the first line and the left column's further lines align after it."""
+        hang_width = pdfmetrics.stringWidth(hang, self.font, size)
+        left_lines = wrap_text(left, self.font, size, self.width * split - indent - hang_width - 8)
         right_lines = wrap_text(right, self.font, size, self.width * (1 - split))
         leading = size * 1.4
         rows = max(len(left_lines), len(right_lines))
@@ -92,8 +95,10 @@ class _Writer:
         self.c.setFont(self.font, size)
         for row in range(rows):
             baseline = self.y - size * 1.15 - row * leading
+            if row == 0 and hang:
+                self.c.drawString(self.margin + indent, baseline, hang)
             if row < len(left_lines):
-                self.c.drawString(self.margin + indent, baseline, left_lines[row])
+                self.c.drawString(self.margin + indent + hang_width, baseline, left_lines[row])
             if row < len(right_lines):
                 self.c.drawString(self.margin + self.width * split, baseline, right_lines[row])
         self.y -= rows * leading + size * 0.25
@@ -135,7 +140,7 @@ def poster_pdf(event_name: str, url: str, items: Sequence[PosterItem], *, deadli
         details = "、".join(item.groups) if item.groups else "不分组"
         if item.team_size > 1:
             details += f"；{item.team_size} 人一队"
-        w.columns(f"{number}. {item.name}（{item.code}）", details, 11, 0.66, indent=6)
+        w.columns(f"{item.name}（{item.code}）", details, 11, 0.66, indent=6, hang=f"{number}. ")
     w.finish()
     c.save()
     return out.getvalue()
