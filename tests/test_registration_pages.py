@@ -341,3 +341,27 @@ async def test_public_pages_never_show_a_full_id_number_or_phone(tmp_path: Path,
         assert body["id_number"] not in text, where
         assert body["phone"] not in text, where
         assert body["id_number"][6:14] not in text, where  # not even the birth date
+
+
+def test_cjk_font_finder_and_wrapping(monkeypatch: pytest.MonkeyPatch) -> None:
+    from registration import pdf_fonts
+
+    wqy = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+    monkeypatch.delenv(pdf_fonts.FONT_ENV, raising=False)
+    assert pdf_fonts.find_cjk_font()[1:] == (wqy, 0)
+    assert pdf_fonts.find_cjk_font(f"{wqy}#1") == ("Custom-wqy-zenhei", wqy, 1)
+    monkeypatch.setenv(pdf_fonts.FONT_ENV, "/nowhere/fangzheng.ttf")
+    with pytest.raises(pdf_fonts.FontNotFound, match="no such font file"):
+        pdf_fonts.find_cjk_font()
+    monkeypatch.delenv(pdf_fonts.FONT_ENV)
+    monkeypatch.setattr(pdf_fonts, "_SYSTEM_FONTS", (("X", "/nowhere/x.ttc", 0),))
+    with pytest.raises(pdf_fonts.FontNotFound, match="fonts-wqy-zenhei"):
+        pdf_fonts.find_cjk_font()
+    monkeypatch.undo()
+    font = pdf_fonts.cjk_font()
+    assert pdf_fonts.missing_glyphs(font, "张𠮷") == ["𠮷"]
+    text = "请扫描二维码，填写报名表：https://example.cn/r/12345 然后提交。" * 3
+    lines = pdf_fonts.wrap_text(text, font, 11, 120)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert all(line and line[0] not in "，。：；！？）" for line in lines)
+    assert sum("https://example.cn/r/12345" in line for line in lines) == 3  # URLs are never split
