@@ -31,6 +31,7 @@ from contestday import health
 from contestday.db import create_engine, create_sessionmaker
 from contestday.logs import configure_logging
 from contestday.settings import Settings
+from kiosk.routes import KIOSK_ROUTES
 from registration.accounts.routes import AccountController
 from registration.checkin.routes import CheckinController, KioskPhotoController, SealedController
 from registration.entries.admin_pages import RegistrationAdminPages
@@ -134,6 +135,7 @@ def create_app(settings: Settings) -> Litestar:
             CheckinController, SealedController, KioskPhotoController,
             PublicPages, MinePages, PosterPages,
             RegistrationAdminPages,
+            *KIOSK_ROUTES,
             create_static_files_router(path="/static", directories=list(STATIC_DIRS)),
             create_static_files_router(path="/static/kiosk", directories=[KIOSK_STATIC], name="kiosk-static"),
         ],

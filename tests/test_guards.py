@@ -66,6 +66,15 @@ EXPECTED.update({
     ("GET", f"{E}/items/{{code:str}}/revealed"): frozenset({"chief_judge", "organiser", "encryption_judge"}),
     ("GET", "/kiosk/photos/{entry_id:int}/{position:int}"): STAFF,
 })
+SEALED = frozenset({"encryption_judge"})
+EXPECTED.update({  # the kiosk package: kiosk page, sealed pages, the blind seat list (kiosk/pages.py, kiosk/admin.py)
+    ("GET", "/kiosk/events/{event_id:int}/checkin"): STAFF,
+    ("GET", "/sealed/events/{event_id:int}"): SEALED,
+    ("GET", "/sealed/events/{event_id:int}/items/{code:str}/seats.html"): SEALED,
+    ("GET", "/sealed/events/{event_id:int}/items/{code:str}/seats.xlsx"): SEALED,
+    ("GET", "/admin/events/{event_id:int}/items/{code:str}/seats.html"): frozenset({"organiser", "chief_judge"}),
+    ("GET", "/admin/events/{event_id:int}/items/{code:str}/seats.xlsx"): frozenset({"organiser", "chief_judge"}),
+})
 PREFIXES_OF_PAGES = {"/admin": ORGANISER}  # page routes below these prefixes: organiser only
 SKIP = ("/schema", "/static")
 
