@@ -10,12 +10,9 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-import pytest
 import xlsxwriter
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -446,47 +443,68 @@ async def test_photos_zip_names_files_unit_plus_name_and_separates_clashes(
 
 
 # who may see it ---------------------------------------------------------------------------------------------------
-@pytest.fixture
-async def judge(app: Litestar) -> AsyncIterator[Client]:
-    async with app.state.sessionmaker() as session:
-        await accounts.add_user(session, "judge1", "pw-12345678", ["judge"])
+async def sign_in(client: Client, db: Any, name: str, role: str) -> str:
+    """Sign the shared test client in through /login (one client per app: a second one would run the app's
+    lifespan on another event loop, which asyncpg's pooled connections refuse); return its CSRF token."""
+    async with db() as session:
+        await accounts.add_user(session, name, "pw-12345678", [role])
         await session.commit()
-    async with AsyncTestClient(app=app) as c:
-        await c.post("/login", data={"name": "judge1", "password": "pw-12345678", "next": "/"})
-        yield c
+    done = await client.post("/login", data={"name": name, "password": "pw-12345678", "next": "/"},
+                             follow_redirects=False)
+    assert done.status_code == 303
+    return str((await client.get("/api/me")).json()["csrf_token"])
 
 
-PAGES = ["/", "/list", "/review", "/roster", "/1", "/1/edit", "/forms.xlsx", "/summary.xlsx", "/photos.zip",
-         "/roster-template.xlsx"]
+PAGES = ["/", "/list", "/review", "/roster", "/1", "/1/edit", "/1/withdraw", "/forms.xlsx", "/summary.xlsx",
+         "/photos.zip", "/roster-template.xlsx"]
 
 
-@pytest.mark.parametrize("path", PAGES)
-async def test_organiser_only(admin: Client, client: Client, judge: Client, path: str) -> None:
+async def test_organiser_only(db: Any, admin: Client, client: Client) -> None:
     event_id = await make_event(admin)
     await register_ok(client, event_id)
-    anonymous = await client.get(base(event_id) + path, headers=HTML, follow_redirects=False)
-    assert anonymous.status_code in (302, 303) and anonymous.headers["location"].startswith("/login?next=")
-    assert (await client.get(base(event_id) + path)).status_code == 401
-    assert (await judge.get(base(event_id) + path)).status_code == 403
-    assert (await admin.get(base(event_id) + path)).status_code == 200
+    for path in PAGES:
+        anonymous = await client.get(base(event_id) + path, headers=HTML, follow_redirects=False)
+        assert anonymous.status_code in (302, 303) and anonymous.headers["location"].startswith("/login?next="), path
+        assert (await client.get(base(event_id) + path)).status_code == 401, path
+    assert (await client.post(f"{base(event_id)}/close", data={"reason": "x"})).status_code == 401
+    token = await sign_in(client, db, "judge1", "judge")
+    for path in PAGES:
+        assert (await client.get(base(event_id) + path)).status_code == 403, path
+        assert (await admin.get(base(event_id) + path)).status_code == 200, path  # the bearer token wins
+    refused = await client.post(f"{base(event_id)}/close", data={"reason": "x", "csrf_token": token})
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
 
 
-async def test_page_posts_need_the_csrf_token(app: Litestar, admin: Client) -> None:
+async def test_page_posts_need_the_csrf_token(db: Any, admin: Client, client: Client) -> None:
     event_id = await make_event(admin)
-    async with app.state.sessionmaker() as session:
-        await accounts.add_user(session, "org", "pw-12345678", ["organiser"])
-        await session.commit()
-    async with AsyncTestClient(app=app) as c:
-        await c.post("/login", data={"name": "org", "password": "pw-12345678", "next": "/"})
-        token = (await c.get("/api/me")).json()["csrf_token"]
-        refused = await c.post(f"{base(event_id)}/close", data={"reason": "x"})
-        assert refused.status_code == 403
-        page = await c.get(f"{base(event_id)}/")
-        assert f'name="csrf_token" value="{token}"' in page.text
-        done = await c.post(f"{base(event_id)}/close", data={"reason": "x", "csrf_token": token},
-                            follow_redirects=False)
-        assert done.status_code == 303
+    token = await sign_in(client, db, "org", "organiser")
+    refused = await client.post(f"{base(event_id)}/close", data={"reason": "x"})
+    assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
+    page = await client.get(f"{base(event_id)}/")
+    assert f'name="csrf_token" value="{token}"' in page.text
+    done = await client.post(f"{base(event_id)}/close", data={"reason": "x", "csrf_token": token},
+                             follow_redirects=False)
+    assert done.status_code == 303
 
 
-def test_the_photo_dir_is_under_the_data_dir(settings: Settings) -> None:
-    assert isinstance(settings.data_dir, Path)
+async def test_pages_in_english_show_no_untranslated_chinese_of_their_own(db: Any, admin: Client,
+                                                                          client: Client) -> None:
+    from tests.test_i18n import untranslated
+
+    event_id = await make_event(admin, unit_quota_mode="warn")
+    await post(admin, event_id, person(unit="Alpha School", name="Li Lei", phone="13700137000", item="LED"))
+    await post(admin, event_id, person(unit="Alpha School", name="Li Lei", phone="13700137000", item="WPS"))
+    token = await sign_in(client, db, "org", "organiser")
+    client.cookies.set("lang", "en")
+    pages = {path: await client.get(base(event_id) + path) for path in ("/", "/list", "/review", "/roster", "/1",
+                                                                         "/1/edit", "/1/withdraw")}
+    pages["import"] = await client.post(f"{base(event_id)}/roster", data={"csrf_token": token, "dry_run": "1"},
+                                        files={"file": ("r.xlsx", xlsx([]), XLSX)})
+    # data stays as entered (event and item names, group names, flag messages stored in Chinese)
+    data = ("“巴渝工匠”杯重庆市第二届专项职业能力技能大赛", "LED显示屏应用", "WPS办公软件应用", "双人赛项", "学生组",
+            "职工组", "疑似以不同身份证号码重复报名", "Li Lei", "›")
+    for path, response in pages.items():
+        assert response.status_code == 200, path
+        left = [line for line in untranslated(response.text) if not any(d in line for d in data)]
+        assert left == [], (path, left)
+    assert "Pending review" in pages["/"].text and "Compared with existing entries" in pages["/review"].text
