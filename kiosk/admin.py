@@ -112,6 +112,9 @@ class CheckinAdminPages(Controller):
             await seats.replace_plan(db_session, item.id or 0, seats.read_plan(payload))
         except ApiError as exc:
             message = exc.message_en if lang == "en" else exc.message
+            path = str(exc.extra_fields.get("field", ""))
+            for sep in ("：", ": "):  # next to its field the message needs no path in front
+                message = message.removeprefix(f"{path}{sep}") if path else message
             return await self._plan(request, db_session, event_id, code, rows, exc.status_code,
                                     {pf.where(exc, kept): message})
         return Redirect(f"/admin/events/{event_id}/checkin?done=plan", status_code=303)

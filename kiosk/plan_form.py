@@ -18,6 +18,7 @@ FIELDS = {"name": "name", "starts_at": "starts_at", "seat_count": "seat_count", 
           "before": "checkin_before_min", "after": "checkin_after_min"}
 BLANK_ROWS = 2  # empty rows under the existing sessions: enough to add a session without JavaScript
 MAX_ROWS = 50
+PREFIXES = "ABCDEFGHJKMNPQRSTUVWXYZ"  # no I, L, O: they read as 1 and 0 on a printed seat card
 
 
 def plan_rows(sessions: Sequence[SeatSession]) -> list[dict[str, str]]:
@@ -32,11 +33,14 @@ def plan_rows(sessions: Sequence[SeatSession]) -> list[dict[str, str]]:
 
 
 def form_rows(form: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The submitted rows, without the empty ones at the end (the page adds fresh blank rows)."""
     rows = []
     for n in range(MAX_ROWS):
         if f"s{n}_name" not in form and f"s{n}_seat_count" not in form:
             break
         rows.append({key: str(form.get(f"s{n}_{key}") or "").strip() for key in FIELDS})
+    while rows and not any(rows[-1].values()):
+        rows.pop()
     return rows
 
 
@@ -47,12 +51,14 @@ def _number(text: str) -> int | str:
 
 def to_payload(rows: Sequence[dict[str, str]]) -> tuple[dict[str, Any], list[int]]:
     """(payload for read_plan, the form row of each session in it). Rows left empty are skipped."""
-    sessions, kept = [], []
+    sessions: list[dict[str, Any]] = []
+    kept: list[int] = []
     for n, row in enumerate(rows):
         if not (row["name"] or row["starts_at"] or row["seat_count"]):
             continue
+        # a blank prefix: A for the first session, B for the second…, so sessions never share seat numbers
         raw: dict[str, Any] = {"name": row["name"], "seat_count": _number(row["seat_count"]),
-                               "prefix": row["prefix"] or "A"}
+                               "prefix": row["prefix"] or PREFIXES[len(sessions) % len(PREFIXES)]}
         try:
             starts = datetime.fromisoformat(row["starts_at"])
             raw["starts_at"] = (starts if starts.tzinfo else starts.replace(tzinfo=CHINA_TZ)).isoformat()

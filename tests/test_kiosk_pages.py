@@ -46,7 +46,7 @@ async def _names(admin: Any, client: Client, db: Any, event_id: int) -> set[str]
 def _badge(page: str, item: str, kind: str) -> int:
     row = re.search(rf'<tr data-item="{item}">(.*?)</tr>', page, re.S)
     assert row, page
-    found = re.search(rf'class="badge [a-z ]*{kind}">(\d+)<', row.group(1))
+    found = re.search(rf'class="badge[a-z ]* {kind}">(\d+)<', row.group(1))
     assert found, row.group(1)
     return int(found.group(1))
 
@@ -120,7 +120,7 @@ async def test_seat_plan_form_errors_next_to_fields(admin: Any, client: Client) 
     bad_time = await admin.post(url, data={**good, "s0_starts_at": "明天上午"})
     assert bad_time.status_code == 422
     assert re.search(r'name="s0_starts_at"[^>]*class="invalid"', bad_time.text)
-    assert 'id="s0_starts_at-error">sessions[0].starts_at：应为日期时间' in bad_time.text
+    assert 'id="s0_starts_at-error">应为日期时间' in bad_time.text
     assert 'value="明天上午"' in bad_time.text  # what was typed stays in the form
 
     second = {"s1_name": "下午场", "s1_starts_at": "2026-10-20T14:00", "s1_seat_count": "很多", "s1_prefix": "B"}

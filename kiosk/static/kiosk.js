@@ -161,6 +161,7 @@
       attempts += 1;
       const wait = BACKOFF[Math.min(attempts - 1, BACKOFF.length - 1)];
       showPending(fmt(TEXT.retrying, { n: attempts, s: Math.round(wait / 1000) }));
+      if (body.dataset.state === "busy") $("busy-text").textContent = TEXT.waiting;
       clearTimeout(retryTimer);
       retryTimer = setTimeout(pump, wait);
       return;
