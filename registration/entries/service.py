@@ -148,9 +148,9 @@ async def _conflict(session: AsyncSession, ctx: RegistrationContext, checked: li
         return _refuse(409, "conflict", "提交冲突，请重试", "conflicting submission, try again")
     member, item = row
     who = next(c for c in checked if c.person_hash == member.person_hash)
-    if item.code == item_code:
-        return _refuse(409, "already_registered", f"{who.request.name}已报名本赛项，无需重复报名",
-                       f"{who.request.name} is already registered for this item")
+    if item.code == item_code:  # name the number, not the person: an edit may carry someone else's number
+        return _refuse(409, "already_registered", f"身份证号码 {mask_id_number(who.number)} 已报名本赛项，无需重复报名",
+                       f"ID number {mask_id_number(who.number)} is already registered for this item")
     if normalise_phone(member.phone) == who.request.phone:  # only the person themselves learns where
         return _refuse(409, "duplicate_entry",
                        f"每人只能报名一个赛项：您已报名“{item.name}”。如需更换，请先撤回原报名",
