@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,15 +45,14 @@ async def refresh_demo_seat_plans(session: AsyncSession, event_id: int) -> int:
 
 async def write_demo_tickets(session: AsyncSession, event_id: int, path: Path) -> list[tuple[str, str, str]]:
     """Write `path` (CSV: 姓名, 赛项, 组别, 单位, 参赛凭证码) and return the first few rows for the console."""
-    rows = (await session.execute(  # five columns: more than sqlmodel's select is typed for
-        sa_select(col(EntryMember.name), col(Item.name), col(Entry.group_name), col(Entry.unit),
-                  col(Entry.ticket_code))
-        .join(Entry, col(Entry.id) == EntryMember.entry_id).join(Item, col(Item.id) == Entry.item_id)
-        .where(col(Entry.event_id) == event_id, col(Entry.state) == "active", col(EntryMember.position) == 0)
+    rows = (await session.exec(
+        select(Entry, EntryMember.name, Item.name)
+        .join(EntryMember, col(EntryMember.entry_id) == Entry.id).join(Item, col(Item.id) == Entry.item_id)
+        .where(Entry.event_id == event_id, Entry.state == "active", EntryMember.position == 0)
         .order_by(col(Item.position), col(Entry.id)))).all()
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8-sig") as handle:  # BOM: Excel opens it in Chinese
         writer = csv.writer(handle)
         writer.writerow(["姓名", "赛项", "组别", "单位", "参赛凭证码"])
-        writer.writerows([name, item, group, unit, format_code(code)] for name, item, group, unit, code in rows)
-    return [(name, item, code) for name, item, _group, _unit, code in rows[:3]]
+        writer.writerows([name, item, e.group_name, e.unit, format_code(e.ticket_code)] for e, name, item in rows)
+    return [(name, item, e.ticket_code) for e, name, item in rows[:3]]
