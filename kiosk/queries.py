@@ -13,9 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.accounts.models import User, UserRole
 from registration.checkin import blind
-from registration.checkin.models import Attendance, SeatAssignment, SeatMove, SeatSession
+from registration.checkin.models import SeatAssignment, SeatMove, SeatSession
 from registration.checkin.seats import seat_labels
-from registration.entries.models import Entry
+from registration.checkin.service import attendance_counts
 from registration.events.models import Event, Item
 from registration.web import ApiError
 
@@ -60,14 +60,9 @@ async def item_status(session: AsyncSession, event_id: int) -> list[ItemStatus]:
     present, absent, not yet) plus its seat plan, seats drawn and where decryption stands."""
     items = (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
     table = {i.id: ItemStatus(i.code, i.name) for i in items}
-    counts = (await session.exec(
-        select(Entry.item_id, Attendance.status, func.count()).select_from(Entry)
-        .outerjoin(Attendance, col(Attendance.entry_id) == Entry.id)
-        .where(Entry.event_id == event_id, Entry.state == "active")
-        .group_by(col(Entry.item_id), col(Attendance.status)))).all()
-    for item_id, state, n in counts:
+    for item_id, counts in (await attendance_counts(session, event_id)).items():
         row = table[item_id]
-        setattr(row, state or "not_yet", getattr(row, state or "not_yet") + n)
+        row.present, row.absent, row.not_yet = counts["present"], counts["absent"], counts["not_yet"]
     plans = (await session.exec(
         select(SeatSession.item_id, func.count(), func.sum(SeatSession.seat_count), func.min(SeatSession.starts_at))
         .where(col(SeatSession.item_id).in_(list(table))).group_by(col(SeatSession.item_id)))).all()

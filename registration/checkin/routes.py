@@ -9,14 +9,13 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery
 from litestar.response import File
-from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.accounts.guards import current_principal, requires
 from registration.checkin import blind, seats
-from registration.checkin.models import Attendance, SeatSession
-from registration.checkin.service import mark_absent, redeem
+from registration.checkin.models import SeatSession
+from registration.checkin.service import attendance_counts, mark_absent, redeem
 from registration.entries.models import Entry, EntryMember
 from registration.events.models import Item
 from registration.web import ApiError, DbSession
@@ -96,17 +95,10 @@ class CheckinController(Controller):
     @get("/checkin/status", guards=[requires("checkin", "organiser", "chief_judge")],
          summary="各赛项检录情况 / check-in status per item")
     async def status(self, event_id: FromPath[int], db_session: DbSession) -> list[dict[str, Any]]:
-        counts = (await db_session.exec(
-            select(Item.code, Item.name, Attendance.status, func.count())
-            .select_from(Entry).join(Item, col(Item.id) == Entry.item_id)
-            .outerjoin(Attendance, col(Attendance.entry_id) == Entry.id)
-            .where(Entry.event_id == event_id, Entry.state == "active")
-            .group_by(col(Item.code), col(Item.name), col(Attendance.status)))).all()
-        table: dict[str, dict[str, Any]] = {}
-        for code, name, state, n in counts:
-            row = table.setdefault(code, {"item": code, "item_name": name, "present": 0, "absent": 0, "not_yet": 0})
-            row[state or "not_yet"] += n
-        return list(table.values())
+        counts = await attendance_counts(db_session, event_id)
+        items = (await db_session.exec(select(Item).where(Item.event_id == event_id)
+                                       .order_by(col(Item.position)))).all()
+        return [{"item": i.code, "item_name": i.name, **counts[i.id]} for i in items if i.id in counts]
 
     @get("/items/{code:str}/seat-plan", guards=[requires("organiser", "chief_judge")], summary="座位安排 / seat plan")
     async def get_plan(self, event_id: FromPath[int], code: FromPath[str], db_session: DbSession) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,7 +22,7 @@ from registration.entries.tickets import normalise_code
 from registration.events.models import Event, Item
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["Answer", "checkin_window", "entry_card", "mark_absent", "redeem"]
+__all__ = ["Answer", "attendance_counts", "checkin_window", "entry_card", "mark_absent", "redeem"]
 
 
 @dataclass(frozen=True)
@@ -139,3 +140,16 @@ async def mark_absent(session: AsyncSession, event_id: int, item_id: int, by: st
     result = await session.exec(insert_ignoring_conflicts(session, Attendance, rows))
     await session.commit()
     return int(result.rowcount)
+
+
+async def attendance_counts(session: AsyncSession, event_id: int) -> dict[int, dict[str, int]]:
+    """Active entries per item: {item_id: {"present": n, "absent": n, "not_yet": n}}."""
+    counts = (await session.exec(
+        select(Entry.item_id, Attendance.status, func.count()).select_from(Entry)
+        .outerjoin(Attendance, col(Attendance.entry_id) == Entry.id)
+        .where(Entry.event_id == event_id, Entry.state == "active")
+        .group_by(col(Entry.item_id), col(Attendance.status)))).all()
+    table: dict[int, dict[str, int]] = {}
+    for item_id, state, n in counts:
+        table.setdefault(item_id, {"present": 0, "absent": 0, "not_yet": 0})[state or "not_yet"] += n
+    return table
