@@ -10,7 +10,8 @@ from sqlalchemy import text
 
 from contestday.migrate import current_revision, head_revision
 from registration.accounts.guards import current_principal
-from registration.web import preferred_language
+from registration.events.service import list_events
+from registration.web import DbSession, preferred_language
 
 __all__ = ["health", "home"]
 
@@ -35,6 +36,9 @@ async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
 
 
 @get("/", include_in_schema=False)
-async def home(request: Request[Any, Any, Any]) -> Template:
+async def home(request: Request[Any, Any, Any], db_session: DbSession) -> Template:
+    """Where each signed-in role goes next, per event; the public sees only sign-in."""
     principal = await current_principal(request)
-    return Template("home.html", context={"lang": preferred_language(request), "principal": principal})
+    events = await list_events(db_session) if principal is not None else []
+    return Template("home.html", context={"lang": preferred_language(request), "principal": principal,
+                                          "events": events})

@@ -27,6 +27,13 @@ EN: dict[str, str] = {
     "健康检查": "Health",
     "接口文档": "API docs",
     "职业技能竞赛赛事日系统": "Contest-day system for vocational skills competitions",
+    "报名": "Registration",
+    "检录": "Check-in",
+    "检录终端": "Check-in kiosk",
+    "加密与解密": "Blind numbering",
+    "报名页面（公众）": "Registration form (public)",
+    "还没有赛事。": "No events yet.",
+    "报名海报": "QR poster",
     # organiser pages: event list, import, editor (registration/templates/events)
     "新建赛事": "New event",
     "编辑赛事": "Edit event",
