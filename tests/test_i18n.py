@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -98,8 +99,8 @@ ASCII_EVENT = {
 
 
 @pytest.fixture
-async def english(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with app.state.sessionmaker() as session:
+async def english(app: Litestar, db: Any) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with db() as session:  # the test's own connection: the app's pool lives on the client's loop
         await accounts.add_user(session, "org", "pw-12345678", ["organiser"])
         await session.commit()
     async with AsyncTestClient(app=app) as client:

@@ -20,9 +20,9 @@ HTML = {"Accept": "text/html"}
 
 
 @pytest.fixture
-async def organiser(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def organiser(app: Litestar, db: Any) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """A client signed in through the real /login form, with its CSRF token at `.csrf`."""
-    async with app.state.sessionmaker() as session:
+    async with db() as session:  # the test's own connection: the app's pool lives on the client's loop
         await accounts.add_user(session, "org", "pw-12345678", ["organiser"])
         await session.commit()
     async with AsyncTestClient(app=app) as client:
