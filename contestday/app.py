@@ -25,12 +25,15 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import judging
 import kiosk
 import registration
 from contestday import health
 from contestday.db import create_engine, create_sessionmaker
 from contestday.logs import configure_logging
 from contestday.settings import Settings
+from judging.routes import JudgeLinkController
+from judging.ws import judge_socket
 from kiosk.routes import KIOSK_ROUTES
 from registration.accounts.routes import AccountController
 from registration.checkin.routes import CheckinController, KioskPhotoController, SealedController
@@ -48,9 +51,11 @@ log = logging.getLogger("contestday.http")
 
 # Each context keeps its templates in `<package>/templates/<context>/…` (names never clash) and its static
 # files in `<package>/static/`, served under /static/ and /static/<package>/.
-TEMPLATE_DIRS = [Path(registration.__file__).parent / "templates", Path(kiosk.__file__).parent / "templates"]
+TEMPLATE_DIRS = [Path(registration.__file__).parent / "templates", Path(kiosk.__file__).parent / "templates",
+                 Path(judging.__file__).parent / "templates"]
 STATIC_DIRS = [Path(registration.__file__).parent / "static"]
 KIOSK_STATIC = Path(kiosk.__file__).parent / "static"
+JUDGING_STATIC = Path(judging.__file__).parent / "static"
 
 
 def _wants_html(request: Request[Any, Any, Any]) -> bool:
@@ -116,8 +121,15 @@ def create_app(settings: Settings) -> Litestar:
     # process on a lock instead of letting SQLite's busy handler put them to sleep and poll.
     writer = asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
 
+    @contextlib.asynccontextmanager
+    async def open_session() -> AsyncGenerator[AsyncSession, None]:
+        """A session for code outside a request handler's dependencies (websocket handlers), on the same
+        writer queue."""
+        async with writer, sessionmaker() as session:
+            yield session
+
     async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
-        async with writer, state.sessionmaker() as session:
+        async with state.open_session() as session:
             yield session
 
     async def dispose_engine(app: Litestar) -> None:
@@ -132,15 +144,18 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             health.health, health.home,
             AccountController, EventController, CatalogController, EventPages, RegistrationController,
-            CheckinController, SealedController, KioskPhotoController,
+            CheckinController, SealedController, KioskPhotoController, judge_socket,
+            JudgeLinkController,
             PublicPages, MinePages, PosterPages,
             RegistrationAdminPages,
             *KIOSK_ROUTES,
             create_static_files_router(path="/static", directories=list(STATIC_DIRS)),
             create_static_files_router(path="/static/kiosk", directories=[KIOSK_STATIC], name="kiosk-static"),
+            create_static_files_router(path="/static/judging", directories=[JUDGING_STATIC], name="judging-static"),
         ],
         dependencies={"db_session": Provide(provide_db_session)},
-        state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker}),
+        state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
+                     "open_session": open_session}),
         exception_handlers={HTTPException: _exception_handler, NotAuthorizedException: _exception_handler,
                             ApiError: _exception_handler, Exception: _exception_handler},
         template_config=TemplateConfig(directory=list(TEMPLATE_DIRS), engine=JinjaTemplateEngine,

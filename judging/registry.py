@@ -1,0 +1,65 @@
+"""Judges of an event and their panels: add a judge (with the account the personal link signs in), put a
+judge on an item's panel, and the personal link itself (signed, revocable by bumping `link_version`)."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from judging.models import Judge, PanelMember
+from registration.accounts.models import User, UserRole
+from registration.accounts.security import new_token, sign, unsign
+from registration.entries.personal import normalise_phone, normalise_unit
+from registration.web import ApiError
+
+__all__ = ["PANEL_ROLES", "add_judge", "assign", "judge_from_link", "personal_link_token", "revoke_link"]
+
+PANEL_ROLES = ("chief_judge", "judge", "encryption_judge")
+
+
+async def add_judge(session: AsyncSession, event_id: int, name: str, unit: str = "", phone: str = "") -> Judge:
+    """A judge with a login-less account (the personal link is the way in); the caller commits."""
+    user = User(name=f"judge-{event_id}-{new_token(6)}", display_name=name)
+    session.add(user)
+    await session.flush()
+    judge = Judge(event_id=event_id, user_id=user.id, name=name, unit=unit,
+                  unit_key=normalise_unit(unit) if unit else "", phone=normalise_phone(phone) if phone else "")
+    session.add(judge)
+    await session.flush()
+    return judge
+
+
+async def assign(session: AsyncSession, judge: Judge, item_id: int, role: str,
+                 criteria: list[str] | None = None) -> PanelMember:
+    """Put a judge on a panel; the account gets the matching role. The caller commits."""
+    if role not in PANEL_ROLES:
+        raise ApiError(422, "unknown_role", f"未知的裁判组角色“{role}”", f"unknown panel role {role!r}")
+    member = PanelMember(item_id=item_id, judge_id=judge.id or 0, role=role, criteria=list(criteria or []))
+    session.add(member)
+    has_role = (await session.exec(select(UserRole).where(UserRole.user_id == judge.user_id,
+                                                          UserRole.role == role))).first()
+    if judge.user_id is not None and has_role is None:
+        session.add(UserRole(user_id=judge.user_id, role=role))
+    await session.flush()
+    return member
+
+
+def personal_link_token(secret_key: str, judge: Judge) -> str:
+    return sign(secret_key, f"j{judge.id}.{judge.link_version}")
+
+
+async def judge_from_link(session: AsyncSession, secret_key: str, token: str) -> Judge | None:
+    payload = unsign(secret_key, token)
+    if payload is None or not payload.startswith("j"):
+        return None
+    judge_id, _, version = payload[1:].partition(".")
+    if not (judge_id.isdigit() and version.isdigit()):
+        return None
+    judge = await session.get(Judge, int(judge_id))
+    return judge if judge is not None and judge.link_version == int(version) else None
+
+
+async def revoke_link(session: AsyncSession, judge: Judge) -> None:
+    """Every link issued so far stops working (sessions already open stay until they expire)."""
+    judge.link_version += 1
+    session.add(judge)

@@ -1,0 +1,35 @@
+"""HTTP routes of judging: the judge's personal link (sets the session the tablet's websocket uses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.datastructures import Cookie
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from judging.registry import judge_from_link
+from registration.accounts import service as accounts
+from registration.accounts.guards import SESSION_COOKIE
+from registration.accounts.models import User
+from registration.web import ApiError, DbSession
+
+__all__ = ["JudgeLinkController"]
+
+
+class JudgeLinkController(Controller):
+    path = "/j"
+    include_in_schema = False
+
+    @get("/{token:str}")
+    async def open_link(self, token: FromPath[str], request: Request[Any, Any, Any], db_session: DbSession) -> Redirect:
+        judge = await judge_from_link(db_session, request.app.state.settings.secret_key, token)
+        user = await db_session.get(User, judge.user_id) if judge is not None and judge.user_id else None
+        if judge is None or user is None or not user.active:
+            raise ApiError(401, "invalid_link", "裁判链接无效或已撤销，请联系裁判长", "invalid or revoked judge link")
+        session_token, _csrf = await accounts.start_session(db_session, user)
+        await db_session.commit()
+        cookie = Cookie(key=SESSION_COOKIE, value=session_token, httponly=True, samesite="lax", path="/",
+                        secure=request.url.scheme == "https", max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
+        return Redirect(path="/judge", status_code=303, cookies=[cookie])
