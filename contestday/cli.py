@@ -206,6 +206,33 @@ def user_add(name: str, roles: tuple[str, ...], password: str, display_name: str
     click.echo(f"已添加 / added {name}: {', '.join(roles)}")
 
 
+@main.group(help="评分审计日志 / the score audit log")
+def audit() -> None:
+    pass
+
+
+@audit.command("verify", help="校验哈希链，报告第一个断点 / verify the hash chain, report the first broken link")
+@click.argument("event_id", type=int)
+def audit_verify(event_id: int) -> None:
+    from judging.audit import replay_matches, verify_event
+
+    async def work(session: AsyncSession) -> tuple[int, Any, list[str]]:
+        count, broken = await verify_event(session, event_id)
+        return count, broken, await replay_matches(session, event_id)
+
+    count, broken, differences = _with_session(load_settings(), work)
+    if broken is not None:
+        click.echo(f"断链 / broken at link {broken.seq}: {broken.reason}（此前 {count} 条完好 / {count} good before)")
+        sys.exit(1)
+    click.echo(f"完好 / intact: {count} 条记录 / links")
+    if differences:
+        click.echo("重放日志与当前分数不符 / replaying the log does not give the stored scores:")
+        for line in differences[:20]:
+            click.echo(f"  {line}")
+        sys.exit(1)
+    click.echo("重放日志得到的分数与当前分数一致 / replaying the log rebuilds the stored scores")
+
+
 @main.group(help="离线成绩计算 / offline results")
 def results() -> None:
     pass

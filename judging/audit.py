@@ -21,7 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from judging.models import AuditHead, ScoreEvent
 from registration.base import insert_ignoring_conflicts, utcnow
 
-__all__ = ["GENESIS", "BrokenLink", "append", "link_hash", "replay", "verify_chain", "verify_event"]
+__all__ = [
+    "GENESIS", "BrokenLink", "append", "link_hash", "replay", "replay_matches", "verify_chain", "verify_event",
+]
 
 GENESIS = "0" * 64
 _FIELDS = ("seq", "kind", "item_id", "entry_id", "criterion_id", "judge_id", "old_value", "new_value", "old_version",
@@ -96,3 +98,16 @@ def replay(rows: Iterable[ScoreEvent]) -> dict[tuple[int, int, int], tuple[str |
         if row.kind in ("set", "paper") and row.entry_id and row.criterion_id and row.judge_id:
             scores[(row.entry_id, row.criterion_id, row.judge_id)] = (row.new_value, row.new_version or 0)
     return scores
+
+
+async def replay_matches(session: AsyncSession, event_id: int) -> list[str]:
+    """Differences between the scores rebuilt from the log and the stored ones (empty: they agree)."""
+    from judging.models import Score
+
+    rows = (await session.exec(select(ScoreEvent).where(ScoreEvent.event_id == event_id)
+                               .order_by(col(ScoreEvent.seq)))).all()
+    rebuilt = replay(rows)
+    stored = {(s.entry_id, s.criterion_id, s.judge_id): (_text(s.value), s.version)
+              for s in (await session.exec(select(Score).where(Score.event_id == event_id))).all()}
+    return [f"{key}: log {rebuilt.get(key)} / table {stored.get(key)}"
+            for key in sorted(set(rebuilt) | set(stored)) if rebuilt.get(key) != stored.get(key)]
