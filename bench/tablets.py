@@ -1,0 +1,206 @@
+"""Tablets burst: 500 judges' tablets on websockets against `contestday serve` on loopback (embedded SQLite).
+
+Prepares a fresh database (one item, 100 seated contestants, 500 judges on its panel, a signed-in session per
+judge — inserted directly: this measures scoring, not set-up), starts the server as a subprocess, then this
+process opens 500 tablet sockets (the `websockets` client) and one chief judge's console socket. Each tablet
+sends marks one after another (send, wait for the ack). Prints acked operations per second, p50/p99 ack
+latency and p99 from a tablet's ack to the console's copy of the change; last line one JSON object.
+
+    python bench/tablets.py [--tablets 500] [--ops 4] [--seats 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.registration_burst import free_port  # noqa: E402
+
+
+async def prepare(url: str, tablets: int, seats: int) -> tuple[int, list[str], str]:
+    """Returns (event id, one session token per judge, the chief judge's session token)."""
+    from sqlmodel import select
+
+    from contestday.db import create_engine, create_sessionmaker
+    from contestday.migrate import upgrade
+    from judging.registry import add_judge, assign
+    from registration.accounts import service as accounts
+    from registration.accounts.models import User
+    from registration.base import utcnow
+    from registration.checkin.models import Attendance, SeatAssignment
+    from registration.checkin.seats import SessionPlan, replace_plan
+    from registration.entries.models import Entry, EntryMember
+    from registration.entries.tickets import new_ticket_code
+    from registration.events.service import create_event
+    from scoring.event_file import parse_event_document
+
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    maker = create_sessionmaker(engine)
+    criteria = [{"code": "A", "name": "测量", "max": 60, "kind": "measurement"},
+                {"code": "B", "name": "评价", "max": 40, "kind": "judgement", "aggregate": "mean"}]
+    doc = {"event": {"name": "评分压力测试", "kind": "district", "starts_on": "2027-06-01",
+                     "award_policy": {"rule": "total_within_30pct"}},
+           "items": [{"code": "I", "name": "赛项", "exam_level": 4, "groups": [], "criteria": criteria}]}
+    from registration.events.models import Item
+
+    async with maker() as session:
+        event_id = await create_event(session, parse_event_document(doc))
+        await session.commit()
+        item = (await session.exec(select(Item).where(Item.event_id == event_id))).one()
+        await replace_plan(session, item.id or 0, [SessionPlan("第1场", utcnow() + timedelta(minutes=30), seats)])
+        from registration.checkin.models import SeatSession
+
+        seat_session = (await session.exec(select(SeatSession))).one()
+        for n in range(seats):
+            entry = Entry(event_id=event_id, item_id=item.id or 0, unit=f"单位{n}", unit_key=f"单位{n}",
+                          ticket_code=new_ticket_code())
+            session.add(entry)
+            await session.flush()
+            session.add(EntryMember(entry_id=entry.id or 0, event_id=event_id, person_hash=f"h{n}", person_key=f"h{n}",
+                                    id_number_enc="-", id_masked="-", id_kind="resident", name=f"选手{n}",
+                                    gender="male", birth_date=date(2000, 1, 1), phone="13800000000",
+                                    identity="employee"))
+            session.add(Attendance(entry_id=entry.id or 0, event_id=event_id, status="present", station="A"))
+            session.add(SeatAssignment(entry_id=entry.id or 0, item_id=item.id or 0, session_id=seat_session.id or 0,
+                                       seat_label=f"A{n + 1:03d}", draw_number=n + 1, station="A"))
+        tokens = []
+        for n in range(tablets):
+            judge = await add_judge(session, event_id, f"裁判{n}", "评审中心")
+            await assign(session, judge, item.id or 0, "judge")
+            user = await session.get(User, judge.user_id)
+            assert user is not None
+            token, _csrf = await accounts.start_session(session, user)
+            tokens.append(token)
+        chief = await accounts.add_user(session, "chief", "pw-12345678", ["chief_judge"])
+        chief_token, _ = await accounts.start_session(session, chief)
+        await session.commit()
+    await engine.dispose()
+    return event_id, tokens, chief_token
+
+
+async def load(base: str, event_id: int, tokens: list[str], chief: str, ops: int, seats: int) -> dict[str, Any]:
+    ws_base = base.replace("http://", "ws://")
+    acks: list[float] = []
+    acked_at: dict[tuple[int, str, str], float] = {}
+    console_lag: list[float] = []
+    console_ready = asyncio.Event()
+
+    async def console() -> None:
+        try:
+            async with websockets.connect(f"{ws_base}/ws/console/{event_id}", open_timeout=10,
+                                          additional_headers={"Cookie": f"contestday_session={chief}"},
+                                          max_size=None) as sock:
+                await sock.recv()  # snapshot
+                console_ready.set()
+                while True:
+                    msg = json.loads(await sock.recv())
+                    if msg.get("type") == "score":
+                        key = (msg.get("judge_id"), msg["seat"], msg.get("value"))
+                        seen = time.perf_counter()
+                        if key in acked_at:
+                            console_lag.append((seen - acked_at.pop(key)) * 1000)
+                        else:
+                            acked_at[key] = -seen  # the console was first: lag ≤ 0
+        except (OSError, websockets.exceptions.WebSocketException):
+            console_ready.set()  # no console (yet): measure the tablets alone
+
+    async def tablet(n: int, token: str) -> None:
+        async with websockets.connect(f"{ws_base}/ws/judge", open_timeout=30,
+                                      additional_headers={"Cookie": f"contestday_session={token}"}) as sock:
+            snapshot = json.loads(await sock.recv())
+            judge_marks = {s["seat"]: s["version"] for s in snapshot["scores"]}
+            await start.wait()
+            for k in range(ops):
+                seat = f"A{(n + k) % seats + 1:03d}"
+                value = f"{(n * 7 + k) % 60}.{k % 100:02d}"
+                message = {"type": "op", "op_id": uuid.uuid4().hex, "kind": "set_score", "item": "I", "seat": seat,
+                           "criterion": "A", "value": value, "base_version": judge_marks.get(seat, 0)}
+                sent = time.perf_counter()
+                await sock.send(json.dumps(message))
+                reply = json.loads(await sock.recv())
+                done = time.perf_counter()
+                if reply.get("type") == "ack":
+                    acks.append((done - sent) * 1000)
+                    judge_marks[seat] = reply["version"]
+                    key = (judge_ids[n], seat, reply["value"])
+                    earlier = acked_at.pop(key, None)
+                    if earlier is not None and earlier < 0:
+                        console_lag.append(0.0)
+                    else:
+                        acked_at[key] = done
+                else:
+                    errors.append(reply.get("code", "?"))
+
+    errors: list[str] = []
+    judge_ids = list(range(1, len(tokens) + 1))  # judges were created in order: ids 1…N on a fresh database
+    start = asyncio.Event()
+    console_task = asyncio.create_task(console())
+    await console_ready.wait()
+    tablets = [asyncio.create_task(tablet(n, token)) for n, token in enumerate(tokens)]
+    await asyncio.sleep(2 + len(tokens) / 200)  # let every tablet connect and take its snapshot
+    started = time.perf_counter()
+    start.set()
+    await asyncio.gather(*tablets)
+    elapsed = time.perf_counter() - started
+    await asyncio.sleep(1)
+    console_task.cancel()
+    acks.sort()
+    console_lag.sort()
+
+    def pct(values: list[float], q: float) -> float | None:
+        return round(values[min(len(values) - 1, int(len(values) * q))], 1) if values else None
+
+    return {"tablets": len(tokens), "acked": len(acks), "errors": len(errors), "elapsed_s": round(elapsed, 2),
+            "ops_per_s": round(len(acks) / elapsed, 1), "ack_p50_ms": pct(acks, 0.5), "ack_p99_ms": pct(acks, 0.99),
+            "console_seen": len(console_lag), "console_p99_ms": pct(console_lag, 0.99)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tablets", type=int, default=500)
+    parser.add_argument("--ops", type=int, default=4, help="marks per tablet")
+    parser.add_argument("--seats", type=int, default=100)
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="contestday-bench-"))
+    url = f"sqlite+aiosqlite:///{data_dir / 'contestday.sqlite3'}"
+    event_id, tokens, chief = asyncio.run(prepare(url, args.tablets, args.seats))
+    port = free_port()
+    env = {**os.environ, "CONTESTDAY_DATA_DIR": str(data_dir), "CONTESTDAY_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen([sys.executable, "-m", "contestday.cli", "serve", "--port", str(port)], env=env,
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        figures = asyncio.run(load(base, event_id, tokens, chief, args.ops, args.seats))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    for key, value in figures.items():
+        print(f"{key:>16}: {value}")
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
