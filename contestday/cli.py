@@ -80,19 +80,22 @@ def serve(host: str, port: int, workers: int) -> None:
 def demo(host: str, port: int, no_serve: bool) -> None:
     from contestday.demo import demo_links, ensure_demo
     from contestday.demo_day import refresh_demo_seat_plans, write_demo_tickets
+    from contestday.demo_judging import ensure_demo_judging
 
     settings = load_settings()
     base = f"http://{host}:{port}"
 
     tickets_csv = settings.data_dir / "demo-tickets.csv"
 
-    async def work(session: AsyncSession) -> tuple[int, list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    async def work(session: AsyncSession) -> tuple[int, list[tuple[str, str, str]], list[tuple[str, str, str]],
+                                                   dict[str, str]]:
         event_id = await ensure_demo(session, settings.secret_key)
         await refresh_demo_seat_plans(session, event_id)
+        judge_links = await ensure_demo_judging(session, event_id, settings.secret_key)
         tickets = await write_demo_tickets(session, event_id, tickets_csv)
-        return event_id, await demo_links(session, settings.secret_key, base), tickets
+        return event_id, await demo_links(session, settings.secret_key, base), tickets, judge_links
 
-    event_id, links, tickets = _with_session(settings, work)
+    event_id, links, tickets, judge_links = _with_session(settings, work)
     click.echo(f"演示赛事 / demo event #{event_id} — {base}/admin/events/{event_id}")
     click.echo(f"数据库 / database: {settings.describe()['database_url']}")
     for what, credentials, link in links:
@@ -100,6 +103,9 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"  报名 / registration (QR form): {base}/r/{event_id}")
     click.echo(f"  检录 / check-in kiosk: {base}/kiosk/events/{event_id}/checkin")
     click.echo(f"  公众 / public:  {base}/    接口 / API: {base}/schema    健康 / health: {base}/health")
+    click.echo("裁判个人链接 / judges' personal links (LED显示屏应用, on contest day):")
+    for name, token in judge_links.items():
+        click.echo(f"  {name}: {base}/j/{token}")
     click.echo(f"演示参赛凭证 / demo ticket codes (all in {tickets_csv}):")
     for name, item, code in tickets:
         click.echo(f"  {code}  {name}  {item}")

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.base import utcnow
-from registration.checkin.models import SeatAssignment
+from registration.checkin.models import Attendance, SeatAssignment
 from registration.checkin.seats import SessionPlan, replace_plan
 from registration.entries.models import Entry, EntryMember
 from registration.entries.tickets import format_code
@@ -55,4 +55,5 @@ async def write_demo_tickets(session: AsyncSession, event_id: int, path: Path) -
         writer = csv.writer(handle)
         writer.writerow(["姓名", "赛项", "组别", "单位", "参赛凭证码"])
         writer.writerows([name, item, e.group_name, e.unit, format_code(e.ticket_code)] for e, name, item in rows)
-    return [(name, item, e.ticket_code) for e, name, item in rows[:3]]
+    checked_in = set((await session.exec(select(Attendance.entry_id).where(Attendance.event_id == event_id))).all())
+    return [(name, item, e.ticket_code) for e, name, item in rows if e.id not in checked_in][:3]

@@ -17,12 +17,16 @@ __all__ = ["PANEL_ROLES", "add_judge", "assign", "judge_from_link", "personal_li
 PANEL_ROLES = ("chief_judge", "judge", "encryption_judge")
 
 
-async def add_judge(session: AsyncSession, event_id: int, name: str, unit: str = "", phone: str = "") -> Judge:
-    """A judge with a login-less account (the personal link is the way in); the caller commits."""
-    user = User(name=f"judge-{event_id}-{new_token(6)}", display_name=name)
-    session.add(user)
-    await session.flush()
-    judge = Judge(event_id=event_id, user_id=user.id, name=name, unit=unit,
+async def add_judge(session: AsyncSession, event_id: int, name: str, unit: str = "", phone: str = "",
+                    user_id: int | None = None) -> Judge:
+    """A judge bound to `user_id`, or to a new login-less account (the personal link is the way in); the
+    caller commits."""
+    if user_id is None:
+        user = User(name=f"judge-{event_id}-{new_token(6)}", display_name=name)
+        session.add(user)
+        await session.flush()
+        user_id = user.id
+    judge = Judge(event_id=event_id, user_id=user_id, name=name, unit=unit,
                   unit_key=normalise_unit(unit) if unit else "", phone=normalise_phone(phone) if phone else "")
     session.add(judge)
     await session.flush()

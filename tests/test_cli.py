@@ -94,3 +94,22 @@ async def test_demo_registrations_include_cases_for_the_review_queue(env: Path, 
     assert states.get("none", 0) + states.get("pending", 0) >= 200 and states.get("pending", 0) >= 5
     assert {"possible_duplicate", "instructor_conflict", "employee_qualification",
             "retirement_base_unknown"} <= flags
+
+
+async def test_demo_has_a_panel_marks_and_a_spread_violation_waiting(env: Path, db: Any) -> None:
+    from decimal import Decimal
+
+    result = await asyncio.to_thread(CliRunner().invoke, main, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("/j/") == 7  # six judges and the chief judge
+    async with db() as session:
+        marks = (await session.exec(text(  # type: ignore[call-overload]
+            "SELECT s.entry_id, s.value FROM score s JOIN criterion c ON c.id = s.criterion_id "
+            "WHERE c.code = 'B' ORDER BY s.entry_id"))).all()
+    by_entry: dict[int, list[Decimal]] = {}
+    for entry_id, value in marks:
+        by_entry.setdefault(entry_id, []).append(Decimal(value) / 100)
+    spreads = [max(v) - min(v) for v in by_entry.values()]
+    assert len(by_entry) >= 10 and max(spreads) > 6  # B's max_spread in the demo is 6 (20 % of 30)
+    verify = await asyncio.to_thread(CliRunner().invoke, main, ["audit", "verify", "1"])
+    assert verify.exit_code == 0 and "intact" in verify.output
