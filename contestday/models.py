@@ -1,6 +1,7 @@
 """Imports every context's tables so SQLModel.metadata (and Alembic) sees the whole schema."""
 
 from judging import models as judging_models
+from judging import paper as judging_paper
 from judging import models_extra as judging_models_extra
 from registration.accounts import models as accounts_models
 from registration.checkin import models as checkin_models

@@ -1,0 +1,61 @@
+"""HTTP API of the paper path: two typings of a judge's paper sheet by two people, then a third resolves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from judging.models import Judge
+from judging.paper import enter_sheet, resolve_sheet, sheet_state
+from registration.accounts.guards import current_principal, requires
+from registration.events.models import Item
+from registration.web import ApiError, DbSession
+
+__all__ = ["PaperController"]
+
+
+async def _who(request: Request[Any, Any, Any]) -> str:
+    """Who typed: name and account, so two people with one name are still two people."""
+    principal = await current_principal(request)
+    assert principal is not None
+    return f"{principal.name}#{principal.user_id or principal.via}"
+
+
+async def _target(session: AsyncSession, event_id: int, code: str, judge_id: int) -> tuple[Item, Judge]:
+    item = (await session.exec(select(Item).where(Item.event_id == event_id, Item.code == code))).first()
+    judge = await session.get(Judge, judge_id)
+    if item is None or judge is None or judge.event_id != event_id:
+        raise ApiError(404, "not_found", "找不到该赛项或裁判", "no such item or judge")
+    return item, judge
+
+
+class PaperController(Controller):
+    path = "/api/events/{event_id:int}/items/{code:str}/paper/{judge_id:int}"
+    tags = ["judging"]
+    guards = [requires("chief_judge", "organiser")]
+
+    @get("/", summary="纸质评分表录入情况与差异 / the paper sheet's typings and differences")
+    async def state(self, event_id: FromPath[int], code: FromPath[str], judge_id: FromPath[int],
+                    db_session: DbSession) -> dict[str, Any]:
+        item, judge = await _target(db_session, event_id, code, judge_id)
+        return await sheet_state(db_session, item.id or 0, judge.id or 0)
+
+    @post("/", status_code=201, summary="录入纸质评分表（第 1 或 2 次）/ type a paper sheet (round 1 or 2)")
+    async def enter(self, event_id: FromPath[int], code: FromPath[str], judge_id: FromPath[int],
+                    request: Request[Any, Any, Any], db_session: DbSession) -> dict[str, Any]:
+        body = await request.json()
+        item, judge = await _target(db_session, event_id, code, judge_id)
+        await enter_sheet(db_session, item.id or 0, judge, body.get("round"), body.get("marks"), await _who(request))
+        return await sheet_state(db_session, item.id or 0, judge.id or 0)
+
+    @post("/resolve", status_code=200, summary="第三人核定差异，分数生效 / a third person resolves; marks count")
+    async def resolve(self, event_id: FromPath[int], code: FromPath[str], judge_id: FromPath[int],
+                      request: Request[Any, Any, Any], db_session: DbSession) -> dict[str, Any]:
+        body = await request.json()
+        item, judge = await _target(db_session, event_id, code, judge_id)
+        applied = await resolve_sheet(db_session, item.id or 0, judge, body.get("choices"), await _who(request))
+        return {"applied": applied}
