@@ -32,6 +32,7 @@ from contestday import health
 from contestday.db import create_engine, create_sessionmaker
 from contestday.logs import configure_logging
 from contestday.settings import Settings
+from judging.admin_pages import JudgeAdminPages
 from judging.routes import JudgeLinkController
 from judging.ws import judge_socket
 from kiosk.routes import KIOSK_ROUTES
@@ -145,7 +146,7 @@ def create_app(settings: Settings) -> Litestar:
             health.health, health.home,
             AccountController, EventController, CatalogController, EventPages, RegistrationController,
             CheckinController, SealedController, KioskPhotoController, judge_socket,
-            JudgeLinkController,
+            JudgeLinkController, JudgeAdminPages,
             PublicPages, MinePages, PosterPages,
             RegistrationAdminPages,
             *KIOSK_ROUTES,

@@ -72,7 +72,8 @@ def _card(c: Canvas, font: str, card: LinkCard, event_name: str, x: float, y: fl
     draw_qr(c, card.url, x + w - pad - QR_SIZE, top - 4 - QR_SIZE, QR_SIZE)
     c.setFont(font, 7.5)
     c.setFillGray(0.35)
-    for i, note in enumerate(("个人评分链接：扫码或在平板上打开，等同密码，请勿转发。", "遗失请告知裁判长撤销，旧链接随即失效。")):
+    notes = ("个人评分链接：扫码或在平板上打开，等同密码，请勿转发。", "遗失请告知裁判长撤销，旧链接随即失效。")
+    for i, note in enumerate(notes):
         c.drawString(x + pad, y + pad + 9 + (1 - i) * 10, note)
     c.setFillGray(0)
     url_size = _fit(card.url, font, 8, w - 2 * pad)  # the embedded font: no unembedded Courier in the file

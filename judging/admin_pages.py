@@ -1,0 +1,281 @@
+"""Organiser pages of judging under /admin/events/{id}: the judge registry (list, add, edit with the whole
+ID number, examiner cards, XLSX import, personal links with QR codes, revocation, the A4 link cards) and
+each item's panel. Thin: use cases live in registry_service, files in judge_import and link_cards."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlmodel import col, select
+
+from judging import judge_import, link_cards
+from judging import registry_service as svc
+from judging.admin_messages import DONE
+from judging.judge_import import parse_date
+from judging.models import Judge
+from judging.registry import PANEL_ROLES, personal_link_token, revoke_link
+from registration.accounts.guards import current_principal, requires
+from registration.entries import roster
+from registration.entries.personal import PersonalData, normalise_phone
+from registration.entries.qr import qr_png, qr_svg
+from registration.events.models import Event, Item
+from registration.i18n import gettext
+from registration.identity import InvalidIdNumber, parse_id_number
+from registration.web import ApiError, DbSession, preferred_language
+
+__all__ = ["JudgeAdminPages"]
+
+Req = Request[Any, Any, Any]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(data: bytes, filename: str, media_type: str, *, inline: bool = False) -> Response[bytes]:
+    kind = "inline" if inline else "attachment"  # RFC 6266: an ASCII fallback plus the UTF-8 Chinese name
+    return Response(data, media_type=media_type, headers={
+        "Content-Disposition": f"{kind}; filename=\"judges.{filename.rsplit('.', 1)[-1]}\"; "
+                               f"filename*=UTF-8''{quote(filename)}"})
+
+
+def _judge_fields(form: Any, lang: str) -> tuple[dict[str, str], dict[str, str], str | None]:
+    """(values as typed, errors by field, the normalised ID number or None)."""
+    values = {k: str(form.get(k) or "").strip() for k in ("name", "unit", "phone", "id_number")}
+    errors: dict[str, str] = {}
+    if not values["name"]:
+        errors["name"] = "请填写姓名"
+    elif len(values["name"]) > 64:
+        errors["name"] = "姓名过长"
+    phone = normalise_phone(values["phone"])
+    if phone and not re.fullmatch(r"1\d{10}", phone):
+        errors["phone"] = "手机号码应为 11 位"
+    id_number = None
+    if values["id_number"]:
+        try:
+            id_number = parse_id_number(values["id_number"]).number
+        except InvalidIdNumber as exc:
+            errors["id_number"] = exc.en if lang == "en" else exc.zh
+    return values, errors, id_number
+
+
+def _seat_label(seat: svc.Seat) -> str:
+    role = svc.ROLE_NAMES[seat.member.role]
+    return f"{seat.item.name} · {role}" + (f" {'、'.join(seat.member.criteria)}" if seat.member.criteria else "")
+
+
+class JudgeAdminPages(Controller):
+    path = "/admin/events/{event_id:int}"
+    guards = [requires("organiser")]
+    include_in_schema = False
+
+    async def _event(self, db: DbSession, event_id: int) -> Event:
+        event = await db.get(Event, event_id)
+        if event is None:
+            raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
+        return event
+
+    async def _page(self, request: Req, db: DbSession, event_id: int, template: str, status: int = 200,
+                    **context: Any) -> Template:
+        event = await self._event(db, event_id)
+        items = (await db.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
+        return Template(f"judging/admin/{template}", status_code=status, context={
+            "lang": preferred_language(request), "principal": await current_principal(request), "event": event,
+            "items": items, "role_names": svc.ROLE_NAMES, "roles": PANEL_ROLES, "seat_label": _seat_label,
+            "done": DONE.get(request.query_params.get("done", "")), **context})
+
+    def _personal(self, request: Req) -> PersonalData:
+        return PersonalData(request.app.state.settings.secret_key)
+
+    def _link(self, request: Req, judge: Judge) -> str:
+        settings = request.app.state.settings
+        return f"{settings.public_url.rstrip('/')}/j/{personal_link_token(settings.secret_key, judge)}"
+
+    # the registry ------------------------------------------------------------------------------------------
+    async def _list(self, request: Req, db: DbSession, event_id: int, status: int = 200, **context: Any) -> Template:
+        event = await self._event(db, event_id)
+        context = {"values": {}, "errors": {}, "results": None, "import_error": "", **context}
+        return await self._page(request, db, event_id, "judges.html", status,
+                                views=await svc.judge_views(db, event), **context)
+
+    @get("/judges")
+    async def judges(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
+        return await self._list(request, db_session, event_id)
+
+    @post("/judges", status_code=303)
+    async def add(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect | Template:
+        values, errors, id_number = _judge_fields(await request.form(), preferred_language(request))
+        await self._event(db_session, event_id)
+        if not errors:
+            try:
+                judge = await svc.create_judge(db_session, self._personal(request), event_id, values["name"],
+                                               values["unit"], values["phone"], id_number)
+            except ApiError as exc:
+                errors["id_number"] = exc.message_en if preferred_language(request) == "en" else exc.message
+            else:
+                await db_session.commit()
+                return Redirect(f"/admin/events/{event_id}/judges/{judge.id}?done=added", status_code=303)
+        await db_session.rollback()
+        return await self._list(request, db_session, event_id, 422, values=values, errors=errors)
+
+    async def _judge(self, request: Req, db: DbSession, event_id: int, judge_id: int, status: int = 200,
+                     **context: Any) -> Template:
+        event = await self._event(db, event_id)
+        view = next((v for v in await svc.judge_views(db, event) if v.judge.id == judge_id), None)
+        if view is None:
+            raise ApiError(404, "unknown_judge", "找不到该裁判", "no such judge")
+        link = self._link(request, view.judge)
+        if "values" not in context:  # the one page with the whole ID number: the judge's own
+            number = await svc.id_number_of(db, self._personal(request), view.judge)
+            context["values"] = {"name": view.judge.name, "unit": view.judge.unit, "phone": view.judge.phone,
+                                 "id_number": number}
+        context = {"errors": {}, "card_values": {}, "card_errors": {}, **context}
+        return await self._page(request, db, event_id, "judge.html", status, v=view, link=link,
+                                qr=qr_svg(link, size="180"), **context)
+
+    @get("/judges/{judge_id:int}")
+    async def judge(self, request: Req, event_id: FromPath[int], judge_id: FromPath[int],
+                    db_session: DbSession) -> Template:
+        return await self._judge(request, db_session, event_id, judge_id)
+
+    @post("/judges/{judge_id:int}", status_code=303)
+    async def edit(self, request: Req, event_id: FromPath[int], judge_id: FromPath[int],
+                   db_session: DbSession) -> Redirect | Template:
+        values, errors, id_number = _judge_fields(await request.form(), preferred_language(request))
+        judge = await svc.judge_of_event(db_session, event_id, judge_id)
+        if not errors:
+            try:
+                await svc.update_judge(db_session, self._personal(request), judge, values["name"], values["unit"],
+                                       values["phone"], id_number)
+            except ApiError as exc:
+                errors["id_number"] = exc.message_en if preferred_language(request) == "en" else exc.message
+            else:
+                await db_session.commit()
+                return Redirect(f"/admin/events/{event_id}/judges/{judge_id}?done=saved", status_code=303)
+        await db_session.rollback()
+        return await self._judge(request, db_session, event_id, judge_id, 422, values=values, errors=errors)
+
+    @post("/judges/{judge_id:int}/cards", status_code=303)
+    async def add_card(self, request: Req, event_id: FromPath[int], judge_id: FromPath[int],
+                       db_session: DbSession) -> Redirect | Template:
+        form = await request.form()
+        values = {k: str(form.get(k) or "").strip() for k in ("occupation", "level", "number", "valid_until")}
+        judge = await svc.judge_of_event(db_session, event_id, judge_id)
+        errors = {k: "必填" for k in ("occupation", "number", "valid_until") if not values[k]}
+        valid_until = None
+        try:
+            valid_until = parse_date(roster.Cell(values["valid_until"]))
+        except ValueError:
+            errors["valid_until"] = "日期格式应如 2027-06-30"
+        level = int(values["level"]) if values["level"].isdigit() and 1 <= int(values["level"]) <= 5 else None
+        if errors or valid_until is None:
+            return await self._judge(request, db_session, event_id, judge_id, 422, card_values=values,
+                                     card_errors=errors)
+        await svc.add_card(db_session, judge, values["occupation"], level, values["number"], valid_until)
+        await db_session.commit()
+        return Redirect(f"/admin/events/{event_id}/judges/{judge_id}?done=card_added#cards", status_code=303)
+
+    @post("/judges/{judge_id:int}/cards/{card_id:int}/delete", status_code=303)
+    async def remove_card(self, event_id: FromPath[int], judge_id: FromPath[int], card_id: FromPath[int],
+                          db_session: DbSession) -> Redirect:
+        await svc.remove_card(db_session, await svc.judge_of_event(db_session, event_id, judge_id), card_id)
+        await db_session.commit()
+        return Redirect(f"/admin/events/{event_id}/judges/{judge_id}?done=card_removed#cards", status_code=303)
+
+    # personal links ----------------------------------------------------------------------------------------
+    @post("/judges/{judge_id:int}/revoke", status_code=303)
+    async def revoke(self, event_id: FromPath[int], judge_id: FromPath[int], db_session: DbSession) -> Redirect:
+        await revoke_link(db_session, await svc.judge_of_event(db_session, event_id, judge_id))
+        await db_session.commit()
+        return Redirect(f"/admin/events/{event_id}/judges/{judge_id}?done=revoked#link", status_code=303)
+
+    @get("/judges/{judge_id:int}/qr.png")
+    async def qr(self, request: Req, event_id: FromPath[int], judge_id: FromPath[int],
+                 db_session: DbSession) -> Response[bytes]:
+        judge = await svc.judge_of_event(db_session, event_id, judge_id)
+        return _download(qr_png(self._link(request, judge)), f"{judge.name}-评分链接.png", "image/png",
+                         inline=True)
+
+    @get("/judges/link-cards.pdf")
+    async def cards_pdf(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Response[bytes]:
+        event = await self._event(db_session, event_id)
+        cards = [link_cards.LinkCard(v.judge.name, v.judge.unit, tuple(_seat_label(s) for s in v.seats),
+                                     self._link(request, v.judge))
+                 for v in await svc.judge_views(db_session, event)]
+        missing = link_cards.unprintable_names(cards)
+        response = _download(link_cards.link_cards_pdf(event.name, cards), "裁判个人链接卡.pdf", "application/pdf",
+                             inline=True)
+        if missing:  # names that print blank: the organiser writes them by hand
+            response.headers["X-Unprintable-Names"] = quote("、".join(missing))
+        return response
+
+    # import ----------------------------------------------------------------------------------------------
+    @post("/judges/import", status_code=200)
+    async def import_file(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
+        upload = (await request.form()).get("file")
+        lang = preferred_language(request)
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return await self._list(request, db_session, event_id, 422,
+                                    import_error=gettext("请选择要导入的裁判名单文件", lang))
+        try:
+            rows, ignored = judge_import.read_table(await upload.read(), upload.filename)
+        except roster.RosterError as exc:
+            return await self._list(request, db_session, event_id, 422, filename=upload.filename,
+                                    import_error=exc.en if lang == "en" else exc.zh)
+        await self._event(db_session, event_id)
+        results = await judge_import.import_judges(db_session, self._personal(request), event_id, rows)
+        await db_session.commit()
+        return await self._list(request, db_session, event_id, results=results, ignored=ignored,
+                                filename=upload.filename, ok=sum(r.ok for r in results),
+                                failed=sum(not r.ok for r in results))
+
+    @get("/judges/template.xlsx")
+    async def template(self) -> Response[bytes]:
+        return _download(judge_import.template_xlsx(), "裁判名单模板.xlsx", XLSX)
+
+    # panels ----------------------------------------------------------------------------------------------
+    async def _item(self, db: DbSession, event_id: int, code: str) -> Item:
+        item = (await db.exec(select(Item).where(Item.event_id == event_id, Item.code == code))).first()
+        if item is None:
+            raise ApiError(404, "unknown_item", "找不到该赛项", "no such item")
+        return item
+
+    async def _panel(self, request: Req, db: DbSession, event_id: int, code: str, status: int = 200,
+                     error: str = "") -> Template:
+        event = await self._event(db, event_id)
+        view = await svc.panel_view(db, event, await self._item(db, event_id, code))
+        return await self._page(request, db, event_id, "panel.html", status, p=view, error=error)
+
+    @get("/items/{code:str}/panel")
+    async def panel(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                    db_session: DbSession) -> Template:
+        return await self._panel(request, db_session, event_id, code)
+
+    @post("/items/{code:str}/panel", status_code=303)
+    async def assign(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                     db_session: DbSession) -> Redirect | Template:
+        form = await request.form()
+        item = await self._item(db_session, event_id, code)
+        judge_id = str(form.get("judge_id") or "")
+        criteria = [str(c) for c in form.getall("criteria", [])]  # ticked boxes; none: every criterion
+        try:
+            if not judge_id.isdigit():
+                raise ApiError(422, "no_judge", "请选择裁判", "choose a judge")
+            await svc.assign_seat(db_session, event_id, item, int(judge_id), str(form.get("role") or ""), criteria)
+        except ApiError as exc:
+            await db_session.rollback()
+            lang = preferred_language(request)
+            return await self._panel(request, db_session, event_id, code, exc.status_code,
+                                     exc.message_en if lang == "en" else exc.message)
+        await db_session.commit()
+        return Redirect(f"/admin/events/{event_id}/items/{quote(code)}/panel?done=assigned", status_code=303)
+
+    @post("/items/{code:str}/panel/{member_id:int}/delete", status_code=303)
+    async def unassign(self, event_id: FromPath[int], code: FromPath[str], member_id: FromPath[int],
+                       db_session: DbSession) -> Redirect:
+        await svc.remove_seat(db_session, await self._item(db_session, event_id, code), member_id)
+        await db_session.commit()
+        return Redirect(f"/admin/events/{event_id}/items/{quote(code)}/panel?done=removed", status_code=303)
