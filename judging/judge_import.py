@@ -57,7 +57,7 @@ class ImportResult:
     card: str = ""  # the card added or renewed
 
 
-class _RowError(Exception):
+class _RowError(ValueError):
     def __init__(self, code: str, zh: str, en: str):
         super().__init__(en)
         self.code, self.zh, self.en = code, zh, en
@@ -93,7 +93,8 @@ def read_table(data: bytes, filename: str) -> tuple[list[roster.RosterRow], list
 
 
 def parse_date(cell: roster.Cell | None) -> date | None:
-    """2027-06-30, 2027/6/30, 2027.6.30, 2027年6月30日, 20270630, or a date cell (Excel's day serial)."""
+    """2027-06-30, 2027/6/30, 2027.6.30, 2027年6月30日, 20270630, or a date cell (Excel's day serial);
+    ValueError for anything else."""
     if cell is None or not cell.text.strip():
         return None
     text = unicodedata.normalize("NFKC", cell.text).strip()
