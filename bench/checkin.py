@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +28,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.registration_burst import free_port  # noqa: E402
+from bench._server import print_figures, served  # noqa: E402
 
 TOKEN = "bench-token"
 
@@ -104,7 +102,11 @@ async def load(base: str, event_id: int, codes: list[str], stations: int, total:
                 kind, code = queue.get_nowait()
                 body = {"ticket_code": code, "station": f"S{n}", "nonce": os.urandom(12).hex()}
                 started = time.perf_counter()
-                response = await client.post(f"/api/events/{event_id}/checkins", json=body)
+                try:
+                    response = await client.post(f"/api/events/{event_id}/checkins", json=body)
+                except httpx.TransportError:
+                    outcomes[f"{kind}:transport_error"] += 1
+                    continue
                 latencies.append((time.perf_counter() - started) * 1000)
                 got = response.json().get("status") if response.status_code == 200 else response.json()["code"]
                 outcomes[f"{kind}:{got}"] += 1
@@ -132,26 +134,9 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="contestday-bench-"))
     url = f"sqlite+aiosqlite:///{data_dir / 'contestday.sqlite3'}"
     event_id, codes = asyncio.run(prepare(url, max(args.entries, args.scans)))
-    port = free_port()
-    env = {**os.environ, "CONTESTDAY_DATA_DIR": str(data_dir), "CONTESTDAY_ADMIN_TOKEN": TOKEN,
-           "CONTESTDAY_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen([sys.executable, "-m", "contestday.cli", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with served(data_dir, CONTESTDAY_ADMIN_TOKEN=TOKEN) as base:
         figures = asyncio.run(load(base, event_id, codes, args.stations, args.scans))
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-    for key, value in figures.items():
-        print(f"{key:>14}: {value}")
-    print(json.dumps(figures, ensure_ascii=False))
+    print_figures(figures)
 
 
 if __name__ == "__main__":

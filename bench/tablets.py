@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,13 +22,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.registration_burst import free_port  # noqa: E402
+from bench._server import print_figures, served  # noqa: E402
 
 
 async def prepare(url: str, tablets: int, seats: int) -> tuple[int, list[str], str]:
@@ -181,25 +178,9 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="contestday-bench-"))
     url = f"sqlite+aiosqlite:///{data_dir / 'contestday.sqlite3'}"
     event_id, tokens, chief = asyncio.run(prepare(url, args.tablets, args.seats))
-    port = free_port()
-    env = {**os.environ, "CONTESTDAY_DATA_DIR": str(data_dir), "CONTESTDAY_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen([sys.executable, "-m", "contestday.cli", "serve", "--port", str(port)], env=env,
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with served(data_dir) as base:
         figures = asyncio.run(load(base, event_id, tokens, chief, args.ops, args.seats))
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-    for key, value in figures.items():
-        print(f"{key:>16}: {value}")
-    print(json.dumps(figures, ensure_ascii=False))
+    print_figures(figures)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,57 @@
+"""What every benchmark shares: a free loopback port, `contestday serve` as a subprocess on a data dir, and the
+figures printed (one per line, then the JSON object on the last line)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+__all__ = ["ROOT", "free_port", "print_figures", "served"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def served(data_dir: Path, **env: str) -> Iterator[str]:
+    """`contestday serve` on a free port (logs at WARNING: a log line per request would be measured too);
+    yields its base URL once /health answers; stops it afterwards."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    environ = {**os.environ, "CONTESTDAY_DATA_DIR": str(data_dir), "CONTESTDAY_LOG_LEVEL": "WARNING",
+               "CONTESTDAY_PUBLIC_URL": base, **env}
+    server = subprocess.Popen([sys.executable, "-m", "contestday.cli", "serve", "--port", str(port)], env=environ,
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def print_figures(figures: dict[str, Any]) -> None:
+    width = max(len(k) for k in figures)
+    for key, value in figures.items():
+        print(f"{key:>{width}}: {value}")
+    print(json.dumps(figures, ensure_ascii=False))
