@@ -45,6 +45,7 @@ from registration.events.pages import EventPages
 from registration.events.routes import CatalogController, EventController
 from registration.i18n import jinja_gettext
 from registration.web import ApiError, error_body, preferred_language
+from results.console_routes import CONSOLE_ROUTES
 
 __all__ = ["create_app"]
 
@@ -150,6 +151,7 @@ def create_app(settings: Settings) -> Litestar:
             PublicPages, MinePages, PosterPages,
             RegistrationAdminPages,
             *KIOSK_ROUTES,
+            *CONSOLE_ROUTES,
             create_static_files_router(path="/static", directories=list(STATIC_DIRS)),
             create_static_files_router(path="/static/kiosk", directories=[KIOSK_STATIC], name="kiosk-static"),
             create_static_files_router(path="/static/judging", directories=[JUDGING_STATIC], name="judging-static"),

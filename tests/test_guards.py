@@ -75,6 +75,18 @@ EXPECTED.update({  # the kiosk package: kiosk page, sealed pages, the blind seat
     ("GET", "/admin/events/{event_id:int}/items/{code:str}/seats.html"): frozenset({"organiser", "chief_judge"}),
     ("GET", "/admin/events/{event_id:int}/items/{code:str}/seats.xlsx"): frozenset({"organiser", "chief_judge"}),
 })
+CONSOLE = frozenset({"chief_judge", "organiser"})
+C = "/api/console/events/{event_id:int}/items/{code:str}"
+EXPECTED.update({  # the chief judge's console (results/console_routes.py); the sealed crawl never reaches it
+    ("GET", "/console/events/{event_id:int}"): CONSOLE,
+    ("GET", C): CONSOLE,
+    ("POST", f"{C}/remarks"): CONSOLE,
+    ("POST", f"{C}/criteria/{{criterion:str}}/lock"): CONSOLE,
+    ("POST", f"{C}/criteria/{{criterion:str}}/unlock"): CONSOLE,
+    ("POST", f"{C}/lock"): CONSOLE,
+    ("POST", f"{C}/unlock"): CONSOLE,
+    ("POST", f"{C}/sheets/{{judge_id:int}}/reopen"): CONSOLE,
+})
 PREFIXES_OF_PAGES = {"/admin": ORGANISER}  # page routes below these prefixes: organiser only
 SKIP = ("/schema", "/static")
 

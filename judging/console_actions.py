@@ -1,0 +1,167 @@
+"""The chief judge's actions: ask for a re-mark, lock and unlock a criterion or the whole item, reopen a signed
+sheet. Each one writes its row and its audit link in one transaction and commits; it returns what to fan out,
+and the caller publishes only then (`publish`), so a tablet or console never hears of an uncommitted change.
+
+Unlocking and reopening need a reason: it goes into the audit log, the trace the domain asks for.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from judging import audit
+from judging.console import MARKING_ROLES, findings_of, load_item_state
+from judging.models import CriterionLock, PanelMember, RemarkRequest, SheetSubmission
+from judging.ws import console_channel, judge_channel
+from registration.checkin.blind import lock_scores, stage_of
+from registration.events.models import Criterion, Item
+from registration.web import ApiError
+
+__all__ = ["Outcome", "lock_criterion", "lock_item", "publish", "reopen_sheet", "request_remark",
+           "unlock_criterion", "unlock_item"]
+
+MAX_MESSAGE = 500
+
+
+@dataclass(frozen=True)
+class Outcome:
+    console: dict[str, Any]  # to the event's console channel, stamped with the audit seq
+    tablets: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (judge id, message)
+
+
+class _Publisher(Protocol):
+    def publish(self, data: str, channels: list[str]) -> None: ...
+
+
+def publish(channels: _Publisher, event_id: int, outcome: Outcome) -> None:
+    """Fan an action out, after its commit: the console channel, then each tablet concerned."""
+    channels.publish(json.dumps(outcome.console, ensure_ascii=False), [console_channel(event_id)])
+    for judge_id, message in outcome.tablets:
+        channels.publish(json.dumps(message, ensure_ascii=False), [judge_channel(judge_id)])
+
+
+def _reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ApiError(422, "reason_required", "请填写原因（将记入日志）", "a reason is required (it is logged)")
+    return text[:MAX_MESSAGE]
+
+
+async def _criterion(session: AsyncSession, item: Item, code: str) -> Criterion:
+    criterion = (await session.exec(select(Criterion).where(Criterion.item_id == item.id,
+                                                            Criterion.code == code))).first()
+    if criterion is None:
+        raise ApiError(404, "unknown_criterion", f"赛项 {item.code} 没有评分项“{code}”",
+                       f"item {item.code} has no criterion {code!r}")
+    return criterion
+
+
+async def _panel_judges(session: AsyncSession, item: Item) -> list[int]:
+    rows = (await session.exec(select(PanelMember.judge_id).where(
+        PanelMember.item_id == item.id, PanelMember.role.in_(MARKING_ROLES)))).all()  # type: ignore[attr-defined]
+    return sorted(set(rows))
+
+
+async def request_remark(session: AsyncSession, item: Item, *, judge_id: int, seat: str, criterion: str,
+                         message: str, by: str) -> Outcome:
+    """A RemarkRequest for one judge's mark; the message reaches that judge's tablet."""
+    text = message.strip()[:MAX_MESSAGE]
+    if not text:
+        raise ApiError(422, "message_required", "请填写给裁判的说明", "write a message for the judge")
+    crit = await _criterion(session, item, criterion)
+    if judge_id not in await _panel_judges(session, item):
+        raise ApiError(422, "not_on_panel", "该裁判不在本赛项的裁判组中", "this judge is not on the item's panel")
+    state = await load_item_state(session, item)
+    if seat not in {s.label for s in state.seats}:
+        raise ApiError(422, "empty_seat", f"赛位 {seat} 没有选手", f"nobody sits at {seat}")
+    remark = RemarkRequest(item_id=item.id or 0, judge_id=judge_id, seat=seat, criterion=crit.code, message=text,
+                           by=by[:80])
+    session.add(remark)
+    await session.flush()
+    link = await audit.append(session, item.event_id, "remark", actor=by, item_id=item.id, criterion_id=crit.id,
+                              judge_id=judge_id, reason=f"{seat}: {text}")
+    await session.commit()
+    tablet = {"type": "remark", "id": remark.id, "item": item.code, "seat": seat, "criterion": crit.code,
+              "message": text}
+    return Outcome({**tablet, "seq": link.seq, "judge_id": judge_id}, [(judge_id, tablet)])
+
+
+async def _lock_message(session: AsyncSession, item: Item, kind: str, criterion: str | None,
+                        seq: int) -> Outcome:
+    tablet = {"type": kind, "item": item.code, "criterion": criterion}
+    return Outcome({**tablet, "seq": seq}, [(j, tablet) for j in await _panel_judges(session, item)])
+
+
+async def lock_criterion(session: AsyncSession, item: Item, code: str, by: str) -> Outcome:
+    crit = await _criterion(session, item, code)
+    try:
+        async with session.begin_nested():  # the unique (item, criterion) decides a race of two locks
+            session.add(CriterionLock(item_id=item.id or 0, criterion_id=crit.id or 0, by=by[:80]))
+    except IntegrityError:
+        raise ApiError(409, "already_locked", f"评分项 {code} 已锁定", f"criterion {code} is already locked") from None
+    link = await audit.append(session, item.event_id, "lock", actor=by, item_id=item.id, criterion_id=crit.id)
+    await session.commit()
+    return await _lock_message(session, item, "locked", crit.code, link.seq)
+
+
+async def unlock_criterion(session: AsyncSession, item: Item, code: str, by: str, reason: str | None) -> Outcome:
+    text = _reason(reason)
+    crit = await _criterion(session, item, code)
+    lock = (await session.exec(select(CriterionLock).where(CriterionLock.item_id == item.id,
+                                                           CriterionLock.criterion_id == crit.id))).first()
+    if lock is None:
+        raise ApiError(409, "not_locked", f"评分项 {code} 未锁定", f"criterion {code} is not locked")
+    await session.delete(lock)
+    link = await audit.append(session, item.event_id, "unlock", actor=by, item_id=item.id, criterion_id=crit.id,
+                              reason=text)
+    await session.commit()
+    return await _lock_message(session, item, "unlocked", crit.code, link.seq)
+
+
+async def lock_item(session: AsyncSession, item: Item, by: str) -> Outcome:
+    """The item lock is the gate decryption checks (`lock_scores`): refused while marks are missing or
+    measurement judges disagree, since decryption would then reveal an incomplete result. A spread over
+    `max_spread` is the chief judge's to accept, so it does not block."""
+    findings = findings_of(await load_item_state(session, item))
+    blocking = sum(1 for f in findings if f["severity"] == "error")
+    if (await stage_of(session, item.id or 0)).scores_locked_at is not None:
+        raise ApiError(409, "already_locked", "本赛项成绩已锁定", "the item's scores are already locked")
+    if blocking:
+        raise ApiError(409, "unresolved_findings", f"还有 {blocking} 处缺评或测量分不一致，不能锁定",
+                       f"{blocking} missing marks or measurement disagreements remain: cannot lock",
+                       count=blocking)
+    await lock_scores(session, item.id or 0, by[:80], locked=True)
+    link = await audit.append(session, item.event_id, "lock", actor=by, item_id=item.id)
+    await session.commit()
+    return await _lock_message(session, item, "locked", None, link.seq)
+
+
+async def unlock_item(session: AsyncSession, item: Item, by: str, reason: str | None) -> Outcome:
+    text = _reason(reason)
+    if (await stage_of(session, item.id or 0)).scores_locked_at is None:
+        raise ApiError(409, "not_locked", "本赛项成绩未锁定", "the item's scores are not locked")
+    await lock_scores(session, item.id or 0, by[:80], locked=False)  # refuses once decryption has begun
+    link = await audit.append(session, item.event_id, "unlock", actor=by, item_id=item.id, reason=text)
+    await session.commit()
+    return await _lock_message(session, item, "unlocked", None, link.seq)
+
+
+async def reopen_sheet(session: AsyncSession, item: Item, judge_id: int, by: str, reason: str | None) -> Outcome:
+    """The judge's signed sheet is open again: the judge may change marks (and must sign again)."""
+    text = _reason(reason)
+    sheet = (await session.exec(select(SheetSubmission).where(SheetSubmission.item_id == item.id,
+                                                              SheetSubmission.judge_id == judge_id))).first()
+    if sheet is None:
+        raise ApiError(409, "not_submitted", "该裁判尚未签字提交评分表", "this judge has not submitted the sheet")
+    await session.delete(sheet)
+    link = await audit.append(session, item.event_id, "reopen", actor=by, item_id=item.id, judge_id=judge_id,
+                              reason=text)
+    await session.commit()
+    tablet = {"type": "reopened", "item": item.code}
+    return Outcome({**tablet, "seq": link.seq, "judge_id": judge_id}, [(judge_id, tablet)])

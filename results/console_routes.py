@@ -1,0 +1,207 @@
+"""The chief judge's console (chief judge and organiser only): the page, its websocket and its actions.
+
+Why here and not in `judging`: the console shows the provisional ranking, which runs the results engine, and
+judging sits below results (contestday → kiosk | certificates → results → judging → …). The judging state and
+actions stay in judging (judging/console.py, judging/console_actions.py); this module only wires them to HTTP.
+
+- `GET /console/events/{event_id}?item=CODE`: a server-rendered shell; judging/static/console.js draws it.
+- `/ws/console/{event_id}?item=CODE`: a snapshot on connect and on `{"type": "hello", "item"?}`, then every
+  message of the event's console channel (stamped with the audit `seq`; the page asks again on a gap).
+- `POST /api/console/events/{event_id}/items/{code}/…`: the actions, JSON in and out; the change is published
+  after its commit.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from litestar import Controller, Request, WebSocket, get, post, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
+from litestar.exceptions import WebSocketDisconnect, WebSocketException
+from litestar.params import FromPath
+from litestar.response import Template
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from judging import console_actions as actions
+from judging.console import console_snapshot, item_or_404
+from judging.console_text import CONSOLE_JS
+from judging.ws import console_channel
+from registration.accounts.guards import current_principal, requires
+from registration.events.models import Event
+from registration.i18n import gettext
+from registration.web import ApiError, DbSession, preferred_language
+from results.live import provisional_ranking
+
+__all__ = ["CONSOLE_ROUTES", "ConsoleApi", "ConsolePages", "console_socket", "console_view"]
+
+Req = Request[Any, Any, Any]
+ROLES = frozenset({"chief_judge", "organiser"})
+GUARD = requires(*sorted(ROLES))
+
+
+async def console_view(session: AsyncSession, event_id: int, item_code: str | None) -> dict[str, Any]:
+    """The console's snapshot: the judging state of the item plus its provisional ranking."""
+    snapshot = await console_snapshot(session, event_id, item_code)
+    snapshot["ranking"] = await provisional_ranking(session, event_id, snapshot["item"]["code"])
+    return snapshot
+
+
+async def _event(session: AsyncSession, event_id: int) -> Event:
+    event = await session.get(Event, event_id)
+    if event is None:
+        raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
+    return event
+
+
+class ConsolePages(Controller):
+    path = "/console/events/{event_id:int}"
+    guards = [GUARD]
+    include_in_schema = False
+
+    @get("/")
+    async def console(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
+        event = await _event(db_session, event_id)
+        item = await item_or_404(db_session, event_id, request.query_params.get("item") or None)
+        lang = preferred_language(request)
+        text = json.dumps({k: gettext(zh, lang) for k, zh in CONSOLE_JS.items()},
+                          ensure_ascii=False).replace("</", "<\\/")  # safe inside <script>
+        return Template("judging/console.html", context={
+            "lang": lang, "principal": await current_principal(request), "event": event, "item": item,
+            "js_text": text}, headers={"Cache-Control": "no-store"})
+
+
+async def _body(request: Req) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except Exception as exc:
+        raise ApiError(400, "invalid_body", "请求内容不是有效的 JSON", "the body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_body", "请求内容应为 JSON 对象", "the body must be a JSON object")
+    return body
+
+
+async def _who(request: Req) -> str:
+    principal = await current_principal(request)
+    return principal.name if principal else "?"
+
+
+class ConsoleApi(Controller):
+    path = "/api/console/events/{event_id:int}/items/{code:str}"
+    guards = [GUARD]
+    tags = ["console"]
+
+    @get("/", summary="裁判长控制台快照 / console snapshot of an item")
+    async def snapshot(self, event_id: FromPath[int], code: FromPath[str], db_session: DbSession) -> dict[str, Any]:
+        return await console_view(db_session, event_id, code)
+
+    async def _done(self, request: Req, event_id: int, outcome: actions.Outcome) -> dict[str, Any]:
+        channels: ChannelsPlugin = request.app.plugins.get(ChannelsPlugin)
+        actions.publish(channels, event_id, outcome)  # the action has committed
+        return outcome.console
+
+    @post("/remarks", status_code=200, summary="请裁判复评 / ask a judge to re-mark")
+    async def remark(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                     db_session: DbSession) -> dict[str, Any]:
+        body = await _body(request)
+        item = await item_or_404(db_session, event_id, code)
+        judge_id = body.get("judge_id")
+        if not isinstance(judge_id, int):
+            raise ApiError(422, "missing_field", "judge_id：必填", "judge_id is required", field="judge_id")
+        outcome = await actions.request_remark(
+            db_session, item, judge_id=judge_id, seat=str(body.get("seat", "")),
+            criterion=str(body.get("criterion", "")), message=str(body.get("message", "")), by=await _who(request))
+        return await self._done(request, event_id, outcome)
+
+    @post("/criteria/{criterion:str}/lock", status_code=200, summary="锁定评分项 / lock a criterion")
+    async def lock_criterion(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                             criterion: FromPath[str], db_session: DbSession) -> dict[str, Any]:
+        item = await item_or_404(db_session, event_id, code)
+        outcome = await actions.lock_criterion(db_session, item, criterion, await _who(request))
+        return await self._done(request, event_id, outcome)
+
+    @post("/criteria/{criterion:str}/unlock", status_code=200, summary="解锁评分项（须填原因）/ unlock, with a reason")
+    async def unlock_criterion(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                               criterion: FromPath[str], db_session: DbSession) -> dict[str, Any]:
+        body = await _body(request)
+        item = await item_or_404(db_session, event_id, code)
+        outcome = await actions.unlock_criterion(db_session, item, criterion, await _who(request), body.get("reason"))
+        return await self._done(request, event_id, outcome)
+
+    @post("/lock", status_code=200, summary="锁定赛项成绩（解密的前提）/ lock the item's scores")
+    async def lock_item(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                        db_session: DbSession) -> dict[str, Any]:
+        item = await item_or_404(db_session, event_id, code)
+        outcome = await actions.lock_item(db_session, item, await _who(request))
+        return await self._done(request, event_id, outcome)
+
+    @post("/unlock", status_code=200, summary="解锁赛项成绩（须填原因）/ unlock the item, with a reason")
+    async def unlock_item(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                          db_session: DbSession) -> dict[str, Any]:
+        body = await _body(request)
+        item = await item_or_404(db_session, event_id, code)
+        outcome = await actions.unlock_item(db_session, item, await _who(request), body.get("reason"))
+        return await self._done(request, event_id, outcome)
+
+    @post("/sheets/{judge_id:int}/reopen", status_code=200, summary="退回评分表（须填原因）/ reopen a signed sheet")
+    async def reopen(self, request: Req, event_id: FromPath[int], code: FromPath[str], judge_id: FromPath[int],
+                     db_session: DbSession) -> dict[str, Any]:
+        body = await _body(request)
+        item = await item_or_404(db_session, event_id, code)
+        outcome = await actions.reopen_sheet(db_session, item, judge_id, await _who(request), body.get("reason"))
+        return await self._done(request, event_id, outcome)
+
+
+@websocket("/ws/console/{event_id:int}")
+async def console_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[int],
+                         channels: NamedDependency[ChannelsPlugin]) -> None:
+    open_session = socket.app.state.open_session
+    try:
+        principal = await current_principal(socket)
+    except WebSocketException:  # a bad bearer token
+        principal = None
+    # accept, then close with the code: a browser sees 4401/4403 (a refused handshake is only "1006")
+    await socket.accept()
+    if principal is None or not principal.has_any(ROLES):
+        await socket.close(code=4401 if principal is None else 4403,
+                           reason="not signed in" if principal is None else "chief judge or organiser only")
+        return
+    item_code: str | None = socket.query_params.get("item") or None
+    # Subscribe before the first snapshot: whatever commits meanwhile waits in the queue and follows it.
+    async with channels.start_subscription([console_channel(event_id)]) as subscriber:
+        try:
+            async with open_session() as session:
+                first = await console_view(session, event_id, item_code)
+        except ApiError as exc:
+            await socket.close(code=4404, reason=exc.code)
+            return
+        item_code = first["item"]["code"]
+        await socket.send_json(first)
+        async with subscriber.run_in_background(socket.send_text):
+            while True:
+                try:
+                    message = await socket.receive_json()
+                except WebSocketDisconnect:
+                    return
+                except (ValueError, json.JSONDecodeError):
+                    await socket.send_json({"type": "error", "code": "bad_message", "message": "消息格式不正确"})
+                    continue
+                kind = message.get("type") if isinstance(message, dict) else None
+                if kind == "ping":
+                    await socket.send_json({"type": "pong", "t": message.get("t")})
+                elif kind == "hello":
+                    wanted = message.get("item") or item_code
+                    try:
+                        async with open_session() as session:
+                            snapshot = await console_view(session, event_id, str(wanted))
+                    except ApiError as exc:
+                        await socket.send_json({"type": "error", **exc.body()})
+                        continue
+                    item_code = snapshot["item"]["code"]
+                    await socket.send_json(snapshot)
+                else:
+                    await socket.send_json({"type": "error", "code": "unknown_message", "message": "未知消息"})
+
+
+CONSOLE_ROUTES = (ConsolePages, ConsoleApi, console_socket)

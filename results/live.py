@@ -1,0 +1,103 @@
+"""The provisional ranking of one item from the marks stored so far, for the chief judge's console.
+
+It lives in `results` (not `judging`) because it runs the results engine, and the layers go
+results → judging → registration: judging may not import results. The stored marks become exactly the inputs
+of contracts §3 — present entries ranked, everyone else unranked — and `results.engine.compute_frames`, the
+function behind `contestday results compute`, does every step; nothing here re-implements a rule.
+
+Provisional, and blind: rows are keyed by seat (before decryption the console knows seats, not names).
+Entries whose marks cannot be computed yet (a missing mark, measurement judges who disagree) are left out of
+the ranking and listed as pending; the award counts then follow the entries ranked so far. Theory and time
+used are not recorded in this system yet: an item that weighs theory is ranked on the practical alone (said
+so by `basis`), and a `time_used` tie-break key is blank for everyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from judging.analysis import fmt, histogram
+from judging.console import ItemState, findings_of, item_or_404, load_item_state
+from registration.entries.models import Entry as EntryRow
+from registration.events.service import load_event
+from registration.web import ApiError
+from results.convert import input_frames
+from results.engine import compute_frames
+from results.model import Entry, Inputs, Mark, Person
+from scoring.marking import aggregate
+from scoring.rounding import from_cents
+
+__all__ = ["provisional_inputs", "provisional_ranking"]
+
+
+async def provisional_inputs(session: AsyncSession, event_id: int, item_code: str | None
+                             ) -> tuple[Inputs, ItemState, dict[str, list[str]]]:
+    """Contracts §3 inputs for one item: ENTRIES keyed by seat (an entry without a seat by `#id`), in seat
+    order, and one mark per stored non-blank score. Also the item's state and, per seat, why it is pending."""
+    loaded = await load_event(session, event_id)
+    if loaded is None:
+        raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
+    _event, spec = loaded
+    item = await item_or_404(session, event_id, item_code)
+    item_spec = spec.item(item.code)
+    assert item_spec is not None  # the item row and the spec come from the same tables
+    if item_spec.theory_weight > 0:
+        item_spec = replace(item_spec, theory_weight=Decimal(0))  # no theory stored yet: rank on the practical
+    state = await load_item_state(session, item)
+    pending: dict[str, list[str]] = {}
+    for finding in findings_of(state):
+        if finding["severity"] == "error":
+            pending.setdefault(str(finding["seat"]), []).append(f"{finding['criterion']}:{finding['code']}")
+    seated = {s.entry_id: s for s in state.seats}
+    others = (await session.exec(
+        select(EntryRow.id, EntryRow.group_name).where(EntryRow.item_id == item.id, EntryRow.state == "active")
+        .order_by(col(EntryRow.id)))).all()
+    rows: list[tuple[str, str, str]] = [(s.label, s.group, "incomplete" if s.label in pending else "present")
+                                        for s in state.seats]
+    rows += [(f"#{entry_id}", group, "absent") for entry_id, group in others if entry_id not in seated]
+    entries = tuple(
+        Entry(key, item.code, group, status, order, None, None,
+              (Person(order + 2, key, key, "", item.code, group, None, None, status),))
+        for order, (key, group, status) in enumerate(rows))
+    marks = tuple(Mark(0, seat, code, str(judge), value)
+                  for (seat, code), given in state.marks.items() for judge, value in given)
+    return Inputs(replace(spec, items=(item_spec,)), entries, marks), state, pending
+
+
+def _money(cents: Any) -> str | None:
+    return None if cents is None else f"{from_cents(int(cents)):.2f}"
+
+
+async def provisional_ranking(session: AsyncSession, event_id: int, item_code: str | None) -> dict[str, Any]:
+    """Positions, ranks, awards, tie_unresolved, certificate levels and scores by seat, per group."""
+    inputs, state, pending = await provisional_inputs(session, event_id, item_code)
+    item_spec = inputs.event.items[0]
+    entries, _people, scores = input_frames(inputs)
+    computed = compute_frames(inputs.event, entries, scores)
+    by_criterion = {(seat, c.code): aggregate(c, [v for _, v in state.marks.get((seat, c.code), ())]).score
+                    for seat in {s.label for s in state.seats} - set(pending) for c in item_spec.criteria}
+    groups: dict[str, dict[str, Any]] = {g: {"group": g, "rows": [], "absent": 0} for g in item_spec.group_names}
+    for row in computed.sort("position", nulls_last=True).iter_rows(named=True):
+        group = groups.setdefault(row["group"], {"group": row["group"], "rows": [], "absent": 0})
+        if row["status"] == "absent":
+            group["absent"] += 1
+        if row["position"] is None:
+            continue
+        group["rows"].append({
+            "seat": row["entry"], "position": row["position"], "rank": row["rank"],
+            "practical": _money(row["practical_c"]), "practical_pct": _money(row["pct_c"]),
+            "total": _money(row["total_c"]), "qualified": row["qualified"], "award": row["award"],
+            "cert_level": row["cert_level"], "promoted": row["promoted"], "tie_unresolved": row["tie_unresolved"],
+            "criteria": {c.code: fmt(by_criterion[(row["entry"], c.code)]) for c in item_spec.criteria}})
+    totals = [from_cents(int(t)) for t in computed["total_c"].drop_nulls().to_list()]
+    return {
+        "item": state.item.code, "basis": "practical" if state.item.theory_weight > 0 else "total",
+        "complete": not pending, "groups": list(groups.values()),
+        "pending": [{"seat": seat, "reasons": reasons} for seat, reasons in pending.items()],
+        "totals": {"max": "100.00", "counts": histogram(totals, Decimal(100))},
+    }
