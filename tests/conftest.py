@@ -4,6 +4,7 @@ database when CONTESTDAY_TEST_DATABASE_URL is set), the app, HTTP clients, a liv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -21,8 +22,7 @@ from sqlalchemy.pool import NullPool
 
 from contestday.app import create_app
 from contestday.db import create_engine, create_sessionmaker
-from contestday.migrate import upgrade
-from contestday.settings import Settings, load_settings
+from contestday.settings import Settings
 
 ADMIN_TOKEN = "test-admin-token"
 PG_URL = os.environ.get("CONTESTDAY_TEST_DATABASE_URL")
@@ -35,15 +35,13 @@ def _pg_admin_url(url: str) -> tuple[str, str]:
     return f"{base}/postgres", url.rsplit("/", 1)[0]
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    if not PG_URL:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
-        return
+@contextlib.contextmanager
+def fresh_pg_database(server_url: str, prefix: str = "cdtest") -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server of `server_url` (dropped afterwards); yields its URL."""
     import asyncpg
 
-    admin, base = _pg_admin_url(PG_URL)
-    name = f"cdtest_{uuid.uuid4().hex[:12]}"
+    admin, base = _pg_admin_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
 
     async def run(sql: str) -> None:
         conn = await asyncpg.connect(admin)
@@ -53,8 +51,19 @@ def database_url(tmp_path: Path) -> Iterator[str]:
             await conn.close()
 
     asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield f"{base}/{name}"
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    if not PG_URL:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    with fresh_pg_database(PG_URL) as url:
+        yield url
 
 
 @pytest.fixture

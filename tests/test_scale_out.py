@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import uuid
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ import websockets
 from contestday.db import create_engine, create_sessionmaker
 from contestday.migrate import upgrade
 from registration.accounts import service as accounts
-from tests.conftest import _free_port, _pg_admin_url
+from tests.conftest import _free_port, fresh_pg_database
 from tests.judging_setup import SECRET, judge_cookie, seated_contest
 from tests.test_judging_durability import _start
 from tests.test_judging_ws import op
@@ -36,24 +35,10 @@ def _need_services() -> None:
 @pytest.fixture
 def pg_url() -> Any:
     _need_services()
-    import asyncpg
-
     assert PG is not None
-    admin, base = _pg_admin_url(PG)
-    name = f"cdscale_{uuid.uuid4().hex[:10]}"
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    url = f"{base}/{name}"
-    upgrade(url)
-    yield url
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_pg_database(PG, "cdscale") as url:
+        upgrade(url)
+        yield url
 
 
 async def test_a_mark_on_one_instance_reaches_a_console_on_the_other(pg_url: str, tmp_path: Any) -> None:
