@@ -22,7 +22,8 @@ from sqlalchemy.pool import NullPool
 
 from contestday.app import create_app
 from contestday.db import create_engine, create_sessionmaker
-from contestday.settings import Settings
+from contestday.migrate import upgrade
+from contestday.settings import Settings, load_settings
 
 ADMIN_TOKEN = "test-admin-token"
 PG_URL = os.environ.get("CONTESTDAY_TEST_DATABASE_URL")
