@@ -33,6 +33,7 @@ __all__ = ["JudgeAdminPages"]
 
 Req = Request[Any, Any, Any]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LEVEL_NAMES = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
 
 
 def _download(data: bytes, filename: str, media_type: str, *, inline: bool = False) -> Response[bytes]:
@@ -85,6 +86,7 @@ class JudgeAdminPages(Controller):
         return Template(f"judging/admin/{template}", status_code=status, context={
             "lang": preferred_language(request), "principal": await current_principal(request), "event": event,
             "items": items, "role_names": svc.ROLE_NAMES, "roles": PANEL_ROLES, "seat_label": _seat_label,
+            "level_names": LEVEL_NAMES,
             "done": DONE.get(request.query_params.get("done", "")), **context})
 
     def _personal(self, request: Req) -> PersonalData:

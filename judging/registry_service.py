@@ -149,9 +149,12 @@ async def judge_views(session: AsyncSession, event: Event) -> list[JudgeView]:
     rows = (await session.exec(select(PanelMember, Item).join(Item, col(Item.id) == PanelMember.item_id)
                                .where(Item.event_id == event.id).order_by(col(Item.position)))).all()
     by_id = {j.id: j for j in judges}
+    units: dict[int, dict[str, int]] = {}
     for member, item in rows:
+        if item.id not in units:
+            units[item.id or 0] = await _same_unit_counts(session, item.id or 0)
         seat = Seat(member, by_id[member.judge_id], item)
-        seat.warnings = _seat_warnings(seat, cards[member.judge_id], event.starts_on)
+        _warn(seat, cards[member.judge_id], event.starts_on, units[item.id or 0])
         seats[member.judge_id].append(seat)
     return [JudgeView(j, cards[j.id or 0], seats[j.id or 0]) for j in judges]
 
@@ -162,6 +165,19 @@ async def _same_unit_counts(session: AsyncSession, item_id: int) -> dict[str, in
                                                                           Entry.state == "active")
                                .group_by(col(Entry.unit_key)))).all()
     return {key: n for key, n in rows if key}
+
+
+def _warn(seat: Seat, cards: list[ExaminerCard], contest_day: date, units: dict[str, int]) -> None:
+    """Card and conflict-of-interest warnings of a seat. The encryption judge holds the mapping and marks
+    nothing: neither applies."""
+    if seat.member.role == "encryption_judge":
+        return
+    seat.warnings = _seat_warnings(seat, cards, contest_day)
+    if seat.judge.unit_key and seat.judge.unit_key in units:
+        n = units[seat.judge.unit_key]
+        seat.warnings.append(CardWarning(
+            "same_unit", f"回避：与本赛项 {n} 名选手同单位（{seat.judge.unit}），评分时将被拒绝",
+            f"conflict of interest: same unit as {n} contestant(s) of this item; their marks will be refused"))
 
 
 async def panel_view(session: AsyncSession, event: Event, item: Item) -> PanelView:
@@ -177,15 +193,7 @@ async def panel_view(session: AsyncSession, event: Event, item: Item) -> PanelVi
     cards = await _cards_by_judge(session, [s.judge.id or 0 for s in seats])
     units = await _same_unit_counts(session, item.id or 0)
     for seat in seats:
-        if seat.member.role == "encryption_judge":
-            pass  # holds the mapping and marks nothing: no card check, no conflict of interest
-        else:
-            seat.warnings = _seat_warnings(seat, cards[seat.judge.id or 0], event.starts_on)
-            if seat.judge.unit_key and seat.judge.unit_key in units:
-                n = units[seat.judge.unit_key]
-                seat.warnings.append(CardWarning(
-                    "same_unit", f"回避：与本赛项 {n} 名选手同单位（{seat.judge.unit}），评分时将被拒绝",
-                    f"conflict of interest: same unit as {n} contestant(s) of this item; their marks will be refused"))
+        _warn(seat, cards[seat.judge.id or 0], event.starts_on, units)
     return PanelView(item, criteria, seats, judges, _panel_warnings(seats, criteria))
 
 
