@@ -41,22 +41,25 @@ def fmt(value: Decimal | None) -> str | None:
 
 def _finding(seat: str, f: Finding) -> dict[str, object]:
     return {"seat": seat, "criterion": f.criterion, "code": f.code, "severity": f.severity, "message": f.zh,
-            "message_en": f.en, "judges": [int(j) for j in f.judges], "values": [fmt(v) for v in f.values]}
+            "message_en": f.en, "values": [fmt(v) for v in f.values]}
 
 
-def cell_findings(criteria: Sequence[CriterionSpec], seats: Mapping[str, str], marks: Marks,
-                  panel: Panel) -> list[dict[str, object]]:
+def cell_findings(criteria: Sequence[CriterionSpec], seats: Mapping[str, str], marks: Marks, panel: Panel,
+                  names: Mapping[int, str]) -> list[dict[str, object]]:
     """Per seat and criterion: measurement disagreements and spreads over `max_spread` (scoring.checks), and
-    the panel judges whose mark is still missing. `seats`: occupied seat → the contestant's unit key."""
+    the panel judges whose mark is still missing. `seats`: occupied seat → the contestant's unit key; `names`:
+    judge id → name, for the messages."""
     found: list[dict[str, object]] = []
     for seat, unit in seats.items():
         for criterion in criteria:
-            given = [(str(j), v) for j, v in marks.get((seat, criterion.code), ())]
-            for f in check_measurement(criterion, given) + check_spread(criterion, given):
-                found.append(_finding(seat, f))
+            given = list(marks.get((seat, criterion.code), ()))
+            named = [(names.get(j, f"#{j}"), v) for j, v in given]
+            for f in check_measurement(criterion, named) + check_spread(criterion, named):
+                # both checks list every judge of the cell, in the order given: map the names back to ids
+                found.append({**_finding(seat, f), "judges": [j for j, _ in given]})
             if criterion.kind == "deduction":
                 continue  # no deduction rows means nothing was taken off (contracts §3)
-            have = {int(j) for j, _ in given}
+            have = {j for j, _ in given}
             missing = [j for j in panel.expected(criterion.code, unit) if j not in have]
             if missing:
                 found.append({"seat": seat, "criterion": criterion.code, "code": "missing_marks", "severity": "error",

@@ -58,7 +58,8 @@ def findings_of(state: ItemState) -> list[dict[str, Any]]:
     but is not waited for."""
     panel = Panel({j.id or 0: tuple(m.criteria) for m, j in state.markers if m.role == "judge"},
                   {j.id or 0: j.unit_key for m, j in state.markers})
-    return cell_findings(state.specs, {s.label: s.unit_key for s in state.seats}, state.marks, panel)
+    return cell_findings(state.specs, {s.label: s.unit_key for s in state.seats}, state.marks, panel,
+                         {j.id or 0: j.name for _m, j in state.members})
 
 
 async def item_or_404(session: AsyncSession, event_id: int, code: str | None) -> Item:

@@ -226,14 +226,15 @@
     snap.criteria.forEach(function (c) {
       var cols = judgesOf(c.code);
       var lockButton = el("button", { type: "button", cls: "c-mini" + (c.locked ? " on" : ""),
-        text: c.locked ? "🔒 " + t("unlock") : t("lock"), title: c.locked ? t("locked") + " · " + (c.locked_by || "") : t("unlocked"),
+        text: c.locked ? t("unlock") : t("lock"), title: c.locked ? t("locked") + " · " + (c.locked_by || "") : t("unlocked"),
         onclick: function () {
           if (c.locked) withReason("/criteria/" + encodeURIComponent(c.code) + "/unlock", t("unlock_criterion_title", { code: c.code }));
           else act("/criteria/" + encodeURIComponent(c.code) + "/lock", {});
         } });
       head1.appendChild(el("th", { colspan: String(Math.max(cols.length, 1)), cls: "crit kind-" + c.kind + (c.locked ? " locked" : "") }, [
         el("span", { cls: "code", text: c.code }), " ", el("span", { cls: "name", text: c.name }),
-        el("span", { cls: "max", text: "/" + c.max + (c.max_spread ? " · Δ≤" + c.max_spread : "") }), " ", lockButton]));
+        el("span", { cls: "max", text: "/" + c.max + (c.max_spread ? " · Δ≤" + c.max_spread : "") }), " ",
+        c.locked ? el("span", { cls: "lock-badge", text: t("locked") }) : null, lockButton]));
       if (!cols.length) head2.appendChild(el("th", { cls: "judge", text: "—" }));
       cols.forEach(function (j, k) { head2.appendChild(el("th", { cls: "judge" + (k === 0 ? " first" : ""), text: j.name })); });
     });
@@ -277,7 +278,10 @@
     }
     if (c.locked || state.snap.item.locked) td.classList.add("locked");
     var flashed = state.flash[key(seat, c.code, j.id)];
-    if (flashed && Date.now() - flashed < 1500) td.classList.add("flash");
+    if (flashed && Date.now() - flashed < 1500) {  // a re-render keeps a fresh mark's highlight for its 1.5 s
+      td.classList.add("flash");
+      setTimeout(function () { td.classList.remove("flash"); }, 1500 - (Date.now() - flashed));
+    }
     td.title = title.join("\n");
     td.tabIndex = 0;
     td.onclick = function () { remarkDialog(seat, c, j); };
@@ -291,6 +295,7 @@
     if (!td || !c || !j) { renderMatrix(); return; }
     paintCell(td, seat, c, j);
     td.classList.remove("flash"); void td.offsetWidth; td.classList.add("flash");  // restart the highlight
+    setTimeout(function () { td.classList.remove("flash"); }, 1500);
   }
 
   function remarkDialog(seat, c, j) {
@@ -343,7 +348,8 @@
     if (!rows.length) { box.appendChild(el("p", { cls: "c-note", text: "—" })); return; }
     var limit = 1;
     rows.forEach(function (r) { limit = Math.max(limit, Math.abs(parseFloat(r.mean_deviation))); });
-    var W = 560, label = 150, H = 22, mid = label + (W - label - 60) / 2, half = (W - label - 60) / 2;
+    // label column, then a bar area with room for the value text on either side of the zero line
+    var W = 600, label = 140, room = 90, H = 22, half = (W - label - 2 * room) / 2, mid = label + room + half;
     var chart = svg("svg", { viewBox: "0 0 " + W + " " + (rows.length * H + 24), width: "100%", role: "img",
                              "aria-label": t("severity_note"), "class": "c-svg" });
     chart.appendChild(svg("line", { x1: mid, x2: mid, y1: 0, y2: rows.length * H + 4, "class": "axis" }));
@@ -390,6 +396,7 @@
     if (ranking.pending.length) notes.push(t("pending_seats", { seats: ranking.pending.map(function (p) { return p.seat; }).join(" ") }));
     $("ranking-note").textContent = notes.join(" ");
     ranking.groups.forEach(function (g) {
+      if (!g.rows.length && !g.absent) return;  // a group nobody is in yet
       if (ranking.groups.length > 1 || g.group) box.appendChild(el("h3", { text: g.group || t("no_group") }));
       if (g.absent) box.appendChild(el("p", { cls: "c-note", text: t("absent", { n: g.absent }) }));
       var head = el("tr", {}, [el("th", { text: t("position") }), el("th", { text: t("rank") }), el("th", { text: t("seat") })]

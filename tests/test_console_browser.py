@@ -1,0 +1,156 @@
+"""The chief judge's console in headless Chromium: the matrix with its findings highlighted, a mark entered on a
+tablet appearing in its cell within a second (no reload), a re-mark request sent from the page reaching the
+tablet, a criterion locked from the page. One screenshot is kept for the README (docs/screenshots/console.png,
+refreshed with UPDATE_SCREENSHOTS=1)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy.pool import NullPool
+
+from contestday.db import create_engine, create_sessionmaker
+from contestday.settings import Settings
+from registration.accounts import service as accounts
+from tests.judging_setup import Contest, judge_cookie, seated_contest
+from tests.test_console import mark
+from tests.test_judging_ws import connect, op, recv
+from tests.test_pages_browser import _shot
+
+pytestmark = pytest.mark.browser
+
+DOCS_SHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "console.png"
+JUDGES = (("王裁判", "评审中心"), ("李裁判", "单位1"), ("张裁判", "评审中心二"))
+T = TypeVar("T")
+
+
+def _run(coro: Awaitable[T]) -> T:
+    """In its own thread and loop: Playwright's sync API owns the test thread's loop."""
+    out: list[T] = []
+
+    async def main() -> None:
+        out.append(await coro)
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),))
+    thread.start()
+    thread.join()
+    assert out, "the set-up failed (see the log above)"
+    return out[0]
+
+
+async def _seed(settings: Settings) -> Contest:
+    engine = create_engine(settings.database_url, poolclass=NullPool)
+    db = create_sessionmaker(engine)
+    try:
+        contest = await seated_contest(db, n=6, judges=JUDGES)
+        async with db() as session:
+            await accounts.add_user(session, "chief", "pw-12345678", ["chief_judge"], display_name="赵裁判长")
+            await session.commit()
+        seats = contest.seats
+        # a full sheet for most seats; seat 0 with a spread on B and a disagreement on A; seat 5 half marked
+        for k, seat in enumerate(seats[:5]):
+            for name in ("王裁判", "李裁判", "张裁判"):
+                if name == "李裁判" and contest.units[k] == "单位1":
+                    continue
+                a = "30" if not (k == 0 and name == "张裁判") else "31.5"
+                b = {"王裁判": 48 - 3 * k, "李裁判": 45 - 2 * k, "张裁判": 46 - 3 * k}[name]
+                if k == 0 and name == "李裁判":
+                    b = 33  # 48 − 33 = 15 > max_spread 10
+                await mark(db, name, seat, "A", a, f"{name}-{seat}-A")
+                await mark(db, name, seat, "B", str(b), f"{name}-{seat}-B")
+        await mark(db, "王裁判", seats[2], "S", "2", "w-s")
+        await mark(db, "王裁判", seats[5], "A", "28", "w-5a")
+        return contest
+    finally:
+        await engine.dispose()
+
+
+async def _tablet_mark(base: str, token: str, message: dict[str, Any]) -> dict[str, Any]:
+    sock = await connect(base, judge_cookie(base, token))
+    await recv(sock)
+    await sock.send(json.dumps(message))
+    reply = await recv(sock)
+    await sock.close()
+    return reply
+
+
+async def _tablet_waits_for_remark(base: str, token: str, ready: threading.Event) -> dict[str, Any]:
+    sock = await connect(base, judge_cookie(base, token))
+    await recv(sock)
+    ready.set()
+    while True:
+        message = await asyncio.wait_for(recv(sock), timeout=20)
+        if message["type"] == "remark":
+            await sock.close()
+            return message
+
+
+def test_console_shows_findings_and_receives_marks_live(settings: Settings, live_server: str, browser: Any,
+                                                        tmp_path: Path) -> None:
+    contest = _run(_seed(settings))
+    seats = contest.seats
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server}/console/events/{contest.event_id}?item=LED")
+    assert "/login" in page.url
+    page.fill("input[name=name]", "chief")
+    page.fill("input[name=password]", "pw-12345678")
+    page.click("form.card button[type=submit]")
+    page.wait_for_url(f"**/console/events/{contest.event_id}*")
+    page.wait_for_selector("#net[data-state=online]")
+
+    # findings highlighted: the disagreement and the spread at seat 0, missing marks at seat 5
+    assert page.locator("td.disagree").count() == 3 and page.locator("td.spread").count() == 3
+    assert page.locator("td.missing").count() >= 5
+    assert "分差" in page.inner_text("#findings") and seats[5] in page.inner_text("#findings")
+    assert page.locator("#severity svg rect").count() >= 6 and page.locator("#distribution svg").count() == 4
+    ranking = page.inner_text("#ranking")
+    assert "一等奖" in ranking and seats[5] in page.inner_text("#ranking-note")
+
+    # a mark entered on a tablet reaches its cell within a second, without a reload
+    page.evaluate("window.__sameDocument = true")
+    wang_id = page.evaluate("""() => fetch(location.pathname.replace('/console/', '/api/console/') + '/items/LED')
+                               .then(r => r.json()).then(s => s.judges.find(j => j.name === '王裁判').id)""")
+    cell = page.locator(f'td[data-key="{seats[5]}|B|{wang_id}"]')
+    assert cell.inner_text() == "" and "missing" in (cell.get_attribute("class") or "")
+    started = time.monotonic()
+    reply = _run(_tablet_mark(live_server, contest.links["王裁判"], op("live-1", seats[5], "44.5", criterion="B")))
+    assert reply["type"] == "ack"
+    page.wait_for_function(f"""() => document.querySelector('td[data-key="{seats[5]}|B|{wang_id}"]')
+                              .textContent === '44.50'""", timeout=1000)
+    assert time.monotonic() - started < 2.5  # the tablet's round trip plus at most the 1 s wait
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+
+    # a re-mark request typed on the console reaches the tablet
+    ready = threading.Event()
+    remark: list[dict[str, Any]] = []
+    waiter = threading.Thread(target=lambda: remark.append(
+        asyncio.run(_tablet_waits_for_remark(live_server, contest.links["王裁判"], ready))))
+    waiter.start()
+    assert ready.wait(10)
+    page.locator(f'td[data-key="{seats[0]}|B|{wang_id}"]').click()
+    page.fill("#dialog-text", "B 项分差过大，请复核")
+    page.click("#dialog-ok")
+    waiter.join(timeout=20)
+    assert remark and remark[0]["seat"] == seats[0] and remark[0]["message"] == "B 项分差过大，请复核"
+    page.wait_for_selector(f'td.remark[data-key="{seats[0]}|B|{wang_id}"]', timeout=3000)
+
+    # lock criterion S from its header; the header says so after the round trip
+    page.locator("#matrix thead th.kind-deduction button").click()
+    page.wait_for_selector("#matrix thead th.kind-deduction.locked", timeout=3000)
+    page.wait_for_function("!document.getElementById('toast').classList.contains('show')", timeout=6000)
+    shot = _shot(page, tmp_path / "console.png")
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        DOCS_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        DOCS_SHOT.write_bytes(shot.read_bytes())
+    assert errors == []
+    page.close()
