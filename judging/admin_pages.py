@@ -63,8 +63,8 @@ def _judge_fields(form: Any, lang: str) -> tuple[dict[str, str], dict[str, str],
     return values, errors, id_number
 
 
-def _seat_label(seat: svc.Seat) -> str:
-    role = svc.ROLE_NAMES[seat.member.role]
+def _seat_label(seat: svc.Seat, lang: str = "zh") -> str:
+    role = gettext(svc.ROLE_NAMES[seat.member.role], lang)
     return f"{seat.item.name} · {role}" + (f" {'、'.join(seat.member.criteria)}" if seat.member.criteria else "")
 
 
@@ -82,10 +82,12 @@ class JudgeAdminPages(Controller):
     async def _page(self, request: Req, db: DbSession, event_id: int, template: str, status: int = 200,
                     **context: Any) -> Template:
         event = await self._event(db, event_id)
+        lang = preferred_language(request)
         items = (await db.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
         return Template(f"judging/admin/{template}", status_code=status, context={
-            "lang": preferred_language(request), "principal": await current_principal(request), "event": event,
-            "items": items, "role_names": svc.ROLE_NAMES, "roles": PANEL_ROLES, "seat_label": _seat_label,
+            "lang": lang, "principal": await current_principal(request), "event": event,
+            "items": items, "role_names": svc.ROLE_NAMES, "roles": PANEL_ROLES,
+            "seat_label": lambda seat: _seat_label(seat, lang),
             "level_names": LEVEL_NAMES,
             "done": DONE.get(request.query_params.get("done", "")), **context})
 

@@ -119,11 +119,14 @@ async def test_add_and_edit_judge_with_the_id_number_masked_but_on_the_edit_page
 async def test_english_pages(admin: Any) -> None:
     event_id = await new_event(admin)
     judge_id = await add_judge(admin, event_id)
-    headers = {**HTML, "Cookie": "contestday_lang=en", "Accept-Language": "en"}
+    await seat(admin, event_id, judge_id, "chief_judge")
+    headers = {**HTML, "Accept-Language": "en"}
     for url in (f"/admin/events/{event_id}/judges", f"/admin/events/{event_id}/judges/{judge_id}",
                 f"/admin/events/{event_id}/items/LED/panel"):
         response = await admin.get(url, headers=headers)
         assert response.status_code == 200, url
+        assert "Chief judge" in response.text and "no examiner card" in response.text, url
+        assert "裁判长" not in response.text, url  # (the import hint names the Chinese column headers)
 
 
 # import -------------------------------------------------------------------------------------------------
