@@ -100,6 +100,8 @@ register({
     "还没有裁判。可逐个添加，或导入裁判名单。": "No judges yet. Add them one by one, or import a list.",
     "还没有裁判：先在裁判名册中添加。": "No judges yet: add them to the registry first.",
     "链接与二维码": "Link and QR",
+    "以下姓名含打印字体没有的字，链接卡上会空白，请手写补上：":
+        "These names hold characters the print font lacks: they come out blank on the link cards; write them in:",
     "操作": "Actions",
     "单位": "Unit",
     "姓名": "Name",

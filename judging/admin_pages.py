@@ -27,6 +27,7 @@ from registration.entries.qr import qr_png, qr_svg
 from registration.events.models import Event, Item
 from registration.i18n import gettext
 from registration.identity import InvalidIdNumber, parse_id_number
+from registration.pdf_fonts import FontNotFound
 from registration.web import ApiError, DbSession, preferred_language
 
 __all__ = ["JudgeAdminPages"]
@@ -101,9 +102,14 @@ class JudgeAdminPages(Controller):
     # the registry ------------------------------------------------------------------------------------------
     async def _list(self, request: Req, db: DbSession, event_id: int, status: int = 200, **context: Any) -> Template:
         event = await self._event(db, event_id)
+        views = await svc.judge_views(db, event)
+        try:  # names with characters the PDF font lacks print blank on the link cards: say so before printing
+            blank = link_cards.unprintable_names([link_cards.LinkCard(v.judge.name, "", (), "") for v in views])
+        except FontNotFound:
+            blank = []
         context = {"values": {}, "errors": {}, "results": None, "import_error": "", **context}
-        return await self._page(request, db, event_id, "judges.html", status,
-                                views=await svc.judge_views(db, event), **context)
+        return await self._page(request, db, event_id, "judges.html", status, views=views, unprintable=blank,
+                                **context)
 
     @get("/judges")
     async def judges(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:

@@ -334,6 +334,13 @@ async def test_link_cards_pdf_holds_every_judge_and_a_readable_qr(admin: Any, tm
     assert len(links) == 8 and all(link.startswith("http://127.0.0.1:8000/j/") for link in links)
 
 
+async def test_names_the_print_font_cannot_draw_are_named_before_printing(admin: Any) -> None:
+    event_id = await new_event(admin)
+    await add_judge(admin, event_id, name="\U00020BB7大明")  # 𠮷: missing from WQY and UMing
+    page = (await admin.get(f"/admin/events/{event_id}/judges", headers=HTML)).text
+    assert 'class="notice warn unprintable"' in page and "\U00020BB7大明" in page
+
+
 # access ----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("role", ["judge", "chief_judge", "encryption_judge", "checkin", None])
 async def test_only_organisers_reach_the_judge_pages(admin: Any, client: Any, db: Any, role: str | None) -> None:
