@@ -33,6 +33,7 @@ from contestday.db import create_engine, create_sessionmaker
 from contestday.logs import configure_logging
 from contestday.settings import Settings
 from judging.admin_pages import JudgeAdminPages
+from judging.pages import TabletPages
 from judging.routes import JudgeLinkController
 from judging.ws import judge_socket
 from kiosk.routes import KIOSK_ROUTES
@@ -147,7 +148,7 @@ def create_app(settings: Settings) -> Litestar:
             health.health, health.home,
             AccountController, EventController, CatalogController, EventPages, RegistrationController,
             CheckinController, SealedController, KioskPhotoController, judge_socket,
-            JudgeLinkController, JudgeAdminPages,
+            JudgeLinkController, TabletPages, JudgeAdminPages,
             PublicPages, MinePages, PosterPages,
             RegistrationAdminPages,
             *KIOSK_ROUTES,

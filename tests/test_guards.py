@@ -75,6 +75,10 @@ EXPECTED.update({  # the kiosk package: kiosk page, sealed pages, the blind seat
     ("GET", "/admin/events/{event_id:int}/items/{code:str}/seats.html"): frozenset({"organiser", "chief_judge"}),
     ("GET", "/admin/events/{event_id:int}/items/{code:str}/seats.xlsx"): frozenset({"organiser", "chief_judge"}),
 })
+EXPECTED.update({  # judging: the personal link (judging/routes.py; the signed token is the check) and the tablet page
+    ("GET", "/j/{token:str}"): PUBLIC,
+    ("GET", "/judge"): frozenset({"judge", "chief_judge"}),
+})
 CONSOLE = frozenset({"chief_judge", "organiser"})
 C = "/api/console/events/{event_id:int}/items/{code:str}"
 EXPECTED.update({  # the chief judge's console (results/console_routes.py); the sealed crawl never reaches it
