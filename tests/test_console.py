@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -82,6 +83,12 @@ async def test_console_is_for_the_chief_judge_and_the_organiser(settings: Any, l
     assert shown.status_code == 200 and "console.js" in shown.text and "LED显示屏应用" in shown.text
     assert (await admin.get(api)).json()["item"]["code"] == "LED"
     assert (await client.get(f"{page}?item=NOPE", headers=chief)).status_code == 404
+    english = (await client.get(page, headers={**chief, "Cookie": chief["Cookie"] + "; lang=en"})).text
+    shell = re.sub(r"<script.*?</script>|<title>.*?</title>|<span class=\"c-event\">.*?</span>|<h1.*?</h1>|中文", "",
+                   english, flags=re.S)
+    assert "Marking progress" in english and not re.search(r"[\u4e00-\u9fff]", shell), shell
+    words = json.loads(re.search(r'id="console-text">(.*?)</script>', english, re.S).group(1))  # type: ignore[union-attr]
+    assert [k for k, v in words.items() if re.search(r"[\u4e00-\u9fff]", v)] == []
 
     refused = {}
     for who, cookie in (("anonymous", None), ("judge", judge["Cookie"]),

@@ -16,9 +16,13 @@ from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy.pool import NullPool
+from sqlmodel import select
 
 from contestday.db import create_engine, create_sessionmaker
 from contestday.settings import Settings
+from judging.console import item_or_404
+from judging.console_actions import request_remark
+from judging.models import Judge
 from registration.accounts import service as accounts
 from tests.judging_setup import Contest, judge_cookie, seated_contest
 from tests.test_console import mark
@@ -73,6 +77,18 @@ async def _seed(settings: Settings) -> Contest:
         await engine.dispose()
 
 
+async def _unpublished_remark(settings: Settings, contest: Contest, seat: str) -> None:
+    engine = create_engine(settings.database_url, poolclass=NullPool)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            item = await item_or_404(session, contest.event_id, "LED")
+            wang = (await session.exec(select(Judge).where(Judge.name == "王裁判"))).one()
+            await request_remark(session, item, judge_id=wang.id or 0, seat=seat, criterion="A",
+                                 message="请核对", by="test")  # committed; its outcome is not published
+    finally:
+        await engine.dispose()
+
+
 async def _tablet_mark(base: str, token: str, message: dict[str, Any]) -> dict[str, Any]:
     sock = await connect(base, judge_cookie(base, token))
     await recv(sock)
@@ -100,6 +116,8 @@ def test_console_shows_findings_and_receives_marks_live(settings: Settings, live
     page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sent: list[str] = []  # what the page sends on its websockets
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
     page.goto(f"{live_server}/console/events/{contest.event_id}?item=LED")
     assert "/login" in page.url
     page.fill("input[name=name]", "chief")
@@ -130,6 +148,17 @@ def test_console_shows_findings_and_receives_marks_live(settings: Settings, live
     assert time.monotonic() - started < 2.5  # the tablet's round trip plus at most the 1 s wait
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
 
+    # a change committed but never published (as the paper path does): the next message shows a gap in seq,
+    # and the page asks for a snapshot at once, which brings the unpublished change
+    _run(_unpublished_remark(settings, contest, seats[1]))
+    reply = _run(_tablet_mark(live_server, contest.links["张裁判"], op("live-2", seats[5], "43", criterion="B")))
+    assert reply["type"] == "ack"
+    deadline = time.monotonic() + 3
+    while not any('"why":"gap"' in f for f in sent) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # Playwright delivers the frame events while it waits
+    assert any('"why":"gap"' in f for f in sent), sent
+    page.wait_for_selector(f'td.remark[data-key="{seats[1]}|A|{wang_id}"]', timeout=3000)
+
     # a re-mark request typed on the console reaches the tablet
     ready = threading.Event()
     remark: list[dict[str, Any]] = []
@@ -148,6 +177,7 @@ def test_console_shows_findings_and_receives_marks_live(settings: Settings, live
     page.locator("#matrix thead th.kind-deduction button").click()
     page.wait_for_selector("#matrix thead th.kind-deduction.locked", timeout=3000)
     page.wait_for_function("!document.getElementById('toast').classList.contains('show')", timeout=6000)
+    page.wait_for_timeout(400)  # the toast's fade
     shot = _shot(page, tmp_path / "console.png")
     if os.environ.get("UPDATE_SCREENSHOTS"):
         DOCS_SHOT.parent.mkdir(parents=True, exist_ok=True)

@@ -59,14 +59,14 @@
     };
   }
   function send(msg) { if (state.sock && state.sock.readyState === 1) state.sock.send(JSON.stringify(msg)); }
-  function resync() {
+  function resync(why) {  // `why` (gap | refresh) only tells a reader of the frames why it asked
     if (state.awaiting) return;
     state.awaiting = true; state.buffer = []; net("connecting", "resync");
-    send({ type: "hello", item: state.item });
+    send({ type: "hello", item: state.item, why: why });
   }
   function refreshSoon() {  // findings, charts and ranking come from the server: ask once a burst settles
     clearTimeout(state.refreshTimer);
-    state.refreshTimer = setTimeout(resync, 400);
+    state.refreshTimer = setTimeout(function () { resync("refresh"); }, 400);
   }
   setInterval(function () { send({ type: "ping", t: Date.now() }); }, 15000);
 
@@ -89,7 +89,7 @@
 
   function change(msg) {
     if (msg.seq <= state.seq) return;  // already in the snapshot
-    if (msg.seq > state.seq + 1) { resync(); return; }  // a message was lost: the snapshot is the authority
+    if (msg.seq > state.seq + 1) { resync("gap"); return; }  // a message was lost: the snapshot is the authority
     state.seq = msg.seq;
     if (msg.item !== state.item) return;
     if (msg.type === "score") {
@@ -400,8 +400,9 @@
       if (ranking.groups.length > 1 || g.group) box.appendChild(el("h3", { text: g.group || t("no_group") }));
       if (g.absent) box.appendChild(el("p", { cls: "c-note", text: t("absent", { n: g.absent }) }));
       var head = el("tr", {}, [el("th", { text: t("position") }), el("th", { text: t("rank") }), el("th", { text: t("seat") })]
-        .concat(snap.criteria.map(function (c) { return el("th", { text: c.code }); }))
-        .concat(["practical", "practical_pct", "total", "qualified", "award", "cert_level"].map(function (k) { return el("th", { text: t(k) }); })));
+        .concat(snap.criteria.map(function (c) { return el("th", { cls: "num", text: c.code }); }))
+        .concat(["practical", "practical_pct", "total"].map(function (k) { return el("th", { cls: "num", text: t(k) }); }))
+        .concat(["qualified", "award", "cert_level"].map(function (k) { return el("th", { text: t(k) }); })));
       var tbody = el("tbody");
       g.rows.forEach(function (r) {
         var tr = el("tr", { cls: (r.award ? "award " : "") + (r.tie_unresolved ? "tie" : "") }, [
