@@ -3,11 +3,12 @@ judge on an item's panel, and the personal link itself (signed, revocable by bum
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlalchemy import delete
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging.models import Judge, PanelMember
-from registration.accounts.models import User, UserRole
+from registration.accounts.models import LoginSession, User, UserRole
 from registration.accounts.security import new_token, sign, unsign
 from registration.entries.personal import normalise_phone, normalise_unit
 from registration.web import ApiError
@@ -64,6 +65,9 @@ async def judge_from_link(session: AsyncSession, secret_key: str, token: str) ->
 
 
 async def revoke_link(session: AsyncSession, judge: Judge) -> None:
-    """Every link issued so far stops working (sessions already open stay until they expire)."""
+    """Every link issued so far stops working, and the tablets signed in through one are signed out (their
+    websockets are refused from the next reconnect)."""
     judge.link_version += 1
     session.add(judge)
+    if judge.user_id is not None:
+        await session.exec(delete(LoginSession).where(col(LoginSession.user_id) == judge.user_id))

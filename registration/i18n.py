@@ -34,6 +34,7 @@ EN: dict[str, str] = {
     "报名页面（公众）": "Registration form (public)",
     "还没有赛事。": "No events yet.",
     "报名海报": "QR poster",
+    "裁判": "Judges",
     # organiser pages: event list, import, editor (registration/templates/events)
     "新建赛事": "New event",
     "编辑赛事": "Edit event",

@@ -292,6 +292,8 @@ async def test_personal_link_revoke_old_refused_new_works(admin: Any, client: An
     path = old.removeprefix("http://127.0.0.1:8000")
     opened = await client.get(path, follow_redirects=False)
     assert opened.status_code == 303 and "contestday_session" in opened.headers.get("set-cookie", "")
+    tablet = {"Cookie": f"contestday_session={opened.cookies['contestday_session']}"}
+    assert (await client.get("/api/me", headers=tablet)).status_code == 200
     client.cookies.clear()
     qr = await admin.get(f"{page_url}/qr.png")
     assert qr.status_code == 200 and qr.content[:8] == b"\x89PNG\r\n\x1a\n"
@@ -300,6 +302,7 @@ async def test_personal_link_revoke_old_refused_new_works(admin: Any, client: An
     assert revoked.status_code == 303
     refused = await client.get(path, follow_redirects=False, headers={"Accept": "application/json"})
     assert refused.status_code == 401 and refused.json()["code"] == "invalid_link"
+    assert (await client.get("/api/me", headers=tablet)).status_code == 401  # the tablet is signed out too
     new = link_of((await admin.get(page_url, headers=HTML)).text)
     assert new != old
     reopened = await client.get(new.removeprefix("http://127.0.0.1:8000"), follow_redirects=False)
