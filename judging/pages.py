@@ -20,6 +20,10 @@ __all__ = ["TABLET_JS", "TabletPages"]
 
 Req = Request[Any, Any, Any]
 
+EXPIRED_401 = ("本机的裁判登录已失效。请用裁判长发给您的个人链接（或二维码）重新打开评分页面；"
+               "未发送的分数已保存在本机，重新打开后自动发送。")
+EXPIRED_403 = "当前登录的账号不是裁判。请用您的个人评分链接打开评分页面；未发送的分数已保存在本机。"
+
 # key → Chinese; the page hands the script its messages, translated, as a JSON data block
 TABLET_JS: dict[str, str] = {
     "connecting": "连接中…",
@@ -69,8 +73,8 @@ TABLET_JS: dict[str, str] = {
     "submitting": "签字提交待发送…",
     "reopened": "裁判长已退回评分表，可以修改。",
     "expired_title": "请重新打开个人评分链接",
-    "expired_401": "本机的裁判登录已失效。请用裁判长发给您的个人链接（或二维码）重新打开评分页面；未发送的分数已保存在本机，重新打开后自动发送。",
-    "expired_403": "当前登录的账号不是裁判。请用您的个人评分链接打开评分页面；未发送的分数已保存在本机。",
+    "expired_401": EXPIRED_401,
+    "expired_403": EXPIRED_403,
     "storage_failed": "本机无法保存离线数据（浏览器存储不可用）：请保持在线并尽快提交。",
 }
 
@@ -133,14 +137,15 @@ register({
     "确认签字提交": "Confirm: sign and submit",
     "取消": "Cancel",
     "请输入姓名签字": "Type your name to sign",
-    "已签字提交：评分表只读。如需修改请联系裁判长。": "Signed and submitted: read-only. Ask the chief judge to change it.",
+    "已签字提交：评分表只读。如需修改请联系裁判长。": (
+        "Signed and submitted: read-only. Ask the chief judge to change it."),
     "签字提交待发送…": "Signature waiting to be sent…",
     "裁判长已退回评分表，可以修改。": "The chief judge reopened the sheet: you may change it.",
     "请重新打开个人评分链接": "Open your personal marking link again",
-    "本机的裁判登录已失效。请用裁判长发给您的个人链接（或二维码）重新打开评分页面；未发送的分数已保存在本机，重新打开后自动发送。": (
+    EXPIRED_401: (
         "This tablet's judge sign-in has lapsed. Open the marking page again with the personal link (or QR code) "
         "from the chief judge; unsent marks are kept here and sent after that."),
-    "当前登录的账号不是裁判。请用您的个人评分链接打开评分页面；未发送的分数已保存在本机。": (
+    EXPIRED_403: (
         "The signed-in account is not a judge. Open the marking page with your personal link; unsent marks are "
         "kept here."),
     "本机无法保存离线数据（浏览器存储不可用）：请保持在线并尽快提交。": (

@@ -146,7 +146,8 @@ def test_marks_are_acked_queued_offline_replayed_and_survive_a_reload(
     assert len({op["op_id"] for op in queued}) == 3
 
     context.set_offline(False)
-    _wait_for(page, lambda: _marks(db).get((seats[1], "A")) == (3100, 2) and (seats[1], "B") in _marks(db), what="replay")
+    _wait_for(page, lambda: _marks(db).get((seats[1], "A")) == (3100, 2) and (seats[1], "B") in _marks(db),
+              what="the replayed marks")
     page.wait_for_function("document.querySelector('#pending').dataset.n === '0'")
     page.wait_for_selector("#net[data-state=online]")
     assert _marks(db)[(seats[1], "B")] == (5025, 1)
@@ -191,7 +192,7 @@ def _other_tablet_sets(live_server: str, contest: Contest, seat: str, value: str
 
 
 def test_a_stale_edit_shows_the_current_value_and_asks(tablet: tuple[Any, Any], contest: Contest, db: Any,
-                                                       live_server: str) -> None:
+                                                       live_server: str, tmp_path: Path) -> None:
     _context, page = tablet
     seat = sorted(contest.seats)[0]
     _mark(page, seat, "A", "20")
@@ -203,6 +204,7 @@ def test_a_stale_edit_shows_the_current_value_and_asks(tablet: tuple[Any, Any], 
     assert _marks(db)[(seat, "A")] == (2575, 2)
     assert page.input_value(".t-input[data-criterion='A']") == "25.75"
     assert page.get_attribute(f".t-seat[data-seat='{seat}']", "data-state") == "problem"
+    _shot(page, tmp_path / "tablet-conflict.png", full_page=False)
     page.tap(".t-row[data-criterion='A'] [data-action=mine]")  # the judge decides: their value, on version 2
     page.wait_for_selector(".t-row[data-criterion='A'] .t-status[data-state=saved]")
     assert _marks(db)[(seat, "A")] == (2100, 3)
@@ -211,7 +213,7 @@ def test_a_stale_edit_shows_the_current_value_and_asks(tablet: tuple[Any, Any], 
 
 def test_draft_survives_a_reload_remarks_show_and_the_signed_sheet_is_read_only(
         tablet: tuple[Any, Any], contest: Contest, db: Any, live_server: str, tmp_path: Path) -> None:
-    context, page = tablet
+    _context, page = tablet
     seats = sorted(contest.seats)
     for n, seat in enumerate(seats[:4]):
         _mark(page, seat, "A", f"{30 + n}.5")
@@ -253,6 +255,7 @@ def test_draft_survives_a_reload_remarks_show_and_the_signed_sheet_is_read_only(
     assert "还有" in page.inner_text("#submit-missing")  # seats 5 and 6 are not marked: warned, not refused
     page.tap("#submit-confirm")
     assert page.is_visible("#signature-error")  # no signature, no submission
+    _shot(page, tmp_path / "tablet-sign.png", full_page=False)
     page.fill("#signature", "王裁判")
     page.tap("#submit-confirm")
     page.wait_for_selector("#sheet-state:not([hidden])")
@@ -260,6 +263,7 @@ def test_draft_survives_a_reload_remarks_show_and_the_signed_sheet_is_read_only(
     assert "已签字提交" in page.inner_text("#sheet-state")
     assert page.get_attribute(".t-input[data-criterion='A']", "readonly") is not None
     assert page.is_hidden("#submit-open")
+    _shot(page, tmp_path / "tablet-signed.png", full_page=False)
 
     async def signed() -> list[Any]:
         async with db() as session:
@@ -272,18 +276,46 @@ def test_draft_survives_a_reload_remarks_show_and_the_signed_sheet_is_read_only(
 
 
 def test_without_a_judge_session_the_page_asks_for_the_personal_link(
-        settings: Any, live_server: str, contest: Contest, browser: Any) -> None:
+        settings: Any, live_server: str, contest: Contest, browser: Any, tmp_path: Path) -> None:
     context = browser.new_context(**TABLET)
     page = context.new_page()
     response = page.goto(f"{live_server}/judge")
     assert response.status == 401 and "/login" not in page.url
     assert "请重新打开您的个人评分链接" in page.inner_text("h1")
+    _shot(page, tmp_path / "tablet-link.png", full_page=False)
     page.goto(f"{live_server}/j/{contest.links['王裁判']}")
     page.wait_for_selector("#net[data-state=online]")
     context.clear_cookies()  # the session is gone (expired, revoked): the socket is refused with 4401
     page.evaluate("window.__tablet.dropSocket()")
     page.wait_for_selector("#expired:not([hidden])", timeout=10_000)
     assert "个人链接" in page.inner_text("#expired")
+    _shot(page, tmp_path / "tablet-expired.png", full_page=False)
     page.wait_for_timeout(2500)  # no reconnecting forever: the page waits for the link
     assert page.evaluate("window.__tablet.state().net") == "offline"
+    context.close()
+
+
+def test_two_missed_pongs_drop_the_socket_and_the_page_reconnects(
+        settings: Any, live_server: str, contest: Contest, browser: Any) -> None:
+    context = browser.new_context(**TABLET)
+    page = context.new_page()
+    sockets: list[Any] = []
+    swallow = {"pings": False}
+
+    def route(ws: Any) -> None:  # a line that silently loses the pings (so no pong ever comes back)
+        server = ws.connect_to_server()
+        sockets.append(ws)
+        ws.on_message(lambda m: None if swallow["pings"] and '"ping"' in str(m) else server.send(m))
+
+    page.route_web_socket("**/ws/judge", route)
+    page.clock.install()
+    page.goto(f"{live_server}/j/{contest.links['王裁判']}")
+    page.wait_for_selector("#net[data-state=online]")
+    swallow["pings"] = True
+    page.clock.run_for(15_500)  # one ping unanswered: still connected
+    assert len(sockets) == 1 and page.evaluate("window.__tablet.state().net") == "online"
+    page.clock.run_for(15_500)  # the second one: the page gives up on this socket and opens a new one
+    page.clock.run_for(2_000)
+    _wait_for(page, lambda: len(sockets) == 2, what="a new socket")
+    page.wait_for_selector("#net[data-state=online]")
     context.close()

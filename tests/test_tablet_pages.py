@@ -109,7 +109,8 @@ global.window = { localStorage: { getItem: k => store[k] ?? null, setItem: (k, v
 eval(fs.readFileSync(process.argv[2], "utf8"));
 const Q = window.TabletQueue;
 const out = {};
-out.checks = ["35.5", "40", "40.00", "40.01", "1.234", "abc", "", "３５．５", ".5", "0"].map(v => Q.checkMark(v, "40.00"));
+out.checks = ["35.5", "40", "40.00", "40.01", "1.234", "abc", "", "３５．５", ".5", "0"]
+  .map(v => Q.checkMark(v, "40.00"));
 const queue = new Q.Queue(new Q.Store("t"));
 const key = Q.markKey("LED", "A01", "A");
 out.bases = [queue.baseVersion(key, 2)];

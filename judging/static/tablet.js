@@ -104,7 +104,7 @@
       var op = queue.remove(msg.op_id);
       if (!op) return;  // a reply already handled (the same op sent on an earlier connection)
       if (op.kind === "submit_sheet") {
-        if (msg.type === "ack" && it) { it.submitted = true; banner(t("submitted"), "ok"); }
+        if (msg.type === "ack" && it) it.submitted = true;  // the sheet itself says so
         else banner(message(msg), "bad");
       } else {
         var key = Q.markKey(op.item, op.seat, op.criterion);
@@ -138,9 +138,12 @@
   function message(msg) { return (EN && msg.message_en) || msg.message || msg.code; }
 
   // ---- drawing ---------------------------------------------------------------------------------------------
+  var bannerTimer = null;
   function banner(text, kind) {
     var b = $("banner");
     b.textContent = text; b.dataset.kind = kind || "info"; b.hidden = !text;
+    clearTimeout(bannerTimer);  // good news fades; a refusal stays until the next message
+    if (kind === "ok") bannerTimer = setTimeout(function () { b.hidden = true; }, 8000);
   }
   function warnStorage() { banner(t("storage_failed"), "bad"); }
   function setNet(state, detail) {
@@ -275,7 +278,7 @@
       } else {
         r.input = entry = el("input", { "class": "t-input", type: "text", inputmode: "decimal", autocomplete: "off",
           enterkeyhint: n + 1 < it.criteria.length ? "next" : "done", "aria-label": c.code + " " + c.name,
-          "data-criterion": c.code, readonly: locked && "readonly", placeholder: "0–" + c.max });
+          "data-criterion": c.code, readonly: locked && "readonly", placeholder: !locked && "0–" + c.max });
         entry.addEventListener("input", function () {
           S.drafts[key] = entry.value; store.set("drafts", S.drafts); updateRow(it, c, seat); drawSeats(it);
         });
@@ -357,7 +360,6 @@
       $("submit-pending").textContent = t("submit_pending", { n: queue.ops.length });
       $("signature-error").hidden = true;
       sig.value = "";
-      sig.placeholder = S.judge ? S.judge.name : "";
       dialog.hidden = false;
       sig.focus();
     });
