@@ -248,14 +248,29 @@ def test_draft_survives_a_reload_remarks_show_and_the_signed_sheet_is_read_only(
     page.tap("#remarks .t-remark")
     assert page.get_attribute(f".t-seat[data-seat='{seats[1]}']", "aria-pressed") == "true"
     assert "请复核" in _row(page, "B").locator(".t-row-remark").inner_text()
+    deduction = page.locator(".t-input[data-criterion='S']")
+    deduction.tap()
+    deduction.type("1")  # still in the field: a draft
+    assert "草稿" in _row(page, "S").inner_text()
     shot = DOCS_SHOT if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path / "tablet.png"
     _shot(page, shot, full_page=False)
+    deduction.fill("99")
+    deduction.press("Enter")  # over the maximum: stays a draft with the reason, nothing sent
+    assert "10.00" in _row(page, "S").locator(".t-error").inner_text() and _pending(page) == 0
 
     page.tap("#submit-open")
     assert "还有" in page.inner_text("#submit-missing")  # seats 5 and 6 are not marked: warned, not refused
     page.tap("#submit-confirm")
     assert page.is_visible("#signature-error")  # no signature, no submission
+    page.fill("#signature", "王裁判")
+    page.tap("#submit-confirm")
+    assert f"{seats[1]} S" in page.inner_text("#signature-error")  # an invalid draft stops the signature
     _shot(page, tmp_path / "tablet-sign.png", full_page=False)
+    page.tap("#submit-cancel")
+    deduction.fill("1")
+    deduction.press("Enter")
+    page.wait_for_selector(".t-row[data-criterion='S'] .t-status[data-state=saved]")
+    page.tap("#submit-open")
     page.fill("#signature", "王裁判")
     page.tap("#submit-confirm")
     page.wait_for_selector("#sheet-state:not([hidden])")

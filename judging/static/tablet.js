@@ -280,7 +280,7 @@
           enterkeyhint: n + 1 < it.criteria.length ? "next" : "done", "aria-label": c.code + " " + c.name,
           "data-criterion": c.code, readonly: locked && "readonly", placeholder: !locked && "0–" + c.max });
         entry.addEventListener("input", function () {
-          S.drafts[key] = entry.value; store.set("drafts", S.drafts); updateRow(it, c, seat); drawSeats(it);
+          S.drafts[key] = entry.value; store.set("drafts", S.drafts); drawSheet(it, seat); drawSeats(it);
         });
         // leaving the field commits a draft, also one restored after a reload (no "change" event for that)
         entry.addEventListener("blur", function () { if (S.drafts[key] !== undefined) commit(it, c, seat, entry.value); });
@@ -368,8 +368,25 @@
       ev.preventDefault();
       var it = item(), name = sig.value.trim();
       if (!name) { $("signature-error").textContent = t("signature_needed"); $("signature-error").hidden = false; return; }
+      if (!it) return;
+      // a draft left in a field (typed, never committed) is saved before the signature, or stops it if invalid
+      var drafts = Object.keys(S.drafts).filter(function (k) { return k.split("|")[0] === it.code; });
+      var bad = drafts.filter(function (k) {
+        var c = it.criteria.filter(function (x) { return x.code === k.split("|")[2]; })[0];
+        return !c || !Q.checkMark(S.drafts[k], c.max).ok;
+      });
+      if (bad.length) {
+        $("signature-error").textContent = t("drafts_invalid", { n: bad.length, seats: bad.map(function (k) {
+          return k.split("|")[1] + " " + k.split("|")[2]; }).join("、") });
+        $("signature-error").hidden = false;
+        return;
+      }
+      drafts.forEach(function (k) {
+        var parts = k.split("|"), c = it.criteria.filter(function (x) { return x.code === parts[2]; })[0];
+        commit(it, c, parts[1], S.drafts[k]);
+      });
       dialog.hidden = true;
-      if (it) submitSheet(it, name);
+      submitSheet(it, name);
     });
   }
 
