@@ -34,6 +34,7 @@ from contestday.logs import configure_logging
 from contestday.settings import Settings
 from judging.admin_pages import JudgeAdminPages
 from judging.pages import TabletPages
+from judging.paper_routes import PaperController
 from judging.routes import JudgeLinkController
 from judging.ws import judge_socket
 from kiosk.routes import KIOSK_ROUTES
@@ -148,7 +149,7 @@ def create_app(settings: Settings) -> Litestar:
             health.health, health.home,
             AccountController, EventController, CatalogController, EventPages, RegistrationController,
             CheckinController, SealedController, KioskPhotoController, judge_socket,
-            JudgeLinkController, TabletPages, JudgeAdminPages,
+            JudgeLinkController, PaperController, TabletPages, JudgeAdminPages,
             PublicPages, MinePages, PosterPages,
             RegistrationAdminPages,
             *KIOSK_ROUTES,

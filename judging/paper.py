@@ -17,7 +17,7 @@ from judging.models import Judge, Score
 from registration.base import UTCDateTime, utcnow
 from registration.checkin.models import Attendance, SeatAssignment
 from registration.entries.models import Entry
-from registration.events.models import Criterion
+from registration.events.models import Criterion, Item
 from registration.web import ApiError
 from scoring.checks import check_score
 from scoring.event_file import CriterionSpec
@@ -119,8 +119,10 @@ async def sheet_state(session: AsyncSession, item_id: int, judge_id: int) -> dic
             "resolved_by": resolved.resolved_by if resolved else None}
 
 
-async def resolve_sheet(session: AsyncSession, item_id: int, judge: Judge, choices: Any, by: str) -> int:
-    """A third person settles every difference; the sheet's marks then count. Returns how many were applied."""
+async def resolve_sheet(session: AsyncSession, item_id: int, judge: Judge, choices: Any,
+                        by: str) -> list[dict[str, Any]]:
+    """A third person settles every difference; the sheet's marks then count. Returns the changes, as the
+    console channel carries them (to publish after the commit)."""
     entries = {e.round: e for e in (await session.exec(select(PaperEntry).where(
         PaperEntry.item_id == item_id, PaperEntry.judge_id == judge.id))).all()}
     if len(entries) < 2:
@@ -144,7 +146,8 @@ async def resolve_sheet(session: AsyncSession, item_id: int, judge: Judge, choic
         select(SeatAssignment.seat_label, Entry).join(Entry, col(Entry.id) == SeatAssignment.entry_id)
         .join(Attendance, col(Attendance.entry_id) == Entry.id)
         .where(SeatAssignment.item_id == item_id, Attendance.status == "present"))).all())
-    applied = 0
+    changes: list[dict[str, Any]] = []
+    item_code = (await session.exec(select(Item.code).where(Item.id == item_id))).one()
     for (seat, code), value in final.items():
         entry = seats.get(seat)
         if entry is None:
@@ -163,15 +166,16 @@ async def resolve_sheet(session: AsyncSession, item_id: int, judge: Judge, choic
         else:
             score.value, score.version, score.source, score.updated_at = number, score.version + 1, "paper", utcnow()
         session.add(score)
-        await audit.append(session, judge.event_id, "paper", actor=by, device="paper", item_id=item_id,
+        link = await audit.append(session, judge.event_id, "paper", actor=by, device="paper", item_id=item_id,
                            entry_id=entry.id, criterion_id=criterion.id, judge_id=judge.id, old=old,
                            new=(number, score.version), reason=f"纸质评分表：{entries[1].entered_by}、"
                                                                f"{entries[2].entered_by} 录入，{by} 核定")
-        applied += 1
+        changes.append({"type": "score", "seq": link.seq, "item": item_code, "seat": seat, "criterion": code,
+                        "judge_id": judge.id, "value": value, "version": score.version})
     session.add(PaperResolution(item_id=item_id, judge_id=judge.id or 0, resolved_by=by))
     try:
         await session.commit()
     except IntegrityError:
         await session.rollback()
         raise ApiError(409, "already_resolved", "该评分表已核定", "this sheet is already resolved") from None
-    return applied
+    return changes

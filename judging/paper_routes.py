@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging.models import Judge
 from judging.paper import enter_sheet, resolve_sheet, sheet_state
+from judging.ws import console_channel
 from registration.accounts.guards import current_principal, requires
 from registration.events.models import Item
 from registration.web import ApiError, DbSession
@@ -54,8 +58,11 @@ class PaperController(Controller):
 
     @post("/resolve", status_code=200, summary="第三人核定差异，分数生效 / a third person resolves; marks count")
     async def resolve(self, event_id: FromPath[int], code: FromPath[str], judge_id: FromPath[int],
-                      request: Request[Any, Any, Any], db_session: DbSession) -> dict[str, Any]:
+                      request: Request[Any, Any, Any], db_session: DbSession,
+                      channels: NamedDependency[ChannelsPlugin]) -> dict[str, Any]:
         body = await request.json()
         item, judge = await _target(db_session, event_id, code, judge_id)
-        applied = await resolve_sheet(db_session, item.id or 0, judge, body.get("choices"), await _who(request))
-        return {"applied": applied}
+        changes = await resolve_sheet(db_session, item.id or 0, judge, body.get("choices"), await _who(request))
+        for change in changes:  # committed: the consoles see paper marks like tablet marks
+            channels.publish(json.dumps(change, ensure_ascii=False), [console_channel(event_id)])
+        return {"applied": len(changes)}

@@ -98,8 +98,9 @@ async def _set_score(session: AsyncSession, judge: Judge, op: dict[str, Any], de
         findings = check_score(spec, value)
         if findings:
             return Applied(_nack(op_id, findings[0].code, findings[0].zh, findings[0].en), None)
+    # FOR UPDATE: on PostgreSQL two tablets editing one mark queue here, so the second sees the first's version
     current = (await session.exec(select(Score).where(Score.entry_id == entry.id, Score.criterion_id == criterion.id,
-                                                      Score.judge_id == judge.id))).first()
+                                                      Score.judge_id == judge.id).with_for_update())).first()
     base = op.get("base_version", 0)
     have = current.version if current else 0
     if base != have:

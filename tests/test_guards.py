@@ -79,6 +79,12 @@ EXPECTED.update({  # judging: the personal link (judging/routes.py; the signed t
     ("GET", "/j/{token:str}"): PUBLIC,
     ("GET", "/judge"): frozenset({"judge", "chief_judge"}),
 })
+PAPER = f"{E}/items/{{code:str}}/paper/{{judge_id:int}}"
+EXPECTED.update({
+    ("GET", PAPER): frozenset({"chief_judge", "organiser"}),
+    ("POST", PAPER): frozenset({"chief_judge", "organiser"}),
+    ("POST", f"{PAPER}/resolve"): frozenset({"chief_judge", "organiser"}),
+})
 CONSOLE = frozenset({"chief_judge", "organiser"})
 C = "/api/console/events/{event_id:int}/items/{code:str}"
 EXPECTED.update({  # the chief judge's console (results/console_routes.py); the sealed crawl never reaches it
