@@ -48,6 +48,7 @@ from registration.events.routes import CatalogController, EventController
 from registration.i18n import jinja_gettext
 from registration.web import ApiError, error_body, preferred_language
 from results.console_routes import CONSOLE_ROUTES
+from results.recheck_routes import RecheckController
 
 __all__ = ["create_app"]
 
@@ -149,7 +150,7 @@ def create_app(settings: Settings) -> Litestar:
             health.health, health.home,
             AccountController, EventController, CatalogController, EventPages, RegistrationController,
             CheckinController, SealedController, KioskPhotoController, judge_socket,
-            JudgeLinkController, PaperController, TabletPages, JudgeAdminPages,
+            JudgeLinkController, PaperController, RecheckController, TabletPages, JudgeAdminPages,
             PublicPages, MinePages, PosterPages,
             RegistrationAdminPages,
             *KIOSK_ROUTES,

@@ -1,13 +1,15 @@
 """Imports every context's tables so SQLModel.metadata (and Alembic) sees the whole schema."""
 
 from judging import models as judging_models
-from judging import paper as judging_paper
 from judging import models_extra as judging_models_extra
+from judging import paper as judging_paper
 from registration.accounts import models as accounts_models
 from registration.checkin import models as checkin_models
 from registration.entries import models as entries_models
 from registration.events import models as events_models
+from results import recheck as results_recheck
 
 __all__ = [
     "accounts_models", "checkin_models", "entries_models", "events_models", "judging_models", "judging_models_extra",
+    "judging_paper", "results_recheck",
 ]

@@ -97,6 +97,12 @@ EXPECTED.update({  # the chief judge's console (results/console_routes.py); the 
     ("POST", f"{C}/unlock"): CONSOLE,
     ("POST", f"{C}/sheets/{{judge_id:int}}/reopen"): CONSOLE,
 })
+RECHECK = "/api/console/events/{event_id:int}/items/{code:str}/recheck"
+EXPECTED.update({
+    ("GET", RECHECK): frozenset({"chief_judge", "organiser"}),
+    ("POST", RECHECK): frozenset({"chief_judge", "organiser"}),
+    ("POST", f"{RECHECK}/{{seat:str}}"): frozenset({"chief_judge", "organiser"}),
+})
 PREFIXES_OF_PAGES = {"/admin": ORGANISER}  # page routes below these prefixes: organiser only
 SKIP = ("/schema", "/static")
 

@@ -1,0 +1,49 @@
+"""HTTP API of the re-check (复核), for the chief judge and the organiser."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+
+from registration.accounts.guards import current_principal, requires
+from registration.web import ApiError, DbSession
+from results.recheck import MIN_RATIO, record, round_view, start_round
+
+__all__ = ["RecheckController"]
+
+
+async def _who(request: Request[Any, Any, Any]) -> str:
+    principal = await current_principal(request)
+    return principal.name if principal else "?"
+
+
+class RecheckController(Controller):
+    path = "/api/console/events/{event_id:int}/items/{code:str}/recheck"
+    tags = ["judging"]
+    guards = [requires("chief_judge", "organiser")]
+
+    @get("/", summary="复核轮次与结果 / re-check rounds and outcomes")
+    async def show(self, event_id: FromPath[int], code: FromPath[str], db_session: DbSession) -> dict[str, Any]:
+        return await round_view(db_session, event_id, code)
+
+    @post("/", status_code=201, summary="开始复核（获奖区全部＋随机抽查）/ start a re-check round")
+    async def start(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
+                    db_session: DbSession) -> dict[str, Any]:
+        body = await request.json() if await request.body() else {}
+        try:
+            ratio = Decimal(str(body.get("ratio", MIN_RATIO)))
+        except InvalidOperation:
+            raise ApiError(422, "invalid_ratio", "抽查比例格式不正确", "the ratio is not a number") from None
+        await start_round(db_session, event_id, code, await _who(request), ratio)
+        return await round_view(db_session, event_id, code)
+
+    @post("/{seat:str}", status_code=200, summary="记录一个赛位的复核结果 / record one seat's re-check")
+    async def check(self, event_id: FromPath[int], code: FromPath[str], seat: FromPath[str],
+                    request: Request[Any, Any, Any], db_session: DbSession) -> dict[str, Any]:
+        body = await request.json()
+        await record(db_session, event_id, code, seat, str(body.get("outcome", "")), str(body.get("note", "")),
+                     await _who(request))
+        return await round_view(db_session, event_id, code)
