@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import WebSocket, websocket
@@ -20,7 +21,7 @@ from judging.snapshot import judge_for_user, tablet_snapshot
 from registration.accounts.guards import current_principal
 from registration.web import ApiError
 
-__all__ = ["console_channel", "judge_channel", "judge_socket"]
+__all__ = ["console_channel", "judge_channel", "judge_socket", "receive_messages"]
 
 log = logging.getLogger("contestday.judging")
 
@@ -31,6 +32,24 @@ def console_channel(event_id: int) -> str:
 
 def judge_channel(judge_id: int) -> str:
     return f"judge:{judge_id}"
+
+
+async def receive_messages(socket: WebSocket[Any, Any, Any]) -> AsyncIterator[dict[str, Any]]:
+    """The messages a client sends, as dicts, until it disconnects. Heartbeats are answered here and malformed
+    messages refused here, so handlers see only what they act on."""
+    while True:
+        try:
+            message = await socket.receive_json()
+        except WebSocketDisconnect:
+            return
+        except (ValueError, json.JSONDecodeError):
+            message = None
+        if not isinstance(message, dict):
+            await socket.send_json({"type": "error", "code": "bad_message", "message": "消息格式不正确"})
+        elif message.get("type") == "ping":
+            await socket.send_json({"type": "pong", "t": message.get("t")})
+        else:
+            yield message
 
 
 @websocket("/ws/judge")
@@ -58,18 +77,9 @@ async def judge_socket(socket: WebSocket[Any, Any, Any], channels: NamedDependen
     await socket.send_json(snapshot)
     async with channels.start_subscription([judge_channel(judge.id or 0)]) as subscriber, \
             subscriber.run_in_background(socket.send_text):
-        while True:
-            try:
-                message = await socket.receive_json()
-            except WebSocketDisconnect:
-                return
-            except (ValueError, json.JSONDecodeError):
-                await socket.send_json({"type": "error", "code": "bad_message", "message": "消息格式不正确"})
-                continue
-            kind = message.get("type") if isinstance(message, dict) else None
-            if kind == "ping":
-                await socket.send_json({"type": "pong", "t": message.get("t")})
-            elif kind == "hello":
+        async for message in receive_messages(socket):
+            kind = message.get("type")
+            if kind == "hello":
                 async with open_session() as session:
                     await socket.send_json(await tablet_snapshot(session, judge))
             elif kind == "op":

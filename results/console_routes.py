@@ -19,7 +19,7 @@ from typing import Any
 from litestar import Controller, Request, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
-from litestar.exceptions import WebSocketDisconnect, WebSocketException
+from litestar.exceptions import WebSocketException
 from litestar.params import FromPath
 from litestar.response import Template
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from judging import console_actions as actions
 from judging.console import console_snapshot, item_or_404
 from judging.console_text import CONSOLE_JS
-from judging.ws import console_channel
+from judging.ws import console_channel, receive_messages
 from registration.accounts.guards import current_principal, requires
 from registration.events.models import Event
 from registration.i18n import gettext
@@ -179,18 +179,8 @@ async def console_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[in
         item_code = first["item"]["code"]
         await socket.send_json(first)
         async with subscriber.run_in_background(socket.send_text):
-            while True:
-                try:
-                    message = await socket.receive_json()
-                except WebSocketDisconnect:
-                    return
-                except (ValueError, json.JSONDecodeError):
-                    await socket.send_json({"type": "error", "code": "bad_message", "message": "消息格式不正确"})
-                    continue
-                kind = message.get("type") if isinstance(message, dict) else None
-                if kind == "ping":
-                    await socket.send_json({"type": "pong", "t": message.get("t")})
-                elif kind == "hello":
+            async for message in receive_messages(socket):
+                if message.get("type") == "hello":
                     wanted = message.get("item") or item_code
                     try:
                         async with open_session() as session:
