@@ -9,15 +9,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+
+from scoring.fields import CHINA_TZ, FieldError, FieldReader, read_date, read_datetime
 
 __all__ = [
     "AGGREGATES",
     "AWARD_RULES",
+    "CHINA_TZ",
     "CRITERION_KINDS",
     "EVENT_KINDS",
     "AwardPolicy",
@@ -31,7 +34,6 @@ __all__ = [
     "toml_ready",
 ]
 
-CHINA_TZ = timezone(timedelta(hours=8))
 
 EVENT_KINDS: dict[str, str] = {
     "city_industry": "市级行业赛",
@@ -49,16 +51,6 @@ AWARD_RULES: dict[str, dict[str, Any]] = {
 UNIT_QUOTA_MODES = ("enforce", "warn")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 MAX_THEORY_WEIGHT = Decimal("0.3")
-
-
-@dataclass(frozen=True)
-class FieldError:
-    path: str
-    zh: str
-    en: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.zh, "message_en": self.en}
 
 
 class EventFileError(ValueError):
@@ -146,155 +138,7 @@ _CRITERION_KEYS = {"code", "name", "max", "kind", "aggregate", "trim_min_judges"
 _JUDGEMENT_ONLY = ("aggregate", "trim_min_judges", "max_spread")
 
 
-class _Collector:
-    """Gathers errors while reading; every reader returns None on a bad value."""
-
-    def __init__(self) -> None:
-        self.errors: list[FieldError] = []
-        self.warnings: list[FieldError] = []
-
-    def err(self, path: str, zh: str, en: str) -> None:
-        self.errors.append(FieldError(path.removeprefix("."), zh, en))
-
-    def warn(self, path: str, zh: str, en: str) -> None:
-        self.warnings.append(FieldError(path, zh, en))
-
-    def mapping(self, obj: Any, path: str) -> Mapping[str, Any] | None:
-        if not isinstance(obj, Mapping):
-            self.err(path, "应为对象", "must be an object")
-            return None
-        return obj
-
-    def unknown_keys(self, obj: Mapping[str, Any], allowed: set[str], path: str) -> None:
-        for key in obj:
-            if key not in allowed:
-                self.err(f"{path}.{key}", "未知字段（拼写错误？）", "unknown field (a typo?)")
-
-    def text(self, obj: Mapping[str, Any], key: str, path: str, *, required: bool = True) -> str | None:
-        value = obj.get(key)
-        if value is None:
-            if required:
-                self.err(f"{path}.{key}", "必填", "is required")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.err(f"{path}.{key}", "应为非空文本", "must be non-empty text")
-            return None
-        return value.strip()
-
-    def integer(self, obj: Mapping[str, Any], key: str, path: str, lo: int, hi: int,
-                default: int | None = None) -> int | None:
-        value = obj.get(key, default)
-        if value is None:
-            if default is None and key in obj:
-                return None
-            if default is None:
-                self.err(f"{path}.{key}", "必填", "is required")
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.err(f"{path}.{key}", "应为整数", "must be an integer")
-            return None
-        if not lo <= value <= hi:
-            self.err(f"{path}.{key}", f"应在 {lo} 到 {hi} 之间", f"must be between {lo} and {hi}")
-            return None
-        return value
-
-    def decimal(self, obj: Mapping[str, Any], key: str, path: str, lo: Decimal, hi: Decimal | None,
-                default: Decimal | None = None, *, lo_open: bool = False, places: int = 2,
-                required: bool = True) -> Decimal | None:
-        if key not in obj or obj[key] is None:
-            if default is None and required:
-                self.err(f"{path}.{key}", "必填", "is required")
-            return default
-        value = obj[key]
-        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-            self.err(f"{path}.{key}", "应为数字", "must be a number")
-            return None
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            self.err(f"{path}.{key}", "应为数字", "must be a number")
-            return None
-        if not number.is_finite():
-            self.err(f"{path}.{key}", "应为有限数字", "must be a finite number")
-            return None
-        too_low = number <= lo if lo_open else number < lo
-        if too_low or (hi is not None and number > hi):
-            lo_txt = f"大于 {lo}" if lo_open else f"不小于 {lo}"
-            lo_en = f"above {lo}" if lo_open else f"at least {lo}"
-            hi_txt, hi_en = (f"且不大于 {hi}", f" and at most {hi}") if hi is not None else ("", "")
-            self.err(f"{path}.{key}", f"应{lo_txt}{hi_txt}（现为 {number}）",
-                     f"must be {lo_en}{hi_en} (is {number})")
-            return None
-        exponent = number.normalize().as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > places:
-            self.err(f"{path}.{key}", f"最多 {places} 位小数", f"at most {places} decimals")
-            return None
-        return number
-
-    def boolean(self, obj: Mapping[str, Any], key: str, path: str, default: bool) -> bool:
-        value = obj.get(key, default)
-        if not isinstance(value, bool):
-            self.err(f"{path}.{key}", "应为 true 或 false", "must be true or false")
-            return default
-        return value
-
-    def choice(self, obj: Mapping[str, Any], key: str, path: str, choices: Mapping[str, Any] | Sequence[str],
-               default: str | None = None) -> str | None:
-        value = obj.get(key, default)
-        if value is None:
-            self.err(f"{path}.{key}", "必填", "is required")
-            return None
-        if value not in choices:
-            listed = "、".join(choices)
-            self.err(f"{path}.{key}", f"未知取值“{value}”，可选：{listed}",
-                     f"unknown value {value!r}; one of: {', '.join(choices)}")
-            return None
-        return str(value)
-
-    def list_of(self, obj: Mapping[str, Any], key: str, path: str, *, required: bool) -> list[Any] | None:
-        value = obj.get(key)
-        if value is None:
-            if required:
-                self.err(f"{path}.{key}", "必填", "is required")
-            return None
-        if not isinstance(value, list):
-            self.err(f"{path}.{key}", "应为列表", "must be a list")
-            return None
-        return value
-
-
-def _parse_date(c: _Collector, obj: Mapping[str, Any], key: str, path: str) -> date | None:
-    value = obj.get(key)
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value
-    if value is None:
-        c.err(f"{path}.{key}", "必填", "is required")
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        c.err(f"{path}.{key}", "应为日期，如 2026-10-20", "must be a date such as 2026-10-20")
-        return None
-
-
-def _parse_datetime(c: _Collector, obj: Mapping[str, Any], key: str, path: str) -> datetime | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        try:
-            value = datetime.fromisoformat(str(value))
-        except ValueError:
-            c.err(f"{path}.{key}", "应为日期时间，如 2026-10-10T18:00:00+08:00",
-                  "must be a date-time such as 2026-10-10T18:00:00+08:00")
-            return None
-    # A time without a zone is Beijing time: that is what organisers mean.
-    return value if value.tzinfo else value.replace(tzinfo=CHINA_TZ)
-
-
-def _parse_award_policy(c: _Collector, raw: Any, path: str) -> AwardPolicy | None:
+def _parse_award_policy(c: FieldReader, raw: Any, path: str) -> AwardPolicy | None:
     obj = c.mapping(raw, path)
     if obj is None:
         return None
@@ -312,7 +156,7 @@ def _parse_award_policy(c: _Collector, raw: Any, path: str) -> AwardPolicy | Non
     return AwardPolicy(rule=rule, ratio=ratio, threshold=threshold)
 
 
-def _parse_criterion(c: _Collector, raw: Any, path: str) -> CriterionSpec | None:
+def _parse_criterion(c: FieldReader, raw: Any, path: str) -> CriterionSpec | None:
     obj = c.mapping(raw, path)
     if obj is None:
         return None
@@ -342,7 +186,7 @@ def _parse_criterion(c: _Collector, raw: Any, path: str) -> CriterionSpec | None
     return CriterionSpec(code, name, maximum, kind, aggregate, trim, spread)
 
 
-def _parse_tie_break(c: _Collector, raw: list[Any], path: str,
+def _parse_tie_break(c: FieldReader, raw: list[Any], path: str,
                      criteria: Sequence[CriterionSpec]) -> tuple[str, ...]:
     by_code = {cr.code: cr for cr in criteria}
     keys: list[str] = []
@@ -373,7 +217,7 @@ def _parse_tie_break(c: _Collector, raw: list[Any], path: str,
     return tuple(keys)
 
 
-def _parse_item(c: _Collector, raw: Any, path: str) -> ItemSpec | None:
+def _parse_item(c: FieldReader, raw: Any, path: str) -> ItemSpec | None:
     obj = c.mapping(raw, path)
     if obj is None:
         return None
@@ -438,7 +282,7 @@ def _parse_item(c: _Collector, raw: Any, path: str) -> ItemSpec | None:
 
 def parse_event_document(doc: Any) -> EventSpec:
     """Validate an event file (already decoded from JSON/TOML); raise EventFileError with every problem."""
-    c = _Collector()
+    c = FieldReader()
     root = c.mapping(doc, "$")
     if root is None:
         raise EventFileError(c.errors)
@@ -454,7 +298,7 @@ def parse_event_document(doc: Any) -> EventSpec:
         c.unknown_keys(event, _EVENT_KEYS, "event")
         name = c.text(event, "name", "event")
         kind = c.choice(event, "kind", "event", EVENT_KINDS)
-        starts_on = _parse_date(c, event, "starts_on", "event")
+        starts_on = read_date(c, event, "starts_on", "event")
         if "award_policy" in event:
             policy = _parse_award_policy(c, event["award_policy"], "event.award_policy")
         else:
@@ -465,7 +309,7 @@ def parse_event_document(doc: Any) -> EventSpec:
         else:
             quota = c.integer(event, "unit_quota_per_group", "event", 1, 1000, default=2)
         quota_mode = c.choice(event, "unit_quota_mode", "event", UNIT_QUOTA_MODES, default="warn")
-        closes = _parse_datetime(c, event, "registration_closes", "event")
+        closes = read_datetime(c, event, "registration_closes", "event")
         organiser = c.text(event, "organiser", "event", required=False)
         if closes is not None and starts_on is not None and closes.date() > starts_on:
             c.warn("event.registration_closes", "报名截止晚于比赛开始日期", "registration closes after the start")
