@@ -102,6 +102,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         click.echo(f"  {what:<40} {credentials:<28} {link}")
     click.echo(f"  报名 / registration (QR form): {base}/r/{event_id}")
     click.echo(f"  检录 / check-in kiosk: {base}/kiosk/events/{event_id}/checkin")
+    click.echo(f"  裁判长控制台 / chief judge's console: {base}/console/events/{event_id}")
+    click.echo(f"  加密裁判 / encryption judge: {base}/sealed/events/{event_id}")
     click.echo(f"  公众 / public:  {base}/    接口 / API: {base}/schema    健康 / health: {base}/health")
     click.echo("裁判个人链接 / judges' personal links (LED显示屏应用, on contest day):")
     for name, token in judge_links.items():

@@ -35,6 +35,8 @@ EN: dict[str, str] = {
     "还没有赛事。": "No events yet.",
     "报名海报": "QR poster",
     "裁判": "Judges",
+    "裁判长控制台": "Chief judge's console",
+    "评分（平板）": "Marking (tablet)",
     # organiser pages: event list, import, editor (registration/templates/events)
     "新建赛事": "New event",
     "编辑赛事": "Edit event",
