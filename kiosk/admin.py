@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from kiosk import messages, queries
 from kiosk import plan_form as pf
 from kiosk import seat_lists as lists
-from registration.accounts.guards import current_principal, requires
+from registration.accounts.guards import actor_name, current_principal, requires
 from registration.accounts.service import login_link_token
 from registration.checkin import seats
 from registration.checkin.models import SeatAssignment, SeatSession
@@ -43,10 +43,6 @@ def download(data: bytes, filename: str, ascii_name: str, media_type: str = XLSX
 def _local(moment: Any) -> str:
     return moment.astimezone(CHINA_TZ).strftime("%m-%d %H:%M") if moment else ""
 
-
-async def _who(request: Req) -> str:
-    principal = await current_principal(request)
-    return principal.name if principal else "?"
 
 
 class CheckinAdminPages(Controller):
@@ -78,7 +74,7 @@ class CheckinAdminPages(Controller):
     async def absent(self, request: Req, event_id: FromPath[int], code: FromPath[str],
                      db_session: DbSession) -> Redirect:
         item = await queries.item_or_404(db_session, event_id, code)
-        n = await mark_absent(db_session, event_id, item.id or 0, await _who(request))
+        n = await mark_absent(db_session, event_id, item.id or 0, await actor_name(request))
         return Redirect(f"/admin/events/{event_id}/checkin?done=absent&n={n}", status_code=303)
 
     # seat plan ----------------------------------------------------------------------------------------------
@@ -125,7 +121,7 @@ class CheckinAdminPages(Controller):
         form = await request.form()
         values = {k: str(form.get(k) or "").strip() for k in ("item", "contestant", "seat", "reason", "minutes")}
         try:
-            label = await self._move(db_session, event_id, values, await _who(request))
+            label = await self._move(db_session, event_id, values, await actor_name(request))
         except ApiError as exc:
             lang = preferred_language(request)
             error = {"field": exc.extra_fields.get("field", ""), "message": exc.message_en if lang == "en"

@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-__all__ = ["ApiError", "DbSession", "error_body", "preferred_language"]
+__all__ = ["ApiError", "DbSession", "error_body", "json_object", "preferred_language"]
 
 # The request's database session, provided by the composition root under the name `db_session`.
 DbSession = NamedDependency[AsyncSession]
@@ -71,3 +71,17 @@ def preferred_language(connection: ASGIConnection[Any, Any, Any, Any] | Request[
     if accept and "zh" not in accept.lower() and accept.lower().startswith("en"):
         return "en"
     return "zh"
+
+
+async def json_object(request: Request[Any, Any, Any], *required: str) -> dict[str, Any]:
+    """The request body as a JSON object, with each of `required` a non-empty string; else a refusal."""
+    try:
+        body = await request.json()
+    except Exception as exc:
+        raise ApiError(400, "invalid_body", "请求内容不是有效的 JSON", "the body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_body", "请求内容应为 JSON 对象", "the body must be a JSON object")
+    for field in required:
+        if not isinstance(body.get(field), str) or not body[field].strip():
+            raise ApiError(422, "missing_field", f"{field}：必填", f"{field} is required", field=field)
+    return body

@@ -28,10 +28,10 @@ from judging import console_actions as actions
 from judging.console import console_snapshot, item_or_404
 from judging.console_text import CONSOLE_JS
 from judging.ws import console_channel, receive_messages
-from registration.accounts.guards import current_principal, requires
+from registration.accounts.guards import actor_name, current_principal, requires
 from registration.events.models import Event
 from registration.i18n import gettext
-from registration.web import ApiError, DbSession, preferred_language
+from registration.web import ApiError, DbSession, json_object, preferred_language
 from results.live import provisional_ranking
 
 __all__ = ["CONSOLE_ROUTES", "ConsoleApi", "ConsolePages", "console_socket", "console_view"]
@@ -72,19 +72,6 @@ class ConsolePages(Controller):
             "js_text": text}, headers={"Cache-Control": "no-store"})
 
 
-async def _body(request: Req) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except Exception as exc:
-        raise ApiError(400, "invalid_body", "请求内容不是有效的 JSON", "the body is not valid JSON") from exc
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_body", "请求内容应为 JSON 对象", "the body must be a JSON object")
-    return body
-
-
-async def _who(request: Req) -> str:
-    principal = await current_principal(request)
-    return principal.name if principal else "?"
 
 
 class ConsoleApi(Controller):
@@ -104,52 +91,54 @@ class ConsoleApi(Controller):
     @post("/remarks", status_code=200, summary="请裁判复评 / ask a judge to re-mark")
     async def remark(self, request: Req, event_id: FromPath[int], code: FromPath[str],
                      db_session: DbSession) -> dict[str, Any]:
-        body = await _body(request)
+        body = await json_object(request)
         item = await item_or_404(db_session, event_id, code)
         judge_id = body.get("judge_id")
         if not isinstance(judge_id, int):
             raise ApiError(422, "missing_field", "judge_id：必填", "judge_id is required", field="judge_id")
         outcome = await actions.request_remark(
             db_session, item, judge_id=judge_id, seat=str(body.get("seat", "")),
-            criterion=str(body.get("criterion", "")), message=str(body.get("message", "")), by=await _who(request))
+            criterion=str(body.get("criterion", "")), message=str(body.get("message", "")),
+            by=await actor_name(request))
         return await self._done(request, event_id, outcome)
 
     @post("/criteria/{criterion:str}/lock", status_code=200, summary="锁定评分项 / lock a criterion")
     async def lock_criterion(self, request: Req, event_id: FromPath[int], code: FromPath[str],
                              criterion: FromPath[str], db_session: DbSession) -> dict[str, Any]:
         item = await item_or_404(db_session, event_id, code)
-        outcome = await actions.lock_criterion(db_session, item, criterion, await _who(request))
+        outcome = await actions.lock_criterion(db_session, item, criterion, await actor_name(request))
         return await self._done(request, event_id, outcome)
 
     @post("/criteria/{criterion:str}/unlock", status_code=200, summary="解锁评分项（须填原因）/ unlock, with a reason")
     async def unlock_criterion(self, request: Req, event_id: FromPath[int], code: FromPath[str],
                                criterion: FromPath[str], db_session: DbSession) -> dict[str, Any]:
-        body = await _body(request)
+        body = await json_object(request)
         item = await item_or_404(db_session, event_id, code)
-        outcome = await actions.unlock_criterion(db_session, item, criterion, await _who(request), body.get("reason"))
+        who = await actor_name(request)
+        outcome = await actions.unlock_criterion(db_session, item, criterion, who, body.get("reason"))
         return await self._done(request, event_id, outcome)
 
     @post("/lock", status_code=200, summary="锁定赛项成绩（解密的前提）/ lock the item's scores")
     async def lock_item(self, request: Req, event_id: FromPath[int], code: FromPath[str],
                         db_session: DbSession) -> dict[str, Any]:
         item = await item_or_404(db_session, event_id, code)
-        outcome = await actions.lock_item(db_session, item, await _who(request))
+        outcome = await actions.lock_item(db_session, item, await actor_name(request))
         return await self._done(request, event_id, outcome)
 
     @post("/unlock", status_code=200, summary="解锁赛项成绩（须填原因）/ unlock the item, with a reason")
     async def unlock_item(self, request: Req, event_id: FromPath[int], code: FromPath[str],
                           db_session: DbSession) -> dict[str, Any]:
-        body = await _body(request)
+        body = await json_object(request)
         item = await item_or_404(db_session, event_id, code)
-        outcome = await actions.unlock_item(db_session, item, await _who(request), body.get("reason"))
+        outcome = await actions.unlock_item(db_session, item, await actor_name(request), body.get("reason"))
         return await self._done(request, event_id, outcome)
 
     @post("/sheets/{judge_id:int}/reopen", status_code=200, summary="退回评分表（须填原因）/ reopen a signed sheet")
     async def reopen(self, request: Req, event_id: FromPath[int], code: FromPath[str], judge_id: FromPath[int],
                      db_session: DbSession) -> dict[str, Any]:
-        body = await _body(request)
+        body = await json_object(request)
         item = await item_or_404(db_session, event_id, code)
-        outcome = await actions.reopen_sheet(db_session, item, judge_id, await _who(request), body.get("reason"))
+        outcome = await actions.reopen_sheet(db_session, item, judge_id, await actor_name(request), body.get("reason"))
         return await self._done(request, event_id, outcome)
 
 

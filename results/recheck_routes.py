@@ -8,16 +8,12 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
-from registration.accounts.guards import current_principal, requires
+from registration.accounts.guards import actor_name, requires
 from registration.web import ApiError, DbSession
 from results.recheck import MIN_RATIO, record, round_view, start_round
 
 __all__ = ["RecheckController"]
 
-
-async def _who(request: Request[Any, Any, Any]) -> str:
-    principal = await current_principal(request)
-    return principal.name if principal else "?"
 
 
 class RecheckController(Controller):
@@ -37,7 +33,7 @@ class RecheckController(Controller):
             ratio = Decimal(str(body.get("ratio", MIN_RATIO)))
         except InvalidOperation:
             raise ApiError(422, "invalid_ratio", "抽查比例格式不正确", "the ratio is not a number") from None
-        await start_round(db_session, event_id, code, await _who(request), ratio)
+        await start_round(db_session, event_id, code, await actor_name(request), ratio)
         return await round_view(db_session, event_id, code)
 
     @post("/{seat:str}", status_code=200, summary="记录一个赛位的复核结果 / record one seat's re-check")
@@ -45,5 +41,5 @@ class RecheckController(Controller):
                     request: Request[Any, Any, Any], db_session: DbSession) -> dict[str, Any]:
         body = await request.json()
         await record(db_session, event_id, code, seat, str(body.get("outcome", "")), str(body.get("note", "")),
-                     await _who(request))
+                     await actor_name(request))
         return await round_view(db_session, event_id, code)

@@ -18,7 +18,7 @@ from registration.accounts.security import ROLES, same
 from registration.accounts.service import Principal, resolve_session
 from registration.web import ApiError
 
-__all__ = ["SESSION_COOKIE", "current_principal", "requires"]
+__all__ = ["SESSION_COOKIE", "actor_name", "current_principal", "requires"]
 
 SESSION_COOKIE = "contestday_session"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -42,6 +42,12 @@ async def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> P
             principal = await resolve_session(session, token)
     connection.state["principal"] = principal
     return principal
+
+
+async def actor_name(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """Who is acting, as logs and audit rows name them."""
+    principal = await current_principal(connection)
+    return principal.name if principal else "?"
 
 
 def _refusal(connection: ASGIConnection[Any, Any, Any, Any], status: int, code: str, zh: str,

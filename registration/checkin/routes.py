@@ -12,35 +12,19 @@ from litestar.response import File
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.accounts.guards import current_principal, requires
+from registration.accounts.guards import actor_name, requires
 from registration.checkin import blind, seats
 from registration.checkin.models import SeatSession
 from registration.checkin.service import attendance_counts, mark_absent, redeem
 from registration.entries.models import Entry, EntryMember
 from registration.events.models import Item
-from registration.web import ApiError, DbSession
+from registration.web import ApiError, DbSession, json_object
 
 __all__ = ["CheckinController", "KioskPhotoController", "SealedController"]
 
 STAFF = requires("checkin", "organiser")
 
 
-async def _who(request: Request[Any, Any, Any]) -> str:
-    principal = await current_principal(request)
-    return principal.name if principal else "?"
-
-
-async def _body(request: Request[Any, Any, Any], *fields: str) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except Exception as exc:
-        raise ApiError(400, "invalid_body", "请求内容不是有效的 JSON", "the body is not valid JSON") from exc
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_body", "请求内容应为 JSON 对象", "the body must be a JSON object")
-    for field in fields:
-        if not isinstance(body.get(field), str) or not body[field].strip():
-            raise ApiError(422, "missing_field", f"{field}：必填", f"{field} is required", field=field)
-    return body
 
 
 async def item_by_code(session: AsyncSession, event_id: int, code: str) -> Item:
@@ -66,15 +50,15 @@ class CheckinController(Controller):
     @post("/checkins", guards=[STAFF], status_code=200, summary="检录 / check a ticket in (contracts §5)")
     async def checkin(self, event_id: FromPath[int], request: Request[Any, Any, Any],
                       db_session: DbSession) -> Response[dict[str, Any]]:
-        body = await _body(request, "ticket_code", "station", "nonce")
+        body = await json_object(request, "ticket_code", "station", "nonce")
         answer = await redeem(db_session, event_id, body["ticket_code"], body["station"].strip()[:64],
-                              body["nonce"].strip()[:80], by=await _who(request))
+                              body["nonce"].strip()[:80], by=await actor_name(request))
         return Response(answer.body, status_code=answer.status_code)
 
     @post("/draws", guards=[STAFF], status_code=200, summary="抽签 / draw a seat for a checked-in ticket")
     async def draw(self, event_id: FromPath[int], request: Request[Any, Any, Any],
                    db_session: DbSession) -> dict[str, Any]:
-        body = await _body(request, "ticket_code", "station")
+        body = await json_object(request, "ticket_code", "station")
         assignment, seat_session, drawn_now = await seats.draw(db_session, event_id, body["ticket_code"],
                                                                body["station"].strip()[:64])
         return {"seat": assignment.seat_label, "session": seat_session.name,
@@ -108,7 +92,7 @@ class CheckinController(Controller):
     async def put_plan(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
                        db_session: DbSession) -> dict[str, Any]:
         item = await item_by_code(db_session, event_id, code)
-        await seats.replace_plan(db_session, item.id or 0, seats.read_plan(await _body(request)))
+        await seats.replace_plan(db_session, item.id or 0, seats.read_plan(await json_object(request)))
         return await _plan_view(db_session, item)
 
     @post("/items/{code:str}/absent", guards=[requires("organiser", "chief_judge")], status_code=200,
@@ -116,13 +100,13 @@ class CheckinController(Controller):
     async def absent(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
                      db_session: DbSession) -> dict[str, Any]:
         item = await item_by_code(db_session, event_id, code)
-        return {"marked_absent": await mark_absent(db_session, event_id, item.id or 0, await _who(request))}
+        return {"marked_absent": await mark_absent(db_session, event_id, item.id or 0, await actor_name(request))}
 
     @post("/seats/move", guards=[requires("organiser", "chief_judge")], status_code=200,
           summary="调整座位（设备故障）/ move a contestant, with a reason")
     async def move(self, event_id: FromPath[int], request: Request[Any, Any, Any],
                    db_session: DbSession) -> dict[str, Any]:
-        body = await _body(request, "session", "seat")
+        body = await json_object(request, "session", "seat")
         entry = await db_session.get(Entry, body.get("registration_id"))
         if entry is None or entry.event_id != event_id:
             raise ApiError(404, "unknown_registration", "找不到该报名", "no such registration")
@@ -132,7 +116,7 @@ class CheckinController(Controller):
             raise ApiError(422, "unknown_seat", "目标场次不属于该赛项", "no such session in this item")
         minutes = body.get("minutes_returned", 0)
         moved = await seats.move(db_session, entry.id or 0, target.id or 0, body["seat"], str(body.get("reason", "")),
-                                 minutes if isinstance(minutes, int) else 0, await _who(request))
+                                 minutes if isinstance(minutes, int) else 0, await actor_name(request))
         return {"session": target.name, "seat": moved.seat_label}
 
 
@@ -159,12 +143,12 @@ class SealedController(Controller):
           summary="逐层解密（成绩锁定后）/ reveal the next layer once scores are locked")
     async def reveal(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
                      db_session: DbSession) -> dict[str, Any]:
-        body = await _body(request)
+        body = await json_object(request)
         item = await item_by_code(db_session, event_id, code)
         layer = body.get("layer")
         if not isinstance(layer, int):
             raise ApiError(422, "missing_field", "layer：应为 1 或 2", "layer must be 1 or 2", field="layer")
-        rows = await blind.reveal(db_session, item.id or 0, layer, await _who(request))
+        rows = await blind.reveal(db_session, item.id or 0, layer, await actor_name(request))
         return {"layer": layer, "mapping": rows}
 
     @get("/revealed", guards=[requires("chief_judge", "organiser", "encryption_judge")],
