@@ -4,6 +4,7 @@ figures printed (one per line, then the JSON object on the last line)."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import socket
@@ -16,7 +17,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["ROOT", "free_port", "print_figures", "served"]
+__all__ = ["ROOT", "collector_paused", "free_port", "print_figures", "served"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +49,19 @@ def served(data_dir: Path, **env: str) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The load process's own garbage collector off while it measures: its full collections (tens of
+    thousands of responses kept for the figures) stall every client at once, and the stall would be
+    counted as server latency."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def print_figures(figures: dict[str, Any]) -> None:

@@ -26,7 +26,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench._server import print_figures, served  # noqa: E402
+from bench._http import Connection  # noqa: E402
+from bench._server import collector_paused, print_figures, served  # noqa: E402
 from tests.idgen import check_char  # noqa: E402
 
 TOKEN = "bench-token"
@@ -47,7 +48,7 @@ def make_id(rng: random.Random) -> str:
     return first17 + check_char(first17)
 
 
-async def run_load(base: str, event_id: int, clients: int, total: int) -> dict[str, Any]:
+async def run_load(base: str, event_id: int, clients: int, total: int, rate: float | None) -> dict[str, Any]:
     rng = random.Random(7)
     people: list[str] = []
     seen: set[str] = set()
@@ -65,33 +66,43 @@ async def run_load(base: str, event_id: int, clients: int, total: int) -> dict[s
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     accepted: Counter[str] = Counter()
-    queue: asyncio.Queue[tuple[int, tuple[str, str]]] = asyncio.Queue()
-    for job in enumerate(jobs):
-        queue.put_nowait(job)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        async def worker() -> None:
-            while not queue.empty():
-                n, (number, item) = queue.get_nowait()
-                body = {"item": item, "group": "", "identity": "employee", "name": "压测" + chr(0x4E00 + n % 20000),
-                        "id_number": number, "phone": f"139{n:08d}", "unit": f"单位{n % 300}",
-                        "skill_level": 4}
-                started = time.perf_counter()
-                try:
-                    response = await client.post(f"/api/events/{event_id}/registrations", json=body)
-                except httpx.TransportError:
-                    statuses[0] += 1  # counted, not fatal: the figures say how many
-                    continue
-                latencies.append((time.perf_counter() - started) * 1000)
-                statuses[response.status_code] += 1
-                if response.status_code == 201:
-                    accepted[number] += 1
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
+    async def send(client: Connection, n: int, scheduled: float) -> None:
+        number, item = jobs[n]
+        body = {"item": item, "group": "", "identity": "employee", "name": "压测" + chr(0x4E00 + n % 20000),
+                "id_number": number, "phone": f"139{n:08d}", "unit": f"单位{n % 300}", "skill_level": 4}
+        try:
+            response = await client.request("POST", f"/api/events/{event_id}/registrations", body)
+        except (OSError, asyncio.IncompleteReadError):
+            statuses[0] += 1  # counted, not fatal: the figures say how many
+            return
+        # from when the request was due (open loop) or sent (closed loop): a late start counts as waiting
+        latencies.append((time.perf_counter() - scheduled) * 1000)
+        statuses[response.status] += 1
+        if response.status == 201:
+            accepted[number] += 1
+
+    async def worker(k: int) -> None:
+        client = Connection(base)
+        try:
+            for n in range(k, total, clients):
+                if rate:  # open loop: request n is due at n / rate, whether or not the last one came back
+                    due = started + n / rate
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    await send(client, n, due)
+                else:  # closed loop: the next request as soon as the last one is answered
+                    await send(client, n, time.perf_counter())
+        finally:
+            await client.close()
+
+    started = time.perf_counter()
+    with collector_paused():
+        await asyncio.gather(*(worker(k) for k in range(clients)))
+    elapsed = time.perf_counter() - started
     latencies.sort()
     return {
+        "mode": f"open loop at {rate:g}/s" if rate else "closed loop",
+        "clients": clients,
         "elapsed_s": round(elapsed, 2),
         "requests": total,
         "statuses": dict(statuses),
@@ -107,6 +118,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--requests", type=int, default=6000)
+    parser.add_argument("--rate", type=float, default=None,
+                        help="open loop: offer this many requests per second in all (default: closed loop, each "
+                             "client sends its next request when the last is answered)")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file (the embedded default)")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="contestday-bench-"))
@@ -116,7 +130,7 @@ def main() -> None:
     with served(data_dir, **extra) as base:
         created = httpx.post(f"{base}/api/events", json=event_document(), headers={"Authorization": f"Bearer {TOKEN}"})
         created.raise_for_status()
-        figures = asyncio.run(run_load(base, created.json()["id"], args.clients, args.requests))
+        figures = asyncio.run(run_load(base, created.json()["id"], args.clients, args.requests, args.rate))
     if not args.database_url:
         with sqlite3.connect(data_dir / "contestday.sqlite3") as db:
             stored = db.execute("SELECT count(*) - count(DISTINCT person_hash) FROM entry_member "

@@ -29,7 +29,7 @@ import judging
 import kiosk
 import registration
 from contestday import health
-from contestday.db import create_engine, create_sessionmaker
+from contestday.db import READ_ONLY, create_engine, create_sessionmaker, create_writer
 from contestday.logs import configure_logging
 from contestday.settings import Settings
 from judging.admin_pages import JudgeAdminPages
@@ -124,20 +124,32 @@ def create_app(settings: Settings) -> Litestar:
 
     # SQLite has one writer at a time and every transaction begins IMMEDIATE; queue the requests of this
     # process on a lock instead of letting SQLite's busy handler put them to sleep and poll.
-    writer = asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
+    write_lock = asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
 
     @contextlib.asynccontextmanager
     async def open_session() -> AsyncGenerator[AsyncSession, None]:
         """A session for code outside a request handler's dependencies (websocket handlers), on the same
         writer queue."""
-        async with writer, sessionmaker() as session:
+        async with write_lock, sessionmaker() as session:
+            yield session
+
+    read_sessionmaker = create_sessionmaker(engine.execution_options(**{READ_ONLY: True}))
+
+    @contextlib.asynccontextmanager
+    async def read_session() -> AsyncGenerator[AsyncSession, None]:
+        """A session that only reads: no write lock, and on SQLite a deferred transaction that never waits
+        for the writer (WAL readers see the last commit)."""
+        async with read_sessionmaker() as session:
             yield session
 
     async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
         async with state.open_session() as session:
             yield session
 
+    writer = create_writer(settings.database_url, engine)
+
     async def dispose_engine(app: Litestar) -> None:
+        await writer.stop()
         await engine.dispose()
 
     def template_callback(engine_: JinjaTemplateEngine) -> None:
@@ -161,7 +173,7 @@ def create_app(settings: Settings) -> Litestar:
         ],
         dependencies={"db_session": Provide(provide_db_session)},
         state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
-                     "open_session": open_session}),
+                     "open_session": open_session, "read_session": read_session, "writer": writer}),
         exception_handlers={HTTPException: _exception_handler, NotAuthorizedException: _exception_handler,
                             ApiError: _exception_handler, Exception: _exception_handler},
         template_config=TemplateConfig(directory=list(TEMPLATE_DIRS), engine=JinjaTemplateEngine,
@@ -170,5 +182,6 @@ def create_app(settings: Settings) -> Litestar:
                                      description="职业技能竞赛赛事日系统 / contest-day system"),
         plugins=[channels],
         middleware=[_request_log_middleware],
+        on_startup=[lambda app: writer.start()],
         on_shutdown=[dispose_engine],
     )

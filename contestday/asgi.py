@@ -1,5 +1,7 @@
 """ASGI entry point for uvicorn: `contestday.asgi:create` (a factory: settings from the environment)."""
 
+import gc
+
 from litestar import Litestar
 
 from contestday.app import create_app
@@ -9,4 +11,9 @@ __all__ = ["create"]
 
 
 def create() -> Litestar:
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    # everything built at start-up (modules, routes, table metadata) moves out of the collector's reach:
+    # full collections then walk only what requests create
+    gc.collect()
+    gc.freeze()
+    return app

@@ -5,18 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-__all__ = ["create_engine", "create_sessionmaker"]
+from registration.writer import BatchingWriter, PooledWriter, Writer
+
+__all__ = ["READ_ONLY", "create_engine", "create_sessionmaker", "create_writer"]
+
+READ_ONLY = "contestday_read_only"  # an execution option: this engine's sessions only read
 
 
-def _sqlite_recipe(engine: AsyncEngine) -> None:
+def _sqlite_recipe(engine: sqlalchemy.Engine) -> None:
     """Python's sqlite3 opens deferred transactions: one that reads then writes gets SQLITE_BUSY despite the
     busy timeout. Take the write lock up front instead (engineering.md)."""
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
@@ -24,9 +29,11 @@ def _sqlite_recipe(engine: AsyncEngine) -> None:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # a session opened for reading only (READ_ONLY) begins deferred: under WAL it never waits for a writer
+        read_only = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
@@ -35,10 +42,22 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(database_url, connect_args={"timeout": 30}, **kwargs)
-        _sqlite_recipe(engine)
+        _sqlite_recipe(engine.sync_engine)
         return engine
     return create_async_engine(database_url, pool_pre_ping=True, **kwargs)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def create_writer(database_url: str, engine: AsyncEngine) -> Writer:
+    """The hot write path (registration/writer.py): on SQLite a thread of its own with a synchronous
+    connection and group commit; elsewhere the async pool."""
+    if database_url.startswith("sqlite"):
+        sync_url = sqlalchemy.make_url(database_url).set(drivername="sqlite")
+        sync_engine = sqlalchemy.create_engine(sync_url, connect_args={"timeout": 30, "check_same_thread": False},
+                                               poolclass=sqlalchemy.pool.StaticPool)
+        _sqlite_recipe(sync_engine)
+        return BatchingWriter(sync_engine)
+    return PooledWriter(engine)

@@ -79,8 +79,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def insert_ignoring_conflicts(session: Any, model: type[SQLModel], rows: list[dict[str, Any]]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING for the session's dialect (SQLite and PostgreSQL both have it)."""
-    bind = session.get_bind() if hasattr(session, "get_bind") else session.bind
-    if bind.dialect.name == "postgresql":
+    if hasattr(session, "dialect"):  # a Connection
+        dialect = session.dialect.name
+    else:
+        dialect = (session.get_bind() if hasattr(session, "get_bind") else session.bind).dialect.name
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert(model).values(rows).on_conflict_do_nothing()

@@ -47,8 +47,8 @@ async def seated_contest(db: Any, n: int = 4,
         for k in range(n):
             body = person(unit=f"单位{k}")
             outcome = await register(session, ctx, read_request(body))
-            await redeem(session, event_id, outcome.entry.ticket_code, "A", f"nonce-{k}")
-            assignment, _s, _new = await draw(session, event_id, outcome.entry.ticket_code, "A")
+            await redeem(session, event_id, outcome.ticket_code, "A", f"nonce-{k}")
+            assignment, _s, _new = await draw(session, event_id, outcome.ticket_code, "A")
             seats.append(assignment.seat_label)
             units.append(body["unit"])
         links = {}

@@ -244,3 +244,21 @@ async def test_id_number_is_never_stored_in_plain_text(db: Any, admin: Client, c
     dump = repr(rows)
     assert number not in dump and number[:-4] not in dump and number[-8:] not in dump
     assert "5001**********" in dump
+
+
+async def test_the_cached_event_follows_edits_and_closing_by_hand(db: Any, admin: Client, client: Client) -> None:
+    """The burst path caches an event's rules; the write transaction re-reads the event row, so an edit (a new
+    item) is seen at once, and so is registration closed by hand."""
+    event_id = await make_event(admin)
+    assert (await post(client, event_id, person())).status_code == 201  # the rules are cached now
+    doc = reg_event()
+    doc["items"].append({**copy.deepcopy(doc["items"][0]), "code": "NEW", "name": "新增赛项"})
+    assert (await admin.put(f"/api/events/{event_id}", json=doc)).status_code == 200
+    added = await post(client, event_id, person(item="NEW"))
+    assert added.status_code == 201, added.text
+    async with db() as session:
+        await session.exec(text("UPDATE event SET registration_closed_at = CURRENT_TIMESTAMP WHERE id = :id")
+                           .bindparams(id=event_id))
+        await session.commit()
+    closed = await post(client, event_id, person())
+    assert closed.status_code == 422 and closed.json()["code"] == "registration_closed"

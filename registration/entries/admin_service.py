@@ -281,7 +281,7 @@ async def import_roster(session: AsyncSession, ctx: RegistrationContext, roster:
             results += _failed(rows, exc.code, exc.message, exc.message_en)
             continue
         seen.update((n, rows[0].number) for n in numbers)
-        results += [RowResult(r.number, r.text("name"), True, outcome.entry.ticket_code, flags=outcome.flags)
+        results += [RowResult(r.number, r.text("name"), True, outcome.ticket_code, flags=outcome.flags)
                     for r in rows]
     return sorted(results, key=lambda r: r.number)
 

@@ -3,19 +3,24 @@ its parsed spec (cached until the event is edited: registration bursts need not 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.entries.personal import PersonalData
-from registration.entries.service import RegistrationContext
+from registration.entries.request import RegistrationRequest
+from registration.entries.service import Outcome, RegistrationContext, StaleContext, register
 from registration.events.models import Event, Item
 from registration.events.service import load_event
 from registration.web import ApiError
 from scoring.event_file import EventSpec
 
-__all__ = ["load_context"]
+__all__ = ["load_context", "register_on_writer"]
 
 _specs: dict[tuple[str, int], tuple[datetime, EventSpec, dict[str, int]]] = {}
 _personal: dict[str, PersonalData] = {}
@@ -37,4 +42,30 @@ async def load_context(session: AsyncSession, event_id: int, secret_key: str) ->
     if secret_key not in _personal:
         _personal[secret_key] = PersonalData(secret_key)
     return RegistrationContext(event_id, event.registration_closes, event.registration_closed_at, cached[1], cached[2],
-                               _personal[secret_key])
+                               _personal[secret_key], event.updated_at)
+
+
+async def register_on_writer(state: Any, event_id: int, req: RegistrationRequest, source: str) -> Outcome:
+    """Register through the app's writer (the burst path): the context comes from a per-app cache, loaded in
+    a short session of its own (no transaction may stay open while the writer waits for the write lock);
+    the writer re-reads the event row and says when the cache is stale."""
+    stale: RegistrationContext | None = None
+    contexts: dict[int, RegistrationContext] = state.setdefault("registration_contexts", {})
+    loading: dict[int, asyncio.Lock] = state.setdefault("registration_context_locks", {})
+    for attempt in (1, 2):
+        ctx = contexts.get(event_id)
+        if ctx is None or attempt == 2:
+            async with loading.setdefault(event_id, asyncio.Lock()):  # one load at a time, the rest reuse it
+                ctx = contexts.get(event_id)
+                if ctx is None or (attempt == 2 and ctx is stale):
+                    opener: Callable[[], AbstractAsyncContextManager[AsyncSession]] = state.read_session
+                    async with opener() as session:
+                        ctx = await load_context(session, event_id, state.settings.secret_key)
+                    contexts[event_id] = ctx
+        stale = ctx
+        try:
+            return await register(state.writer, ctx, req, source=source)
+        except StaleContext:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")

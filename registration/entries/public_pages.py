@@ -64,7 +64,7 @@ class PublicPages(Controller):
         except (RequestError, ApiError) as exc:
             status, errors = refusal(exc, bool(item and item.team_size > 1))
             return form_page(ctx, form.values, errors, status=status)
-        entry_id, code = outcome.entry.id, outcome.entry.ticket_code  # plain values: a rollback expires rows
+        entry_id, code = outcome.entry_id, outcome.ticket_code
         assert entry_id is not None
         saved = await save_photos(db_session, request, entry_id, photos)
         return Redirect(f"/t/{code}", status_code=303,

@@ -7,10 +7,9 @@ from typing import Any
 from litestar import Controller, Request, post
 from litestar.params import FromPath
 
-from registration.entries.context import load_context
+from registration.entries.context import register_on_writer
 from registration.entries.request import RequestError, read_request
-from registration.entries.service import register
-from registration.web import ApiError, DbSession
+from registration.web import ApiError
 
 __all__ = ["RegistrationController", "request_error"]
 
@@ -24,8 +23,7 @@ class RegistrationController(Controller):
     tags = ["registration"]
 
     @post("/", status_code=201, summary="报名 / register (public: what the QR form posts)")
-    async def create(self, event_id: FromPath[int], request: Request[Any, Any, Any],
-                     db_session: DbSession) -> dict[str, Any]:
+    async def create(self, event_id: FromPath[int], request: Request[Any, Any, Any]) -> dict[str, Any]:
         try:
             payload = await request.json()
         except Exception as exc:  # a body that is not JSON at all
@@ -34,13 +32,12 @@ class RegistrationController(Controller):
             req = read_request(payload)
         except RequestError as exc:
             raise request_error(exc) from exc
-        ctx = await load_context(db_session, event_id, request.app.state.settings.secret_key)
-        outcome = await register(db_session, ctx, req, source="api")
+        outcome = await register_on_writer(request.app.state, event_id, req, "api")
         base = request.app.state.settings.public_url
         return {
-            "registration_id": outcome.entry.id,
-            "ticket_code": outcome.entry.ticket_code,
-            "ticket_url": f"{base}/t/{outcome.entry.ticket_code}",
-            "review": outcome.entry.review,
+            "registration_id": outcome.entry_id,
+            "ticket_code": outcome.ticket_code,
+            "ticket_url": f"{base}/t/{outcome.ticket_code}",
+            "review": outcome.review,
             "warnings": outcome.warnings,
         }

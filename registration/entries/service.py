@@ -4,13 +4,12 @@ look-up before the insert."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.base import utcnow
@@ -18,15 +17,17 @@ from registration.entries.models import Entry, EntryFlag, EntryInstructor, Entry
 from registration.entries.personal import PersonalData, normalise_phone, normalise_unit
 from registration.entries.request import MemberRequest, RegistrationRequest
 from registration.entries.tickets import new_ticket_code
-from registration.events.models import Item
+from registration.events.models import Event, Item
 from registration.identity import InvalidIdNumber, check_age, mask_id_number, parse_id_number
 from registration.web import ApiError
+from registration.writer import Prepared, Writer, insert_or_ignore, row_values, run_in_session, table
 from scoring.event_file import EventSpec, ItemSpec
 
 __all__ = [
     "Checked",
     "Outcome",
     "RegistrationContext",
+    "StaleContext",
     "amend",
     "decide_review",
     "is_open",
@@ -48,6 +49,7 @@ class RegistrationContext:
     spec: EventSpec
     item_ids: dict[str, int]
     personal: PersonalData
+    version: datetime | None = None  # the event's updated_at when this was loaded
 
 
 @dataclass
@@ -66,7 +68,9 @@ class Checked:
 
 @dataclass(frozen=True)
 class Outcome:
-    entry: Entry
+    entry_id: int
+    ticket_code: str
+    review: str
     warnings: list[dict[str, str]]
     flags: list[str]
 
@@ -121,98 +125,135 @@ def _check_member(ctx: RegistrationContext, req: RegistrationRequest, m: MemberR
     return checked
 
 
-async def _take_quota_slot(session: AsyncSession, ctx: RegistrationContext, entry: Entry, quota: int) -> bool:
+class StaleContext(Exception):
+    """The event was edited since its context was cached: load it again and retry."""
+
+
+_E, _M, _F, _I, _Q = table(Entry), table(EntryMember), table(EntryFlag), table(EntryInstructor), table(QuotaSlot)
+_IT, _EV = table(Item), table(Event)
+
+# Statements built once, run with parameters (the burst path: no statement construction per request).
+_EVENT_ROW = Prepared(select(_EV.c.registration_closes, _EV.c.registration_closed_at, _EV.c.updated_at).where(
+    _EV.c.id == bindparam("event_id")))
+_HOLDER = Prepared(select(_M.c.person_hash, _M.c.phone, _IT.c.code, _IT.c.name)
+           .join(_E, _E.c.id == _M.c.entry_id).join(_IT, _IT.c.id == _E.c.item_id)
+           .where(_M.c.event_id == bindparam("event_id"), _M.c.person_key.in_(bindparam("keys", expanding=True))))
+_LIKELY = Prepared(select(_M.c.entry_id).join(_E, _E.c.id == _M.c.entry_id)
+           .where(_M.c.event_id == bindparam("event_id"), _M.c.name == bindparam("name"),
+                  _M.c.person_key.is_not(None), _M.c.person_hash != bindparam("person_hash"),
+                  or_(_M.c.phone == bindparam("phone"),
+                      (_M.c.birth_date == bindparam("birth_date")) & (_E.c.unit_key == bindparam("unit_key")))))
+_ACTIVE_OTHER = (_E.c.item_id == bindparam("item_id"), _E.c.state == "active", _E.c.id != bindparam("entry_id"))
+_EMPLOYEES_NAMED = Prepared(select(_M.c.name, _M.c.phone).join(_E, _E.c.id == _M.c.entry_id)
+                    .where(*_ACTIVE_OTHER, _M.c.identity == "employee",
+                           _M.c.name.in_(bindparam("names", expanding=True))))
+_STUDENTS_OF = Prepared(select(_M.c.name).join(_I, _I.c.entry_id == _M.c.entry_id).join(_E, _E.c.id == _M.c.entry_id)
+                .where(_I.c.item_id == bindparam("item_id"), _I.c.name == bindparam("name"),
+                       _I.c.phone == bindparam("phone"), *_ACTIVE_OTHER, _M.c.identity == "student"))
+_UNIT_COUNT = Prepared(select(func.count()).select_from(_E).where(
+    _E.c.item_id == bindparam("item_id"), _E.c.group_name == bindparam("group_name"),
+    _E.c.unit_key == bindparam("unit_key"), _E.c.state == "active"))
+_INSERT_ENTRY, _INSERT_FLAGS, _INSERT_INSTRUCTORS = Prepared(insert(_E)), Prepared(insert(_F)), Prepared(insert(_I))
+_SET_REVIEW = Prepared(update(_E).where(_E.c.id == bindparam("entry_id")).values(review=bindparam("review")))
+
+
+def _take_quota_slot(conn: Connection, entry: dict[str, Any], quota: int) -> bool:
     """Claim the first free slot 1…quota; the unique constraint arbitrates between concurrent claims."""
-    assert entry.id is not None
     for slot in range(1, quota + 1):
-        try:
-            async with session.begin_nested():
-                session.add(QuotaSlot(event_id=entry.event_id, item_id=entry.item_id, group_name=entry.group_name,
-                                      unit_key=entry.unit_key, slot=slot, entry_id=entry.id))
+        taken = insert_or_ignore(conn, QuotaSlot).execute(conn, {
+            "event_id": entry["event_id"], "item_id": entry["item_id"], "group_name": entry["group_name"],
+            "unit_key": entry["unit_key"], "slot": slot, "entry_id": entry["id"]})
+        if taken.rowcount == 1:
             return True
-        except IntegrityError:
-            continue
     return False
 
 
-async def _conflict(session: AsyncSession, ctx: RegistrationContext, checked: list[Checked],
-                    item_code: str) -> ApiError:
+def _conflict(conn: Connection, ctx: RegistrationContext, checked: list[Checked], item_code: str) -> ApiError:
     """Which of our people already holds an entry, and where: answered after the unique constraint refused."""
-    hashes = [c.person_hash for c in checked]
-    row = (await session.exec(
-        select(EntryMember, Item).join(Entry, col(Entry.id) == EntryMember.entry_id)
-        .join(Item, col(Item.id) == Entry.item_id)
-        .where(EntryMember.event_id == ctx.event_id, col(EntryMember.person_key).in_(hashes))
-    )).first()
+    row = _HOLDER.execute(conn, {"event_id": ctx.event_id, "keys": [c.person_hash for c in checked]}).first()
     if row is None:
         return _refuse(409, "conflict", "提交冲突，请重试", "conflicting submission, try again")
-    member, item = row
-    who = next(c for c in checked if c.person_hash == member.person_hash)
-    if item.code == item_code:  # name the number, not the person: an edit may carry someone else's number
+    person_hash, phone, code, name = row
+    who = next(c for c in checked if c.person_hash == person_hash)
+    if code == item_code:  # name the number, not the person: an edit may carry someone else's number
         return _refuse(409, "already_registered", f"身份证号码 {mask_id_number(who.number)} 已报名本赛项，无需重复报名",
                        f"ID number {mask_id_number(who.number)} is already registered for this item")
-    if normalise_phone(member.phone) == who.request.phone:  # only the person themselves learns where
+    if normalise_phone(phone) == who.request.phone:  # only the person themselves learns where
         return _refuse(409, "duplicate_entry",
-                       f"每人只能报名一个赛项：您已报名“{item.name}”。如需更换，请先撤回原报名",
-                       f"one item per person: you are registered for {item.name}; withdraw it first",
-                       item=item.code)
+                       f"每人只能报名一个赛项：您已报名“{name}”。如需更换，请先撤回原报名",
+                       f"one item per person: you are registered for {name}; withdraw it first",
+                       item=code)
     return _refuse(409, "duplicate_entry", "该身份证号码已在本赛事的其他赛项报名，每人只能报名一个赛项",
                    "this ID number already holds an entry in another item of this event")
 
 
-async def _likely_duplicates(session: AsyncSession, ctx: RegistrationContext, c: Checked,
-                             unit_key: str) -> list[int]:
+def _likely_duplicates(conn: Connection, ctx: RegistrationContext, c: Checked, unit_key: str) -> list[int]:
     """Entries of someone with the same name and phone, or the same name, unit and birth date, but another
     ID number: perhaps one person entered twice under two identities."""
-    rows = await session.exec(
-        select(EntryMember.entry_id).join(Entry, col(Entry.id) == EntryMember.entry_id)
-        .where(EntryMember.event_id == ctx.event_id, EntryMember.name == c.request.name,
-               col(EntryMember.person_key).is_not(None), EntryMember.person_hash != c.person_hash,
-               or_(col(EntryMember.phone) == c.request.phone,
-                   (col(EntryMember.birth_date) == c.birth_date) & (col(Entry.unit_key) == unit_key)))
-    )
-    return sorted(set(rows.all()))
+    rows = _LIKELY.execute(conn, {"event_id": ctx.event_id, "name": c.request.name, "person_hash": c.person_hash,
+                                  "phone": c.request.phone, "birth_date": c.birth_date, "unit_key": unit_key}).scalars()
+    return sorted(set(rows))
 
 
-async def _instructor_conflicts(session: AsyncSession, entry: Entry, checked: list[Checked],
-                                instructors: tuple[tuple[str, str], ...]) -> list[str]:
+def _instructor_conflicts(conn: Connection, entry: dict[str, Any], checked: list[Checked],
+                          instructors: tuple[tuple[str, str], ...]) -> list[str]:
     """An employee contestant may not be the instructor of a student contestant in the same item: look both
     ways (our instructors among the item's employees; our employees among the item's instructors)."""
     found = []
+    where = {"item_id": entry["item_id"], "entry_id": entry["id"]}
     if instructors and any(c.request.identity == "student" for c in checked):
-        names = [n for n, _ in instructors]
-        employees = await session.exec(
-            select(EntryMember.name, EntryMember.phone).join(Entry, col(Entry.id) == EntryMember.entry_id)
-            .where(Entry.item_id == entry.item_id, Entry.state == "active", Entry.id != entry.id,
-                   EntryMember.identity == "employee", col(EntryMember.name).in_(names)))
-        found += [f"指导教师{name}同时是本赛项的职工选手" for name, phone in employees.all()
+        employees = _EMPLOYEES_NAMED.execute(conn, {**where, "names": [n for n, _ in instructors]}).rows
+        found += [f"指导教师{name}同时是本赛项的职工选手" for name, phone in employees
                   if (name, phone) in set(instructors)]
     for c in checked:
         if c.request.identity != "employee":
             continue
-        students = await session.exec(
-            select(EntryMember.name).join(EntryInstructor, col(EntryInstructor.entry_id) == EntryMember.entry_id)
-            .join(Entry, col(Entry.id) == EntryMember.entry_id)
-            .where(EntryInstructor.item_id == entry.item_id, EntryInstructor.name == c.request.name,
-                   EntryInstructor.phone == c.request.phone, Entry.state == "active", Entry.id != entry.id,
-                   EntryMember.identity == "student"))
-        found += [f"职工选手{c.request.name}是本赛项学生选手{name}的指导教师" for name in students.all()]
+        students = _STUDENTS_OF.execute(conn, {**where, "name": c.request.name, "phone": c.request.phone}).scalars()
+        found += [f"职工选手{c.request.name}是本赛项学生选手{name}的指导教师" for name in students]
     return found
 
 
-def _flag(entry_id: int, code: str, message: str, detail: dict[str, Any]) -> EntryFlag:
-    return EntryFlag(entry_id=entry_id, code=code, message=message, detail=detail)
+def _flag(entry_id: int, code: str, message: str, detail: dict[str, Any]) -> dict[str, Any]:
+    return row_values(EntryFlag, entry_id=entry_id, code=code, message=message, detail=detail)
 
 
-async def register(session: AsyncSession, ctx: RegistrationContext, req: RegistrationRequest, *,
+def _check_event_row(conn: Connection, ctx: RegistrationContext, now: datetime) -> None:
+    """The event as stored now, inside the write transaction: still there, unchanged, still open."""
+    row = _EVENT_ROW.execute(conn, {"event_id": ctx.event_id}).first()
+    if row is None:
+        raise _refuse(404, "unknown_event", "找不到该赛事", "no such event")
+    closes, closed_at, updated_at = row
+    if updated_at != ctx.version:
+        raise StaleContext()
+    if not is_open(closes, closed_at, now):
+        raise _refuse(422, "registration_closed", "报名已截止", "registration is closed")
+
+
+async def _run(target: AsyncSession | Writer, job: Callable[[Connection], Outcome]) -> Outcome:
+    if isinstance(target, AsyncSession):
+        return await run_in_session(target, job)
+    return await target.run(job)
+
+
+async def register(target: AsyncSession | Writer, ctx: RegistrationContext, req: RegistrationRequest, *,
                    source: str = "form", now: datetime | None = None) -> Outcome:
-    """Check and store one registration; commit. Raises ApiError with a stable code on every refusal."""
-    item, checked = _check(ctx, req, now)
-    entry = Entry(event_id=ctx.event_id, item_id=ctx.item_ids[item.code], group_name=req.group, unit=req.unit,
-                  unit_key=normalise_unit(req.unit), ticket_code=new_ticket_code(), source=source)
-    session.add(entry)
-    await session.flush()
-    return await _store(session, ctx, req, item, checked, entry)
+    """Check and store one registration (committed when this returns). Raises ApiError with a stable code on
+    every refusal. On a `Writer` the event row is read again inside the write transaction (StaleContext if
+    it was edited since `ctx` was loaded); a session's caller loaded `ctx` in that session."""
+    fresh = not isinstance(target, AsyncSession)
+
+    def job(conn: Connection) -> Outcome:
+        moment = now or utcnow()
+        if fresh:
+            _check_event_row(conn, ctx, moment)
+        item, checked = _check(ctx, req, moment)  # after the freshness check: the rules are the event's own
+        entry = row_values(Entry, event_id=ctx.event_id, item_id=ctx.item_ids[item.code], group_name=req.group,
+                           unit=req.unit, unit_key=normalise_unit(req.unit), ticket_code=new_ticket_code(),
+                           source=source, created_at=moment, updated_at=moment)
+        entry["id"] = _INSERT_ENTRY.execute(conn, entry).inserted_id
+        return _store(conn, ctx, req, item, checked, entry)
+
+    return await _run(target, job)
 
 
 async def amend(session: AsyncSession, ctx: RegistrationContext, entry_id: int, req: RegistrationRequest, *,
@@ -221,21 +262,22 @@ async def amend(session: AsyncSession, ctx: RegistrationContext, entry_id: int, 
     transaction: the old places are given up and the new ones taken under the same constraints, so a
     refused amendment leaves the entry exactly as it was. The ticket code stays."""
     item, checked = _check(ctx, req, now)
-    entry = await session.get(Entry, entry_id)
-    if entry is None or entry.event_id != ctx.event_id or entry.state != "active":
-        raise _refuse(404, "unknown_registration", "找不到该报名或已撤回", "no such active registration")
-    await release(session, entry)
-    for member in (await session.exec(select(EntryMember).where(EntryMember.entry_id == entry_id))).all():
-        await session.delete(member)
-    for table in (EntryFlag, EntryInstructor):
-        for row in (await session.exec(select(table).where(table.entry_id == entry_id))).all():
-            await session.delete(row)
-    await session.flush()
-    entry.item_id, entry.group_name = ctx.item_ids[item.code], req.group
-    entry.unit, entry.unit_key = req.unit, normalise_unit(req.unit)
-    entry.review, entry.updated_at = "none", utcnow()
-    session.add(entry)
-    return await _store(session, ctx, req, item, checked, entry)
+
+    def job(conn: Connection) -> Outcome:
+        row = conn.execute(select(_E).where(_E.c.id == entry_id)).mappings().first()
+        if row is None or row["event_id"] != ctx.event_id or row["state"] != "active":
+            raise _refuse(404, "unknown_registration", "找不到该报名或已撤回", "no such active registration")
+        for statement in _release_statements(entry_id):
+            conn.execute(statement)
+        for t in (_M, _F, _I):
+            conn.execute(delete(t).where(t.c.entry_id == entry_id))
+        entry = dict(row) | {"item_id": ctx.item_ids[item.code], "group_name": req.group, "unit": req.unit,
+                             "unit_key": normalise_unit(req.unit), "review": "none", "updated_at": now or utcnow()}
+        conn.execute(update(_E).where(_E.c.id == entry_id).values(
+            {k: entry[k] for k in ("item_id", "group_name", "unit", "unit_key", "review", "updated_at")}))
+        return _store(conn, ctx, req, item, checked, entry)
+
+    return await run_in_session(session, job)
 
 
 def _check(ctx: RegistrationContext, req: RegistrationRequest,
@@ -251,68 +293,68 @@ def _check(ctx: RegistrationContext, req: RegistrationRequest,
     return item, checked
 
 
-async def _store(session: AsyncSession, ctx: RegistrationContext, req: RegistrationRequest, item: ItemSpec,
-                 checked: list[Checked], entry: Entry) -> Outcome:
-    """Members, quota place and flags of a flushed entry; commit, or roll back and refuse."""
-    assert entry.id is not None
+def _store(conn: Connection, ctx: RegistrationContext, req: RegistrationRequest, item: ItemSpec,
+           checked: list[Checked], entry: dict[str, Any]) -> Outcome:
+    """Members, quota place and flags of an inserted entry; raises (the caller's savepoint rolls back) to
+    refuse."""
+    entry_id = entry["id"]
     # one entry per person per event, or per item when the event allows several
     suffix = "" if ctx.spec.one_item_per_person else f":{item.code}"
+    instructors = [{"name": n, "phone": p} for n, p in req.instructors]
     for position, c in enumerate(checked):
-        session.add(EntryMember(
-            entry_id=entry.id, event_id=entry.event_id, position=position, person_key=c.person_hash + suffix,
-            person_hash=c.person_hash, id_number_enc=ctx.personal.encrypt(c.number),
+        member = row_values(
+            EntryMember, entry_id=entry_id, event_id=entry["event_id"], position=position,
+            person_key=c.person_hash + suffix, person_hash=c.person_hash, id_number_enc=ctx.personal.encrypt(c.number),
             id_masked=mask_id_number(c.number), id_kind=c.kind, name=c.request.name, gender=c.gender,
             birth_date=c.birth_date, phone=c.request.phone, identity=c.request.identity,
             education=c.request.education, skill_level=c.request.skill_level,
             certificate_number=c.request.certificate_number, years_in_occupation=c.request.years_in_occupation,
-            female_base=c.request.female_base,
-            instructors=[{"name": n, "phone": p} for n, p in req.instructors]))
-    session.add_all(EntryInstructor(entry_id=entry.id, item_id=entry.item_id, name=n, phone=p)
-                    for n, p in req.instructors)
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        raise await _conflict(session, ctx, checked, item.code) from None
+            female_base=c.request.female_base, instructors=instructors)
+        if insert_or_ignore(conn, EntryMember).execute(conn, member).rowcount != 1:
+            raise _conflict(conn, ctx, checked, item.code)
+    if instructors:
+        _INSERT_INSTRUCTORS.execute(conn,
+                                    [{"entry_id": entry_id, "item_id": entry["item_id"], **i} for i in instructors])
 
-    flags: list[EntryFlag] = [_flag(entry.id, code, msg, detail) for c in checked for code, msg, detail in c.flags]
+    flags = [_flag(entry_id, code, msg, detail) for c in checked for code, msg, detail in c.flags]
     quota = ctx.spec.unit_quota_per_group
     if quota is not None:
         if ctx.spec.unit_quota_mode == "enforce":
-            if not await _take_quota_slot(session, ctx, entry, quota):
-                await session.rollback()
+            if not _take_quota_slot(conn, entry, quota):
                 raise _refuse(409, "unit_quota_exceeded",
                               f"“{req.unit}”在该赛项{req.group}的报名名额（{quota} 名）已满",
                               f"{req.unit} has used its {quota} places in this item and group")
         else:
-            count = (await session.exec(select(func.count()).select_from(Entry).where(
-                Entry.item_id == entry.item_id, Entry.group_name == entry.group_name,
-                Entry.unit_key == entry.unit_key, Entry.state == "active"))).one()
+            count = _UNIT_COUNT.execute(conn, {k: entry[k] for k in ("item_id", "group_name", "unit_key")}).scalar_one()
             if count > quota:
-                flags.append(_flag(entry.id, "unit_quota_warning", f"单位报名人数（{count}）超过原则名额 {quota}",
+                flags.append(_flag(entry_id, "unit_quota_warning", f"单位报名人数（{count}）超过原则名额 {quota}",
                                    {"count": count, "quota": quota}))
     for c in checked:
-        others = await _likely_duplicates(session, ctx, c, entry.unit_key)
+        others = _likely_duplicates(conn, ctx, c, entry["unit_key"])
         if others:
-            flags.append(_flag(entry.id, "possible_duplicate", f"{c.request.name}疑似以不同身份证号码重复报名",
+            flags.append(_flag(entry_id, "possible_duplicate", f"{c.request.name}疑似以不同身份证号码重复报名",
                                {"other_entries": others}))
-    for message in await _instructor_conflicts(session, entry, checked, req.instructors):
-        flags.append(_flag(entry.id, "instructor_conflict", message, {}))
+    for message in _instructor_conflicts(conn, entry, checked, req.instructors):
+        flags.append(_flag(entry_id, "instructor_conflict", message, {}))
+    review = entry["review"]
     if flags:
-        entry.review = "pending"
-        session.add_all(flags)
-    await session.commit()
+        review = "pending"
+        _SET_REVIEW.execute(conn, {"entry_id": entry_id, "review": review})
+        _INSERT_FLAGS.execute(conn, flags)
     warnings = [w for c in checked for w in c.warnings]
-    return Outcome(entry, warnings, sorted({f.code for f in flags}))
+    return Outcome(entry_id, entry["ticket_code"], review, warnings, sorted({f["code"] for f in flags}))
+
+
+def _release_statements(entry_id: int) -> tuple[Any, Any]:
+    return (update(_M).where(_M.c.entry_id == entry_id).values(person_key=None),
+            delete(_Q).where(_Q.c.entry_id == entry_id))
 
 
 async def release(session: AsyncSession, entry: Entry) -> None:
     """Free the person and quota places an entry held (withdrawn or rejected)."""
-    await session.exec(update(EntryMember).where(col(EntryMember.entry_id) == entry.id)
-                       .values(person_key=None))
-    slots = await session.exec(select(QuotaSlot).where(QuotaSlot.entry_id == entry.id))
-    for slot in slots.all():
-        await session.delete(slot)
+    assert entry.id is not None
+    for statement in _release_statements(entry.id):
+        await session.exec(statement)
 
 
 async def withdraw(session: AsyncSession, entry: Entry, now: datetime | None = None) -> None:

@@ -11,8 +11,17 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 26  # 31**26 > 2**128
 
 
+_SPACE = len(ALPHABET) ** CODE_LENGTH
+
+
 def new_ticket_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    """One uniform draw below 31**26 written in base 31 (one call to the CSPRNG, not 26)."""
+    n = secrets.randbelow(_SPACE)
+    digits = []
+    for _ in range(CODE_LENGTH):
+        n, d = divmod(n, len(ALPHABET))
+        digits.append(ALPHABET[d])
+    return "".join(digits)
 
 
 def normalise_code(raw: str) -> str:

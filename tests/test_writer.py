@@ -1,0 +1,77 @@
+"""The group-commit writer: a refused job rolls back alone, an answer means committed, and the prepared
+statements read and write exactly what SQLAlchemy would."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import bindparam, select
+
+from contestday.db import create_engine, create_writer
+from registration.base import UTCDateTime
+from registration.writer import BatchingWriter, Prepared
+
+metadata = sa.MetaData()
+thing = sa.Table("thing", metadata, sa.Column("id", sa.Integer, primary_key=True),
+                 sa.Column("name", sa.String(20), unique=True), sa.Column("born", sa.Date),
+                 sa.Column("at", UTCDateTime), sa.Column("data", sa.JSON))
+INSERT = Prepared(sa.insert(thing))
+BY_NAME = Prepared(select(thing.c.id, thing.c.born, thing.c.at, thing.c.data).where(thing.c.name == bindparam("n")))
+IN_NAMES = Prepared(select(thing.c.name).where(thing.c.name.in_(bindparam("names", expanding=True)))
+                    .order_by(thing.c.name))
+
+
+@pytest.fixture
+async def writer(tmp_path: Path) -> Any:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'w.sqlite3'}"
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    w = create_writer(url, engine)
+    assert isinstance(w, BatchingWriter)
+    yield w
+    await w.stop()
+    await engine.dispose()
+
+
+def insert(name: str, then_fail: bool = False) -> Any:
+    def job(conn: sa.Connection) -> int:
+        new = INSERT.execute(conn, {"name": name, "born": date(1990, 1, 2), "at": datetime(2026, 5, 1, tzinfo=UTC),
+                                    "data": {"k": [1, "二"]}}).inserted_id
+        if then_fail:
+            raise ValueError("refused after writing")
+        return int(new)
+    return job
+
+
+async def test_a_refused_job_rolls_back_alone_and_answers_mean_committed(writer: BatchingWriter) -> None:
+    jobs = [insert(f"n{k}", then_fail=k % 3 == 0) for k in range(30)] + [insert("n1")]  # the last one collides
+    results = await asyncio.gather(*(writer.run(j) for j in jobs), return_exceptions=True)
+    assert writer.batches < len(jobs)  # they were grouped
+    refused = [k for k, r in enumerate(results) if isinstance(r, Exception)]
+    assert refused == [k for k in range(30) if k % 3 == 0] + [30]
+    assert isinstance(results[30], sa.exc.IntegrityError)
+    with sa.create_engine(writer.engine.url).connect() as conn:  # another connection sees every answered job
+        names = set(conn.execute(select(thing.c.name)).scalars())
+    assert names == {f"n{k}" for k in range(30) if k % 3}
+
+
+async def test_prepared_statements_read_what_sqlalchemy_reads(writer: BatchingWriter) -> None:
+    await writer.run(insert("a"))
+    await writer.run(insert("b"))
+
+    def read(conn: sa.Connection) -> Any:
+        fast = BY_NAME.execute(conn, {"n": "a"}).first()
+        slow = conn.execute(BY_NAME.statement, {"n": "a"}).first()
+        return fast, tuple(slow) if slow else None, IN_NAMES.execute(conn, {"names": ["b", "a", "z"]}).scalars()
+
+    fast, slow, names = await writer.run(read)
+    assert fast == slow and fast[1] == date(1990, 1, 2) and fast[2] == datetime(2026, 5, 1, tzinfo=UTC)
+    assert fast[3] == {"k": [1, "二"]} and names == ["a", "b"]
+    with pytest.raises(KeyError, match="'n'"):
+        await writer.run(lambda conn: BY_NAME.execute(conn, {}))
