@@ -2,11 +2,13 @@
 
 Prepares a fresh database (one item, 100 seated contestants, 500 judges on its panel, a signed-in session per
 judge — inserted directly: this measures scoring, not set-up), starts the server as a subprocess, then this
-process opens 500 tablet sockets (the `websockets` client) and one chief judge's console socket. Each tablet
-sends marks one after another (send, wait for the ack). Prints acked operations per second, p50/p99 ack
-latency and p99 from a tablet's ack to the console's copy of the change; last line one JSON object.
+process opens 500 tablet sockets (the `websockets` client) and one chief judge's console socket. The tablets
+together offer --rate marks per second (open loop: each mark is sent when it is due, acked or not, and its
+latency counts from when it was due); --rate 0 sends each tablet's next mark when the last is acked. Prints
+acked operations per second, p50/p99 ack latency and p99 from a tablet's ack to the console's copy of the
+change; last line one JSON object.
 
-    python bench/tablets.py [--tablets 500] [--ops 4] [--seats 100]
+    python bench/tablets.py [--tablets 500] [--ops 20] [--seats 100] [--rate 2000]
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._server import print_figures, served  # noqa: E402
+from bench._server import collector_paused, print_figures, served  # noqa: E402
 
 
 async def prepare(url: str, tablets: int, seats: int) -> tuple[int, list[str], str]:
@@ -92,7 +94,8 @@ async def prepare(url: str, tablets: int, seats: int) -> tuple[int, list[str], s
     return event_id, tokens, chief_token
 
 
-async def load(base: str, event_id: int, tokens: list[str], chief: str, ops: int, seats: int) -> dict[str, Any]:
+async def load(base: str, event_id: int, tokens: list[str], chief: str, ops: int, seats: int,
+               rate: float | None) -> dict[str, Any]:
     ws_base = base.replace("http://", "ws://")
     acks: list[float] = []
     acked_at: dict[tuple[int, str, str], float] = {}
@@ -123,39 +126,64 @@ async def load(base: str, event_id: int, tokens: list[str], chief: str, ops: int
                                       additional_headers={"Cookie": f"contestday_session={token}"}) as sock:
             snapshot = json.loads(await sock.recv())
             judge_marks = {s["seat"]: s["version"] for s in snapshot["scores"]}
+            due_at: dict[str, float] = {}
+
+
+            async def receive(expected: int) -> None:
+                while expected:
+                    reply = json.loads(await sock.recv())
+                    if reply.get("type") not in ("ack", "nack"):
+                        continue
+                    expected -= 1
+                    done = time.perf_counter()
+                    due = due_at.pop(reply["op_id"])
+                    if reply["type"] == "ack":
+                        acks.append((done - due) * 1000)
+                        key = (judge_ids[n], reply["seat"], reply["value"])
+                        earlier = acked_at.pop(key, None)
+                        if earlier is not None and earlier < 0:
+                            console_lag.append(0.0)
+                        else:
+                            acked_at[key] = done
+                    else:
+                        errors.append(reply.get("code", "?"))
+
+            receiver = asyncio.create_task(receive(ops))
+            connected.append(n)
+            if len(connected) == len(tokens):
+                all_connected.set()
             await start.wait()
             for k in range(ops):
-                seat = f"A{(n + k) % seats + 1:03d}"
-                value = f"{(n * 7 + k) % 60}.{k % 100:02d}"
+                seat = f"A{(n + k) % seats + 1:03d}"  # a different seat each time: no op waits for another's version
                 message = {"type": "op", "op_id": uuid.uuid4().hex, "kind": "set_score", "item": "I", "seat": seat,
-                           "criterion": "A", "value": value, "base_version": judge_marks.get(seat, 0)}
-                sent = time.perf_counter()
+                           "criterion": "A", "value": f"{(n * 7 + k) % 60}.{k % 100:02d}",
+                           "base_version": judge_marks.get(seat, 0)}
+                if rate:  # open loop: op k of tablet n is due at (k·tablets + n) / rate, answered or not
+                    due = started + (k * len(tokens) + n) / rate
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                else:  # closed loop: the next op once the last is acked
+                    while due_at:
+                        await asyncio.sleep(0.0005)
+                    due = time.perf_counter()
+                due_at[message["op_id"]] = due
                 await sock.send(json.dumps(message))
-                reply = json.loads(await sock.recv())
-                done = time.perf_counter()
-                if reply.get("type") == "ack":
-                    acks.append((done - sent) * 1000)
-                    judge_marks[seat] = reply["version"]
-                    key = (judge_ids[n], seat, reply["value"])
-                    earlier = acked_at.pop(key, None)
-                    if earlier is not None and earlier < 0:
-                        console_lag.append(0.0)
-                    else:
-                        acked_at[key] = done
-                else:
-                    errors.append(reply.get("code", "?"))
+            await receiver
 
     errors: list[str] = []
     judge_ids = list(range(1, len(tokens) + 1))  # judges were created in order: ids 1…N on a fresh database
-    start = asyncio.Event()
+    start, all_connected = asyncio.Event(), asyncio.Event()
+    connected: list[int] = []
+    started = 0.0
     console_task = asyncio.create_task(console())
     await console_ready.wait()
     tablets = [asyncio.create_task(tablet(n, token)) for n, token in enumerate(tokens)]
-    await asyncio.sleep(2 + len(tokens) / 200)  # let every tablet connect and take its snapshot
-    started = time.perf_counter()
-    start.set()
-    await asyncio.gather(*tablets)
-    elapsed = time.perf_counter() - started
+    await all_connected.wait()  # every tablet connected and holding its snapshot: now the marks
+    await asyncio.sleep(0.5)
+    with collector_paused():
+        started = time.perf_counter()
+        start.set()
+        await asyncio.gather(*tablets)
+        elapsed = time.perf_counter() - started
     await asyncio.sleep(1)
     console_task.cancel()
     acks.sort()
@@ -164,7 +192,8 @@ async def load(base: str, event_id: int, tokens: list[str], chief: str, ops: int
     def pct(values: list[float], q: float) -> float | None:
         return round(values[min(len(values) - 1, int(len(values) * q))], 1) if values else None
 
-    return {"tablets": len(tokens), "acked": len(acks), "errors": len(errors), "elapsed_s": round(elapsed, 2),
+    return {"mode": f"open loop at {rate:g} ops/s" if rate else "closed loop", "tablets": len(tokens),
+            "acked": len(acks), "errors": len(errors), "elapsed_s": round(elapsed, 2),
             "ops_per_s": round(len(acks) / elapsed, 1), "ack_p50_ms": pct(acks, 0.5), "ack_p99_ms": pct(acks, 0.99),
             "console_seen": len(console_lag), "console_p99_ms": pct(console_lag, 0.99)}
 
@@ -172,14 +201,17 @@ async def load(base: str, event_id: int, tokens: list[str], chief: str, ops: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tablets", type=int, default=500)
-    parser.add_argument("--ops", type=int, default=4, help="marks per tablet")
+    parser.add_argument("--ops", type=int, default=20, help="marks per tablet (at most --seats)")
+    parser.add_argument("--rate", type=float, default=2000,
+                        help="ops per second offered by all tablets together (open loop, as judges mark at their "
+                             "own pace); 0: closed loop, each tablet sends its next mark when the last is acked")
     parser.add_argument("--seats", type=int, default=100)
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="contestday-bench-"))
     url = f"sqlite+aiosqlite:///{data_dir / 'contestday.sqlite3'}"
     event_id, tokens, chief = asyncio.run(prepare(url, args.tablets, args.seats))
     with served(data_dir) as base:
-        figures = asyncio.run(load(base, event_id, tokens, chief, args.ops, args.seats))
+        figures = asyncio.run(load(base, event_id, tokens, chief, args.ops, args.seats, args.rate))
     print_figures(figures)
 
 

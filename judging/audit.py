@@ -15,14 +15,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging.models import AuditHead, ScoreEvent
-from registration.base import insert_ignoring_conflicts, utcnow
+from registration.base import utcnow
+from registration.writer import Prepared, insert_or_ignore, table
 
 __all__ = [
-    "GENESIS", "BrokenLink", "append", "link_hash", "replay", "replay_matches", "verify_chain", "verify_event",
+    "GENESIS", "BrokenLink", "Link", "append", "append_link", "link_hash", "replay", "replay_matches",
+    "verify_chain", "verify_event",
 ]
 
 GENESIS = "0" * 64
@@ -40,24 +43,46 @@ def link_hash(prev_hash: str, row: ScoreEvent | dict[str, Any], at: datetime) ->
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
-async def append(session: AsyncSession, event_id: int, kind: str, *, actor: str, device: str = "", reason: str = "",
-                 item_id: int | None = None, entry_id: int | None = None, criterion_id: int | None = None,
-                 judge_id: int | None = None, old: tuple[Decimal | None, int | None] = (None, None),
-                 new: tuple[Decimal | None, int | None] = (None, None)) -> ScoreEvent:
-    """Add one link; the caller commits. Locks the event's chain head for the rest of the transaction."""
-    await session.exec(insert_ignoring_conflicts(session, AuditHead, [{"event_id": event_id, "seq": 0,
-                                                                       "hash": GENESIS}]))
-    head = (await session.exec(select(AuditHead).where(AuditHead.event_id == event_id).with_for_update())).one()
+@dataclass(frozen=True)
+class Link:
+    seq: int
+    hash: str
+
+
+_HEAD, _EVENTS = table(AuditHead), table(ScoreEvent)
+_READ_HEAD = Prepared(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.event_id == bindparam("event_id"))
+                      .with_for_update())
+_INSERT_LINK = Prepared(insert(_EVENTS))
+_MOVE_HEAD = Prepared(update(_HEAD).where(_HEAD.c.event_id == bindparam("head_event"))
+                      .values(seq=bindparam("seq"), hash=bindparam("new_hash")))
+
+
+def append_link(conn: Connection, event_id: int, kind: str, *, actor: str, device: str = "", reason: str = "",
+                item_id: int | None = None, entry_id: int | None = None, criterion_id: int | None = None,
+                judge_id: int | None = None, old: tuple[Decimal | None, int | None] = (None, None),
+                new: tuple[Decimal | None, int | None] = (None, None)) -> Link:
+    """Add one link in the connection's transaction. Locks the event's chain head (FOR UPDATE on PostgreSQL;
+    SQLite has one writer) until the transaction ends, so the chain never forks."""
+    head = _READ_HEAD.execute(conn, {"event_id": event_id}).first()
+    if head is None:
+        insert_or_ignore(conn, AuditHead).execute(conn, {"event_id": event_id, "seq": 0, "hash": GENESIS})
+        head = _READ_HEAD.execute(conn, {"event_id": event_id}).first()
+        assert head is not None
+    seq, prev = head
     at = utcnow()  # stored and hashed at microsecond precision
-    row = ScoreEvent(event_id=event_id, seq=head.seq + 1, kind=kind, item_id=item_id, entry_id=entry_id,
-                     criterion_id=criterion_id, judge_id=judge_id, old_value=_text(old[0]), new_value=_text(new[0]),
-                     old_version=old[1], new_version=new[1], actor=actor[:80], device=device[:80],
-                     reason=reason[:500], at=at, prev_hash=head.hash, hash="")
-    row.hash = link_hash(head.hash, row, at)
-    head.seq, head.hash = row.seq, row.hash
-    session.add(row)
-    session.add(head)
-    return row
+    row = {"event_id": event_id, "seq": seq + 1, "kind": kind, "item_id": item_id, "entry_id": entry_id,
+           "criterion_id": criterion_id, "judge_id": judge_id, "old_value": _text(old[0]), "new_value": _text(new[0]),
+           "old_version": old[1], "new_version": new[1], "actor": actor[:80], "device": device[:80],
+           "reason": reason[:500], "at": at, "prev_hash": prev}
+    row["hash"] = link_hash(prev, row, at)
+    _INSERT_LINK.execute(conn, row)
+    _MOVE_HEAD.execute(conn, {"head_event": event_id, "seq": row["seq"], "new_hash": row["hash"]})
+    return Link(row["seq"], row["hash"])
+
+
+async def append(session: AsyncSession, event_id: int, kind: str, **fields: Any) -> Link:
+    """`append_link` in a session's transaction (the caller commits)."""
+    return await session.run_sync(lambda s: append_link(s.connection(), event_id, kind, **fields))
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,22 @@
-"""Tablet operations over a session: each applied once (by its client id), acked only after the commit.
+"""Tablet operations: each applied once (by its client id), acked only after the commit.
 
 `apply_op` returns the reply to send: an ack `{"type": "ack", "op_id", …, "version"}` or a refusal
 `{"type": "nack", "op_id", "code", "message", "message_en", ["current"]}`; both are stored with the op id, so
 a replayed operation gets exactly the same reply and is never applied twice.
+
+An operation is one job of prepared Core statements (registration/writer.py): on the app's writer (SQLite:
+grouped into one commit with the others waiting; PostgreSQL: its own transaction), or inside a session.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlalchemy import Connection, and_, bindparam, insert, literal, or_, select, update
+from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging import audit
@@ -21,12 +25,14 @@ from registration.base import utcnow
 from registration.checkin.models import Attendance, ItemStage, SeatAssignment
 from registration.entries.models import Entry
 from registration.events.models import Criterion, Item
+from registration.writer import Prepared, Writer, insert_or_ignore, row_values, run_in_session, table
 from scoring.checks import check_score
 from scoring.event_file import CriterionSpec
 
-__all__ = ["Applied", "apply_op", "judge_scores"]
+__all__ = ["Applied", "JudgeRef", "apply_op", "judge_scores"]
 
 MAX_OP_ID = 64
+MARKING = ("judge", "chief_judge")
 
 
 @dataclass(frozen=True)
@@ -35,57 +41,106 @@ class Applied:
     changed: dict[str, Any] | None  # what to fan out after the commit (None: nothing changed)
 
 
+@dataclass(frozen=True)
+class JudgeRef:
+    """The plain values of a judge an operation needs (no ORM row crosses into the writer's thread)."""
+
+    id: int
+    event_id: int
+    name: str
+    unit_key: str
+
+    @classmethod
+    def of(cls, judge: Judge) -> JudgeRef:
+        return cls(judge.id or 0, judge.event_id, judge.name, judge.unit_key)
+
+
+class _Raced(Exception):
+    """Another connection stored the same op or created the same score first (PostgreSQL): run again."""
+
+
+_IT, _PM, _CR, _ST, _CL, _SS = (table(Item), table(PanelMember), table(Criterion), table(ItemStage),
+                                table(CriterionLock), table(SheetSubmission))
+_SA, _EN, _AT, _SC, _AO = table(SeatAssignment), table(Entry), table(Attendance), table(Score), table(AppliedOp)
+
+_STORED = Prepared(select(_AO.c.reply).where(_AO.c.judge_id == bindparam("judge_id"),
+                                             _AO.c.op_id == bindparam("op_id")))
+_MARKING_ROLE = or_(*(_PM.c.role == role for role in MARKING))  # no IN: the statement is prepared once
+_ITEM_PANEL = Prepared(
+    select(_IT.c.id, _PM.c.id, _PM.c.criteria)
+    .select_from(_IT.outerjoin(_PM, and_(_PM.c.item_id == _IT.c.id, _PM.c.judge_id == bindparam("judge_id"),
+                                         _MARKING_ROLE)))
+    .where(_IT.c.event_id == bindparam("event_id"), _IT.c.code == bindparam("item")).order_by(_PM.c.id.desc()))
+# everything a mark needs to know before the seat, in one statement: the item, the judge's place on its panel,
+# the criterion, and whether the item or criterion is locked or the judge's sheet already signed
+_MARKING = Prepared(
+    select(_IT.c.id, _PM.c.id, _PM.c.criteria, _CR.c.id, _CR.c.code, _CR.c.name, _CR.c.max, _CR.c.kind,
+           _CR.c.aggregate, _CR.c.trim_min_judges, _CR.c.max_spread,
+           select(_ST.c.scores_locked_at).where(_ST.c.item_id == _IT.c.id).scalar_subquery(),
+           select(literal(1)).where(_CL.c.item_id == _IT.c.id, _CL.c.criterion_id == _CR.c.id).scalar_subquery(),
+           select(literal(1)).where(_SS.c.item_id == _IT.c.id, _SS.c.judge_id == bindparam("judge_id"))
+           .scalar_subquery())
+    .select_from(_IT.outerjoin(_PM, and_(_PM.c.item_id == _IT.c.id, _PM.c.judge_id == bindparam("judge_id"),
+                                         _MARKING_ROLE))
+                 .outerjoin(_CR, and_(_CR.c.item_id == _IT.c.id, _CR.c.code == bindparam("criterion"))))
+    .where(_IT.c.event_id == bindparam("event_id"), _IT.c.code == bindparam("item")).order_by(_PM.c.id.desc()))
+_SEATED = Prepared(
+    select(_EN.c.id, _EN.c.unit_key).select_from(_SA.join(_EN, _EN.c.id == _SA.c.entry_id)
+                                                   .join(_AT, _AT.c.entry_id == _EN.c.id))
+    .where(_SA.c.item_id == bindparam("item_id"), _SA.c.seat_label == bindparam("seat"), _AT.c.status == "present"))
+_SCORE = Prepared(
+    select(_SC.c.id, _SC.c.value, _SC.c.version)
+    .where(_SC.c.entry_id == bindparam("entry_id"), _SC.c.criterion_id == bindparam("criterion_id"),
+           _SC.c.judge_id == bindparam("judge_id")).with_for_update())
+_SCORE_CHANGE = Prepared(update(_SC).where(_SC.c.id == bindparam("score_id"))
+                         .values(value=bindparam("value"), version=bindparam("version"),
+                                 updated_at=bindparam("updated_at")))
+_SUBMITTED = Prepared(insert(_SS))
+
+
 def _nack(op_id: str, code: str, zh: str, en: str, **extra: Any) -> dict[str, Any]:
     return {"type": "nack", "op_id": op_id, "code": code, "message": zh, "message_en": en, **extra}
 
 
-async def _item_and_panel(session: AsyncSession, judge: Judge, code: str) -> tuple[Item, PanelMember] | str:
-    item = (await session.exec(select(Item).where(Item.event_id == judge.event_id, Item.code == code))).first()
-    if item is None:
+def _item_and_panel(conn: Connection, judge: JudgeRef, code: str) -> tuple[int, list[str]] | str:
+    """(item id, the judge's criteria on its panel — empty: all), or the refusal code."""
+    row = _ITEM_PANEL.execute(conn, {"judge_id": judge.id, "event_id": judge.event_id, "item": code}).first()
+    if row is None:
         return "unknown_item"
-    member = (await session.exec(select(PanelMember).where(PanelMember.item_id == item.id,
-                                                           PanelMember.judge_id == judge.id,
-                                                           PanelMember.role.in_(("judge", "chief_judge")))  # type: ignore[attr-defined]
-                                 )).first()
-    return (item, member) if member is not None else "not_on_panel"
+    item_id, member_id, criteria = row
+    return (item_id, list(criteria or [])) if member_id is not None else "not_on_panel"
 
 
-async def _set_score(session: AsyncSession, judge: Judge, op: dict[str, Any], device: str) -> Applied:
-    op_id = op["op_id"]
-    found = await _item_and_panel(session, judge, str(op.get("item", "")))
-    if isinstance(found, str):
-        return Applied(_nack(op_id, found, "您不在该赛项的裁判组中", "you are not on this item's panel"), None)
-    item, member = found
-    code = str(op.get("criterion", ""))
-    criterion = (await session.exec(select(Criterion).where(Criterion.item_id == item.id,
-                                                            Criterion.code == code))).first()
-    if criterion is None or (member.criteria and code not in member.criteria):
+def _not_on_panel(op_id: str, code: str) -> Applied:
+    return Applied(_nack(op_id, code, "您不在该赛项的裁判组中", "you are not on this item's panel"), None)
+
+
+def _set_score(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -> Applied:
+    op_id, item_code, code = op["op_id"], str(op.get("item", "")), str(op.get("criterion", ""))
+    row = _MARKING.execute(conn, {"judge_id": judge.id, "event_id": judge.event_id, "item": item_code,
+                                  "criterion": code}).first()
+    if row is None or row[1] is None:
+        return _not_on_panel(op_id, "unknown_item" if row is None else "not_on_panel")
+    item_id, _member, mine, criterion_id = row[:4]
+    stage_locked, criterion_locked, submitted = row[11:]
+    if criterion_id is None or (mine and code not in mine):
         return Applied(_nack(op_id, "not_your_criterion", f"您不负责评分项 {code}", f"criterion {code} is not yours"),
                        None)
-    stage = (await session.exec(select(ItemStage).where(ItemStage.item_id == item.id))).first()
-    locked = (await session.exec(select(CriterionLock).where(CriterionLock.item_id == item.id,
-                                                             CriterionLock.criterion_id == criterion.id))).first()
-    if locked is not None or (stage is not None and stage.scores_locked_at is not None):
+    if stage_locked is not None or criterion_locked is not None:
         return Applied(_nack(op_id, "locked", "成绩已锁定，不能修改", "scores are locked"), None)
-    if (await session.exec(select(SheetSubmission).where(SheetSubmission.item_id == item.id,
-                                                         SheetSubmission.judge_id == judge.id))).first():
+    if submitted is not None:
         return Applied(_nack(op_id, "sheet_submitted", "评分表已签字提交；如需修改请联系裁判长",
                              "sheet signed and submitted: ask the chief judge to reopen it"), None)
     seat = str(op.get("seat", ""))
-    row = (await session.exec(
-        select(SeatAssignment, Entry).join(Entry, Entry.id == SeatAssignment.entry_id)  # type: ignore[arg-type]
-        .join(Attendance, Attendance.entry_id == Entry.id)  # type: ignore[arg-type]
-        .where(SeatAssignment.item_id == item.id, SeatAssignment.seat_label == seat,
-               Attendance.status == "present"))).first()
-    if row is None:
+    seated = _SEATED.execute(conn, {"item_id": item_id, "seat": seat}).first()
+    if seated is None:
         return Applied(_nack(op_id, "empty_seat", f"赛位 {seat} 没有选手", f"nobody sits at {seat}"), None)
-    entry = row[1]
-    if judge.unit_key and judge.unit_key == entry.unit_key:
+    entry_id, unit_key = seated
+    if judge.unit_key and judge.unit_key == unit_key:
         # enforced here, at scoring time, whatever the panel assignment said
         return Applied(_nack(op_id, "conflict_of_interest", "回避：该选手与您同单位，不能评分",
                              "conflict of interest: this contestant is from your unit"), None)
-    spec = CriterionSpec(criterion.code, criterion.name, criterion.max, criterion.kind, criterion.aggregate,
-                         criterion.trim_min_judges, criterion.max_spread)
+    spec = CriterionSpec(*row[4:11])
     raw = op.get("value")
     value: Decimal | None
     if raw is None or raw == "":
@@ -99,88 +154,102 @@ async def _set_score(session: AsyncSession, judge: Judge, op: dict[str, Any], de
         if findings:
             return Applied(_nack(op_id, findings[0].code, findings[0].zh, findings[0].en), None)
     # FOR UPDATE: on PostgreSQL two tablets editing one mark queue here, so the second sees the first's version
-    current = (await session.exec(select(Score).where(Score.entry_id == entry.id, Score.criterion_id == criterion.id,
-                                                      Score.judge_id == judge.id).with_for_update())).first()
+    key = {"entry_id": entry_id, "criterion_id": criterion_id, "judge_id": judge.id}
+    current = _SCORE.execute(conn, key).first()
     base = op.get("base_version", 0)
-    have = current.version if current else 0
+    have = current[2] if current else 0
     if base != have:
         return Applied(_nack(op_id, "stale_version", "该分数已在别处修改，已显示当前值",
                              "changed elsewhere: here is the current value",
-                             current={"value": _fmt(current.value if current else None), "version": have}), None)
-    old_value = current.value if current else None
+                             current={"value": _fmt(current[1] if current else None), "version": have}), None)
+    old_value = current[1] if current else None
+    version = have + 1
     if current is None:
-        current = Score(event_id=judge.event_id, item_id=item.id or 0, entry_id=entry.id or 0,
-                        criterion_id=criterion.id or 0, judge_id=judge.id or 0, value=value, version=1)
+        created = insert_or_ignore(conn, Score).execute(conn, row_values(
+            Score, event_id=judge.event_id, item_id=item_id, value=value, version=version, **key))
+        if created.rowcount != 1:
+            raise _Raced()  # created meanwhile on another connection: now a stale edit
     else:
-        current.value, current.version, current.updated_at = value, current.version + 1, utcnow()
-    session.add(current)
-    link = await audit.append(session, judge.event_id, "set", actor=judge.name, device=device, item_id=item.id,
-                       entry_id=entry.id, criterion_id=criterion.id, judge_id=judge.id,
-                       old=(old_value, have or None), new=(value, current.version))
-    reply = {"type": "ack", "op_id": op_id, "item": item.code, "seat": seat, "criterion": code,
-             "value": _fmt(value), "version": current.version}
-    changed = {"type": "score", "seq": link.seq, "item": item.code, "seat": seat, "criterion": code,
-               "judge_id": judge.id, "value": _fmt(value), "version": current.version}
+        _SCORE_CHANGE.execute(conn, {"score_id": current[0], "value": value, "version": version,
+                                     "updated_at": utcnow()})
+    link = audit.append_link(conn, judge.event_id, "set", actor=judge.name, device=device, item_id=item_id,
+                             entry_id=entry_id, criterion_id=criterion_id, judge_id=judge.id,
+                             old=(old_value, have or None), new=(value, version))
+    reply = {"type": "ack", "op_id": op_id, "item": item_code, "seat": seat, "criterion": code,
+             "value": _fmt(value), "version": version}
+    changed = {"type": "score", "seq": link.seq, "item": item_code, "seat": seat, "criterion": code,
+               "judge_id": judge.id, "value": _fmt(value), "version": version}
     return Applied(reply, changed)
 
 
-async def _submit_sheet(session: AsyncSession, judge: Judge, op: dict[str, Any], device: str) -> Applied:
-    op_id = op["op_id"]
-    found = await _item_and_panel(session, judge, str(op.get("item", "")))
+def _submit_sheet(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -> Applied:
+    op_id, item_code = op["op_id"], str(op.get("item", ""))
+    found = _item_and_panel(conn, judge, item_code)
     if isinstance(found, str):
-        return Applied(_nack(op_id, found, "您不在该赛项的裁判组中", "you are not on this item's panel"), None)
-    item, _member = found
+        return _not_on_panel(op_id, found)
+    item_id, _mine = found
     signature = str(op.get("signature") or judge.name)[:64]
-    try:
-        async with session.begin_nested():
-            session.add(SheetSubmission(item_id=item.id or 0, judge_id=judge.id or 0, signature=signature))
-    except IntegrityError:
-        return Applied({"type": "ack", "op_id": op_id, "item": item.code, "submitted": True}, None)
-    link = await audit.append(session, judge.event_id, "submit", actor=judge.name, device=device, item_id=item.id,
-                              judge_id=judge.id, reason=f"签字：{signature}")
-    return Applied({"type": "ack", "op_id": op_id, "item": item.code, "submitted": True},
-                   {"type": "submitted", "seq": link.seq, "item": item.code, "judge_id": judge.id})
+    ack = {"type": "ack", "op_id": op_id, "item": item_code, "submitted": True}
+    stored = insert_or_ignore(conn, SheetSubmission).execute(
+        conn, row_values(SheetSubmission, item_id=item_id, judge_id=judge.id, signature=signature))
+    if stored.rowcount != 1:
+        return Applied(ack, None)  # submitted before
+    link = audit.append_link(conn, judge.event_id, "submit", actor=judge.name, device=device, item_id=item_id,
+                             judge_id=judge.id, reason=f"签字：{signature}")
+    return Applied(ack, {"type": "submitted", "seq": link.seq, "item": item_code, "judge_id": judge.id})
 
 
 def _fmt(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-_KINDS = {"set_score": _set_score, "submit_sheet": _submit_sheet}
+_KINDS: dict[str, Callable[[Connection, JudgeRef, dict[str, Any], str], Applied]] = {
+    "set_score": _set_score, "submit_sheet": _submit_sheet}
 
 
-async def apply_op(session: AsyncSession, judge: Judge, op: dict[str, Any], device: str = "") -> Applied:
-    """Apply one tablet operation exactly once and commit; replays return the stored reply."""
-    op_id = op.get("op_id")
-    if not isinstance(op_id, str) or not 0 < len(op_id) <= MAX_OP_ID:
-        return Applied(_nack(str(op_id)[:MAX_OP_ID], "invalid_op", "操作缺少编号", "an operation needs an op_id"), None)
-    stored = (await session.exec(select(AppliedOp).where(AppliedOp.judge_id == judge.id,
-                                                         AppliedOp.op_id == op_id))).first()
+def _apply(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -> Applied:
+    op_id = op["op_id"]
+    stored = _STORED.execute(conn, {"judge_id": judge.id, "op_id": op_id}).first()
     if stored is not None:
-        return Applied(stored.reply, None)
+        return Applied(stored[0], None)
     handler = _KINDS.get(str(op.get("kind")))
     if handler is None:
         applied = Applied(_nack(op_id, "unknown_op", "未知操作", f"unknown operation {op.get('kind')!r}"), None)
     else:
-        applied = await handler(session, judge, op, device)
-    session.add(AppliedOp(judge_id=judge.id or 0, op_id=op_id, reply=applied.reply))
-    try:
-        await session.commit()
-    except IntegrityError:
-        # the same op id raced in on another connection, or a concurrent first mark of this score
-        await session.rollback()
-        stored = (await session.exec(select(AppliedOp).where(AppliedOp.judge_id == judge.id,
-                                                             AppliedOp.op_id == op_id))).first()
-        if stored is not None:
-            return Applied(stored.reply, None)
-        return await apply_op(session, judge, op, device)  # the score was created meanwhile: now a stale edit
+        applied = handler(conn, judge, op, device)
+    kept = insert_or_ignore(conn, AppliedOp).execute(conn, row_values(AppliedOp, judge_id=judge.id, op_id=op_id,
+                                                                      reply=applied.reply))
+    if kept.rowcount != 1:
+        raise _Raced()  # the same op id raced in on another connection: its stored reply is the answer
     return applied
+
+
+async def apply_op(target: AsyncSession | Writer, judge: Judge | JudgeRef, op: dict[str, Any],
+                   device: str = "") -> Applied:
+    """Apply one tablet operation exactly once; committed when this returns. Replays return the stored reply."""
+    op_id = op.get("op_id")
+    if not isinstance(op_id, str) or not 0 < len(op_id) <= MAX_OP_ID:
+        return Applied(_nack(str(op_id)[:MAX_OP_ID], "invalid_op", "操作缺少编号", "an operation needs an op_id"), None)
+    ref = judge if isinstance(judge, JudgeRef) else JudgeRef.of(judge)
+
+    def job(conn: Connection) -> Applied:
+        return _apply(conn, ref, op, device)
+
+    for attempt in (1, 2, 3):
+        try:
+            if isinstance(target, AsyncSession):
+                return await run_in_session(target, job)
+            return await target.run(job)
+        except _Raced:
+            if attempt == 3:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def judge_scores(session: AsyncSession, judge: Judge) -> list[dict[str, Any]]:
     """The judge's own marks only (never another judge's), by item, seat and criterion, with versions."""
     rows = (await session.exec(
-        select(Score, Item.code, Criterion.code, SeatAssignment.seat_label)
+        orm_select(Score, Item.code, Criterion.code, SeatAssignment.seat_label)
         .join(Item, Item.id == Score.item_id)  # type: ignore[arg-type]
         .join(Criterion, Criterion.id == Score.criterion_id)  # type: ignore[arg-type]
         .join(SeatAssignment, SeatAssignment.entry_id == Score.entry_id)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect, WebSocketException
 
-from judging.service import apply_op
+from judging.service import JudgeRef, apply_op
 from judging.snapshot import judge_for_user, tablet_snapshot
 from registration.accounts.guards import current_principal
 from registration.web import ApiError
@@ -54,7 +54,7 @@ async def receive_messages(socket: WebSocket[Any, Any, Any]) -> AsyncIterator[di
 
 @websocket("/ws/judge")
 async def judge_socket(socket: WebSocket[Any, Any, Any], channels: NamedDependency[ChannelsPlugin]) -> None:
-    open_session = socket.app.state.open_session
+    read_session, writer = socket.app.state.read_session, socket.app.state.writer
     try:
         principal = await current_principal(socket)
     except WebSocketException:  # a bad bearer token
@@ -65,7 +65,7 @@ async def judge_socket(socket: WebSocket[Any, Any, Any], channels: NamedDependen
         await socket.close(code=4401, reason="not signed in")
         return
     try:
-        async with open_session() as session:
+        async with read_session() as session:
             judge = await judge_for_user(session, principal.user_id)
             snapshot = await tablet_snapshot(session, judge)
     except ApiError:
@@ -73,6 +73,7 @@ async def judge_socket(socket: WebSocket[Any, Any, Any], channels: NamedDependen
         await socket.close(code=4403, reason="not a judge")
         return
     device = (socket.headers.get("user-agent") or "")[:80]
+    ref = JudgeRef.of(judge)
     await socket.accept()
     await socket.send_json(snapshot)
     async with channels.start_subscription([judge_channel(judge.id or 0)]) as subscriber, \
@@ -80,11 +81,10 @@ async def judge_socket(socket: WebSocket[Any, Any, Any], channels: NamedDependen
         async for message in receive_messages(socket):
             kind = message.get("type")
             if kind == "hello":
-                async with open_session() as session:
+                async with read_session() as session:
                     await socket.send_json(await tablet_snapshot(session, judge))
             elif kind == "op":
-                async with open_session() as session:
-                    applied = await apply_op(session, judge, message, device)
+                applied = await apply_op(writer, ref, message, device)
                 if applied.changed is not None:  # after the commit, never before
                     channels.publish(json.dumps(applied.changed, ensure_ascii=False),
                                      [console_channel(judge.event_id)])
