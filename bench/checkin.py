@@ -6,7 +6,9 @@ plays 50 stations scanning a mix of first scans (60 %), repeats of tickets alrea
 get already_checked_in) and unknown codes (15 %). Prints scans per second and p50/p99 latency; last line
 one JSON object.
 
-    python bench/checkin.py [--stations 50] [--scans 5000] [--entries 3000]
+Stations sign in as a kiosk does (a check-in staff session cookie and its CSRF token).
+
+    python bench/checkin.py [--stations 50] [--scans 5000] [--entries 3000] [--rate N]
 """
 
 from __future__ import annotations
@@ -23,19 +25,18 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._server import print_figures, served  # noqa: E402
+from bench._http import Connection  # noqa: E402
+from bench._server import collector_paused, print_figures, served  # noqa: E402
 
-TOKEN = "bench-token"
 
-
-async def prepare(url: str, entries: int) -> tuple[int, list[str]]:
+async def prepare(url: str, entries: int) -> tuple[int, list[str], str, str]:
+    """Returns (event id, the ticket codes, a check-in staff session token and its CSRF token)."""
     from contestday.db import create_engine, create_sessionmaker
     from contestday.migrate import upgrade
+    from registration.accounts import service as accounts
     from registration.base import utcnow
     from registration.checkin.seats import SessionPlan, replace_plan
     from registration.entries.models import Entry, EntryMember
@@ -68,12 +69,15 @@ async def prepare(url: str, entries: int) -> tuple[int, list[str]]:
                                     id_number_enc="-", id_masked="5001**********0000", id_kind="resident",
                                     name=f"选手{n}", gender="male", birth_date=date(2000, 1, 1),
                                     phone="13800000000", identity="employee"))
+        staff = await accounts.add_user(session, "kiosk", "pw-12345678", ["checkin"])
+        session_token, csrf = await accounts.start_session(session, staff)
         await session.commit()
     await engine.dispose()
-    return event_id, codes
+    return event_id, codes, session_token, csrf
 
 
-async def load(base: str, event_id: int, codes: list[str], stations: int, total: int) -> dict[str, Any]:
+async def load(base: str, event_id: int, codes: list[str], stations: int, total: int, rate: float | None,
+               session_token: str, csrf: str) -> dict[str, Any]:
     rng = random.Random(3)
     fresh = iter(codes)
     scanned: list[str] = []
@@ -88,39 +92,50 @@ async def load(base: str, event_id: int, codes: list[str], stations: int, total:
             code = next(fresh)
             scanned.append(code)
             jobs.append(("first", code))
-    queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-    for job in jobs:
-        queue.put_nowait(job)
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()
     oks: Counter[str] = Counter()
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    limits = httpx.Limits(max_connections=stations, max_keepalive_connections=stations)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30, headers=headers) as client:
-        async def station(n: int) -> None:
-            while not queue.empty():
-                kind, code = queue.get_nowait()
-                body = {"ticket_code": code, "station": f"S{n}", "nonce": os.urandom(12).hex()}
-                started = time.perf_counter()
-                try:
-                    response = await client.post(f"/api/events/{event_id}/checkins", json=body)
-                except httpx.TransportError:
-                    outcomes[f"{kind}:transport_error"] += 1
-                    continue
-                latencies.append((time.perf_counter() - started) * 1000)
-                got = response.json().get("status") if response.status_code == 200 else response.json()["code"]
-                outcomes[f"{kind}:{got}"] += 1
-                if got == "ok":
-                    oks[code] += 1
+    # as a kiosk is signed in: the check-in staff's session cookie, and its CSRF token on every write
+    headers = {"Cookie": f"contestday_session={session_token}", "X-CSRF-Token": csrf}
 
+    async def scan(conn: Connection, n: int, due: float) -> None:
+        kind, code = jobs[n]
+        body = {"ticket_code": code, "station": f"S{n % stations}", "nonce": os.urandom(12).hex()}
+        try:
+            response = await conn.request("POST", f"/api/events/{event_id}/checkins", body)
+        except (OSError, asyncio.IncompleteReadError):
+            outcomes[f"{kind}:transport_error"] += 1
+            return
+        latencies.append((time.perf_counter() - due) * 1000)
+        answer = response.json()
+        got = answer.get("status") if response.status == 200 else answer.get("code", response.status)
+        outcomes[f"{kind}:{got}"] += 1
+        if got == "ok":
+            oks[code] += 1
+
+    async def station(k: int) -> None:
+        conn = Connection(base, headers)
+        try:
+            for n in range(k, total, stations):
+                if rate:  # open loop: scan n is due at n / rate
+                    due = started + n / rate
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                else:
+                    due = time.perf_counter()
+                await scan(conn, n, due)
+        finally:
+            await conn.close()
+
+    with collector_paused():
         started = time.perf_counter()
-        await asyncio.gather(*(station(n) for n in range(stations)))
+        await asyncio.gather(*(station(k) for k in range(stations)))
         elapsed = time.perf_counter() - started
     latencies.sort()
     # which of a ticket's concurrent scans wins is a race; that exactly one wins is the invariant
     wrong = sum(1 for code in set(scanned) if oks[code] != 1) + sum(
         n for k, n in outcomes.items() if k.startswith("unknown:") and k != "unknown:unknown_ticket")
-    return {"elapsed_s": round(elapsed, 2), "scans": total, "outcomes": dict(outcomes), "wrong_answers": wrong,
+    return {"mode": f"open loop at {rate:g}/s" if rate else "closed loop", "stations": stations,
+            "elapsed_s": round(elapsed, 2), "scans": total, "outcomes": dict(outcomes), "wrong_answers": wrong,
             "scans_per_s": round(total / elapsed, 1), "p50_ms": round(latencies[len(latencies) // 2], 1),
             "p99_ms": round(latencies[int(len(latencies) * 0.99)], 1)}
 
@@ -130,12 +145,15 @@ def main() -> None:
     parser.add_argument("--stations", type=int, default=50)
     parser.add_argument("--scans", type=int, default=5000)
     parser.add_argument("--entries", type=int, default=3000)
+    parser.add_argument("--rate", type=float, default=None,
+                        help="open loop: scans per second offered by all stations (default: closed loop, each "
+                             "station scans again as soon as it is answered)")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="contestday-bench-"))
     url = f"sqlite+aiosqlite:///{data_dir / 'contestday.sqlite3'}"
-    event_id, codes = asyncio.run(prepare(url, max(args.entries, args.scans)))
-    with served(data_dir, CONTESTDAY_ADMIN_TOKEN=TOKEN) as base:
-        figures = asyncio.run(load(base, event_id, codes, args.stations, args.scans))
+    event_id, codes, session_token, csrf = asyncio.run(prepare(url, max(args.entries, args.scans)))
+    with served(data_dir) as base:
+        figures = asyncio.run(load(base, event_id, codes, args.stations, args.scans, args.rate, session_token, csrf))
     print_figures(figures)
 
 

@@ -147,9 +147,11 @@ def create_app(settings: Settings) -> Litestar:
             yield session
 
     writer = create_writer(settings.database_url, engine)
+    reader = create_writer(settings.database_url, engine, read_only=True)
 
     async def dispose_engine(app: Litestar) -> None:
         await writer.stop()
+        await reader.stop()
         await engine.dispose()
 
     def template_callback(engine_: JinjaTemplateEngine) -> None:
@@ -173,7 +175,8 @@ def create_app(settings: Settings) -> Litestar:
         ],
         dependencies={"db_session": Provide(provide_db_session)},
         state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
-                     "open_session": open_session, "read_session": read_session, "writer": writer}),
+                     "open_session": open_session, "read_session": read_session, "writer": writer,
+                     "reader": reader}),
         exception_handlers={HTTPException: _exception_handler, NotAuthorizedException: _exception_handler,
                             ApiError: _exception_handler, Exception: _exception_handler},
         template_config=TemplateConfig(directory=list(TEMPLATE_DIRS), engine=JinjaTemplateEngine,
@@ -182,6 +185,6 @@ def create_app(settings: Settings) -> Litestar:
                                      description="职业技能竞赛赛事日系统 / contest-day system"),
         plugins=[channels],
         middleware=[_request_log_middleware],
-        on_startup=[lambda app: writer.start()],
+        on_startup=[lambda app: writer.start(), lambda app: reader.start()],
         on_shutdown=[dispose_engine],
     )

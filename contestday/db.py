@@ -51,13 +51,16 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-def create_writer(database_url: str, engine: AsyncEngine) -> Writer:
-    """The hot write path (registration/writer.py): on SQLite a thread of its own with a synchronous
-    connection and group commit; elsewhere the async pool."""
+def create_writer(database_url: str, engine: AsyncEngine, *, read_only: bool = False) -> Writer:
+    """The hot path (registration/writer.py): on SQLite a thread of its own with a synchronous connection
+    and group commit (`read_only`: a second such thread whose transactions begin deferred, for the reads
+    of every request, e.g. whose session cookie this is); elsewhere the async pool."""
     if database_url.startswith("sqlite"):
         sync_url = sqlalchemy.make_url(database_url).set(drivername="sqlite")
         sync_engine = sqlalchemy.create_engine(sync_url, connect_args={"timeout": 30, "check_same_thread": False},
                                                poolclass=sqlalchemy.pool.StaticPool)
         _sqlite_recipe(sync_engine)
+        if read_only:
+            return BatchingWriter(sync_engine.execution_options(**{READ_ONLY: True}), name="reader")
         return BatchingWriter(sync_engine)
     return PooledWriter(engine)

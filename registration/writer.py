@@ -61,15 +61,15 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
 class BatchingWriter:
     """One thread, one connection, group commit (SQLite)."""
 
-    def __init__(self, engine: Engine, max_batch: int = 256) -> None:
-        self.engine, self.max_batch = engine, max_batch
+    def __init__(self, engine: Engine, max_batch: int = 256, name: str = "writer") -> None:
+        self.engine, self.max_batch, self.name = engine, max_batch, name
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.batches = self.jobs = 0  # counters, for benchmarks and /health-style introspection
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="contestday-writer", daemon=True)
+            self._thread = threading.Thread(target=self._loop, name=f"contestday-{self.name}", daemon=True)
             self._thread.start()
 
     async def stop(self) -> None:
@@ -127,7 +127,7 @@ class BatchingWriter:
                         raw.execute("RELEASE job")
                         outcomes.append((result, None))
         except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored, say so to everyone
-            log.exception("writer batch of %d failed", len(batch))
+            log.exception("%s batch of %d failed", self.name, len(batch))
             outcomes = [(None, exc)] * len(batch)
         self.batches += 1
         self.jobs += len(batch)

@@ -8,6 +8,7 @@ by browsers on their own, so it needs none.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -15,7 +16,7 @@ from litestar.exceptions import WebSocketException
 from litestar.handlers.base import BaseRouteHandler
 
 from registration.accounts.security import ROLES, same
-from registration.accounts.service import Principal, resolve_session
+from registration.accounts.service import Principal, session_principal
 from registration.web import ApiError
 
 __all__ = ["SESSION_COOKIE", "actor_name", "current_principal", "requires"]
@@ -38,8 +39,8 @@ async def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> P
         else:
             raise _refusal(connection, 401, "invalid_token", "访问令牌无效", "invalid bearer token")
     elif token := connection.cookies.get(SESSION_COOKIE):
-        async with connection.app.state.sessionmaker() as session:
-            principal = await resolve_session(session, token)
+        # on every signed-in request: the reader thread (SQLite) or the pool, never a write lock
+        principal = await connection.app.state.reader.run(partial(session_principal, token=token))
     connection.state["principal"] = principal
     return principal
 

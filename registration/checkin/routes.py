@@ -48,10 +48,9 @@ class CheckinController(Controller):
     tags = ["check-in"]
 
     @post("/checkins", guards=[STAFF], status_code=200, summary="检录 / check a ticket in (contracts §5)")
-    async def checkin(self, event_id: FromPath[int], request: Request[Any, Any, Any],
-                      db_session: DbSession) -> Response[dict[str, Any]]:
+    async def checkin(self, event_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         body = await json_object(request, "ticket_code", "station", "nonce")
-        answer = await redeem(db_session, event_id, body["ticket_code"], body["station"].strip()[:64],
+        answer = await redeem(request.app.state.writer, event_id, body["ticket_code"], body["station"].strip()[:64],
                               body["nonce"].strip()[:80], by=await actor_name(request))
         return Response(answer.body, status_code=answer.status_code)
 

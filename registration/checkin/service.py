@@ -7,12 +7,12 @@ marked_absent (409); outside_checkin_window (422).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlalchemy import Connection, bindparam, func, select
+from sqlmodel import col
+from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.base import insert_ignoring_conflicts, utcnow
@@ -20,9 +20,10 @@ from registration.checkin.models import Attendance, CheckinScan, SeatAssignment,
 from registration.entries.models import Entry, EntryMember
 from registration.entries.tickets import normalise_code
 from registration.events.models import Event, Item
+from registration.writer import Prepared, Writer, insert_or_ignore, run_in_session, table
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["Answer", "attendance_counts", "checkin_window", "entry_card", "mark_absent", "redeem"]
+__all__ = ["Answer", "attendance_counts", "checkin_window", "mark_absent", "redeem"]
 
 
 @dataclass(frozen=True)
@@ -35,103 +36,135 @@ def _no(status: int, code: str, zh: str, en: str, **extra: Any) -> Answer:
     return Answer(status, {"status": "refused", "code": code, "message": zh, "message_en": en, **extra})
 
 
-async def checkin_window(session: AsyncSession, item: Item, event: Event) -> tuple[datetime, datetime]:
+_EN, _EM, _SA, _SS, _AT, _CS = (table(Entry), table(EntryMember), table(SeatAssignment), table(SeatSession),
+                                table(Attendance), table(CheckinScan))
+_IT, _EV = table(Item), table(Event)
+_PRIOR = Prepared(select(_CS.c.status_code, _CS.c.response).where(_CS.c.event_id == bindparam("event_id"),
+                                                                  _CS.c.nonce == bindparam("nonce")))
+_ENTRY = Prepared(select(_EN.c.id, _EN.c.event_id, _EN.c.item_id, _EN.c.state, _EN.c.group_name, _EN.c.unit)
+                  .where(_EN.c.ticket_code == bindparam("code")))
+_EVENT_NAME = Prepared(select(_EV.c.name).where(_EV.c.id == bindparam("event_id")))
+_ITEM_WINDOW = Prepared(
+    select(_IT.c.code, _IT.c.name, _EV.c.starts_on,
+           select(func.min(_SS.c.checkin_opens_at)).where(_SS.c.item_id == _IT.c.id).scalar_subquery(),
+           select(func.max(_SS.c.checkin_closes_at)).where(_SS.c.item_id == _IT.c.id).scalar_subquery())
+    .join_from(_IT, _EV, _EV.c.id == _IT.c.event_id).where(_IT.c.id == bindparam("item_id")))
+_FIRST = Prepared(select(_AT.c.status, _AT.c.at, _AT.c.station).where(_AT.c.entry_id == bindparam("entry_id")))
+_MEMBERS = Prepared(select(_EM.c.name, _EM.c.gender, _EM.c.id_masked, _EM.c.position, _EM.c.photo)
+                    .where(_EM.c.entry_id == bindparam("entry_id")).order_by(_EM.c.position))
+_SEAT = Prepared(select(_SA.c.seat_label).where(_SA.c.entry_id == bindparam("entry_id")))
+
+
+class _Raced(Exception):
+    """The same nonce was stored meanwhile on another connection (PostgreSQL): its answer stands."""
+
+
+def checkin_window(starts_on: date, opens: datetime | None, closes: datetime | None) -> tuple[datetime, datetime]:
     """From the first session's opening to the last session's closing; without a seat plan, the contest's
     first day (Beijing time)."""
-    sessions = (await session.exec(select(SeatSession).where(SeatSession.item_id == item.id))).all()
-    if sessions:
-        return min(s.checkin_opens_at for s in sessions), max(s.checkin_closes_at for s in sessions)
-    day = datetime.combine(event.starts_on, time(0), CHINA_TZ)
+    if opens is not None and closes is not None:
+        return opens, closes
+    day = datetime.combine(starts_on, time(0), CHINA_TZ)
     return day, day + timedelta(days=1)
 
 
-async def entry_card(session: AsyncSession, entry: Entry, item: Item) -> dict[str, Any]:
+def _card(conn: Connection, entry: Any, item_code: str, item_name: str) -> dict[str, Any]:
     """What the check-in desk needs to recognise the person: never the full ID number."""
-    members = (await session.exec(select(EntryMember).where(EntryMember.entry_id == entry.id)
-                                  .order_by(col(EntryMember.position)))).all()
-    seat = (await session.exec(select(SeatAssignment).where(SeatAssignment.entry_id == entry.id))).first()
+    entry_id = entry[0]
+    members = _MEMBERS.execute(conn, {"entry_id": entry_id}).rows
+    seat = _SEAT.execute(conn, {"entry_id": entry_id}).first()
     return {
-        "registration_id": entry.id,
-        "item": item.code, "item_name": item.name, "group": entry.group_name, "unit": entry.unit,
-        "members": [{"name": m.name, "gender": m.gender, "id_masked": m.id_masked,
-                     "photo": f"/kiosk/photos/{entry.id}/{m.position}" if m.photo else None} for m in members],
-        "seat": seat.seat_label if seat else None,
+        "registration_id": entry_id,
+        "item": item_code, "item_name": item_name, "group": entry[4], "unit": entry[5],
+        "members": [{"name": name, "gender": gender, "id_masked": masked,
+                     "photo": f"/kiosk/photos/{entry_id}/{position}" if photo else None}
+                    for name, gender, masked, position, photo in members],
+        "seat": seat[0] if seat else None,
     }
 
 
-async def _answer(session: AsyncSession, event_id: int, code: str, station: str, by: str | None,
-                  now: datetime) -> tuple[Answer, int | None]:
-    entry = (await session.exec(select(Entry).where(Entry.ticket_code == code))).first() if code else None
+def _answer(conn: Connection, event_id: int, code: str, station: str, by: str | None,
+            now: datetime) -> tuple[Answer, int | None]:
+    entry = _ENTRY.execute(conn, {"code": code}).first() if code else None
     if entry is None:
         return _no(404, "unknown_ticket", "无效的参赛凭证：查无此码", "unknown ticket"), None
-    if entry.event_id != event_id:
-        other = await session.get(Event, entry.event_id)
-        return _no(409, "wrong_event", f"这是另一赛事的参赛凭证（{other.name if other else '?'}）",
-                   "this ticket belongs to another event"), entry.id
-    if entry.state == "withdrawn":
-        return _no(409, "entry_withdrawn", "该报名已撤回，不能检录", "this entry was withdrawn"), entry.id
-    if entry.state == "rejected":
-        return _no(409, "entry_rejected", "该报名未通过审核，不能检录", "this entry was rejected in review"), entry.id
-    item = await session.get(Item, entry.item_id)
-    event = await session.get(Event, event_id)
-    assert item is not None and event is not None
-    opens, closes = await checkin_window(session, item, event)
+    entry_id, entry_event, item_id, state = entry[:4]
+    if entry_event != event_id:
+        other = _EVENT_NAME.execute(conn, {"event_id": entry_event}).first()
+        return _no(409, "wrong_event", f"这是另一赛事的参赛凭证（{other[0] if other else '?'}）",
+                   "this ticket belongs to another event"), entry_id
+    if state == "withdrawn":
+        return _no(409, "entry_withdrawn", "该报名已撤回，不能检录", "this entry was withdrawn"), entry_id
+    if state == "rejected":
+        return _no(409, "entry_rejected", "该报名未通过审核，不能检录", "this entry was rejected in review"), entry_id
+    window = _ITEM_WINDOW.execute(conn, {"item_id": item_id}).first()
+    assert window is not None
+    item_code, item_name, starts_on, first_opens, last_closes = window
+    opens, closes = checkin_window(starts_on, first_opens, last_closes)
     if not opens <= now < closes:
         fmt = "%m-%d %H:%M"
         return _no(422, "outside_checkin_window",
                    f"不在检录时间内（{opens.astimezone(CHINA_TZ):{fmt}}–{closes.astimezone(CHINA_TZ):{fmt}}）",
-                   "outside the check-in window", opens_at=opens.isoformat(), closes_at=closes.isoformat()), entry.id
-    try:
-        async with session.begin_nested():
-            session.add(Attendance(entry_id=entry.id or 0, event_id=event_id, status="present", at=now,
-                                   station=station, by=by))
-    except IntegrityError:
-        first = (await session.exec(select(Attendance).where(Attendance.entry_id == entry.id))).one()
-        card = await entry_card(session, entry, item)
-        if first.status == "absent":
+                   "outside the check-in window", opens_at=opens.isoformat(), closes_at=closes.isoformat()), entry_id
+    taken = insert_or_ignore(conn, Attendance).execute(conn, {
+        "entry_id": entry_id, "event_id": event_id, "status": "present", "at": now, "station": station, "by": by})
+    if taken.rowcount != 1:
+        first = _FIRST.execute(conn, {"entry_id": entry_id}).first()
+        assert first is not None
+        status, first_at, first_station = first
+        card = _card(conn, entry, item_code, item_name)
+        if status == "absent":
             return _no(409, "marked_absent", "该选手已被记为缺考，请联系裁判长", "marked absent: ask the chief judge",
-                       entry=card), entry.id
+                       entry=card), entry_id
         return _no(409, "already_checked_in",
-                   f"已于 {first.at.astimezone(CHINA_TZ):%H:%M:%S} 在 {first.station} 检录",
-                   f"already checked in at {first.at.astimezone(CHINA_TZ):%H:%M:%S} ({first.station})",
-                   first_at=first.at.isoformat(), station=first.station, entry=card), entry.id
-    card = await entry_card(session, entry, item)
-    return Answer(200, {"status": "ok", "checked_in_at": now.isoformat(), "station": station, "entry": card}), entry.id
+                   f"已于 {first_at.astimezone(CHINA_TZ):%H:%M:%S} 在 {first_station} 检录",
+                   f"already checked in at {first_at.astimezone(CHINA_TZ):%H:%M:%S} ({first_station})",
+                   first_at=first_at.isoformat(), station=first_station, entry=card), entry_id
+    card = _card(conn, entry, item_code, item_name)
+    return Answer(200, {"status": "ok", "checked_in_at": now.isoformat(), "station": station, "entry": card}), entry_id
 
 
-async def _prior(session: AsyncSession, event_id: int, nonce: str) -> Answer | None:
-    scan = (await session.exec(select(CheckinScan).where(CheckinScan.event_id == event_id,
-                                                         CheckinScan.nonce == nonce))).first()
-    return Answer(scan.status_code, scan.response) if scan else None
-
-
-async def redeem(session: AsyncSession, event_id: int, raw_code: str, station: str, nonce: str,
-                 by: str | None = None, now: datetime | None = None) -> Answer:
-    """Check a ticket in. The same nonce always gets the same answer; every scan is logged; commits."""
-    prior = await _prior(session, event_id, nonce)
+def _redeem(conn: Connection, event_id: int, raw_code: str, station: str, nonce: str, by: str | None,
+            now: datetime) -> Answer:
+    prior = _PRIOR.execute(conn, {"event_id": event_id, "nonce": nonce}).first()
     if prior is not None:
-        return prior
+        return Answer(prior[0], prior[1])
     code = normalise_code(raw_code)
-    answer, entry_id = await _answer(session, event_id, code, station, by, now or utcnow())
-    session.add(CheckinScan(event_id=event_id, nonce=nonce, station=station, code_hint=code[:4], entry_id=entry_id,
-                            outcome=answer.body.get("code", "ok"), status_code=answer.status_code,
-                            response=answer.body, at=now or utcnow()))
-    try:
-        await session.commit()
-    except IntegrityError:  # the same nonce raced in from a retry: the first one's answer stands
-        await session.rollback()
-        prior = await _prior(session, event_id, nonce)
-        assert prior is not None
-        return prior
+    answer, entry_id = _answer(conn, event_id, code, station, by, now)
+    logged = insert_or_ignore(conn, CheckinScan).execute(conn, {
+        "event_id": event_id, "nonce": nonce, "station": station, "code_hint": code[:4], "entry_id": entry_id,
+        "outcome": answer.body.get("code", "ok"), "status_code": answer.status_code, "response": answer.body,
+        "at": now})
+    if logged.rowcount != 1:
+        raise _Raced()
     return answer
+
+
+async def redeem(target: AsyncSession | Writer, event_id: int, raw_code: str, station: str, nonce: str,
+                 by: str | None = None, now: datetime | None = None) -> Answer:
+    """Check a ticket in. The same nonce always gets the same answer; every scan is logged; committed when
+    this returns (on the app's writer, or in the given session)."""
+
+    def job(conn: Connection) -> Answer:
+        return _redeem(conn, event_id, raw_code, station, nonce, by, now or utcnow())
+
+    for attempt in (1, 2):
+        try:
+            if isinstance(target, AsyncSession):
+                return await run_in_session(target, job)
+            return await target.run(job)
+        except _Raced:  # the retry finds the first one's answer
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def mark_absent(session: AsyncSession, event_id: int, item_id: int, by: str, now: datetime | None = None) -> int:
     """At the start: every active entry of the item not checked in becomes absent. A check-in racing with
     this wins or loses on the unique attendance row, never both. Returns how many were marked."""
     entries = (await session.exec(
-        select(Entry.id).where(Entry.event_id == event_id, Entry.item_id == item_id, Entry.state == "active",
-                               col(Entry.id).not_in(select(Attendance.entry_id))))).all()
+        orm_select(Entry.id).where(Entry.event_id == event_id, Entry.item_id == item_id, Entry.state == "active",
+                               col(Entry.id).not_in(orm_select(Attendance.entry_id))))).all()
     if not entries:
         return 0
     at = now or utcnow()
@@ -145,7 +178,7 @@ async def mark_absent(session: AsyncSession, event_id: int, item_id: int, by: st
 async def attendance_counts(session: AsyncSession, event_id: int) -> dict[int, dict[str, int]]:
     """Active entries per item: {item_id: {"present": n, "absent": n, "not_yet": n}}."""
     counts = (await session.exec(
-        select(Entry.item_id, Attendance.status, func.count()).select_from(Entry)
+        orm_select(Entry.item_id, Attendance.status, func.count()).select_from(Entry)
         .outerjoin(Attendance, col(Attendance.entry_id) == Entry.id)
         .where(Entry.event_id == event_id, Entry.state == "active")
         .group_by(col(Entry.item_id), col(Attendance.status)))).all()
