@@ -73,7 +73,7 @@ async def item_or_404(session: AsyncSession, event_id: int, code: str | None) ->
 
 
 def spec_of(c: Criterion) -> CriterionSpec:
-    return CriterionSpec(c.code, c.name, c.max, c.kind, c.aggregate, c.trim_min_judges, c.max_spread)
+    return c.spec()
 
 
 async def load_item_state(session: AsyncSession, item: Item) -> ItemState:

@@ -20,7 +20,6 @@ from registration.entries.models import Entry
 from registration.events.models import Criterion, Item
 from registration.web import ApiError
 from scoring.checks import check_score
-from scoring.event_file import CriterionSpec
 
 __all__ = ["PaperEntry", "PaperResolution", "enter_sheet", "resolve_sheet", "sheet_state"]
 
@@ -69,8 +68,7 @@ def _read(raw: Any, criteria: dict[str, Criterion]) -> Marks:
             except InvalidOperation:
                 raise ApiError(422, "invalid_score", f"第 {n + 1} 行：分数格式不正确",
                                f"row {n + 1}: not a number") from None
-            spec = CriterionSpec(criterion.code, criterion.name, criterion.max, criterion.kind)
-            found = check_score(spec, number)
+            found = check_score(criterion.spec(), number)
             if found:
                 raise ApiError(422, found[0].code, f"第 {n + 1} 行：{found[0].zh}", f"row {n + 1}: {found[0].en}")
             value = f"{number:.2f}"

@@ -75,7 +75,7 @@ _ITEM_PANEL = Prepared(
 # the criterion, and whether the item or criterion is locked or the judge's sheet already signed
 _MARKING = Prepared(
     select(_IT.c.id, _PM.c.id, _PM.c.criteria, _CR.c.id, _CR.c.code, _CR.c.name, _CR.c.max, _CR.c.kind,
-           _CR.c.aggregate, _CR.c.trim_min_judges, _CR.c.max_spread,
+           _CR.c.aggregate, _CR.c.trim_min_judges, _CR.c.max_spread, _CR.c.scale,
            select(_ST.c.scores_locked_at).where(_ST.c.item_id == _IT.c.id).scalar_subquery(),
            select(literal(1)).where(_CL.c.item_id == _IT.c.id, _CL.c.criterion_id == _CR.c.id).scalar_subquery(),
            select(literal(1)).where(_SS.c.item_id == _IT.c.id, _SS.c.judge_id == bindparam("judge_id"))
@@ -122,7 +122,7 @@ def _set_score(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: st
     if row is None or row[1] is None:
         return _not_on_panel(op_id, "unknown_item" if row is None else "not_on_panel")
     item_id, _member, mine, criterion_id = row[:4]
-    stage_locked, criterion_locked, submitted = row[11:]
+    stage_locked, criterion_locked, submitted = row[12:]
     if criterion_id is None or (mine and code not in mine):
         return Applied(_nack(op_id, "not_your_criterion", f"您不负责评分项 {code}", f"criterion {code} is not yours"),
                        None)
@@ -140,7 +140,7 @@ def _set_score(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: st
         # enforced here, at scoring time, whatever the panel assignment said
         return Applied(_nack(op_id, "conflict_of_interest", "回避：该选手与您同单位，不能评分",
                              "conflict of interest: this contestant is from your unit"), None)
-    spec = CriterionSpec(*row[4:11])
+    spec = CriterionSpec(*row[4:12])
     raw = op.get("value")
     value: Decimal | None
     if raw is None or raw == "":

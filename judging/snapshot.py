@@ -44,7 +44,7 @@ async def tablet_snapshot(session: AsyncSession, judge: Judge) -> dict[str, Any]
             col(RemarkRequest.resolved_at).is_(None)))).all()
         items.append({
             "code": item.code, "name": item.name,
-            "criteria": [{"code": c.code, "name": c.name, "max": f"{c.max:.2f}", "kind": c.kind,
+            "criteria": [{"code": c.code, "name": c.name, "max": f"{c.max:.2f}", "kind": c.kind, "scale": c.scale,
                           "locked": c.id in locked or bool(stage and stage.scores_locked_at)}
                          for c in criteria if not member.criteria or c.code in member.criteria],
             "seats": [s["seat"] for s in await blind_seats(session, item.id or 0) if s["occupied"]],

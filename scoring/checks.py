@@ -45,7 +45,7 @@ class Finding:
 
 
 def check_score(criterion: CriterionSpec, value: Decimal, judge: str = "") -> list[Finding]:
-    """One mark: within 0 … max, at most 2 decimals."""
+    """One mark: within 0 … max, at most 2 decimals; a whole number on the 0–3 scale."""
     found: list[Finding] = []
     judges = (judge,) if judge else ()
     if value < 0 or value > criterion.max:
@@ -56,6 +56,10 @@ def check_score(criterion: CriterionSpec, value: Decimal, judge: str = "") -> li
         found.append(Finding("too_many_decimals", ERROR, criterion.code,
                              f"分数 {value} 超过 2 位小数", f"score {value} has more than 2 decimals",
                              judges, (value,)))
+    elif criterion.scale == "0-3" and value != value.to_integral_value():
+        found.append(Finding("not_on_scale", ERROR, criterion.code,
+                             f"0–3 分制只能打 0、1、2、3 分，不能打 {value}",
+                             f"the 0-3 scale takes 0, 1, 2 or 3, not {value}", judges, (value,)))
     return found
 
 

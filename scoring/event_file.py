@@ -77,6 +77,7 @@ class CriterionSpec:
     aggregate: str | None = None  # judgement only
     trim_min_judges: int | None = None  # judgement only
     max_spread: Decimal | None = None  # judgement only
+    scale: str | None = None  # judgement only: "0-3", marks 0, 1, 2 or 3 (WorldSkills-style judgement)
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,9 @@ _ITEM_KEYS = {
     "code", "name", "team_size", "exam_level", "pass_mark", "groups", "theory_weight", "criteria",
     "tie_break", "promotion_top", "host_unit", "catalog_code",
 }
-_CRITERION_KEYS = {"code", "name", "max", "kind", "aggregate", "trim_min_judges", "max_spread"}
-_JUDGEMENT_ONLY = ("aggregate", "trim_min_judges", "max_spread")
+_CRITERION_KEYS = {"code", "name", "max", "kind", "aggregate", "trim_min_judges", "max_spread", "scale"}
+_JUDGEMENT_ONLY = ("aggregate", "trim_min_judges", "max_spread", "scale")
+SCALES = {"0-3": "0–3 分制（只打 0、1、2、3 分）"}
 
 
 def _parse_award_policy(c: FieldReader, raw: Any, path: str) -> AwardPolicy | None:
@@ -168,8 +170,11 @@ def _parse_criterion(c: FieldReader, raw: Any, path: str) -> CriterionSpec | Non
     name = c.text(obj, "name", path)
     maximum = c.decimal(obj, "max", path, Decimal(0), Decimal(1000), lo_open=True)
     kind = c.choice(obj, "kind", path, CRITERION_KINDS)
-    aggregate = trim = spread = None
+    aggregate = trim = spread = scale = None
     if kind == "judgement":
+        scale = c.choice(obj, "scale", path, SCALES) if "scale" in obj else None
+        if scale == "0-3" and maximum is not None and maximum != 3:
+            c.err(f"{path}.max", "0–3 分制的评分项满分须为 3", "a criterion on the 0-3 scale has max 3")
         aggregate = c.choice(obj, "aggregate", path, AGGREGATES, default="mean")
         trim = c.integer(obj, "trim_min_judges", path, 3, 99, default=5)
         spread = c.decimal(obj, "max_spread", path, Decimal(0), None, required=False)
@@ -183,7 +188,7 @@ def _parse_criterion(c: FieldReader, raw: Any, path: str) -> CriterionSpec | Non
     if None in (code, name, maximum, kind):
         return None
     assert code is not None and name is not None and maximum is not None and kind is not None
-    return CriterionSpec(code, name, maximum, kind, aggregate, trim, spread)
+    return CriterionSpec(code, name, maximum, kind, aggregate, trim, spread, scale)
 
 
 def _parse_tie_break(c: FieldReader, raw: list[Any], path: str,
@@ -372,6 +377,8 @@ def to_document(spec: EventSpec) -> dict[str, Any]:
                 doc["trim_min_judges"] = cr.trim_min_judges
                 if cr.max_spread is not None:
                     doc["max_spread"] = _num(cr.max_spread)
+                if cr.scale is not None:
+                    doc["scale"] = cr.scale
             criteria.append(doc)
         item_doc: dict[str, Any] = {
             "code": item.code,

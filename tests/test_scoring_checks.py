@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from scoring.checks import ERROR, WARNING, check_item_marks, check_measurement, check_score, check_spread
-from scoring.event_file import CriterionSpec, parse_event_document
+from scoring.event_file import CriterionSpec, EventFileError, parse_event_document, to_document
 from tests.conftest_results import event_doc, item_doc
 
 D = Decimal
@@ -48,3 +50,26 @@ def test_item_marks_collects_everything() -> None:
         ("missing_marks", "A"), ("score_out_of_range", "B"), ("spread_exceeded", "B")]
     assert check_item_marks(item, {"B": [("J1", D(10))]}, complete=False) == []
     assert found[0].as_dict()["message_en"] == "criterion A has no marks"
+
+
+SCALE = [{"code": "A", "name": "测量", "max": 97, "kind": "measurement"},
+         {"code": "J", "name": "工艺评价", "max": 3, "kind": "judgement", "scale": "0-3"}]
+
+
+def test_the_0_3_scale_takes_whole_marks_and_round_trips() -> None:
+    spec = parse_event_document(event_doc([item_doc(criteria=SCALE)]))
+    judged = spec.items[0].criteria[1]
+    assert judged.scale == "0-3"
+    assert check_score(judged, D(2)) == [] and check_score(judged, D("3.00")) == []
+    [half] = check_score(judged, D("1.5"))
+    assert half.code == "not_on_scale" and "0、1、2、3" in half.zh
+    assert check_score(judged, D(4))[0].code == "score_out_of_range"
+    assert to_document(spec)["items"][0]["criteria"][1]["scale"] == "0-3"
+
+
+def test_the_0_3_scale_is_for_judgement_with_max_3_only() -> None:
+    wrong = [{**SCALE[0], "scale": "0-3"}, {**SCALE[1], "max": 10}]
+    with pytest.raises(EventFileError) as caught:
+        parse_event_document(event_doc([item_doc(criteria=wrong)]))
+    paths = {e.path for e in caught.value.errors}
+    assert {"items[0].criteria[0].scale", "items[0].criteria[1].max"} <= paths

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from registration.base import Cents, DecimalText, UTCDateTime, utcnow
+from scoring.event_file import CriterionSpec
 
 __all__ = ["AwardPolicyRow", "Criterion", "Event", "Item", "ItemGroup"]
 
@@ -89,3 +90,8 @@ class Criterion(SQLModel, table=True):
     aggregate: str | None = Field(default=None, max_length=16)
     trim_min_judges: int | None = None
     max_spread: Decimal | None = Field(default=None, sa_type=Cents)
+    scale: str | None = Field(default=None, max_length=8)  # "0-3": judgement marks 0, 1, 2, 3
+
+    def spec(self) -> CriterionSpec:
+        return CriterionSpec(self.code, self.name, self.max, self.kind, self.aggregate, self.trim_min_judges,
+                             self.max_spread, self.scale)

@@ -63,6 +63,7 @@ def _criterion_fields(cr: CriterionSpec, position: int) -> dict[str, Any]:
         "aggregate": cr.aggregate,
         "trim_min_judges": cr.trim_min_judges,
         "max_spread": cr.max_spread,
+        "scale": cr.scale,
     }
 
 
@@ -148,8 +149,7 @@ async def load_event(session: AsyncSession, event_id: int) -> tuple[Event, Event
     criteria: dict[int, list[CriterionSpec]] = defaultdict(list)
     for c in await session.exec(select(Criterion).where(col(Criterion.item_id).in_(item_ids))
                                 .order_by(col(Criterion.position))):
-        criteria[c.item_id].append(CriterionSpec(c.code, c.name, c.max, c.kind, c.aggregate,
-                                                 c.trim_min_judges, c.max_spread))
+        criteria[c.item_id].append(c.spec())
     item_specs = tuple(
         ItemSpec(i.code, i.name, i.team_size, i.exam_level, i.pass_mark, tuple(groups[i.id or 0]),
                  i.theory_weight, tuple(criteria[i.id or 0]), tuple(i.tie_break), i.promotion_top,

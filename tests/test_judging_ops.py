@@ -1,17 +1,20 @@
-"""Operations racing on separate connections (real concurrency on PostgreSQL; queued on SQLite): one op id
-replayed at once is applied exactly once, and two first marks of one score give one ack and one stale
-refusal. The audit chain stays whole either way."""
+"""Tablet operations through the service. Operations racing on separate connections (real concurrency on
+PostgreSQL; queued on SQLite): one op id replayed at once is applied exactly once, and two first marks of one
+score give one ack and one stale refusal, the audit chain staying whole. The 0–3 scale, enforced on the
+server."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import select
 
 from judging.audit import replay_matches, verify_event
 from judging.models import AppliedOp, Judge, Score
 from judging.service import apply_op
+from judging.snapshot import tablet_snapshot
 from tests.judging_setup import seated_contest
 
 
@@ -53,3 +56,20 @@ async def test_two_first_marks_of_one_score_one_acked_one_stale(db: Any) -> None
         [score] = (await session.exec(select(Score))).all()
         assert score.version == 1
         assert await replay_matches(session, contest.event_id) == []
+
+
+async def test_a_criterion_on_the_0_3_scale_takes_whole_marks_only(db: Any) -> None:
+    contest, judge = await _judge(db)
+    async with db() as session:  # criterion B becomes a 0–3 judgement (as an event file with "scale" makes it)
+        await session.exec(text("UPDATE criterion SET kind = 'judgement', max = 300, scale = '0-3' "
+                                "WHERE code = 'B'"))
+        await session.commit()
+    mark = {"kind": "set_score", "item": "LED", "seat": contest.seats[2], "criterion": "B", "base_version": 0}
+    half = await _apply(db, judge, {**mark, "op_id": "half", "value": "1.5"})
+    assert half["type"] == "nack" and half["code"] == "not_on_scale"
+    whole = await _apply(db, judge, {**mark, "op_id": "whole", "value": "2"})
+    assert whole["type"] == "ack" and whole["value"] == "2.00"
+    async with db() as session:
+        snapshot = await tablet_snapshot(session, judge)
+    [b] = [c for c in snapshot["items"][0]["criteria"] if c["code"] == "B"]
+    assert b["scale"] == "0-3" and b["max"] == "3.00"  # the tablet shows the 0–3 buttons
