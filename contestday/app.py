@@ -28,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import judging
 import kiosk
 import registration
+import results
 from contestday import health
 from contestday.db import READ_ONLY, create_engine, create_sessionmaker, create_writer
 from contestday.logs import configure_logging
@@ -48,6 +49,7 @@ from registration.events.routes import CatalogController, EventController
 from registration.i18n import jinja_gettext
 from registration.web import ApiError, error_body, preferred_language
 from results.console_routes import CONSOLE_ROUTES
+from results.publication_routes import PUBLICATION_ROUTES
 from results.recheck_routes import RecheckController
 
 __all__ = ["create_app"]
@@ -57,7 +59,7 @@ log = logging.getLogger("contestday.http")
 # Each context keeps its templates in `<package>/templates/<context>/…` (names never clash) and its static
 # files in `<package>/static/`, served under /static/ and /static/<package>/.
 TEMPLATE_DIRS = [Path(registration.__file__).parent / "templates", Path(kiosk.__file__).parent / "templates",
-                 Path(judging.__file__).parent / "templates"]
+                 Path(judging.__file__).parent / "templates", Path(results.__file__).parent / "templates"]
 STATIC_DIRS = [Path(registration.__file__).parent / "static"]
 KIOSK_STATIC = Path(kiosk.__file__).parent / "static"
 JUDGING_STATIC = Path(judging.__file__).parent / "static"
@@ -169,6 +171,7 @@ def create_app(settings: Settings) -> Litestar:
             RegistrationAdminPages,
             *KIOSK_ROUTES,
             *CONSOLE_ROUTES,
+            *PUBLICATION_ROUTES,
             create_static_files_router(path="/static", directories=list(STATIC_DIRS)),
             create_static_files_router(path="/static/kiosk", directories=[KIOSK_STATIC], name="kiosk-static"),
             create_static_files_router(path="/static/judging", directories=[JUDGING_STATIC], name="judging-static"),

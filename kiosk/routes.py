@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from kiosk.admin import CheckinAdminPages, SeatListPages
+from kiosk.board import BOARD_ROUTES
 from kiosk.pages import KioskPages, SealedPages
 
 __all__ = ["KIOSK_ROUTES"]
 
-KIOSK_ROUTES = (CheckinAdminPages, SeatListPages, KioskPages, SealedPages)
+KIOSK_ROUTES = (CheckinAdminPages, SeatListPages, KioskPages, SealedPages, *BOARD_ROUTES)

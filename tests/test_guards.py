@@ -103,6 +103,16 @@ EXPECTED.update({
     ("POST", RECHECK): frozenset({"chief_judge", "organiser"}),
     ("POST", f"{RECHECK}/{{seat:str}}"): frozenset({"chief_judge", "organiser"}),
 })
+PUBLISH = "/api/events/{event_id:int}/items/{code:str}/publication"
+EXPECTED.update({  # publication (results/publication_routes.py) and the board (kiosk/board.py)
+    ("GET", PUBLISH): frozenset({"chief_judge", "organiser"}),
+    ("POST", PUBLISH): frozenset({"chief_judge", "organiser"}),
+    ("POST", f"{PUBLISH}/withdraw"): frozenset({"chief_judge", "organiser"}),
+    ("GET", "/results/{event_id:int}"): PUBLIC,
+    ("GET", "/results/{event_id:int}/{code:str}"): PUBLIC,
+    ("GET", "/api/public/events/{event_id:int}/results"): PUBLIC,
+    ("GET", "/board/{event_id:int}"): PUBLIC,
+})
 PREFIXES_OF_PAGES = {"/admin": ORGANISER}  # page routes below these prefixes: organiser only
 SKIP = ("/schema", "/static")
 

@@ -1,0 +1,58 @@
+"""The results board for a big screen (public, read-only): `/board/{event_id}` rotates through the published
+items; `/ws/board/{event_id}` sends a snapshot of every item's latest public view on connect (and on
+`{"type": "hello"}`, which the page sends after a reconnect), then each new publication or withdrawal as it
+is committed, with its version, so the screen changes within a second of the chief judge's publish and never
+shows an older version over a newer one. Only published snapshots ever reach it (results.publication)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, WebSocket, get, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+
+from judging.ws import receive_messages
+from registration.web import ApiError, DbSession
+from results.publication_routes import board_channel, public_results
+
+__all__ = ["BOARD_ROUTES"]
+
+
+class BoardPage(Controller):
+    include_in_schema = False
+
+    @get("/board/{event_id:int}")
+    async def board(self, event_id: FromPath[int], db_session: DbSession) -> Template:
+        data = await public_results(db_session, event_id)  # 404 for an unknown event
+        return Template("kiosk/board.html", context={"event_id": event_id, "event": data["event"]},
+                        headers={"Cache-Control": "no-cache"})
+
+
+@websocket("/ws/board/{event_id:int}")
+async def board_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[int],
+                       channels: NamedDependency[ChannelsPlugin]) -> None:
+    read_session = socket.app.state.read_session
+
+    async def snapshot() -> dict[str, Any]:
+        async with read_session() as session:
+            return {"type": "snapshot", **await public_results(session, event_id)}
+
+    try:
+        first = await snapshot()
+    except ApiError:
+        await socket.accept()
+        await socket.close(code=4404, reason="no such event")
+        return
+    await socket.accept()
+    async with channels.start_subscription([board_channel(event_id)]) as subscriber, \
+            subscriber.run_in_background(socket.send_text):
+        await socket.send_json(first)
+        async for message in receive_messages(socket):
+            if message.get("type") == "hello":
+                await socket.send_json(await snapshot())
+
+
+BOARD_ROUTES = (BoardPage, board_socket)

@@ -1,0 +1,210 @@
+"""Publishing an item's results: the gate, immutable versioned snapshots, and what the public may see.
+
+- **The gate** lists every blocker (`blockers`): scores not locked; marks missing, measurement judges who
+  disagree, panels whose spread is over the tolerance, or any other error the console shows; a re-mark
+  asked and not done; the re-check (复核) not done (or a full re-check demanded); the seat mapping not
+  fully revealed (decrypted); a tie on an award or promotion boundary (`tie_unresolved`). `publish` refuses
+  while any is left, with the list.
+- **A publication** is a frozen snapshot: the ranking computed by the results engine (through
+  `results.live`, the same function as the console's provisional ranking and `contestday results
+  compute`), joined to names and units only now that the mapping is revealed. It is stored whole with its
+  SHA-256 and a version number per item (UNIQUE(item_id, version): two chief judges publishing at once
+  cannot both make version 2). Withdrawing (撤回) and publishing again each need a reason and make a new
+  version; nothing is overwritten.
+- **The notice period** (公示期) starts at publication: N working days (results.notice), shown publicly.
+
+The public sees only `public_view` of the latest version, never the tables behind it: before the first
+publication there is nothing to leak.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from judging.console import findings_of, item_or_404, load_item_state
+from judging.models import RemarkRequest
+from registration.base import UTCDateTime, utcnow
+from registration.checkin.blind import full_mapping, stage_of
+from registration.entries.models import EntryMember
+from registration.events.models import Event, Item
+from registration.web import ApiError
+from results.live import provisional_ranking
+from results.notice import DEFAULT_WORKING_DAYS, notice_period
+from results.recheck import round_view
+
+__all__ = ["Publication", "blockers", "current", "public_view", "publish", "withdraw"]
+
+
+class Publication(SQLModel, table=True):
+    """One version of an item's published results (or of their withdrawal: `state` withdrawn, no body)."""
+
+    __tablename__ = "publication"
+    __table_args__ = (UniqueConstraint("item_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(sa_column=Column(Integer, ForeignKey("event.id", ondelete="CASCADE"), nullable=False,
+                                           index=True))
+    item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id", ondelete="CASCADE"), nullable=False))
+    version: int
+    state: str = Field(max_length=16)  # published | withdrawn
+    body: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    hash: str = Field(default="", max_length=64)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    by: str = Field(max_length=80)
+    reason: str = Field(default="", max_length=500)
+    notice_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def _blocker(code: str, zh: str, en: str, **detail: Any) -> dict[str, Any]:
+    return {"code": code, "message": zh, "message_en": en, **detail}
+
+
+async def blockers(session: AsyncSession, event_id: int, item_code: str) -> list[dict[str, Any]]:
+    """Everything that stands between this item and publication (empty: it may be published)."""
+    item = await item_or_404(session, event_id, item_code)
+    found: list[dict[str, Any]] = []
+    stage = await stage_of(session, item.id or 0)
+    if stage.scores_locked_at is None:
+        found.append(_blocker("not_locked", "成绩尚未锁定", "the scores are not locked"))
+    state = await load_item_state(session, item)
+    errors: dict[str, list[str]] = {}
+    for finding in findings_of(state):
+        if finding["severity"] == "error":
+            errors.setdefault(str(finding["code"]), []).append(f"{finding['seat']}/{finding['criterion']}")
+    for code, cells in sorted(errors.items()):
+        found.append(_blocker(code, f"评分未完成或有误（{code}）：{'、'.join(cells[:10])}"
+                              + ("等" if len(cells) > 10 else ""), f"{code}: {', '.join(cells[:10])}",
+                              cells=cells))
+    remarks = (await session.exec(select(func.count()).select_from(RemarkRequest).where(
+        RemarkRequest.item_id == item.id, col(RemarkRequest.resolved_at).is_(None)))).one()
+    if remarks:
+        found.append(_blocker("remark_open", f"有 {remarks} 项重评请求尚未完成",
+                              f"{remarks} re-mark request(s) still open", count=remarks))
+    recheck = await round_view(session, event_id, item.code)
+    if not recheck["done"]:
+        status = recheck["rounds"][-1]["status"] if recheck["rounds"] else None
+        found.append(_blocker("recheck_not_done",
+                              "复核需全部重新复核（差错超过 5%）" if status == "full_required" else "复核尚未完成",
+                              "a full re-check is required" if status == "full_required" else
+                              "the re-check is not done", status=status))
+    if stage.revealed_layer < 2:
+        found.append(_blocker("not_decrypted", f"尚未解密（已揭示第 {stage.revealed_layer} 层，共 2 层）",
+                              f"not decrypted: layer {stage.revealed_layer} of 2 revealed"))
+    ranking = await provisional_ranking(session, event_id, item.code)
+    tied = [f"{g['group'] or '—'}:{r['seat']}" for g in ranking["groups"] for r in g["rows"] if r["tie_unresolved"]]
+    if tied:
+        found.append(_blocker("tie_unresolved", f"获奖或晋升分界处并列无法区分：{'、'.join(tied)}，请裁判长裁定",
+                              f"an unbreakable tie on an award or promotion boundary: {', '.join(tied)}",
+                              seats=tied))
+    return found
+
+
+async def current(session: AsyncSession, item_id: int) -> Publication | None:
+    return (await session.exec(select(Publication).where(Publication.item_id == item_id)
+                               .order_by(col(Publication.version).desc()).limit(1))).first()
+
+
+def _digest(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+                          .encode()).hexdigest()
+
+
+async def _snapshot(session: AsyncSession, event: Event, item: Item, version: int, at: datetime,
+                    working_days: int) -> dict[str, Any]:
+    """The published body: the ranking by group with names, units and instructors (never an ID number)."""
+    ranking = await provisional_ranking(session, event.id or 0, item.code)
+    by_seat = {m["seat"]: m for m in await full_mapping(session, item.id or 0)}
+    entry_ids = [m["registration_id"] for m in by_seat.values()]
+    instructors: dict[int, list[str]] = {}
+    for m in (await session.exec(select(EntryMember).where(col(EntryMember.entry_id).in_(entry_ids))
+                                 .order_by(col(EntryMember.position)))).all():
+        for i in m.instructors:
+            names = instructors.setdefault(m.entry_id, [])
+            if i.get("name") and i["name"] not in names:
+                names.append(i["name"])
+    period = notice_period(at, working_days)
+    groups = []
+    for g in ranking["groups"]:
+        rows = []
+        for r in g["rows"]:
+            who = by_seat[r["seat"]]
+            rows.append({"position": r["position"], "rank": r["rank"], "award": r["award"] or "",
+                         "names": who["names"], "unit": who["unit"],
+                         "instructors": instructors.get(who["registration_id"], []),
+                         "practical": r["practical"], "total": r["total"], "qualified": r["qualified"],
+                         "cert_level": r["cert_level"], "promoted": r["promoted"]})
+        groups.append({"group": g["group"], "rows": rows, "absent": g["absent"]})
+    return {"event": event.name, "item": item.code, "item_name": item.name, "version": version,
+            "published_at": at.isoformat(), "basis": ranking["basis"], "groups": groups,
+            "notice": {"working_days": working_days, "last_day": period.last_day.isoformat(),
+                       "ends_at": period.ends_at.isoformat(), "calendar_known": period.calendar_known}}
+
+
+async def _next_version(session: AsyncSession, item_id: int) -> int:
+    latest = await current(session, item_id)
+    return (latest.version if latest else 0) + 1
+
+
+async def _store(session: AsyncSession, row: Publication) -> Publication:
+    session.add(row)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise ApiError(409, "publication_conflict", "另一位裁判长刚刚发布或撤回了该赛项，请刷新后重试",
+                       "someone else just published or withdrew this item: reload and try again") from None
+    return row
+
+
+async def publish(session: AsyncSession, event_id: int, item_code: str, by: str, reason: str = "",
+                  working_days: int = DEFAULT_WORKING_DAYS, now: datetime | None = None) -> Publication:
+    """Publish the item's results as a new version; refused (409 `publish_blocked`, every blocker listed)
+    while anything blocks, and without a reason when it is not the first publication. Commits."""
+    item = await item_or_404(session, event_id, item_code)
+    event = await session.get(Event, event_id)
+    assert event is not None and item.id is not None
+    found = await blockers(session, event_id, item.code)
+    if found:
+        raise ApiError(409, "publish_blocked", f"尚不能发布：{len(found)} 项未完成（{found[0]['message']}…）",
+                       f"cannot publish yet: {len(found)} blocker(s)", blockers=found)
+    version = await _next_version(session, item.id)
+    if version > 1 and not reason.strip():
+        raise ApiError(422, "reason_required", "再次发布须填写原因", "publishing again needs a reason")
+    at = now or utcnow()
+    body = await _snapshot(session, event, item, version, at, working_days)
+    return await _store(session, Publication(
+        event_id=event_id, item_id=item.id, version=version, state="published", body=body, hash=_digest(body),
+        at=at, by=by[:80], reason=reason.strip()[:500], notice_ends_at=datetime.fromisoformat(
+            body["notice"]["ends_at"])))
+
+
+async def withdraw(session: AsyncSession, event_id: int, item_code: str, by: str, reason: str,
+                   now: datetime | None = None) -> Publication:
+    """Withdraw the published results (a new version with no body); needs a reason. Commits."""
+    item = await item_or_404(session, event_id, item_code)
+    assert item.id is not None
+    if not reason.strip():
+        raise ApiError(422, "reason_required", "撤回须填写原因", "withdrawing needs a reason")
+    latest = await current(session, item.id)
+    if latest is None or latest.state != "published":
+        raise ApiError(409, "not_published", "该赛项成绩未发布", "this item's results are not published")
+    return await _store(session, Publication(event_id=event_id, item_id=item.id, version=latest.version + 1,
+                                             state="withdrawn", at=now or utcnow(), by=by[:80],
+                                             reason=reason.strip()[:500]))
+
+
+def public_view(row: Publication | None) -> dict[str, Any] | None:
+    """What the public pages and the board show of the latest version (None: never published)."""
+    if row is None:
+        return None
+    if row.state != "published" or row.body is None:
+        return {"state": "withdrawn", "version": row.version, "reason": row.reason, "at": row.at.isoformat()}
+    return {"state": "published", **row.body, "hash": row.hash}

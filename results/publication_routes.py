@@ -1,0 +1,135 @@
+"""Publication over HTTP: the chief judge's gate and actions (JSON), and the public results (pages and JSON)
+served only from published snapshots.
+
+- `GET  /api/events/{id}/items/{code}/publication`: the blockers and the current version (chief judge,
+  organiser).
+- `POST /api/events/{id}/items/{code}/publication` `{reason?, working_days?}`: publish (409
+  `publish_blocked` with every blocker; a reason from the second version on).
+- `POST /api/events/{id}/items/{code}/publication/withdraw` `{reason}`: withdraw (a new version).
+- `GET  /results/{id}`, `/results/{id}/{code}`: the public pages; `GET /api/public/events/{id}/results`: the
+  same as JSON (what the board loads). Nothing but the latest published version of each item.
+After each commit the new public view goes out on the event's board channel (`board_channel`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.channels import ChannelsPlugin
+from litestar.params import FromPath
+from litestar.response import Template
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from judging.console import item_or_404
+from registration.accounts.guards import actor_name, requires
+from registration.events.models import Event, Item
+from registration.web import ApiError, DbSession, json_object
+from results.notice import DEFAULT_WORKING_DAYS
+from results.publication import Publication, blockers, current, public_view, publish, withdraw
+
+__all__ = ["PUBLICATION_ROUTES", "board_channel", "public_results"]
+
+Req = Request[Any, Any, Any]
+GUARD = requires("chief_judge", "organiser")
+
+
+def board_channel(event_id: int) -> str:
+    return f"board:{event_id}"
+
+
+async def _event(session: AsyncSession, event_id: int) -> Event:
+    event = await session.get(Event, event_id)
+    if event is None:
+        raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
+    return event
+
+
+async def public_results(session: AsyncSession, event_id: int) -> dict[str, Any]:
+    """Every item of the event with the public view of its latest version (None: not published yet)."""
+    event = await _event(session, event_id)
+    items = (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
+    latest: dict[int, Publication] = {}
+    for row in (await session.exec(select(Publication).where(Publication.event_id == event_id)
+                                   .order_by(col(Publication.version)))).all():
+        latest[row.item_id] = row
+    return {"event_id": event_id, "event": event.name,
+            "items": [{"code": i.code, "name": i.name, "view": public_view(latest.get(i.id or 0))} for i in items]}
+
+
+def _current_summary(row: Publication | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"version": row.version, "state": row.state, "hash": row.hash, "at": row.at.isoformat(), "by": row.by,
+            "reason": row.reason, "notice_ends_at": row.notice_ends_at.isoformat() if row.notice_ends_at else None}
+
+
+def _announce(request: Req, event_id: int, item: Item, row: Publication) -> None:
+    channels: ChannelsPlugin = request.app.plugins.get(ChannelsPlugin)
+    message = {"type": "publication", "item": item.code, "name": item.name, "version": row.version,
+               "view": public_view(row)}
+    channels.publish(json.dumps(message, ensure_ascii=False), [board_channel(event_id)])
+
+
+class PublicationApi(Controller):
+    path = "/api/events/{event_id:int}/items/{code:str}/publication"
+    guards = [GUARD]
+    tags = ["results"]
+
+    @get("/", summary="发布前检查 / the publish gate: blockers and the current version")
+    async def gate(self, event_id: FromPath[int], code: FromPath[str], db_session: DbSession) -> dict[str, Any]:
+        item = await item_or_404(db_session, event_id, code)
+        found = await blockers(db_session, event_id, item.code)
+        return {"item": item.code, "blockers": found, "ready": not found,
+                "current": _current_summary(await current(db_session, item.id or 0))}
+
+    @post("/", status_code=201, summary="发布成绩 / publish (refused while anything blocks)")
+    async def publish(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                      db_session: DbSession) -> dict[str, Any]:
+        body = await json_object(request)
+        days = body.get("working_days", DEFAULT_WORKING_DAYS)
+        if not isinstance(days, int) or not 1 <= days <= 30:
+            raise ApiError(422, "invalid_working_days", "公示期应为 1–30 个工作日", "working_days: 1 to 30",
+                           field="working_days")
+        item = await item_or_404(db_session, event_id, code)
+        row = await publish(db_session, event_id, item.code, await actor_name(request),
+                            str(body.get("reason") or ""), days)
+        _announce(request, event_id, item, row)
+        return _current_summary(row) or {}
+
+    @post("/withdraw", status_code=200, summary="撤回已发布成绩（须填原因）/ withdraw, with a reason")
+    async def withdraw(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                       db_session: DbSession) -> dict[str, Any]:
+        body = await json_object(request, "reason")
+        item = await item_or_404(db_session, event_id, code)
+        row = await withdraw(db_session, event_id, item.code, await actor_name(request), body["reason"])
+        _announce(request, event_id, item, row)
+        return _current_summary(row) or {}
+
+
+class PublicResults(Controller):
+    include_in_schema = False
+
+    @get("/results/{event_id:int}")
+    async def event_page(self, event_id: FromPath[int], db_session: DbSession) -> Template:
+        data = await public_results(db_session, event_id)
+        return Template("results/public.html", context={**data, "only": None},
+                        headers={"Cache-Control": "no-cache"})
+
+    @get("/results/{event_id:int}/{code:str}")
+    async def item_page(self, event_id: FromPath[int], code: FromPath[str], db_session: DbSession) -> Template:
+        data = await public_results(db_session, event_id)
+        if not any(i["code"] == code for i in data["items"]):
+            raise ApiError(404, "unknown_item", f"本赛事没有赛项“{code}”", f"no item {code!r} in this event")
+        return Template("results/public.html", context={**data, "only": code},
+                        headers={"Cache-Control": "no-cache"})
+
+    @get("/api/public/events/{event_id:int}/results", include_in_schema=True, tags=["results"],
+         summary="已发布成绩（公开）/ published results (public)")
+    async def json(self, event_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
+        return await public_results(db_session, event_id)
+
+
+PUBLICATION_ROUTES = (PublicationApi, PublicResults)

@@ -1,0 +1,152 @@
+"""Publishing: the gate refuses while anything blocks and says what; a publication is a versioned snapshot
+with its hash; withdrawing and publishing again need a reason and make new versions; the public routes show
+nothing before publication and never an ID number after."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import websockets
+from sqlmodel import select
+
+from judging.models import Judge
+from judging.service import apply_op
+from registration.checkin.blind import lock_scores, reveal
+from registration.entries.models import EntryMember
+from registration.events.models import Item
+from results.recheck import record, round_view, start_round
+from tests.helpers import login_headers
+from tests.judging_setup import seated_contest
+
+
+async def marked(db: Any, n: int = 6, same: bool = False) -> Any:
+    contest = await seated_contest(db, n=n)
+    async with db() as session:
+        judge = (await session.exec(select(Judge))).one()
+        for k, seat in enumerate(contest.seats):
+            for criterion, value in (("A", "30" if same else f"{20 + k}"), ("B", "35" if same else f"{30 + k % 7}")):
+                reply = (await apply_op(session, judge, {"op_id": f"{seat}{criterion}", "kind": "set_score",
+                                                         "item": "LED", "seat": seat, "criterion": criterion,
+                                                         "value": value, "base_version": 0})).reply
+                assert reply["type"] == "ack", reply
+    return contest
+
+
+async def settle(db: Any, contest: Any) -> None:
+    """Lock, re-check every sampled seat as correct, reveal both layers: what the chief judge does."""
+    async with db() as session:
+        await lock_scores(session, contest.item_id, "裁判长")
+        await session.commit()
+        await start_round(session, contest.event_id, "LED", "裁判长")
+        for seat in (await round_view(session, contest.event_id, "LED"))["rounds"][-1]["seats"]:
+            await record(session, contest.event_id, "LED", seat["seat"], "ok", "", "裁判长")
+        await reveal(session, contest.item_id, 1, "加密裁判")
+        await reveal(session, contest.item_id, 2, "加密裁判")
+
+
+async def public_texts(client: Any, live: str | None, event_id: int) -> str:
+    """Everything the public routes say about the event, concatenated."""
+    texts = [(await client.get(path)).text for path in
+             (f"/results/{event_id}", f"/results/{event_id}/LED", f"/api/public/events/{event_id}/results",
+              f"/board/{event_id}")]
+    if live:
+        async with websockets.connect(live.replace("http://", "ws://") + f"/ws/board/{event_id}") as sock:
+            texts.append(await sock.recv())  # type: ignore[arg-type]
+    return "\n".join(texts)
+
+
+async def test_publish_is_refused_with_every_blocker_listed(client: Any, db: Any) -> None:
+    contest = await seated_contest(db, n=4)  # nothing marked, nothing locked, nothing re-checked or revealed
+    chief = await login_headers(client, db, "chief", "chief_judge")
+    url = f"/api/events/{contest.event_id}/items/LED/publication"
+    gate = (await client.get(url, headers=chief)).json()
+    codes = {b["code"] for b in gate["blockers"]}
+    assert not gate["ready"] and gate["current"] is None
+    assert {"not_locked", "missing_marks", "recheck_not_done", "not_decrypted"} <= codes, codes
+    refused = await client.post(url, json={}, headers=chief)
+    assert refused.status_code == 409 and refused.json()["code"] == "publish_blocked"
+    assert {b["code"] for b in refused.json()["blockers"]} == codes
+    judge = await login_headers(client, db, "judge1", "judge")
+    assert (await client.post(url, json={}, headers=judge)).status_code == 403
+
+
+async def test_a_tie_on_an_award_boundary_blocks_until_the_chief_judge_decides(client: Any, db: Any) -> None:
+    contest = await marked(db, n=4, same=True)
+    await settle(db, contest)
+    chief = await login_headers(client, db, "chief", "chief_judge")
+    gate = (await client.get(f"/api/events/{contest.event_id}/items/LED/publication", headers=chief)).json()
+    assert [b["code"] for b in gate["blockers"]] == ["tie_unresolved"]
+
+
+async def test_publish_withdraw_and_publish_again_make_versions(client: Any, db: Any) -> None:
+    contest = await marked(db)
+    await settle(db, contest)
+    chief = await login_headers(client, db, "chief", "chief_judge")
+    url = f"/api/events/{contest.event_id}/items/LED/publication"
+    assert (await client.get(url, headers=chief)).json()["blockers"] == []
+    first = await client.post(url, json={}, headers=chief)
+    assert first.status_code == 201, first.text
+    v1 = first.json()
+    assert v1["version"] == 1 and v1["state"] == "published" and len(v1["hash"]) == 64 and v1["notice_ends_at"]
+    again = await client.post(url, json={}, headers=chief)
+    assert again.status_code == 422 and again.json()["code"] == "reason_required"
+    assert (await client.post(f"{url}/withdraw", json={}, headers=chief)).json()["code"] == "missing_field"
+    withdrawn = (await client.post(f"{url}/withdraw", json={"reason": "发现登分错误"}, headers=chief)).json()
+    assert withdrawn["version"] == 2 and withdrawn["state"] == "withdrawn"
+    public = (await client.get(f"/api/public/events/{contest.event_id}/results")).json()
+    assert public["items"][0]["view"] == {"state": "withdrawn", "version": 2, "reason": "发现登分错误",
+                                          "at": withdrawn["at"]}
+    v3 = (await client.post(url, json={"reason": "更正后重新公示"}, headers=chief)).json()
+    assert v3["version"] == 3 and v3["hash"] != v1["hash"]  # the version and time are part of the snapshot
+    view = (await client.get(f"/api/public/events/{contest.event_id}/results")).json()["items"][0]["view"]
+    assert view["version"] == 3 and view["notice"]["working_days"] == 5
+    first_group = view["groups"][0]["rows"]
+    assert [r["position"] for r in first_group] == list(range(1, len(first_group) + 1))
+    assert first_group[0]["award"] == "一等奖" and first_group[0]["names"]
+
+
+async def test_public_routes_show_nothing_before_publication_and_no_id_numbers_after(
+        client: Any, db: Any, live_server: str, settings: Any) -> None:
+    contest = await marked(db)
+    async with db() as session:
+        members = (await session.exec(select(EntryMember))).all()
+        item = (await session.exec(select(Item).where(Item.id == contest.item_id))).one()
+    names = [m.name for m in members]
+    before = await public_texts(client, None, contest.event_id)
+    assert item.name in before  # the item is listed, as not yet published
+    assert not any(name in before for name in names)
+    assert "一等奖" not in before and "30.00" not in before
+    await settle(db, contest)
+    before_publish = await public_texts(client, None, contest.event_id)
+    assert not any(name in before_publish for name in names)  # decrypted is not published
+    chief = await login_headers(client, db, "chief", "chief_judge")
+    assert (await client.post(f"/api/events/{contest.event_id}/items/LED/publication", json={},
+                              headers=chief)).status_code == 201
+    after = await public_texts(client, None, contest.event_id)
+    assert all(name in after for name in names) and "一等奖" in after
+    for m in members:
+        assert m.id_masked not in after and m.id_masked[-4:] + "<" not in after
+        assert m.phone not in after
+
+
+async def test_the_board_socket_sends_a_snapshot_then_each_publication(
+        db: Any, live_server: str, settings: Any) -> None:
+    import httpx
+
+    contest = await marked(db)
+    await settle(db, contest)
+    ws = live_server.replace("http://", "ws://") + f"/ws/board/{contest.event_id}"
+    async with websockets.connect(ws) as sock:
+        snapshot = json.loads(await sock.recv())
+        assert snapshot["type"] == "snapshot" and snapshot["items"][0]["view"] is None
+        async with httpx.AsyncClient(base_url=live_server) as http:
+            chief = await login_headers(http, db, "chief", "chief_judge")
+            assert (await http.post(f"/api/events/{contest.event_id}/items/LED/publication", json={},
+                                    headers=chief)).status_code == 201
+        pushed = json.loads(await sock.recv())
+        assert pushed["type"] == "publication" and pushed["version"] == 1
+        assert pushed["view"]["groups"][0]["rows"][0]["award"] == "一等奖"
+        await sock.send(json.dumps({"type": "hello"}))  # after a reconnect: the whole picture again
+        again = json.loads(await sock.recv())
+        assert again["type"] == "snapshot" and again["items"][0]["view"]["version"] == 1
