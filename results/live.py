@@ -15,24 +15,65 @@ so by `basis`), and a `time_used` tie-break key is blank for everyone.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import col, select
+from sqlalchemy import JSON, Column, ForeignKey, Integer
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging.analysis import fmt, histogram
 from judging.console import ItemState, findings_of, item_or_404, load_item_state
+from registration.base import UTCDateTime, utcnow
 from registration.entries.models import Entry as EntryRow
 from registration.events.service import load_event
 from registration.web import ApiError
 from results.convert import input_frames
 from results.engine import compute_frames
-from results.model import Entry, Inputs, Mark, Person
+from results.model import Entry, Inputs, Mark, Person, Placing
+from results.ranking import apply_chief_order
+from scoring.event_file import AwardPolicy, ItemSpec
 from scoring.marking import aggregate
 from scoring.rounding import from_cents
 
-__all__ = ["provisional_inputs", "provisional_ranking"]
+__all__ = ["TieOrder", "apply_tie_orders", "provisional_inputs", "provisional_ranking"]
+
+
+class TieOrder(SQLModel, table=True):
+    """The chief judge's order for one tied block on an award or promotion boundary (domain.md: never
+    silently), with the reason. Applied by `results.ranking.apply_chief_order`, the engine's own rule; an
+    order that no longer matches a tied block (the marks changed) is ignored, and the tie shows again."""
+
+    __tablename__ = "tie_order"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id", ondelete="CASCADE"), nullable=False,
+                                          index=True))
+    group_name: str = Field(default="", max_length=64)
+    seats: list[str] = Field(default_factory=list, sa_type=JSON)  # the block, first to last
+    reason: str = Field(max_length=500)
+    by: str = Field(max_length=80)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def apply_tie_orders(item: ItemSpec, policy: AwardPolicy, rows: list[dict[str, Any]],
+                     orders: list[list[str]]) -> list[dict[str, Any]]:
+    """One group's ranked rows (position order) with each recorded order applied that still matches a tied
+    block; the others are left as they are (still `tie_unresolved`)."""
+    placings = [Placing(r["seat"], r["position"], r["rank"], r["award"] or "", r["cert_level"], r["promoted"],
+                        r["tie_unresolved"]) for r in rows]
+    qualified = {r["seat"]: bool(r["qualified"]) for r in rows}
+    for order in orders:
+        try:
+            placings = apply_chief_order(item, policy, placings, qualified, order)
+        except ValueError:
+            continue
+    by_seat = {r["seat"]: r for r in rows}
+    return [{**by_seat[p.entry], "position": p.position, "rank": p.rank, "award": p.award or None,
+             "cert_level": p.cert_level, "promoted": p.promoted, "tie_unresolved": p.tie_unresolved,
+             "decided": p.entry in {s for o in orders for s in o} and not p.tie_unresolved}
+            for p in placings]
 
 
 async def provisional_inputs(session: AsyncSession, event_id: int, item_code: str | None
@@ -94,6 +135,14 @@ async def provisional_ranking(session: AsyncSession, event_id: int, item_code: s
             "total": _money(row["total_c"]), "qualified": row["qualified"], "award": row["award"],
             "cert_level": row["cert_level"], "promoted": row["promoted"], "tie_unresolved": row["tie_unresolved"],
             "criteria": {c.code: fmt(by_criterion[(row["entry"], c.code)]) for c in item_spec.criteria}})
+    orders: dict[str, list[list[str]]] = {}
+    for tie in (await session.exec(select(TieOrder).where(TieOrder.item_id == state.item.id)
+                                   .order_by(col(TieOrder.id)))).all():
+        orders.setdefault(tie.group_name, []).append(list(tie.seats))
+    for group in groups.values():
+        if group["group"] in orders:
+            group["rows"] = apply_tie_orders(item_spec, inputs.event.award_policy, group["rows"],
+                                             orders[group["group"]])
     totals = [from_cents(int(t)) for t in computed["total_c"].drop_nulls().to_list()]
     return {
         "item": state.item.code, "basis": "practical" if state.item.theory_weight > 0 else "total",

@@ -29,18 +29,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from judging import audit
 from judging.console import findings_of, item_or_404, load_item_state
 from judging.models import RemarkRequest
 from registration.base import UTCDateTime, utcnow
 from registration.checkin.blind import full_mapping, stage_of
 from registration.entries.models import EntryMember
 from registration.events.models import Event, Item
+from registration.events.service import load_event
 from registration.web import ApiError
-from results.live import provisional_ranking
+from results.live import TieOrder, apply_tie_orders, provisional_ranking
 from results.notice import DEFAULT_WORKING_DAYS, notice_period
 from results.recheck import round_view
 
-__all__ = ["Publication", "blockers", "current", "public_view", "publish", "withdraw"]
+__all__ = ["Publication", "blockers", "current", "decide_tie", "public_view", "publish", "withdraw"]
 
 
 class Publication(SQLModel, table=True):
@@ -199,6 +201,36 @@ async def withdraw(session: AsyncSession, event_id: int, item_code: str, by: str
     return await _store(session, Publication(event_id=event_id, item_id=item.id, version=latest.version + 1,
                                              state="withdrawn", at=now or utcnow(), by=by[:80],
                                              reason=reason.strip()[:500]))
+
+
+async def decide_tie(session: AsyncSession, event_id: int, item_code: str, group: str, seats: list[str],
+                     reason: str, by: str) -> TieOrder:
+    """Record the chief judge's order for one tied block (every seat of it, first to last) with a reason;
+    refused unless it is exactly a tied block of the group now. Logged in the audit chain. Commits."""
+    item = await item_or_404(session, event_id, item_code)
+    if not reason.strip():
+        raise ApiError(422, "reason_required", "裁定并列名次须填写理由", "ordering a tie needs a reason")
+    ranking = await provisional_ranking(session, event_id, item.code)
+    rows = next((g["rows"] for g in ranking["groups"] if g["group"] == group), None)
+    if rows is None:
+        raise ApiError(404, "unknown_group", f"该赛项没有组别“{group}”", f"no group {group!r} in this item")
+    loaded = await load_event(session, event_id)
+    assert loaded is not None
+    spec = loaded[1]
+    item_spec = spec.item(item.code)
+    assert item_spec is not None
+    after = apply_tie_orders(item_spec, spec.award_policy, rows, [seats])
+    if not any(r.get("decided") for r in after):
+        raise ApiError(422, "not_a_tied_block", "所列赛位不是一个完整的并列组，请按名次列出该并列组的全部赛位",
+                       "the seats are not exactly one tied block: list every seat of the block, in order",
+                       tied=[r["seat"] for r in rows if r["tie_unresolved"]])
+    row = TieOrder(item_id=item.id or 0, group_name=group, seats=list(seats), reason=reason.strip()[:500],
+                   by=by[:80])
+    session.add(row)
+    await audit.append(session, event_id, "tie", actor=by, item_id=item.id,
+                       reason=f"{group or '—'} 并列裁定 {' > '.join(seats)}：{reason.strip()[:300]}")
+    await session.commit()
+    return row
 
 
 def public_view(row: Publication | None) -> dict[str, Any] | None:

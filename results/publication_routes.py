@@ -28,7 +28,7 @@ from registration.accounts.guards import actor_name, requires
 from registration.events.models import Event, Item
 from registration.web import ApiError, DbSession, json_object
 from results.notice import DEFAULT_WORKING_DAYS
-from results.publication import Publication, blockers, current, public_view, publish, withdraw
+from results.publication import Publication, blockers, current, decide_tie, public_view, publish, withdraw
 
 __all__ = ["PUBLICATION_ROUTES", "board_channel", "public_results"]
 
@@ -109,6 +109,25 @@ class PublicationApi(Controller):
         return _current_summary(row) or {}
 
 
+class TieApi(Controller):
+    path = "/api/events/{event_id:int}/items/{code:str}/ties"
+    guards = [requires("chief_judge")]
+    tags = ["results"]
+
+    @post("/", status_code=201, summary="裁定并列名次（须填理由）/ order a tied block, with a reason")
+    async def decide(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                     db_session: DbSession) -> dict[str, Any]:
+        body = await json_object(request, "reason")
+        seats = body.get("seats")
+        if not isinstance(seats, list) or not seats or not all(isinstance(s, str) for s in seats):
+            raise ApiError(422, "missing_field", "seats：请按名次列出并列组的全部赛位", "seats: the block, in order",
+                           field="seats")
+        row = await decide_tie(db_session, event_id, code, str(body.get("group") or ""), seats, body["reason"],
+                               await actor_name(request))
+        return {"group": row.group_name, "seats": row.seats, "reason": row.reason, "by": row.by,
+                "at": row.at.isoformat()}
+
+
 class PublicResults(Controller):
     include_in_schema = False
 
@@ -132,4 +151,4 @@ class PublicResults(Controller):
         return await public_results(db_session, event_id)
 
 
-PUBLICATION_ROUTES = (PublicationApi, PublicResults)
+PUBLICATION_ROUTES = (PublicationApi, TieApi, PublicResults)

@@ -108,6 +108,7 @@ EXPECTED.update({  # publication (results/publication_routes.py) and the board (
     ("GET", PUBLISH): frozenset({"chief_judge", "organiser"}),
     ("POST", PUBLISH): frozenset({"chief_judge", "organiser"}),
     ("POST", f"{PUBLISH}/withdraw"): frozenset({"chief_judge", "organiser"}),
+    ("POST", "/api/events/{event_id:int}/items/{code:str}/ties"): frozenset({"chief_judge"}),
     ("GET", "/results/{event_id:int}"): PUBLIC,
     ("GET", "/results/{event_id:int}/{code:str}"): PUBLIC,
     ("GET", "/api/public/events/{event_id:int}/results"): PUBLIC,

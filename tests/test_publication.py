@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import websockets
+from sqlalchemy import text
 from sqlmodel import select
 
 from judging.models import Judge
@@ -75,8 +76,30 @@ async def test_a_tie_on_an_award_boundary_blocks_until_the_chief_judge_decides(c
     contest = await marked(db, n=4, same=True)
     await settle(db, contest)
     chief = await login_headers(client, db, "chief", "chief_judge")
-    gate = (await client.get(f"/api/events/{contest.event_id}/items/LED/publication", headers=chief)).json()
+    url = f"/api/events/{contest.event_id}/items/LED"
+    gate = (await client.get(f"{url}/publication", headers=chief)).json()
     assert [b["code"] for b in gate["blockers"]] == ["tie_unresolved"]
+    ranking = (await client.get(f"/api/console/events/{contest.event_id}/items/LED", headers=chief)).json()["ranking"]
+    [group] = [g for g in ranking["groups"] if g["rows"]]
+    block = [r["seat"] for r in group["rows"]]  # four equal marks: one block across every award boundary
+    assert all(r["rank"] == 1 and r["tie_unresolved"] for r in group["rows"])
+    decision = {"group": group["group"], "seats": block[::-1], "reason": "按操作规范得分高者在前"}
+    assert (await client.post(f"{url}/ties", json={**decision, "reason": ""},
+                              headers=chief)).json()["code"] == "missing_field"
+    partial = await client.post(f"{url}/ties", json={**decision, "seats": block[:2]}, headers=chief)
+    assert partial.status_code == 422 and partial.json()["code"] == "not_a_tied_block"
+    organiser = await login_headers(client, db, "org", "organiser")
+    assert (await client.post(f"{url}/ties", json=decision, headers=organiser)).status_code == 403
+    assert (await client.post(f"{url}/ties", json=decision, headers=chief)).status_code == 201
+    after = (await client.get(f"/api/console/events/{contest.event_id}/items/LED", headers=chief)).json()["ranking"]
+    rows = next(g["rows"] for g in after["groups"] if g["group"] == group["group"])
+    assert [r["seat"] for r in rows] == block[::-1] and [r["rank"] for r in rows] == [1, 2, 3, 4]
+    assert [r["award"] for r in rows] == ["一等奖", "二等奖", "二等奖", "三等奖"]
+    assert not any(r["tie_unresolved"] for r in rows)
+    assert (await client.get(f"{url}/publication", headers=chief)).json()["blockers"] == []
+    async with db() as session:
+        logged = (await session.exec(text("SELECT reason FROM score_event WHERE kind = 'tie'"))).all()
+    assert len(logged) == 1 and "按操作规范" in logged[0][0]
 
 
 async def test_publish_withdraw_and_publish_again_make_versions(client: Any, db: Any) -> None:
