@@ -19,14 +19,16 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging.console import item_or_404
-from registration.accounts.guards import actor_name, requires
+from registration.accounts.guards import actor_name, current_principal, requires
 from registration.events.models import Event, Item
-from registration.web import ApiError, DbSession, json_object
+from registration.i18n import gettext
+from registration.web import ApiError, DbSession, json_object, preferred_language
+from results import messages as _messages  # noqa: F401  (registers the pages' English)
 from results.notice import DEFAULT_WORKING_DAYS
 from results.publication import Publication, blockers, current, decide_tie, public_view, publish, withdraw
 
@@ -109,6 +111,74 @@ class PublicationApi(Controller):
         return _current_summary(row) or {}
 
 
+class PublishPages(Controller):
+    """The chief judge's publish page: every item with its blockers, publish and withdraw (works without
+    JavaScript: plain forms with the CSRF token)."""
+
+    path = "/console/events/{event_id:int}/publish"
+    guards = [GUARD]
+    include_in_schema = False
+
+    async def _page(self, request: Req, session: AsyncSession, event_id: int, status: int = 200,
+                    done: str = "", error: str = "") -> Template:
+        event = await _event(session, event_id)
+        items = []
+        for item in (await session.exec(select(Item).where(Item.event_id == event_id)
+                                        .order_by(col(Item.position)))).all():
+            items.append({"code": item.code, "name": item.name,
+                          "current": _current_summary(await current(session, item.id or 0)),
+                          "blockers": await blockers(session, event_id, item.code)})
+        return Template("results/publish.html", status_code=status, context={
+            "lang": preferred_language(request), "principal": await current_principal(request), "event": event,
+            "items": items, "done": done, "error": error}, headers={"Cache-Control": "no-store"})
+
+    @get("/")
+    async def page(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
+        lang = preferred_language(request)
+        done = request.query_params.get("done", "")
+        text = {"published": "已发布第 {n} 版。", "withdrawn": "已撤回（第 {n} 版）。"}.get(done)
+        message = gettext(text, lang).format(n=request.query_params.get("v", "")) if text else ""
+        return await self._page(request, db_session, event_id, done=message)
+
+    @post("/{code:str}", status_code=303)
+    async def publish_form(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                           db_session: DbSession) -> Redirect | Template:
+        form = await request.form()
+        try:
+            days = int(str(form.get("working_days") or DEFAULT_WORKING_DAYS))
+        except ValueError:
+            days = 0
+        try:
+            if not 1 <= days <= 30:
+                raise ApiError(422, "invalid_working_days", "公示期应为 1–30 个工作日", "working_days: 1 to 30")
+            item = await item_or_404(db_session, event_id, code)
+            row = await publish(db_session, event_id, item.code, await actor_name(request),
+                                str(form.get("reason") or ""), days)
+        except ApiError as exc:
+            await db_session.rollback()
+            lang = preferred_language(request)
+            return await self._page(request, db_session, event_id, exc.status_code,
+                                    error=exc.message_en if lang == "en" else exc.message)
+        _announce(request, event_id, item, row)
+        return Redirect(f"/console/events/{event_id}/publish?done=published&v={row.version}", status_code=303)
+
+    @post("/{code:str}/withdraw", status_code=303)
+    async def withdraw_form(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                            db_session: DbSession) -> Redirect | Template:
+        form = await request.form()
+        try:
+            item = await item_or_404(db_session, event_id, code)
+            row = await withdraw(db_session, event_id, item.code, await actor_name(request),
+                                 str(form.get("reason") or ""))
+        except ApiError as exc:
+            await db_session.rollback()
+            lang = preferred_language(request)
+            return await self._page(request, db_session, event_id, exc.status_code,
+                                    error=exc.message_en if lang == "en" else exc.message)
+        _announce(request, event_id, item, row)
+        return Redirect(f"/console/events/{event_id}/publish?done=withdrawn&v={row.version}", status_code=303)
+
+
 class TieApi(Controller):
     path = "/api/events/{event_id:int}/items/{code:str}/ties"
     guards = [requires("chief_judge")]
@@ -151,4 +221,4 @@ class PublicResults(Controller):
         return await public_results(db_session, event_id)
 
 
-PUBLICATION_ROUTES = (PublicationApi, TieApi, PublicResults)
+PUBLICATION_ROUTES = (PublicationApi, PublishPages, TieApi, PublicResults)

@@ -173,3 +173,32 @@ async def test_the_board_socket_sends_a_snapshot_then_each_publication(
         await sock.send(json.dumps({"type": "hello"}))  # after a reconnect: the whole picture again
         again = json.loads(await sock.recv())
         assert again["type"] == "snapshot" and again["items"][0]["view"]["version"] == 1
+
+
+async def test_the_publish_page_lists_blockers_then_publishes_and_withdraws(client: Any, db: Any) -> None:
+    contest = await marked(db)
+    chief = await login_headers(client, db, "chief", "chief_judge")
+    page = f"/console/events/{contest.event_id}/publish"
+    blocked = await client.get(page, headers=chief)
+    assert blocked.status_code == 200 and 'data-code="not_locked"' in blocked.text and "成绩尚未锁定" in blocked.text
+    assert f'action="{page}/LED"' not in blocked.text  # no publish button while anything blocks
+    refused = await client.post(f"{page}/LED", data={"working_days": "5"}, headers=chief)
+    assert refused.status_code == 409 and "尚不能发布" in refused.text
+    await settle(db, contest)
+    ready = await client.get(page, headers=chief)
+    assert f'action="{page}/LED"' in ready.text
+    bad_days = await client.post(f"{page}/LED", data={"working_days": "0"}, headers=chief)
+    assert bad_days.status_code == 422 and "1–30" in bad_days.text
+    done = await client.post(f"{page}/LED", data={"working_days": "3"}, headers=chief, follow_redirects=False)
+    assert done.status_code == 303
+    shown = await client.get(done.headers["location"], headers=chief)
+    assert "已发布第 1 版。" in shown.text and "公示至" in shown.text
+    view = (await client.get(f"/api/public/events/{contest.event_id}/results")).json()["items"][0]["view"]
+    assert view["notice"]["working_days"] == 3
+    no_reason = await client.post(f"{page}/LED/withdraw", data={"reason": " "}, headers=chief)
+    assert no_reason.status_code == 422
+    withdrawn = await client.post(f"{page}/LED/withdraw", data={"reason": "登分有误"}, headers=chief,
+                                  follow_redirects=False)
+    assert withdrawn.status_code == 303 and "v=2" in withdrawn.headers["location"]
+    english = await client.get(page, headers={**chief, "Cookie": chief["Cookie"] + "; lang=en"})
+    assert "Publish results" in english.text and "Withdrawn" in english.text and "the scores are not locked" in english.text

@@ -1,0 +1,30 @@
+"""English for the results pages (Chinese is the source language)."""
+
+from __future__ import annotations
+
+from registration.i18n import register
+
+__all__: list[str] = []
+
+register({
+    "发布成绩": "Publish results",
+    "每个赛项须全部评分完成、锁定、复核、解密，并列名次已裁定，方可发布。发布后进入公示期；撤回或再次发布须填写原因，每次都生成新版本。":
+        "An item can be published once every mark is in, locked, re-checked and decrypted, and every tie on a "
+        "boundary is decided. Publishing starts the notice period; withdrawing or publishing again needs a "
+        "reason, and each makes a new version.",
+    "已发布": "Published",
+    "已撤回": "Withdrawn",
+    "未发布": "Not published",
+    "第 {n} 版": "version {n}",
+    "公示至": "notice until",
+    "尚不能发布：": "Not ready to publish:",
+    "公示期（工作日）": "Notice period (working days)",
+    "再次发布的原因": "Reason for publishing again",
+    "发布": "Publish",
+    "撤回原因": "Reason for withdrawing",
+    "撤回": "Withdraw",
+    "公示页面": "Public results page",
+    "大屏": "Big-screen board",
+    "已发布第 {n} 版。": "Version {n} published.",
+    "已撤回（第 {n} 版）。": "Withdrawn (version {n}).",
+})
