@@ -48,6 +48,7 @@ from registration.events.pages import EventPages
 from registration.events.routes import CatalogController, EventController
 from registration.i18n import jinja_gettext
 from registration.web import ApiError, error_body, preferred_language
+from results.appeal_routes import APPEAL_ROUTES
 from results.console_routes import CONSOLE_ROUTES
 from results.publication_routes import PUBLICATION_ROUTES
 from results.recheck_routes import RecheckController
@@ -172,6 +173,7 @@ def create_app(settings: Settings) -> Litestar:
             *KIOSK_ROUTES,
             *CONSOLE_ROUTES,
             *PUBLICATION_ROUTES,
+            *APPEAL_ROUTES,
             create_static_files_router(path="/static", directories=list(STATIC_DIRS)),
             create_static_files_router(path="/static/kiosk", directories=[KIOSK_STATIC], name="kiosk-static"),
             create_static_files_router(path="/static/judging", directories=[JUDGING_STATIC], name="judging-static"),

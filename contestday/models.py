@@ -7,11 +7,12 @@ from registration.accounts import models as accounts_models
 from registration.checkin import models as checkin_models
 from registration.entries import models as entries_models
 from registration.events import models as events_models
+from results import appeals as results_appeals
 from results import live as results_live
 from results import publication as results_publication
 from results import recheck as results_recheck
 
 __all__ = [
     "accounts_models", "checkin_models", "entries_models", "events_models", "judging_models", "judging_models_extra",
-    "judging_paper", "results_live", "results_publication", "results_recheck",
+    "judging_paper", "results_appeals", "results_live", "results_publication", "results_recheck",
 ]

@@ -24,6 +24,7 @@ class Settings:
     secret_key: str
     log_level: str = "INFO"
     public_url: str = "http://127.0.0.1:8000"
+    appeal_hours: int = 2  # contestants appeal until this many hours after the item ends (its scores locked)
 
     @property
     def is_sqlite(self) -> bool:
@@ -77,4 +78,5 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         secret_key=_secret_key(env, data_dir),
         log_level=(env.get(f"{_PREFIX}LOG_LEVEL") or "INFO").upper(),
         public_url=(env.get(f"{_PREFIX}PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        appeal_hours=int(env.get(f"{_PREFIX}APPEAL_HOURS") or 2),
     )

@@ -14,6 +14,7 @@ After each commit the new public view goes out on the event's board channel (`bo
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -29,6 +30,7 @@ from registration.events.models import Event, Item
 from registration.i18n import gettext
 from registration.web import ApiError, DbSession, json_object, preferred_language
 from results import messages as _messages  # noqa: F401  (registers the pages' English)
+from results.appeals import is_final
 from results.notice import DEFAULT_WORKING_DAYS
 from results.publication import Publication, blockers, current, decide_tie, public_view, publish, withdraw
 
@@ -49,8 +51,9 @@ async def _event(session: AsyncSession, event_id: int) -> Event:
     return event
 
 
-async def public_results(session: AsyncSession, event_id: int) -> dict[str, Any]:
-    """Every item of the event with the public view of its latest version (None: not published yet)."""
+async def public_results(session: AsyncSession, event_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """Every item of the event with the public view of its latest version (None: not published yet), and
+    whether it is final (notice period over, no appeal open)."""
     event = await _event(session, event_id)
     items = (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
     latest: dict[int, Publication] = {}
@@ -58,7 +61,8 @@ async def public_results(session: AsyncSession, event_id: int) -> dict[str, Any]
                                    .order_by(col(Publication.version)))).all():
         latest[row.item_id] = row
     return {"event_id": event_id, "event": event.name,
-            "items": [{"code": i.code, "name": i.name, "view": public_view(latest.get(i.id or 0))} for i in items]}
+            "items": [{"code": i.code, "name": i.name, "view": public_view(latest.get(i.id or 0)),
+                       "final": await is_final(session, i.id or 0, now)} for i in items]}
 
 
 def _current_summary(row: Publication | None) -> dict[str, Any] | None:

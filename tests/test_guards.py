@@ -116,6 +116,12 @@ EXPECTED.update({  # publication (results/publication_routes.py) and the board (
     ("GET", "/results/{event_id:int}/{code:str}"): PUBLIC,
     ("GET", "/api/public/events/{event_id:int}/results"): PUBLIC,
     ("GET", "/board/{event_id:int}"): PUBLIC,
+    ("POST", "/api/events/{event_id:int}/appeals"): PUBLIC,
+    ("POST", "/api/events/{event_id:int}/appeals/paper"): ORGANISER,
+    ("GET", "/api/events/{event_id:int}/appeals"): frozenset({"organiser", "chief_judge"}),
+    ("POST", "/api/events/{event_id:int}/appeals/{appeal_id:int}/ruling"): ORGANISER,
+    ("GET", "/appeal/{event_id:int}"): PUBLIC,
+    ("POST", "/appeal/{event_id:int}"): PUBLIC,
 })
 PREFIXES_OF_PAGES = {"/admin": ORGANISER}  # page routes below these prefixes: organiser only
 SKIP = ("/schema", "/static")
