@@ -25,6 +25,12 @@ register({
     "撤回": "Withdraw",
     "公示页面": "Public results page",
     "大屏": "Big-screen board",
+    "名单": "Lists",
+    "获奖名单": "Award winners",
+    "晋升名单": "Promotions",
+    "成绩总表": "Full results",
+    "合格人员名单": "Qualified (for the assessment body)",
+    "巴渝青年技能之星推荐名单": "巴渝青年技能之星 candidates",
     "已发布第 {n} 版。": "Version {n} published.",
     "已撤回（第 {n} 版）。": "Withdrawn (version {n}).",
 })

@@ -138,13 +138,15 @@ async def _snapshot(session: AsyncSession, event: Event, item: Item, version: in
         rows = []
         for r in g["rows"]:
             who = by_seat[r["seat"]]
-            rows.append({"position": r["position"], "rank": r["rank"], "award": r["award"] or "",
+            rows.append({"position": r["position"], "rank": r["rank"], "seat": r["seat"], "award": r["award"] or "",
                          "names": who["names"], "unit": who["unit"],
                          "instructors": instructors.get(who["registration_id"], []),
                          "practical": r["practical"], "total": r["total"], "qualified": r["qualified"],
-                         "cert_level": r["cert_level"], "promoted": r["promoted"]})
+                         "cert_level": r["cert_level"], "promoted": r["promoted"], "criteria": r["criteria"]})
         groups.append({"group": g["group"], "rows": rows, "absent": g["absent"]})
-    return {"event": event.name, "item": item.code, "item_name": item.name, "version": version,
+    specs = (await load_item_state(session, item)).specs
+    criteria = [{"code": c.code, "name": c.name, "max": f"{c.max:.2f}"} for c in specs]
+    return {"event": event.name, "item": item.code, "item_name": item.name, "version": version, "criteria": criteria,
             "published_at": at.isoformat(), "basis": ranking["basis"], "groups": groups,
             "notice": {"working_days": working_days, "last_day": period.last_day.isoformat(),
                        "ends_at": period.ends_at.isoformat(), "calendar_known": period.calendar_known}}

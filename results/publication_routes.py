@@ -14,10 +14,11 @@ After each commit the new public view goes out on the event's board channel (`bo
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -26,9 +27,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging.console import item_or_404
 from registration.accounts.guards import actor_name, current_principal, requires
+from registration.entries.personal import PersonalData
 from registration.events.models import Event, Item
 from registration.i18n import gettext
 from registration.web import ApiError, DbSession, json_object, preferred_language
+from results import lists
 from results import messages as _messages  # noqa: F401  (registers the pages' English)
 from results.appeals import is_final
 from results.notice import DEFAULT_WORKING_DAYS
@@ -134,7 +137,9 @@ class PublishPages(Controller):
                           "blockers": await blockers(session, event_id, item.code)})
         return Template("results/publish.html", status_code=status, context={
             "lang": preferred_language(request), "principal": await current_principal(request), "event": event,
-            "items": items, "done": done, "error": error}, headers={"Cache-Control": "no-store"})
+            "items": items, "done": done, "error": error,
+            "lists": [(k, gettext(v, preferred_language(request))) for k, v in lists.KINDS.items() if k != "sheets"]},
+            headers={"Cache-Control": "no-store"})
 
     @get("/")
     async def page(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
@@ -202,6 +207,42 @@ class TieApi(Controller):
                 "at": row.at.isoformat()}
 
 
+class ListDownloads(Controller):
+    """`GET /api/events/{id}/items/{code}/lists/{kind}.xlsx|.pdf` (results/lists.py); the qualified list holds
+    whole ID numbers, so it is the organiser's only."""
+
+    path = "/api/events/{event_id:int}/items/{code:str}/lists"
+    guards = [GUARD]
+    tags = ["results"]
+
+    @get("/{name:str}", summary="名单下载（XLSX/PDF）/ a list as XLSX or PDF")
+    async def download(self, request: Req, event_id: FromPath[int], code: FromPath[str], name: FromPath[str],
+                       db_session: DbSession) -> Response[bytes]:
+        kind, _, ext = name.partition(".")
+        if ext not in ("xlsx", "pdf") or (kind == "sheets" and ext != "pdf"):
+            raise ApiError(404, "unknown_format", "名单格式只有 .xlsx 和 .pdf（评分表存档仅 PDF）",
+                           "lists come as .xlsx or .pdf (score sheets: PDF only)")
+        principal = await current_principal(request)
+        if kind == "qualified" and (principal is None or "organiser" not in principal.roles):
+            raise ApiError(403, "forbidden", "合格人员名单含完整身份证号，仅组织方可下载",
+                           "the qualified list holds whole ID numbers: organisers only")
+        try:
+            age = int(request.query_params.get("age") or 40)
+            on_text = request.query_params.get("on")
+            on = date.fromisoformat(on_text) if on_text else None
+        except ValueError:
+            raise ApiError(422, "invalid_query", "age 应为整数，on 应为日期（YYYY-MM-DD）",
+                           "age: a whole number; on: a date (YYYY-MM-DD)") from None
+        personal = PersonalData(request.app.state.settings.secret_key)
+        sheet = await lists.build(db_session, event_id, code, kind, personal, age=age, on=on)
+        data = lists.sheet_xlsx(sheet) if ext == "xlsx" else lists.sheet_pdf(sheet)
+        media = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if ext == "xlsx"
+                 else "application/pdf")
+        filename = quote(f"{sheet.title}.{ext}")
+        return Response(data, media_type=media, headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{filename}", "Cache-Control": "no-store"})
+
+
 class PublicResults(Controller):
     include_in_schema = False
 
@@ -225,4 +266,4 @@ class PublicResults(Controller):
         return await public_results(db_session, event_id)
 
 
-PUBLICATION_ROUTES = (PublicationApi, PublishPages, TieApi, PublicResults)
+PUBLICATION_ROUTES = (PublicationApi, PublishPages, TieApi, ListDownloads, PublicResults)

@@ -116,6 +116,7 @@ EXPECTED.update({  # publication (results/publication_routes.py) and the board (
     ("GET", "/results/{event_id:int}/{code:str}"): PUBLIC,
     ("GET", "/api/public/events/{event_id:int}/results"): PUBLIC,
     ("GET", "/board/{event_id:int}"): PUBLIC,
+    ("GET", "/api/events/{event_id:int}/items/{code:str}/lists/{name:str}"): frozenset({"chief_judge", "organiser"}),
     ("POST", "/api/events/{event_id:int}/appeals"): PUBLIC,
     ("POST", "/api/events/{event_id:int}/appeals/paper"): ORGANISER,
     ("GET", "/api/events/{event_id:int}/appeals"): frozenset({"organiser", "chief_judge"}),

@@ -28,7 +28,7 @@ from registration.events.models import Item
 
 __all__ = [
     "FORM_COLUMNS", "SUMMARY_COLUMNS", "PersonRow", "form_xlsx", "load_people", "photo_name", "photos_zip",
-    "report_xlsx", "summary_xlsx",
+    "report_xlsx", "summary_xlsx", "text_xlsx",
 ]
 
 LEVEL_NAMES = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
@@ -103,31 +103,33 @@ def _summary_row(n: int, p: PersonRow) -> list[str]:
             "、".join(i.get("name", "") for i in m.instructors), note]
 
 
-def _xlsx(columns: Sequence[str], rows: Sequence[Sequence[str]], sheet: str) -> bytes:
-    """Every column a String column: xlsxwriter writes strings as text cells; "@" keeps them text when edited."""
+def text_xlsx(columns: Sequence[str], rows: Sequence[Sequence[str]], sheet: str,
+              text_columns: Sequence[str] = TEXT_COLUMNS) -> bytes:
+    """Every column a String column: xlsxwriter writes strings as text cells; "@" keeps `text_columns` text
+    when edited (numbers like ID numbers and phones must never become numbers)."""
     frame = pl.DataFrame([list(r) for r in rows], schema={c: pl.String for c in columns}, orient="row")
     out = io.BytesIO()
-    wide = ("身份证号", "单位", "赛项", "报名编号", "说明")
+    wide = ("身份证号", "单位", "赛项", "报名编号", "说明", "指导教师")
     widths: dict[Any, Any] = {c: 190 if c in wide else 96 for c in columns}  # in pixels
-    frame.write_excel(out, worksheet=sheet, column_formats={c: "@" for c in columns if c in TEXT_COLUMNS},
+    frame.write_excel(out, worksheet=sheet, column_formats={c: "@" for c in columns if c in text_columns},
                       column_widths=widths, header_format={"bold": True, "bg_color": "#F2F4F7", "border": 1},
                       autofilter=True, freeze_panes=(1, 0), table_style=None, include_header=True)
     return out.getvalue()
 
 
 def form_xlsx(people: Sequence[PersonRow]) -> bytes:
-    return _xlsx(FORM_COLUMNS, [_form_row(n, p) for n, p in enumerate(people, 1)], "参赛选手报名表")
+    return text_xlsx(FORM_COLUMNS, [_form_row(n, p) for n, p in enumerate(people, 1)], "参赛选手报名表")
 
 
 def summary_xlsx(people: Sequence[PersonRow]) -> bytes:
-    return _xlsx(SUMMARY_COLUMNS, [_summary_row(n, p) for n, p in enumerate(people, 1)], "参赛信息汇总表")
+    return text_xlsx(SUMMARY_COLUMNS, [_summary_row(n, p) for n, p in enumerate(people, 1)], "参赛信息汇总表")
 
 
 def report_xlsx(results: Sequence[Any]) -> bytes:
     """The roster import report: row, name, ✓ ticket code or ✗ the message and its code."""
     rows = [[str(r.number), r.name, "✓" if r.ok else "✗", r.ticket_code if r.ok else r.code,
              "、".join(r.flags) if r.ok else r.message] for r in results]
-    return _xlsx(("行号", "姓名", "结果", "报名编号/错误代码", "说明"), rows, "导入结果")
+    return text_xlsx(("行号", "姓名", "结果", "报名编号/错误代码", "说明"), rows, "导入结果")
 
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')

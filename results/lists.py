@@ -1,0 +1,146 @@
+"""The lists everyone asks for, built from the item's published snapshot (the official results) joined to
+what only the organiser may see (ID numbers for the assessment body, birth dates for the age rule):
+
+- `awards` 获奖名单: 序号, 赛项, 组别, 奖项, 姓名, 单位, 指导教师, 晋升等级 (domain.md's columns);
+- `promotions` 晋升名单: the promoted, exam level → certificate level;
+- `results` 成绩总表: everyone ranked, every criterion;
+- `qualified` 合格人员名单: everyone qualified with the certificate level, for the assessment body (whole ID
+  numbers: organiser only);
+- `stars` 巴渝青年技能之星推荐名单: 一等奖 winners under `age` (default 40) on `on` (default the publication
+  date; seed 004);
+- `sheets` 评分表存档: per seat, each judge's mark per criterion and the item's aggregate (PDF).
+Each is a `Sheet` (title, columns, rows) written as XLSX (every cell text) or PDF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from judging.analysis import fmt
+from judging.console import item_or_404, load_item_state
+from registration.checkin.blind import full_mapping
+from registration.entries.exports import LEVEL_NAMES, text_xlsx
+from registration.entries.models import EntryMember
+from registration.entries.personal import PersonalData
+from registration.web import ApiError
+from results.list_pdf import table_pdf
+from results.publication import current
+from scoring.event_file import CHINA_TZ
+from scoring.marking import aggregate
+
+__all__ = ["KINDS", "Sheet", "build", "sheet_pdf", "sheet_xlsx"]
+
+KINDS = {"awards": "获奖名单", "promotions": "晋升名单", "results": "成绩总表", "qualified": "合格人员名单",
+         "stars": "巴渝青年技能之星推荐名单", "sheets": "评分表存档"}
+GENDERS = {"male": "男", "female": "女"}
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    subtitle: str
+    columns: tuple[str, ...]
+    rows: list[list[str]]
+    text_columns: tuple[str, ...] = ()
+
+
+def _level(level: int | None) -> str:
+    return LEVEL_NAMES.get(level or 0, "")
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+async def _members(session: AsyncSession, item_id: int) -> dict[str, list[EntryMember]]:
+    """seat → the members of the entry sitting there (in team order)."""
+    by_entry = {m["registration_id"]: m["seat"] for m in await full_mapping(session, item_id)}
+    found: dict[str, list[EntryMember]] = {}
+    for m in (await session.exec(select(EntryMember).where(col(EntryMember.entry_id).in_(list(by_entry)))
+                                 .order_by(col(EntryMember.position)))).all():
+        found.setdefault(by_entry[m.entry_id], []).append(m)
+    return found
+
+
+async def build(session: AsyncSession, event_id: int, item_code: str, kind: str, personal: PersonalData,
+                age: int = 40, on: date | None = None) -> Sheet:
+    if kind not in KINDS:
+        raise ApiError(404, "unknown_list", f"没有名单“{kind}”", f"no list {kind!r}", lists=sorted(KINDS))
+    item = await item_or_404(session, event_id, item_code)
+    published = await current(session, item.id or 0)
+    if published is None or published.state != "published" or published.body is None:
+        raise ApiError(409, "not_published", "该赛项成绩尚未发布（或已撤回），名单以发布的成绩为准",
+                       "the item's results are not published: lists follow the published results")
+    body = published.body
+    exam_level = item.exam_level
+    subtitle = f"{body['event']} · {body['item_name']} · 第 {body['version']} 版（{body['published_at'][:10]} 发布）"
+    ranked = [(g["group"], r) for g in body["groups"] for r in g["rows"]]
+    title = f"{body['item_name']}{KINDS[kind]}"
+    if kind == "awards":
+        rows = [[str(n), body["item_name"], group, r["award"], "、".join(r["names"]), r["unit"],
+                 "、".join(r["instructors"]), _level(r["cert_level"]) if r["promoted"] else ""]
+                for n, (group, r) in enumerate([x for x in ranked if x[1]["award"]], 1)]
+        return Sheet(title, subtitle, ("序号", "赛项", "组别", "奖项", "姓名", "单位", "指导教师", "晋升等级"), rows)
+    if kind == "promotions":
+        rows = [[str(n), body["item_name"], group, str(r["rank"]), "、".join(r["names"]), r["unit"],
+                 _level(exam_level), _level(r["cert_level"])]
+                for n, (group, r) in enumerate([x for x in ranked if x[1]["promoted"]], 1)]
+        return Sheet(title, subtitle, ("序号", "赛项", "组别", "名次", "姓名", "单位", "鉴定等级", "证书等级"), rows)
+    if kind == "results":
+        codes = [c["code"] for c in body["criteria"]]
+        columns = ("组别", "名次", "赛位", "姓名", "单位", *[f"{c['name']}（{c['max']}）" for c in body["criteria"]],
+                   "实操成绩", "总成绩", "合格", "奖项", "证书等级")
+        rows = [[group, str(r["rank"]), r["seat"], "、".join(r["names"]), r["unit"],
+                 *[r["criteria"].get(code) or "" for code in codes], r["practical"] or "", r["total"] or "",
+                 "合格" if r["qualified"] else "不合格", r["award"], _level(r["cert_level"])] for group, r in ranked]
+        return Sheet(title, subtitle, columns, rows)
+    members = await _members(session, item.id or 0)
+    if kind == "qualified":
+        rows = []
+        for group, r in ranked:
+            if r["cert_level"] is None:
+                continue
+            for m in members.get(r["seat"], []):
+                rows.append([str(len(rows) + 1), m.name, GENDERS.get(m.gender, m.gender),
+                             personal.decrypt(m.id_number_enc) or m.id_masked, r["unit"], body["item_name"], group,
+                             _level(r["cert_level"])])
+        return Sheet(title, subtitle, ("序号", "姓名", "性别", "身份证号", "单位", "职业（工种）", "组别", "证书等级"),
+                     rows, text_columns=("身份证号",))
+    if kind == "stars":
+        day = on or datetime.fromisoformat(body["published_at"]).astimezone(CHINA_TZ).date()
+        rows = []
+        for group, r in ranked:
+            if r["award"] != "一等奖":
+                continue
+            for m in members.get(r["seat"], []):
+                if _age(m.birth_date, day) < age:
+                    rows.append([str(len(rows) + 1), m.name, GENDERS.get(m.gender, m.gender), m.birth_date.isoformat(),
+                                 str(_age(m.birth_date, day)), r["unit"], body["item_name"], group, r["award"]])
+        return Sheet(title, f"{subtitle} · 一等奖且 {day.isoformat()} 时未满 {age} 周岁",
+                     ("序号", "姓名", "性别", "出生日期", "年龄", "单位", "赛项", "组别", "奖项"), rows)
+    # sheets: every judge's marks per seat and criterion, the aggregate, and the total
+    state = await load_item_state(session, item)
+    judges = {j.id or 0: j.name for _m, j in state.members}
+    names = {seat: "、".join(m.name for m in ms) for seat, ms in members.items()}
+    rows = []
+    for s in state.seats:
+        for c in state.specs:
+            given = state.marks.get((s.label, c.code), ())
+            marks = "；".join(f"{judges.get(int(j), j)} {fmt(Decimal(v))}" for j, v in given)
+            score = aggregate(c, [v for _, v in given]).score if given or c.kind == "deduction" else None
+            rows.append([s.label, names.get(s.label, ""), f"{c.code} {c.name}", marks, fmt(score) if score is not None
+                         else "缺"])
+    return Sheet(title, subtitle, ("赛位", "姓名", "评分项", "各裁判评分", "该项得分"), rows)
+
+
+def sheet_xlsx(sheet: Sheet) -> bytes:
+    return text_xlsx(sheet.columns, sheet.rows, sheet.title[:31], sheet.text_columns or sheet.columns)
+
+
+def sheet_pdf(sheet: Sheet) -> bytes:
+    return table_pdf(sheet.title, sheet.subtitle, sheet.columns, sheet.rows, footer=sheet.title)

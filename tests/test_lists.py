@@ -1,0 +1,66 @@
+"""The lists, from the published snapshot: 获奖名单 with domain.md's columns, 晋升名单, the full results with
+every criterion, the qualified list with whole ID numbers (organisers only), the 巴渝青年技能之星 candidates
+by age, and the archive score sheets; XLSX with text cells, PDF with the Chinese font embedded."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+import polars as pl
+from sqlmodel import select
+
+from registration.entries.models import EntryMember
+from tests.helpers import login_headers
+from tests.test_publication import marked, settle
+
+URL = "/api/events/{event}/items/LED/lists/{name}"
+
+
+def frame(data: bytes) -> pl.DataFrame:
+    return pl.read_excel(io.BytesIO(data), infer_schema_length=0)
+
+
+async def test_lists_follow_the_published_results(client: Any, db: Any) -> None:
+    contest = await marked(db)
+    organiser = await login_headers(client, db, "org", "organiser")
+    chief = await login_headers(client, db, "chief", "chief_judge")
+    early = await client.get(URL.format(event=contest.event_id, name="awards.xlsx"), headers=chief)
+    assert early.status_code == 409 and early.json()["code"] == "not_published"
+    await settle(db, contest)
+    assert (await client.post(f"/api/events/{contest.event_id}/items/LED/publication", json={},
+                              headers=chief)).status_code == 201
+
+    async def get(name: str, who: dict[str, str] = chief, **params: str) -> Any:
+        return await client.get(URL.format(event=contest.event_id, name=name), headers=who, params=params)
+
+    awards = frame((await get("awards.xlsx")).content)
+    assert awards.columns == ["序号", "赛项", "组别", "奖项", "姓名", "单位", "指导教师", "晋升等级"]
+    assert awards["奖项"].to_list()[:3] == ["一等奖", "二等奖", "二等奖"] and awards.height == 6
+    results = frame((await get("results.xlsx")).content)
+    assert any(c.startswith("操作规范") or "（" in c for c in results.columns[5:8]) and results.height == 6
+    promotions = frame((await get("promotions.xlsx")).content)
+    assert set(promotions["证书等级"].to_list()) <= {"三级/高级工"}
+    assert (await get("qualified.xlsx")).status_code == 403  # whole ID numbers: the organiser's only
+    qualified = frame((await get("qualified.xlsx", organiser)).content)
+    async with db() as session:
+        members = (await session.exec(select(EntryMember))).all()
+    numbers = set(qualified["身份证号"].to_list())
+    assert numbers and all(len(n) == 18 and "*" not in n for n in numbers)
+    births = {m.name: m.birth_date for m in members}
+    winner = awards["姓名"][0]
+    born = births[winner]
+    try:
+        on = date(born.year + 30, born.month, born.day)  # the 30th birthday
+    except ValueError:
+        on = date(born.year + 30, 3, 1)  # born on 29 February
+    young = frame((await get("stars.xlsx", age="31", on=on.isoformat())).content)  # 30: under 31, not under 30
+    old = frame((await get("stars.xlsx", age="30", on=on.isoformat())).content)
+    assert young["姓名"].to_list() == [winner] and old.height == 0
+    for name in ("awards.pdf", "results.pdf", "sheets.pdf", "stars.pdf"):
+        pdf = await get(name)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and b"FontFile2" in pdf.content, name
+    assert (await get("sheets.xlsx")).status_code == 404
+    assert (await get("nothing.xlsx")).json()["code"] == "unknown_list"
+    assert (await get("stars.xlsx", age="x")).json()["code"] == "invalid_query"
