@@ -70,14 +70,7 @@ def _key(raw: str) -> str | None:
 
 def read_table(data: bytes, filename: str) -> tuple[list[roster.RosterRow], list[str]]:
     """(rows keyed by column key, ignored headers); roster.RosterError when the file cannot be read."""
-    lower = filename.lower()
-    if lower.endswith(".csv"):
-        table = roster._csv_rows(data)
-    elif lower.endswith((".xlsx", ".xlsm")) or data.startswith(b"PK"):
-        table = roster._xlsx_rows(data)
-    else:
-        raise roster.RosterError("unsupported_file", "只支持 .xlsx 或 .csv 文件（旧版 .xls 请另存为 .xlsx）",
-                                 "only .xlsx or .csv files (save an old .xls as .xlsx)")
+    table = roster.read_cells(data, filename)
     header_at = next((i for i, row in enumerate(table[:10]) if any(_key(c.text) == "name" for c in row)), None)
     if header_at is None:
         raise roster.RosterError("no_header", "找不到表头行（应含“姓名”列，可下载模板对照）",

@@ -29,7 +29,7 @@ from registration.writer import Prepared, Writer, insert_or_ignore, row_values, 
 from scoring.checks import check_score
 from scoring.event_file import CriterionSpec
 
-__all__ = ["Applied", "JudgeRef", "apply_op", "judge_scores"]
+__all__ = ["Applied", "JudgeRef", "apply_op", "judge_scores", "set_score_job"]
 
 MAX_OP_ID = 64
 MARKING = ("judge", "chief_judge")
@@ -115,7 +115,7 @@ def _not_on_panel(op_id: str, code: str) -> Applied:
     return Applied(_nack(op_id, code, "您不在该赛项的裁判组中", "you are not on this item's panel"), None)
 
 
-def _set_score(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -> Applied:
+def _set_score(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str, force: bool = False) -> Applied:
     op_id, item_code, code = op["op_id"], str(op.get("item", "")), str(op.get("criterion", ""))
     row = _MARKING.execute(conn, {"judge_id": judge.id, "event_id": judge.event_id, "item": item_code,
                                   "criterion": code}).first()
@@ -156,8 +156,8 @@ def _set_score(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: st
     # FOR UPDATE: on PostgreSQL two tablets editing one mark queue here, so the second sees the first's version
     key = {"entry_id": entry_id, "criterion_id": criterion_id, "judge_id": judge.id}
     current = _SCORE.execute(conn, key).first()
-    base = op.get("base_version", 0)
     have = current[2] if current else 0
+    base = have if force else op.get("base_version", 0)  # force: a server-side import overrides what is there
     if base != have:
         return Applied(_nack(op_id, "stale_version", "该分数已在别处修改，已显示当前值",
                              "changed elsewhere: here is the current value",
@@ -166,7 +166,8 @@ def _set_score(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: st
     version = have + 1
     if current is None:
         created = insert_or_ignore(conn, Score).execute(conn, row_values(
-            Score, event_id=judge.event_id, item_id=item_id, value=value, version=version, **key))
+            Score, event_id=judge.event_id, item_id=item_id, value=value, version=version,
+            source="import" if force else "tablet", **key))
         if created.rowcount != 1:
             raise _Raced()  # created meanwhile on another connection: now a stale edit
     else:
@@ -180,6 +181,12 @@ def _set_score(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: st
     changed = {"type": "score", "seq": link.seq, "item": item_code, "seat": seat, "criterion": code,
                "judge_id": judge.id, "value": _fmt(value), "version": version}
     return Applied(reply, changed)
+
+
+def set_score_job(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -> Applied:
+    """A mark entered on the server (a scores workbook): every tablet rule but the version check, which the
+    import replaces by "whatever is stored now" (its old value goes into the audit link)."""
+    return _set_score(conn, judge, op, device, force=True)
 
 
 def _submit_sheet(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -> Applied:

@@ -18,6 +18,7 @@ from typing import Any
 
 from litestar import Controller, Request, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketException
 from litestar.params import FromPath
@@ -25,10 +26,12 @@ from litestar.response import Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging import console_actions as actions
+from judging import score_import
 from judging.console import console_snapshot, item_or_404
 from judging.console_text import CONSOLE_JS
 from judging.ws import console_channel, receive_messages
 from registration.accounts.guards import actor_name, current_principal, requires
+from registration.entries.roster import RosterError
 from registration.events.models import Event
 from registration.i18n import gettext
 from registration.web import ApiError, DbSession, json_object, preferred_language
@@ -87,6 +90,29 @@ class ConsoleApi(Controller):
         channels: ChannelsPlugin = request.app.plugins.get(ChannelsPlugin)
         actions.publish(channels, event_id, outcome)  # the action has committed
         return outcome.console
+
+    @post("/scores/import", status_code=200, summary="导入纸质评分表 / import a scores workbook (all or nothing)")
+    async def import_scores(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                            db_session: DbSession) -> dict[str, Any]:
+        upload = (await request.form()).get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise ApiError(422, "missing_file", "请选择评分表文件（.xlsx 或 .csv）",
+                           "choose a scores file (.xlsx or .csv)")
+        item = await item_or_404(db_session, event_id, code)
+        try:
+            marks = score_import.read_marks(await upload.read(), upload.filename)
+        except RosterError as exc:
+            raise ApiError(422, exc.code, exc.zh, exc.en) from None
+        try:
+            # in this request's session (it holds the transaction already): the same rules and statements
+            applied = await score_import.import_scores(db_session, event_id, item.code, marks,
+                                                       await actor_name(request))
+        except score_import.ImportRefused as exc:
+            raise ApiError(422, "import_refused", f"评分表有 {len(exc.errors)} 行不能导入，未导入任何分数",
+                           f"{len(exc.errors)} row(s) refused: nothing was imported", errors=exc.errors) from None
+        channels: ChannelsPlugin = request.app.plugins.get(ChannelsPlugin)
+        channels.publish(json.dumps({"type": "refresh", "item": item.code}), [console_channel(event_id)])
+        return {"item": item.code, "applied": applied}
 
     @post("/remarks", status_code=200, summary="请裁判复评 / ask a judge to re-mark")
     async def remark(self, request: Req, event_id: FromPath[int], code: FromPath[str],

@@ -91,6 +91,7 @@ EXPECTED.update({  # the chief judge's console (results/console_routes.py); the 
     ("GET", "/console/events/{event_id:int}"): CONSOLE,
     ("GET", C): CONSOLE,
     ("POST", f"{C}/remarks"): CONSOLE,
+    ("POST", f"{C}/scores/import"): CONSOLE,
     ("POST", f"{C}/criteria/{{criterion:str}}/lock"): CONSOLE,
     ("POST", f"{C}/criteria/{{criterion:str}}/unlock"): CONSOLE,
     ("POST", f"{C}/lock"): CONSOLE,

@@ -24,8 +24,8 @@ import xlsxwriter
 from registration.entries.request import RequestError
 
 __all__ = [
-    "COLUMNS", "ID_COLUMN", "Cell", "Roster", "RosterError", "RosterRow", "parse_skill_level", "read_roster",
-    "row_payload", "template_xlsx",
+    "COLUMNS", "ID_COLUMN", "Cell", "Roster", "RosterError", "RosterRow", "parse_skill_level", "read_cells",
+    "read_roster", "row_payload", "template_xlsx",
 ]
 
 # (header of the template, request key): the columns a unit fills in, in the template's order
@@ -160,16 +160,20 @@ def _header_key(raw: str) -> str | None:
     return HEADERS.get(text) or HEADERS.get(text.lower())
 
 
-def read_roster(data: bytes, filename: str) -> Roster:
-    """The roster's rows keyed by request keys; the first row holding a 姓名/name column is the header."""
+def read_cells(data: bytes, filename: str) -> list[list[Cell]]:
+    """The first sheet of an .xlsx, or a .csv (UTF-8 or GBK), as rows of cells; RosterError otherwise."""
     lower = filename.lower()
     if lower.endswith(".csv"):
-        table = _csv_rows(data)
-    elif lower.endswith((".xlsx", ".xlsm")) or data.startswith(b"PK"):
-        table = _xlsx_rows(data)
-    else:
-        raise RosterError("unsupported_file", "只支持 .xlsx 或 .csv 文件（旧版 .xls 请另存为 .xlsx）",
-                          "only .xlsx or .csv files (save an old .xls as .xlsx)")
+        return _csv_rows(data)
+    if lower.endswith((".xlsx", ".xlsm")) or data.startswith(b"PK"):
+        return _xlsx_rows(data)
+    raise RosterError("unsupported_file", "只支持 .xlsx 或 .csv 文件（旧版 .xls 请另存为 .xlsx）",
+                      "only .xlsx or .csv files (save an old .xls as .xlsx)")
+
+
+def read_roster(data: bytes, filename: str) -> Roster:
+    """The roster's rows keyed by request keys; the first row holding a 姓名/name column is the header."""
+    table = read_cells(data, filename)
     header_at = next((i for i, row in enumerate(table[:10]) if any(_header_key(c.text) == "name" for c in row)), None)
     if header_at is None:
         raise RosterError("no_header", "找不到表头行（应含“姓名”“身份证号”等列，可下载模板对照）",

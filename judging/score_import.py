@@ -1,0 +1,88 @@
+"""Scores from paper: the chief judge imports an item's scores workbook (XLSX or CSV: 赛位, 裁判, 评分项, 分数,
+one mark per row). Every row goes through the tablet's own rules (`set_score_job`: the judge on the item's
+panel, the criterion theirs, the item and criterion not locked, the sheet not signed, someone in the seat, no
+conflict of interest, 0…max with 2 decimals or the 0–3 scale) and into the audit log (device "import").
+All or nothing: one refused row and nothing is stored; the answer lists every refused row."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from judging.models import Judge
+from judging.service import Applied, JudgeRef, set_score_job
+from registration.entries import roster
+from registration.web import ApiError
+from registration.writer import run_in_session
+
+__all__ = ["ImportRefused", "import_scores", "read_marks"]
+
+_HEADERS = {"赛位": "seat", "座位号": "seat", "seat": "seat", "裁判": "judge", "裁判姓名": "judge", "judge": "judge",
+            "评分项": "criterion", "评分项代码": "criterion", "criterion": "criterion", "分数": "value",
+            "得分": "value", "value": "value", "score": "value"}
+REQUIRED = ("seat", "judge", "criterion", "value")
+
+
+@dataclass(frozen=True)
+class Mark:
+    row: int
+    seat: str
+    judge: str
+    criterion: str
+    value: str
+
+
+class ImportRefused(Exception):
+    def __init__(self, errors: list[dict[str, Any]]):
+        super().__init__(f"{len(errors)} row(s) refused")
+        self.errors = errors
+
+
+def read_marks(data: bytes, filename: str) -> list[Mark]:
+    table = roster.read_cells(data, filename)
+    header_at = next((i for i, row in enumerate(table[:10])
+                      if {_HEADERS.get(c.text.strip().lower(), _HEADERS.get(c.text.strip())) for c in row}
+                      >= set(REQUIRED)), None)
+    if header_at is None:
+        raise roster.RosterError("no_header", "找不到表头行（应含“赛位”“裁判”“评分项”“分数”四列）",
+                                 "no header row with seat, judge, criterion and value columns")
+    keys = [_HEADERS.get(c.text.strip().lower(), _HEADERS.get(c.text.strip())) for c in table[header_at]]
+    marks = []
+    for number, row in enumerate(table[header_at + 1:], start=header_at + 2):
+        cells = {k: row[i].text.strip() for i, k in enumerate(keys) if k and i < len(row)}
+        if any(cells.values()):
+            marks.append(Mark(number, cells.get("seat", ""), cells.get("judge", ""), cells.get("criterion", ""),
+                              cells.get("value", "")))
+    return marks
+
+
+async def import_scores(session: AsyncSession, event_id: int, item_code: str, marks: list[Mark], by: str) -> int:
+    """Store every mark or none (ImportRefused with every refused row); returns how many were applied. Runs in
+    the caller's session, which is committed on success."""
+    if not marks:
+        raise ApiError(422, "empty_file", "文件中没有评分行", "the file holds no marks")
+    judges = {j.name: JudgeRef.of(j) for j in (await session.exec(select(Judge).where(Judge.event_id == event_id)))}
+    digest = hashlib.sha256(repr(marks).encode()).hexdigest()[:12]
+
+    def job(conn: Connection) -> int:
+        errors: list[dict[str, Any]] = []
+        for m in marks:
+            judge = judges.get(m.judge)
+            if judge is None:
+                errors.append({"row": m.row, "code": "unknown_judge", "message": f"本赛事没有裁判“{m.judge}”"})
+                continue
+            applied: Applied = set_score_job(conn, judge, {
+                "op_id": f"import:{digest}:{m.row}", "kind": "set_score", "item": item_code, "seat": m.seat,
+                "criterion": m.criterion, "value": m.value}, f"import:{by}"[:80])
+            if applied.reply["type"] != "ack":
+                errors.append({"row": m.row, "code": applied.reply["code"], "message": applied.reply["message"]})
+        if errors:
+            raise ImportRefused(errors)
+        return len(marks)
+
+    return await run_in_session(session, job)
