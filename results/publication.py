@@ -34,6 +34,7 @@ from judging.console import findings_of, item_or_404, load_item_state
 from judging.models import RemarkRequest
 from registration.base import UTCDateTime, utcnow
 from registration.checkin.blind import full_mapping, stage_of
+from registration.entries.exports import LEVEL_NAMES
 from registration.entries.models import EntryMember
 from registration.events.models import Event, Item
 from registration.events.service import load_event
@@ -41,6 +42,7 @@ from registration.web import ApiError
 from results.live import TieOrder, apply_tie_orders, provisional_ranking
 from results.notice import DEFAULT_WORKING_DAYS, notice_period
 from results.recheck import round_view
+from scoring.event_file import CHINA_TZ
 
 __all__ = ["Publication", "blockers", "current", "decide_tie", "public_view", "publish", "withdraw"]
 
@@ -142,12 +144,13 @@ async def _snapshot(session: AsyncSession, event: Event, item: Item, version: in
                          "names": who["names"], "unit": who["unit"],
                          "instructors": instructors.get(who["registration_id"], []),
                          "practical": r["practical"], "total": r["total"], "qualified": r["qualified"],
-                         "cert_level": r["cert_level"], "promoted": r["promoted"], "criteria": r["criteria"]})
+                         "cert_level": r["cert_level"], "cert_level_name": LEVEL_NAMES.get(r["cert_level"] or 0, ""),
+                         "promoted": r["promoted"], "criteria": r["criteria"]})
         groups.append({"group": g["group"], "rows": rows, "absent": g["absent"]})
     specs = (await load_item_state(session, item)).specs
     criteria = [{"code": c.code, "name": c.name, "max": f"{c.max:.2f}"} for c in specs]
     return {"event": event.name, "item": item.code, "item_name": item.name, "version": version, "criteria": criteria,
-            "published_at": at.isoformat(), "basis": ranking["basis"], "groups": groups,
+            "published_at": at.astimezone(CHINA_TZ).isoformat(), "basis": ranking["basis"], "groups": groups,
             "notice": {"working_days": working_days, "last_day": period.last_day.isoformat(),
                        "ends_at": period.ends_at.isoformat(), "calendar_known": period.calendar_known}}
 
@@ -240,5 +243,6 @@ def public_view(row: Publication | None) -> dict[str, Any] | None:
     if row is None:
         return None
     if row.state != "published" or row.body is None:
-        return {"state": "withdrawn", "version": row.version, "reason": row.reason, "at": row.at.isoformat()}
+        return {"state": "withdrawn", "version": row.version, "reason": row.reason,
+                "at": row.at.astimezone(CHINA_TZ).isoformat()}
     return {"state": "published", **row.body, "hash": row.hash}

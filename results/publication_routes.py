@@ -31,16 +31,21 @@ from registration.entries.personal import PersonalData
 from registration.events.models import Event, Item
 from registration.i18n import gettext
 from registration.web import ApiError, DbSession, json_object, preferred_language
-from results import lists
+from results import export_jobs, lists
 from results import messages as _messages  # noqa: F401  (registers the pages' English)
 from results.appeals import is_final
 from results.notice import DEFAULT_WORKING_DAYS
 from results.publication import Publication, blockers, current, decide_tie, public_view, publish, withdraw
+from scoring.event_file import CHINA_TZ
 
 __all__ = ["PUBLICATION_ROUTES", "board_channel", "public_results"]
 
 Req = Request[Any, Any, Any]
 GUARD = requires("chief_judge", "organiser")
+
+
+def _is_organiser(principal: Any) -> bool:
+    return principal is not None and "organiser" in principal.roles
 
 
 def board_channel(event_id: int) -> str:
@@ -71,8 +76,9 @@ async def public_results(session: AsyncSession, event_id: int, now: datetime | N
 def _current_summary(row: Publication | None) -> dict[str, Any] | None:
     if row is None:
         return None
-    return {"version": row.version, "state": row.state, "hash": row.hash, "at": row.at.isoformat(), "by": row.by,
-            "reason": row.reason, "notice_ends_at": row.notice_ends_at.isoformat() if row.notice_ends_at else None}
+    return {"version": row.version, "state": row.state, "hash": row.hash, "at": row.at.astimezone(CHINA_TZ).isoformat(),
+            "by": row.by, "reason": row.reason,
+            "notice_ends_at": row.notice_ends_at.astimezone(CHINA_TZ).isoformat() if row.notice_ends_at else None}
 
 
 def _announce(request: Req, event_id: int, item: Item, row: Publication) -> None:
@@ -129,6 +135,7 @@ class PublishPages(Controller):
     async def _page(self, request: Req, session: AsyncSession, event_id: int, status: int = 200,
                     done: str = "", error: str = "") -> Template:
         event = await _event(session, event_id)
+        principal = await current_principal(request)
         items = []
         for item in (await session.exec(select(Item).where(Item.event_id == event_id)
                                         .order_by(col(Item.position)))).all():
@@ -136,9 +143,10 @@ class PublishPages(Controller):
                           "current": _current_summary(await current(session, item.id or 0)),
                           "blockers": await blockers(session, event_id, item.code)})
         return Template("results/publish.html", status_code=status, context={
-            "lang": preferred_language(request), "principal": await current_principal(request), "event": event,
-            "items": items, "done": done, "error": error,
-            "lists": [(k, gettext(v, preferred_language(request))) for k, v in lists.KINDS.items() if k != "sheets"]},
+            "lang": preferred_language(request), "principal": principal, "event": event, "items": items,
+            "done": done, "error": error,
+            "lists": [(k, gettext(v, preferred_language(request))) for k, v in lists.KINDS.items()
+                      if k != "sheets" and (k != "qualified" or _is_organiser(principal))]},
             headers={"Cache-Control": "no-store"})
 
     @get("/")
@@ -186,6 +194,49 @@ class PublishPages(Controller):
                                     error=exc.message_en if lang == "en" else exc.message)
         _announce(request, event_id, item, row)
         return Redirect(f"/console/events/{event_id}/publish?done=withdrawn&v={row.version}", status_code=303)
+
+
+class ExportPages(Controller):
+    """The event's archive of every list as one ZIP, built in the background (results/export_jobs.py): the
+    organiser's only (the qualified list holds whole ID numbers)."""
+
+    path = "/console/events/{event_id:int}/exports"
+    guards = [requires("organiser")]
+    include_in_schema = False
+
+    @post("/", status_code=303)
+    async def start(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:
+        await _event(db_session, event_id)
+        job = export_jobs.start_export(request.app.state, event_id)
+        return Redirect(f"/console/events/{event_id}/exports/{job.id}", status_code=303)
+
+    def _job(self, request: Req, event_id: int, job_id: str) -> export_jobs.ExportJob:
+        job = export_jobs.find_job(request.app.state, event_id, job_id)
+        if job is None:
+            raise ApiError(404, "unknown_export", "没有该导出任务（服务重启后请重新导出）",
+                           "no such export (start again after a restart)")
+        return job
+
+    @get("/{job_id:str}")
+    async def progress(self, request: Req, event_id: FromPath[int], job_id: FromPath[str],
+                       db_session: DbSession) -> Template:
+        job = self._job(request, event_id, job_id)
+        return Template("results/export.html", context={
+            "lang": preferred_language(request), "principal": await current_principal(request),
+            "event": await _event(db_session, event_id), "job": job}, headers={"Cache-Control": "no-store"})
+
+    @get("/{job_id:str}/progress.json")
+    async def progress_json(self, request: Req, event_id: FromPath[int], job_id: FromPath[str]) -> dict[str, Any]:
+        return self._job(request, event_id, job_id).view()
+
+    @get("/{job_id:str}/archive.zip")
+    async def archive(self, request: Req, event_id: FromPath[int], job_id: FromPath[str]) -> Response[bytes]:
+        job = self._job(request, event_id, job_id)
+        if job.state != "done" or job.path is None:
+            raise ApiError(409, "export_not_ready", "导出尚未完成", "the export is not finished")
+        filename = quote(f"成绩名单-{event_id}.zip")
+        return Response(job.path.read_bytes(), media_type="application/zip", headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{filename}", "Cache-Control": "no-store"})
 
 
 class TieApi(Controller):
@@ -266,4 +317,4 @@ class PublicResults(Controller):
         return await public_results(db_session, event_id)
 
 
-PUBLICATION_ROUTES = (PublicationApi, PublishPages, TieApi, ListDownloads, PublicResults)
+PUBLICATION_ROUTES = (PublicationApi, PublishPages, ExportPages, TieApi, ListDownloads, PublicResults)

@@ -64,3 +64,31 @@ async def test_lists_follow_the_published_results(client: Any, db: Any) -> None:
     assert (await get("sheets.xlsx")).status_code == 404
     assert (await get("nothing.xlsx")).json()["code"] == "unknown_list"
     assert (await get("stars.xlsx", age="x")).json()["code"] == "invalid_query"
+
+
+async def test_every_list_in_one_zip_with_progress(client: Any, db: Any) -> None:
+    import asyncio
+    import zipfile
+
+    contest = await marked(db)
+    await settle(db, contest)
+    chief = await login_headers(client, db, "chief", "chief_judge")
+    organiser = await login_headers(client, db, "org", "organiser")
+    await client.post(f"/api/events/{contest.event_id}/items/LED/publication", json={}, headers=chief)
+    base = f"/console/events/{contest.event_id}/exports"
+    assert (await client.post(base, headers=chief)).status_code == 403  # whole ID numbers inside
+    started = await client.post(base, headers=organiser, follow_redirects=False)
+    assert started.status_code == 303
+    page = started.headers["location"]
+    for _ in range(100):
+        view = (await client.get(f"{page}/progress.json", headers=organiser)).json()
+        if view["state"] != "running":
+            break
+        await asyncio.sleep(0.1)
+    assert view["state"] == "done" and view["done"] == view["total"] == 11 and view["percent"] == 100
+    shown = await client.get(page, headers=organiser)
+    assert "已完成：11 份名单" in shown.text and "archive.zip" in shown.text
+    archive = zipfile.ZipFile(io.BytesIO((await client.get(f"{page}/archive.zip", headers=organiser)).content))
+    names = archive.namelist()
+    assert len(names) == 11 and "LED/LED显示屏应用获奖名单.xlsx" in names and "LED/LED显示屏应用评分表存档.pdf" in names
+    assert (await client.get(f"{base}/nope", headers=organiser)).status_code == 404

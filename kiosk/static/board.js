@@ -24,7 +24,7 @@
     var rows = group.rows.map(function (r) {
       return el("tr", {}, [el("td", {}, [String(r.rank)]), el("td", {}, [r.names.join("、")]), el("td", {}, [r.unit]),
         el("td", {}, [r.total || ""]), el("td", { "class": "award" }, [r.award]),
-        el("td", {}, [r.promoted ? "晋升" + r.cert_level + "级" : ""])]);
+        el("td", {}, [r.promoted ? "晋升" + (r.cert_level_name || r.cert_level + "级") : ""])]);
     });
     if (!rows.length) { rows = [el("tr", {}, [el("td", { colspan: "6" }, ["本组无有效成绩"])])]; }
     return el("table", {}, [el("thead", {}, [head]), el("tbody", {}, rows)]);

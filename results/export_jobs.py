@@ -1,0 +1,102 @@
+"""Every list of every published item in one ZIP, built in the background with its progress visible: the
+event's archive (XLSX and PDF of each list, the score sheets as PDF). A job runs in this process and writes
+`DATA_DIR/exports/<job>.zip`; its progress (lists done of total) is polled by the page, which refreshes
+itself until the download appears. Jobs and their progress live in memory: after a restart, start again."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import secrets
+import zipfile
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from registration.entries.personal import PersonalData
+from registration.events.models import Item
+from results import lists
+from results.publication import current
+
+__all__ = ["ExportJob", "find_job", "start_export"]
+
+log = logging.getLogger("contestday.results")
+Opener = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+@dataclass
+class ExportJob:
+    id: str
+    event_id: int
+    total: int = 0
+    done: int = 0
+    state: str = "running"  # running | done | failed
+    error: str = ""
+    path: Path | None = None
+    names: list[str] = field(default_factory=list)
+
+    def view(self) -> dict[str, Any]:
+        return {"job": self.id, "state": self.state, "done": self.done, "total": self.total, "error": self.error,
+                "percent": 100 if self.total == 0 else round(100 * self.done / self.total)}
+
+
+async def _items(session: AsyncSession, event_id: int) -> list[str]:
+    codes = []
+    for item in (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all():
+        latest = await current(session, item.id or 0)
+        if latest is not None and latest.state == "published":
+            codes.append(item.code)
+    return codes
+
+
+def _parts() -> list[tuple[str, str]]:
+    return [(kind, ext) for kind in lists.KINDS for ext in ("xlsx", "pdf") if not (kind == "sheets" and ext == "xlsx")]
+
+
+async def _run(job: ExportJob, opener: Opener, personal: PersonalData, out_dir: Path) -> None:
+    try:
+        async with opener() as session:
+            codes = await _items(session, job.event_id)
+        parts = _parts()
+        job.total = len(codes) * len(parts)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for code in codes:
+                for kind, ext in parts:
+                    async with opener() as session:  # a short session per list: never one long transaction
+                        sheet = await lists.build(session, job.event_id, code, kind, personal)
+                    data = await asyncio.to_thread(lists.sheet_xlsx if ext == "xlsx" else lists.sheet_pdf, sheet)
+                    name = f"{code}/{sheet.title}.{ext}"
+                    archive.writestr(name, data)
+                    job.names.append(name)
+                    job.done += 1
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / f"{job.id}.zip"
+        path.write_bytes(buffer.getvalue())
+        job.path, job.state = path, "done"
+    except Exception as exc:  # reported on the page; the log has the traceback
+        log.exception("export failed", extra={"event_id": job.event_id, "job": job.id})
+        job.state, job.error = "failed", type(exc).__name__
+
+
+def start_export(state: Any, event_id: int) -> ExportJob:
+    jobs: dict[str, ExportJob] = state.setdefault("export_jobs", {})
+    job = ExportJob(secrets.token_urlsafe(12), event_id)
+    jobs[job.id] = job
+    personal = PersonalData(state.settings.secret_key)
+    task = asyncio.get_running_loop().create_task(
+        _run(job, state.read_session, personal, Path(state.settings.data_dir) / "exports"))
+    state.setdefault("export_tasks", set()).add(task)  # keep a reference until it finishes
+    task.add_done_callback(state["export_tasks"].discard)
+    return job
+
+
+def find_job(state: Any, event_id: int, job_id: str) -> ExportJob | None:
+    job = state.get("export_jobs", {}).get(job_id)
+    return job if job is not None and job.event_id == event_id else None
