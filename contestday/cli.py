@@ -81,6 +81,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from contestday.demo import demo_links, ensure_demo
     from contestday.demo_day import refresh_demo_seat_plans, write_demo_tickets
     from contestday.demo_judging import ensure_demo_judging
+    from contestday.demo_results import ensure_demo_results
 
     settings = load_settings()
     base = f"http://{host}:{port}"
@@ -92,6 +93,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         event_id = await ensure_demo(session, settings.secret_key)
         await refresh_demo_seat_plans(session, event_id)
         judge_links = await ensure_demo_judging(session, event_id, settings.secret_key)
+        await ensure_demo_results(session, event_id, settings.appeal_hours)
         tickets = await write_demo_tickets(session, event_id, tickets_csv)
         return event_id, await demo_links(session, settings.secret_key, base), tickets, judge_links
 
@@ -104,6 +106,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"  检录 / check-in kiosk: {base}/kiosk/events/{event_id}/checkin")
     click.echo(f"  裁判长控制台 / chief judge's console: {base}/console/events/{event_id}")
     click.echo(f"  加密裁判 / encryption judge: {base}/sealed/events/{event_id}")
+    click.echo(f"  发布成绩 / publish: {base}/console/events/{event_id}/publish    "
+               f"公示 / public results: {base}/results/{event_id}    大屏 / board: {base}/board/{event_id}")
     click.echo(f"  公众 / public:  {base}/    接口 / API: {base}/schema    健康 / health: {base}/health")
     click.echo("裁判个人链接 / judges' personal links (LED显示屏应用, on contest day):")
     for name, token in judge_links.items():

@@ -115,3 +115,24 @@ async def test_demo_has_a_panel_marks_and_a_spread_violation_waiting(env: Path, 
     assert len(by_entry) >= 10 and max(spreads) > 6  # B's max_spread in the demo is 6 (20 % of 30)
     verify = await asyncio.to_thread(CliRunner().invoke, main, ["audit", "verify", "1"])
     assert verify.exit_code == 0 and "intact" in verify.output
+
+
+async def test_demo_publishes_one_item_final_and_one_in_its_notice_period_with_an_appeal(
+        env: Path, db: Any, client: Any) -> None:
+    result = await asyncio.to_thread(CliRunner().invoke, main, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "/results/1" in result.stdout and "/board/1" in result.stdout
+    async with db() as session:
+        rows = (await session.exec(text(  # type: ignore[call-overload]
+            "SELECT item_id, version, state FROM publication ORDER BY item_id"))).all()
+        appeals = (await session.exec(text("SELECT state FROM appeal"))).all()  # type: ignore[call-overload]
+    assert len(rows) == 2 and all(r[1] == 1 and r[2] == "published" for r in rows)
+    assert [a[0] for a in appeals] == ["open"]
+    public = (await client.get("/api/public/events/1/results")).json()
+    published = [i for i in public["items"] if i["view"]]
+    assert len(published) == 2 and sorted(i["final"] for i in published) == [False, True]
+    assert all(i["view"]["groups"] and i["view"]["groups"][0]["rows"][0]["award"] == "一等奖" for i in published)
+    again = await asyncio.to_thread(CliRunner().invoke, main, ["demo", "--no-serve"])
+    assert again.exit_code == 0  # idempotent: nothing published twice
+    async with db() as session:
+        assert len((await session.exec(text("SELECT id FROM publication"))).all()) == 2  # type: ignore[call-overload]
