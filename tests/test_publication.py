@@ -48,9 +48,9 @@ async def settle(db: Any, contest: Any) -> None:
 
 async def public_texts(client: Any, live: str | None, event_id: int) -> str:
     """Everything the public routes say about the event, concatenated."""
-    texts = [(await client.get(path)).text for path in
-             (f"/results/{event_id}", f"/results/{event_id}/LED", f"/api/public/events/{event_id}/results",
-              f"/board/{event_id}")]
+    texts = [(await client.get(path)).text for path in  # every public page that needs no secret
+             ("/", f"/r/{event_id}", f"/appeal/{event_id}", f"/results/{event_id}", f"/results/{event_id}/LED",
+              f"/api/public/events/{event_id}/results", f"/board/{event_id}")]
     if live:
         async with websockets.connect(live.replace("http://", "ws://") + f"/ws/board/{event_id}") as sock:
             texts.append(await sock.recv())  # type: ignore[arg-type]
