@@ -81,7 +81,9 @@ async def blockers(session: AsyncSession, event_id: int, item_code: str) -> list
     state = await load_item_state(session, item)
     errors: dict[str, list[str]] = {}
     for finding in findings_of(state):
-        if finding["severity"] == "error":
+        # errors, and panels over their spread tolerance: a warning for the command, but the chief judge
+        # must reconcile them before anything is published
+        if finding["severity"] == "error" or finding["code"] == "spread_exceeded":
             errors.setdefault(str(finding["code"]), []).append(f"{finding['seat']}/{finding['criterion']}")
     for code, cells in sorted(errors.items()):
         found.append(_blocker(code, f"评分未完成或有误（{code}）：{'、'.join(cells[:10])}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import websockets
 from sqlalchemy import text
 from sqlmodel import select
@@ -203,3 +204,70 @@ async def test_the_publish_page_lists_blockers_then_publishes_and_withdraws(clie
     english = await client.get(page, headers={**chief, "Cookie": chief["Cookie"] + "; lang=en"})
     assert "Publish results" in english.text and "Withdrawn" in english.text
     assert "the scores are not locked" in english.text
+
+
+TWO = (("王裁判", "评审中心"), ("李裁判", "评审中心二"))
+
+
+async def two_judges(db: Any, blocker: str) -> Any:
+    """A contest marked by two judges, ready to publish but for `blocker`."""
+    from judging.console import item_or_404
+    from judging.console_actions import request_remark
+
+    contest = await seated_contest(db, n=5, judges=TWO)
+    async with db() as session:
+        judges = (await session.exec(select(Judge).order_by(Judge.id))).all()  # type: ignore[arg-type]
+        for k, seat in enumerate(contest.seats):
+            for j, judge in enumerate(judges):
+                a, b = f"{20 + k}", f"{30 + k}"
+                if k == 0 and blocker == "measurement_disagreement" and j == 1:
+                    a = f"{21 + k}"
+                if k == 0 and blocker == "spread_exceeded" and j == 1:
+                    b = f"{45 + k}"  # 15 apart: over max_spread 10
+                for criterion, value in (("A", a), ("B", b)):
+                    if blocker == "missing_marks" and k == 1 and j == 1 and criterion == "B":
+                        continue
+                    reply = (await apply_op(session, judge, {
+                        "op_id": f"{seat}{criterion}{j}", "kind": "set_score", "item": "LED", "seat": seat,
+                        "criterion": criterion, "value": value, "base_version": 0})).reply
+                    assert reply["type"] == "ack", reply
+        if blocker == "remark_open":
+            item = await item_or_404(session, contest.event_id, "LED")
+            await request_remark(session, item, judge_id=judges[0].id or 0, seat=contest.seats[0], criterion="B",
+                                 message="请核对", by="裁判长")
+    if blocker == "not_locked":
+        await settle(db, contest)
+        async with db() as session:
+            await session.exec(text("UPDATE item_stage SET scores_locked_at = NULL"))
+            await session.commit()
+    elif blocker == "recheck_not_done":
+        async with db() as session:
+            await lock_scores(session, contest.item_id, "裁判长")
+            await session.commit()
+            await reveal(session, contest.item_id, 1, "加密裁判")
+            await reveal(session, contest.item_id, 2, "加密裁判")
+    elif blocker == "not_decrypted":
+        async with db() as session:
+            await lock_scores(session, contest.item_id, "裁判长")
+            await session.commit()
+            await start_round(session, contest.event_id, "LED", "裁判长")
+            for seat in (await round_view(session, contest.event_id, "LED"))["rounds"][-1]["seats"]:
+                await record(session, contest.event_id, "LED", seat["seat"], "ok", "", "裁判长")
+    else:
+        await settle(db, contest)
+    return contest
+
+
+@pytest.mark.parametrize("blocker", ["not_locked", "missing_marks", "measurement_disagreement", "spread_exceeded",
+                                     "remark_open", "recheck_not_done", "not_decrypted", "none"])
+async def test_each_blocker_alone_stops_publication(client: Any, db: Any, blocker: str) -> None:
+    contest = await two_judges(db, blocker)
+    chief = await login_headers(client, db, "chief", "chief_judge")
+    url = f"/api/events/{contest.event_id}/items/LED/publication"
+    codes = [b["code"] for b in (await client.get(url, headers=chief)).json()["blockers"]]
+    published = await client.post(url, json={}, headers=chief)
+    if blocker == "none":
+        assert codes == [] and published.status_code == 201
+    else:
+        assert codes == [blocker], codes
+        assert published.status_code == 409 and [b["code"] for b in published.json()["blockers"]] == [blocker]
