@@ -263,5 +263,43 @@ def results_compute(event_path: Path, entries_path: Path, scores_path: Path, out
     sys.exit(compute_command(event_path, entries_path, scores_path, out_path, explain_entry))
 
 
+@main.group(help="荣誉证书 / honour certificates")
+def certificates() -> None:
+    pass
+
+
+@certificates.command("build", help="按成绩表批量生成荣誉证书 PDF / certificates from RESULTS (contracts §4)")
+@click.option("--event", "event_path", required=True, type=click.Path(path_type=Path))
+@click.option("--results", "results_path", required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path))
+@click.option("--verify-base", default="http://127.0.0.1:8000", show_default=True)
+@click.option("--date", "issued_on", default=None, help="发证日期 YYYY-MM-DD（默认今天） / date on the certificates")
+@click.option("--font", default=None, help="字体文件（.ttf/.ttc[#n]） / font file")
+@click.option("--fallback-font", default=None, help="补字字体（如 HanaMinB.ttf） / fallback font for rare characters")
+@click.option("--template", "template_path", default=None, type=click.Path(path_type=Path),
+              help="版式 JSON / layout JSON")
+@click.option("--background", default=None, type=click.Path(path_type=Path), help="底图 PNG/JPEG / background image")
+@click.option("--overprint", is_flag=True, help="套打：只印可变内容 / print the fields only (pre-printed stock)")
+@click.option("--offset-x", default=0.0, help="套打横向偏移 mm / calibration offset, mm")
+@click.option("--offset-y", default=0.0, help="套打纵向偏移 mm / calibration offset, mm")
+@click.option("--calibration", is_flag=True, help="只打印套打校准页 / write the calibration page only")
+def certificates_build(event_path: Path, results_path: Path, out_path: Path, verify_base: str, issued_on: str | None,
+                       font: str | None, fallback_font: str | None, template_path: Path | None,
+                       background: Path | None, overprint: bool, offset_x: float, offset_y: float,
+                       calibration: bool) -> None:
+    from datetime import date as date_type
+
+    from certificates.offline import build_command
+
+    try:
+        day = date_type.fromisoformat(issued_on) if issued_on else None
+    except ValueError:
+        _fail("--date 应为 YYYY-MM-DD / --date must be YYYY-MM-DD")
+        raise  # unreachable: _fail exits
+    sys.exit(build_command(event_path, results_path, out_path, verify_base, issued_on=day, font=font,
+                           fallback_font=fallback_font, template_path=template_path, background=background,
+                           overprint=overprint, offset_x=offset_x, offset_y=offset_y, calibration=calibration))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

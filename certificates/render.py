@@ -1,0 +1,272 @@
+"""Honour certificates (荣誉证书) as PDF: the pure core, from certificate data to PDF bytes (no web, no
+database).
+
+- A4 landscape; every field (name, unit, the award sentence, issuing body, date, serial, QR) is placed by a
+  `Template`: positions and sizes are data, a background image (the organisers' printed design) is optional,
+  and `overprint` (套打) prints only the fields, for stock that is already printed. `offset_x_mm` /
+  `offset_y_mm` shift every field to calibrate a printer; `calibration_page` prints crosshairs where each
+  field goes.
+- Fonts are embedded TrueType subsets (registration.pdf_fonts: the configured font, else WenQuanYi Zen Hei or
+  AR PL UMing, else a clear error saying what to install). `coverage` lists the names with characters the
+  font lacks; with a fallback font (e.g. HanaMinB for 𠮷) those fields are drawn in it instead.
+- The QR code encodes the certificate's verify URL and is drawn as vector rectangles (a few hundred bytes,
+  sharp at any printer resolution). The background image is embedded once for the whole document.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+import qrcode
+from reportlab.lib.colors import HexColor
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+
+from registration.pdf_fonts import cjk_font, missing_glyphs
+
+__all__ = ["DEFAULT_TEMPLATE", "Certificate", "Field", "Template", "calibration_page", "coverage", "render",
+           "template_from_document"]
+
+PAGE_W, PAGE_H = landscape(A4)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    serial: str
+    name: str
+    unit: str
+    event: str
+    item: str
+    group: str
+    award: str
+    issuer: str
+    issued_on: date
+    verify_url: str
+
+    @property
+    def sentence(self) -> str:
+        group = f"（{self.group}）" if self.group else ""
+        return f"在《{self.event}》《{self.item}》{group}中荣获"
+
+
+@dataclass(frozen=True)
+class Field:
+    """Where a field goes: the anchor point (mm from the page's left and bottom edges), the font size (pt),
+    the alignment at the anchor, and the widest it may be (mm; text is shrunk to fit)."""
+
+    x_mm: float
+    y_mm: float
+    size: float
+    align: str = "center"  # center | left | right
+    max_width_mm: float = 240
+    color: str = "#1a1a1a"
+
+
+@dataclass(frozen=True)
+class Template:
+    fields: dict[str, Field]
+    qr_x_mm: float = 24
+    qr_y_mm: float = 22
+    qr_size_mm: float = 24
+    background: bytes | None = None  # PNG/JPEG of the whole page (the printed design)
+    overprint: bool = False  # 套打: only the variable fields, onto pre-printed stock
+    offset_x_mm: float = 0
+    offset_y_mm: float = 0
+    fixed: dict[str, str] = field(default_factory=lambda: {"title": "荣誉证书"})  # printed unless overprint
+
+    def calibrated(self, dx_mm: float, dy_mm: float) -> Template:
+        return replace(self, offset_x_mm=dx_mm, offset_y_mm=dy_mm)
+
+    def with_background(self, image: bytes) -> Template:
+        return replace(self, background=image)
+
+    def as_overprint(self) -> Template:
+        return replace(self, overprint=True)
+
+
+DEFAULT_TEMPLATE = Template(fields={
+    "title": Field(148.5, 162, 40, color="#b3261e"),
+    "name": Field(148.5, 128, 30),
+    "unit": Field(148.5, 114, 14, color="#444444"),
+    "sentence": Field(148.5, 96, 16),
+    "award": Field(148.5, 76, 30, color="#b3261e"),
+    "issuer": Field(255, 44, 14, align="right", max_width_mm=150),
+    "date": Field(255, 34, 13, align="right"),
+    "serial": Field(24, 15, 9, align="left", max_width_mm=80, color="#555555"),
+})
+
+
+def template_from_document(doc: dict[str, Any]) -> Template:
+    """A template from its JSON form: `{"fields": {"name": {"x_mm", "y_mm", "size", "align"?, "max_width_mm"?,
+    "color"?}, …}, "qr": {"x_mm", "y_mm", "size_mm"}, "offset_x_mm"?, "offset_y_mm"?, "fixed"?}`; fields not
+    given keep the default layout's place. Raises KeyError/TypeError/ValueError on a malformed document."""
+    fields = dict(DEFAULT_TEMPLATE.fields)
+    for key, spec in (doc.get("fields") or {}).items():
+        fields[key] = Field(float(spec["x_mm"]), float(spec["y_mm"]), float(spec["size"]),
+                            str(spec.get("align", "center")), float(spec.get("max_width_mm", 240)),
+                            str(spec.get("color", "#1a1a1a")))
+    qr = doc.get("qr") or {}
+    return Template(fields=fields, qr_x_mm=float(qr.get("x_mm", DEFAULT_TEMPLATE.qr_x_mm)),
+                    qr_y_mm=float(qr.get("y_mm", DEFAULT_TEMPLATE.qr_y_mm)),
+                    qr_size_mm=float(qr.get("size_mm", DEFAULT_TEMPLATE.qr_size_mm)),
+                    offset_x_mm=float(doc.get("offset_x_mm", 0)), offset_y_mm=float(doc.get("offset_y_mm", 0)),
+                    fixed=dict(doc.get("fixed", DEFAULT_TEMPLATE.fixed)))
+
+
+def coverage(certificates: Iterable[Certificate], font: str, fallback: str | None = None
+             ) -> list[tuple[str, str, list[str]]]:
+    """(serial, name, characters) for every certificate whose text the font cannot draw, and the fallback
+    cannot either (with no fallback: every one the font lacks). Check before printing: a missing glyph
+    prints blank."""
+    found = []
+    for c in certificates:
+        text = "".join((c.name, c.unit, c.sentence, c.award, c.issuer))
+        lacking = missing_glyphs(font, text)
+        if lacking and fallback is not None:
+            lacking = [ch for ch in lacking if missing_glyphs(fallback, ch)]
+        if lacking:
+            found.append((c.serial, c.name, lacking))
+    return found
+
+
+def _qr_path(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
+    # a fixed mask: choosing the "best" of eight costs 20 ms a code and any mask decodes the same
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=2)
+    code.add_data(url)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    cell = size / len(matrix)
+    path = canvas.beginPath()
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < len(row):  # one rectangle per horizontal run of dark modules
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                path.rect(x + start * cell, y + size - (r + 1) * cell, (c - start) * cell, cell)
+            else:
+                c += 1
+    canvas.drawPath(path, stroke=0, fill=1)
+
+
+def _runs(text: str, font: str, fallback: str | None) -> list[tuple[str, str]]:
+    """(font, text) runs: the main font wherever it has the glyph, the fallback for the rest."""
+    if fallback is None or not missing_glyphs(font, text):
+        return [(font, text)]
+    runs: list[tuple[str, str]] = []
+    for ch in text:
+        face = fallback if missing_glyphs(font, ch) else font
+        if runs and runs[-1][0] == face:
+            runs[-1] = (face, runs[-1][1] + ch)
+        else:
+            runs.append((face, ch))
+    return runs
+
+
+def _text(canvas: Canvas, template: Template, spec: Field, text: str, font: str, fallback: str | None) -> None:
+    runs = _runs(text, font, fallback)
+    size = spec.size
+    width = sum(canvas.stringWidth(t, face, size) for face, t in runs)
+    limit = spec.max_width_mm * mm
+    if width > limit:  # shrink to fit rather than run off the paper
+        size, width = size * limit / width, limit
+    x, y = (spec.x_mm + template.offset_x_mm) * mm, (spec.y_mm + template.offset_y_mm) * mm
+    if spec.align == "right":
+        x -= width
+    elif spec.align == "center":
+        x -= width / 2
+    canvas.setFillColor(HexColor(spec.color))
+    for face, part in runs:
+        canvas.setFont(face, size)
+        canvas.drawString(x, y, part)
+        x += canvas.stringWidth(part, face, size)
+
+
+def _frame(canvas: Canvas) -> None:
+    """The plain design used when there is no background image: a double red border."""
+    canvas.setStrokeColor(HexColor("#b3261e"))
+    canvas.setLineWidth(2.2)
+    canvas.rect(10 * mm, 10 * mm, PAGE_W - 20 * mm, PAGE_H - 20 * mm)
+    canvas.setLineWidth(0.6)
+    canvas.rect(13 * mm, 13 * mm, PAGE_W - 26 * mm, PAGE_H - 26 * mm)
+
+
+def _values(c: Certificate) -> dict[str, str]:
+    return {"name": c.name, "unit": c.unit, "sentence": c.sentence, "award": c.award, "issuer": c.issuer,
+            "date": f"{c.issued_on.year}年{c.issued_on.month}月{c.issued_on.day}日", "serial": f"证书编号：{c.serial}"}
+
+
+def render(certificates: Sequence[Certificate], template: Template = DEFAULT_TEMPLATE, *,
+           font_path: str | None = None, fallback_path: str | None = None,
+           progress: Callable[[int, int], None] | None = None, title: str = "荣誉证书") -> bytes:
+    """One page per certificate, in the order given."""
+    font = cjk_font(font_path)
+    fallback = cjk_font(fallback_path) if fallback_path else None
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=(PAGE_W, PAGE_H), pageCompression=1)
+    canvas.setTitle(title)
+    canvas.setCreator("contestday")
+    background = ImageReader(io.BytesIO(template.background)) if template.background and not template.overprint \
+        else None
+    for n, c in enumerate(certificates, 1):
+        if background is not None:
+            canvas.drawImage(background, 0, 0, PAGE_W, PAGE_H)  # one image object, referenced by every page
+        elif not template.overprint:
+            _frame(canvas)
+        if not template.overprint:
+            for key, text in template.fixed.items():
+                if key in template.fields:
+                    _text(canvas, template, template.fields[key], text, font, None)
+        for key, text in _values(c).items():
+            if key in template.fields:
+                _text(canvas, template, template.fields[key], text, font, fallback)
+        canvas.setFillColor(HexColor("#000000"))
+        _qr_path(canvas, c.verify_url, (template.qr_x_mm + template.offset_x_mm) * mm,
+                 (template.qr_y_mm + template.offset_y_mm) * mm, template.qr_size_mm * mm)
+        canvas.showPage()
+        if progress is not None:
+            progress(n, len(certificates))
+    canvas.save()
+    return out.getvalue()
+
+
+def calibration_page(template: Template = DEFAULT_TEMPLATE, font_path: str | None = None) -> bytes:
+    """A test print for 套打: a crosshair and the field's name where each field's anchor falls (offsets
+    applied), the QR's box, and a 10 mm ruler along two edges; compare it with the pre-printed stock."""
+    font = cjk_font(font_path)
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=(PAGE_W, PAGE_H))
+    canvas.setTitle("套打校准页")
+    canvas.setLineWidth(0.3)
+    canvas.setFont(font, 7)
+    for x in range(0, int(PAGE_W / mm) + 1, 10):
+        canvas.line(x * mm, 0, x * mm, (5 if x % 50 else 9) * mm)
+        if x % 50 == 0:
+            canvas.drawString(x * mm + 0.5 * mm, 6 * mm, str(x))
+    for y in range(0, int(PAGE_H / mm) + 1, 10):
+        canvas.line(0, y * mm, (5 if y % 50 else 9) * mm, y * mm)
+    for key, spec in template.fields.items():
+        x, y = (spec.x_mm + template.offset_x_mm) * mm, (spec.y_mm + template.offset_y_mm) * mm
+        canvas.setStrokeColor(HexColor("#b3261e"))
+        canvas.line(x - 4 * mm, y, x + 4 * mm, y)
+        canvas.line(x, y - 4 * mm, x, y + 4 * mm)
+        canvas.setFillColor(HexColor("#b3261e"))
+        canvas.drawString(x + 1.5 * mm, y + 1.5 * mm, f"{key} ({spec.x_mm + template.offset_x_mm:g}, "
+                                                       f"{spec.y_mm + template.offset_y_mm:g}) {spec.size:g}pt")
+    qx, qy = (template.qr_x_mm + template.offset_x_mm) * mm, (template.qr_y_mm + template.offset_y_mm) * mm
+    canvas.rect(qx, qy, template.qr_size_mm * mm, template.qr_size_mm * mm)
+    canvas.drawString(qx, qy + template.qr_size_mm * mm + 1.5 * mm, "QR")
+    canvas.setFont(font, 10)
+    canvas.setFillColor(HexColor("#000000"))
+    canvas.drawCentredString(PAGE_W / 2, PAGE_H - 15 * mm,
+                             f"套打校准页：偏移 x {template.offset_x_mm:+g} mm，y {template.offset_y_mm:+g} mm")
+    canvas.showPage()
+    canvas.save()
+    return out.getvalue()
