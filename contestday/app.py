@@ -25,10 +25,12 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import certificates
 import judging
 import kiosk
 import registration
 import results
+from certificates.routes import CERTIFICATE_ROUTES
 from contestday import health
 from contestday.db import READ_ONLY, create_engine, create_sessionmaker, create_writer
 from contestday.logs import configure_logging
@@ -60,7 +62,8 @@ log = logging.getLogger("contestday.http")
 # Each context keeps its templates in `<package>/templates/<context>/…` (names never clash) and its static
 # files in `<package>/static/`, served under /static/ and /static/<package>/.
 TEMPLATE_DIRS = [Path(registration.__file__).parent / "templates", Path(kiosk.__file__).parent / "templates",
-                 Path(judging.__file__).parent / "templates", Path(results.__file__).parent / "templates"]
+                 Path(judging.__file__).parent / "templates", Path(results.__file__).parent / "templates",
+                 Path(certificates.__file__).parent / "templates"]
 STATIC_DIRS = [Path(registration.__file__).parent / "static"]
 KIOSK_STATIC = Path(kiosk.__file__).parent / "static"
 JUDGING_STATIC = Path(judging.__file__).parent / "static"
@@ -174,6 +177,7 @@ def create_app(settings: Settings) -> Litestar:
             *CONSOLE_ROUTES,
             *PUBLICATION_ROUTES,
             *APPEAL_ROUTES,
+            *CERTIFICATE_ROUTES,
             create_static_files_router(path="/static", directories=list(STATIC_DIRS)),
             create_static_files_router(path="/static/kiosk", directories=[KIOSK_STATIC], name="kiosk-static"),
             create_static_files_router(path="/static/judging", directories=[JUDGING_STATIC], name="judging-static"),

@@ -1,5 +1,6 @@
 """Imports every context's tables so SQLModel.metadata (and Alembic) sees the whole schema."""
 
+from certificates import store as certificates_store
 from judging import models as judging_models
 from judging import models_extra as judging_models_extra
 from judging import paper as judging_paper
@@ -13,6 +14,7 @@ from results import publication as results_publication
 from results import recheck as results_recheck
 
 __all__ = [
-    "accounts_models", "checkin_models", "entries_models", "events_models", "judging_models", "judging_models_extra",
-    "judging_paper", "results_appeals", "results_live", "results_publication", "results_recheck",
+    "accounts_models", "certificates_store", "checkin_models", "entries_models", "events_models", "judging_models",
+    "judging_models_extra", "judging_paper", "results_appeals", "results_live", "results_publication",
+    "results_recheck",
 ]

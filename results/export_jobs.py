@@ -10,7 +10,7 @@ import io
 import logging
 import secrets
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ from registration.events.models import Item
 from results import lists
 from results.publication import current
 
-__all__ = ["ExportJob", "find_job", "start_export"]
+__all__ = ["ExportJob", "find_job", "start_export", "start_job"]
 
 log = logging.getLogger("contestday.results")
 Opener = Callable[[], AbstractAsyncContextManager[AsyncSession]]
@@ -40,6 +40,9 @@ class ExportJob:
     error: str = ""
     path: Path | None = None
     names: list[str] = field(default_factory=list)
+    filename: str = "export.zip"
+    title: str = "导出全部名单"
+    media_type: str = "application/zip"
 
     def view(self) -> dict[str, Any]:
         return {"job": self.id, "state": self.state, "done": self.done, "total": self.total, "error": self.error,
@@ -60,41 +63,53 @@ def _parts() -> list[tuple[str, str]]:
 
 
 async def _run(job: ExportJob, opener: Opener, personal: PersonalData, out_dir: Path) -> None:
-    try:
-        async with opener() as session:
-            codes = await _items(session, job.event_id)
-        parts = _parts()
-        job.total = len(codes) * len(parts)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for code in codes:
-                for kind, ext in parts:
-                    async with opener() as session:  # a short session per list: never one long transaction
-                        sheet = await lists.build(session, job.event_id, code, kind, personal)
-                    data = await asyncio.to_thread(lists.sheet_xlsx if ext == "xlsx" else lists.sheet_pdf, sheet)
-                    name = f"{code}/{sheet.title}.{ext}"
-                    archive.writestr(name, data)
-                    job.names.append(name)
-                    job.done += 1
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / f"{job.id}.zip"
-        path.write_bytes(buffer.getvalue())
-        job.path, job.state = path, "done"
-    except Exception as exc:  # reported on the page; the log has the traceback
-        log.exception("export failed", extra={"event_id": job.event_id, "job": job.id})
-        job.state, job.error = "failed", type(exc).__name__
+    async with opener() as session:
+        codes = await _items(session, job.event_id)
+    parts = _parts()
+    job.total = len(codes) * len(parts)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for code in codes:
+            for kind, ext in parts:
+                async with opener() as session:  # a short session per list: never one long transaction
+                    sheet = await lists.build(session, job.event_id, code, kind, personal)
+                data = await asyncio.to_thread(lists.sheet_xlsx if ext == "xlsx" else lists.sheet_pdf, sheet)
+                name = f"{code}/{sheet.title}.{ext}"
+                archive.writestr(name, data)
+                job.names.append(name)
+                job.done += 1
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{job.id}.zip"
+    path.write_bytes(buffer.getvalue())
+    job.path = path
 
 
-def start_export(state: Any, event_id: int) -> ExportJob:
+def start_job(state: Any, event_id: int, work: Callable[[ExportJob], Coroutine[Any, Any, None]], *,
+              filename: str, media_type: str, title: str = "导出全部名单") -> ExportJob:
+    """Run `work(job)` in the background; it updates `job.total`/`job.done` and sets `job.path` when done."""
     jobs: dict[str, ExportJob] = state.setdefault("export_jobs", {})
-    job = ExportJob(secrets.token_urlsafe(12), event_id)
+    job = ExportJob(secrets.token_urlsafe(12), event_id, filename=filename, media_type=media_type, title=title)
     jobs[job.id] = job
-    personal = PersonalData(state.settings.secret_key)
-    task = asyncio.get_running_loop().create_task(
-        _run(job, state.read_session, personal, Path(state.settings.data_dir) / "exports"))
+
+    async def guarded() -> None:
+        try:
+            await work(job)
+            job.state = "done"
+        except Exception as exc:  # reported on the page; the log has the traceback
+            log.exception("export failed", extra={"event_id": job.event_id, "job": job.id})
+            job.state, job.error = "failed", type(exc).__name__
+
+    task = asyncio.get_running_loop().create_task(guarded())
     state.setdefault("export_tasks", set()).add(task)  # keep a reference until it finishes
     task.add_done_callback(state["export_tasks"].discard)
     return job
+
+
+def start_export(state: Any, event_id: int) -> ExportJob:
+    personal = PersonalData(state.settings.secret_key)
+    out_dir = Path(state.settings.data_dir) / "exports"
+    return start_job(state, event_id, lambda job: _run(job, state.read_session, personal, out_dir),
+                     filename=f"成绩名单-{event_id}.zip", media_type="application/zip")
 
 
 def find_job(state: Any, event_id: int, job_id: str) -> ExportJob | None:

@@ -28,8 +28,10 @@ register({
     "名单": "Lists",
     "导出全部名单": "Export every list",
     "导出全部名单（ZIP）": "Export every list (ZIP)",
-    "正在生成：{done} / {total} 份名单": "Building: {done} of {total} lists",
-    "已完成：{total} 份名单": "Done: {total} lists",
+    "正在生成：{done} / {total}": "Building: {done} of {total}",
+    "已完成：{total} 份": "Done: {total}",
+    "下载": "Download",
+    "打印荣誉证书": "Print the certificates",
     "导出失败（{error}），请重试": "The export failed ({error}): try again",
     "下载 ZIP": "Download the ZIP",
     "含合格人员名单的完整身份证号：请妥善保管，勿公开传播。":

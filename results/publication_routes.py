@@ -234,8 +234,8 @@ class ExportPages(Controller):
         job = self._job(request, event_id, job_id)
         if job.state != "done" or job.path is None:
             raise ApiError(409, "export_not_ready", "导出尚未完成", "the export is not finished")
-        filename = quote(f"成绩名单-{event_id}.zip")
-        return Response(job.path.read_bytes(), media_type="application/zip", headers={
+        filename = quote(job.filename)
+        return Response(job.path.read_bytes(), media_type=job.media_type, headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{filename}", "Cache-Control": "no-store"})
 
 

@@ -103,3 +103,9 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert code == 2 and "不存在" in output and not pdf.exists()
     code, output, _ = build(tmp_path, "--date", "03/12/2026")
     assert code == 2 and "YYYY-MM-DD" in output
+
+
+def test_names_are_masked_for_the_public() -> None:
+    from certificates.store import mask_name
+
+    assert [mask_name(n) for n in ("张三丰", "李华", "欧阳娜娜", "王")] == ["张*丰", "李*", "欧**娜", "王"]

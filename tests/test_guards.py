@@ -127,6 +127,16 @@ EXPECTED.update({  # publication (results/publication_routes.py) and the board (
     ("GET", "/api/events/{event_id:int}/appeals"): frozenset({"organiser", "chief_judge"}),
     ("POST", "/api/events/{event_id:int}/appeals/{appeal_id:int}/ruling"): ORGANISER,
     ("GET", "/appeal/{event_id:int}"): PUBLIC,
+    ("POST", "/api/events/{event_id:int}/certificates/issue"): ORGANISER,
+    ("GET", "/api/events/{event_id:int}/certificates"): ORGANISER,
+    ("GET", "/api/certificates/{serial:str}"): PUBLIC,
+    ("POST", "/api/certificates/{serial:str}/revoke"): ORGANISER,
+    ("POST", "/api/certificates/{serial:str}/reissue"): ORGANISER,
+    ("GET", "/verify/{serial:str}"): PUBLIC,
+    ("GET", "/certificates/{name:str}"): PUBLIC,  # the handler asks for an organiser or a download token
+    ("POST", "/console/events/{event_id:int}/certificates/print"): ORGANISER,
+    ("GET", "/kiosk/events/{event_id:int}/certificates"): PUBLIC,
+    ("POST", "/kiosk/events/{event_id:int}/certificates"): PUBLIC,
     ("POST", "/appeal/{event_id:int}"): PUBLIC,
 })
 PREFIXES_OF_PAGES = {"/admin": ORGANISER}  # page routes below these prefixes: organiser only

@@ -87,7 +87,7 @@ async def test_every_list_in_one_zip_with_progress(client: Any, db: Any) -> None
         await asyncio.sleep(0.1)
     assert view["state"] == "done" and view["done"] == view["total"] == 11 and view["percent"] == 100
     shown = await client.get(page, headers=organiser)
-    assert "已完成：11 份名单" in shown.text and "archive.zip" in shown.text
+    assert "已完成：11 份" in shown.text and "archive.zip" in shown.text
     archive = zipfile.ZipFile(io.BytesIO((await client.get(f"{page}/archive.zip", headers=organiser)).content))
     names = archive.namelist()
     assert len(names) == 11 and "LED/LED显示屏应用获奖名单.xlsx" in names and "LED/LED显示屏应用评分表存档.pdf" in names

@@ -1,0 +1,222 @@
+"""Certificates over HTTP: issuing and printing (organiser), one certificate's PDF, revoke and reissue, the
+public verification (`/verify/{serial}`, `/api/certificates/{serial}`, contracts §5), and the self-service
+kiosk page where a contestant gets their own by ticket or by name + the last six digits of the ID number."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlmodel import col, select
+
+from certificates import store
+from certificates.render import render
+from registration.accounts.guards import actor_name, current_principal, requires
+from registration.entries.models import Entry, EntryMember
+from registration.entries.personal import PersonalData
+from registration.entries.tickets import normalise_code
+from registration.events.models import Event
+from registration.identity import normalise_id_number
+from registration.web import ApiError, DbSession, json_object
+from results import export_jobs
+
+__all__ = ["CERTIFICATE_ROUTES"]
+
+Req = Request[Any, Any, Any]
+ORGANISER = requires("organiser")
+PDF = "application/pdf"
+TOKEN_SECONDS = 3600
+
+
+def _download_token(secret: str, serial: str, now: float | None = None) -> str:
+    expires = int((now or time.time()) + TOKEN_SECONDS)
+    mac = hmac.new(f"contestday/cert-download/{secret}".encode(), f"{serial}|{expires}".encode(), hashlib.sha256)
+    return f"{expires}.{mac.hexdigest()[:24]}"
+
+
+def _token_ok(secret: str, serial: str, token: str) -> bool:
+    expires, _, mac = token.partition(".")
+    if not expires.isdigit() or int(expires) < time.time():
+        return False
+    want = hmac.new(f"contestday/cert-download/{secret}".encode(), f"{serial}|{expires}".encode(), hashlib.sha256)
+    return hmac.compare_digest(mac, want.hexdigest()[:24])
+
+
+def _pdf(data: bytes, filename: str) -> Response[bytes]:
+    return Response(data, media_type=PDF, headers={
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(filename)}", "Cache-Control": "no-store"})
+
+
+class CertificateAdmin(Controller):
+    path = "/api/events/{event_id:int}/certificates"
+    guards = [ORGANISER]
+    tags = ["certificates"]
+
+    @post("/issue", status_code=200, summary="按已发布成绩颁发证书 / issue certificates from published results")
+    async def issue(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
+        body = await json_object(request)
+        item = body.get("item")
+        made = await store.issue(db_session, event_id, str(item) if item else None)
+        return {"issued": made}
+
+    @get("/", summary="证书列表 / the certificates")
+    async def listing(self, event_id: FromPath[int], db_session: DbSession) -> list[dict[str, Any]]:
+        rows = (await db_session.exec(select(store.IssuedCertificate).where(
+            store.IssuedCertificate.event_id == event_id).order_by(col(store.IssuedCertificate.order_key)))).all()
+        return [{"serial": r.serial, "name": r.name, "unit": r.unit, "item": r.item_name, "group": r.group_name,
+                 "award": r.award, "state": r.state, "issued_on": r.issued_on.isoformat(), "replaces": r.replaces,
+                 "reason": r.reason} for r in rows]
+
+
+class CertificateActions(Controller):
+    path = "/api/certificates/{serial:str}"
+    tags = ["certificates"]
+
+    @get("/", summary="证书核验（公开）/ verify a certificate (public)")
+    async def verify_json(self, request: Req, serial: FromPath[str], db_session: DbSession) -> dict[str, Any]:
+        return await store.verify_view(db_session, serial, request.query_params.get("s"),
+                                       request.app.state.settings.secret_key)
+
+    @post("/revoke", status_code=200, guards=[ORGANISER], summary="作废证书（须填原因）/ revoke, with a reason")
+    async def revoke(self, request: Req, serial: FromPath[str], db_session: DbSession) -> dict[str, Any]:
+        body = await json_object(request, "reason")
+        row = await store.revoke(db_session, serial, body["reason"], await actor_name(request))
+        return {"serial": row.serial, "state": row.state, "reason": row.reason}
+
+    @post("/reissue", status_code=201, guards=[ORGANISER], summary="补发证书（须填原因）/ reissue, with a reason")
+    async def reissue(self, request: Req, serial: FromPath[str], db_session: DbSession) -> dict[str, Any]:
+        body = await json_object(request, "reason")
+        row = await store.reissue(db_session, serial, body["reason"], await actor_name(request))
+        return {"serial": row.serial, "replaces": row.replaces, "state": row.state}
+
+
+class CertificatePages(Controller):
+    include_in_schema = False
+
+    @get("/verify/{serial:str}")
+    async def verify(self, request: Req, serial: FromPath[str], db_session: DbSession) -> Template:
+        try:
+            view = await store.verify_view(db_session, serial, request.query_params.get("s"),
+                                           request.app.state.settings.secret_key)
+        except ApiError:
+            return Template("certificates/verify.html", status_code=404, context={"view": None, "serial": serial})
+        return Template("certificates/verify.html", context={"view": view, "serial": serial},
+                        headers={"Cache-Control": "no-cache"})
+
+    @get("/certificates/{name:str}")
+    async def one(self, request: Req, name: FromPath[str], db_session: DbSession) -> Response[bytes]:
+        """One certificate's PDF: for an organiser, or with the self-service page's short-lived token."""
+        serial = name.removesuffix(".pdf")
+        settings = request.app.state.settings
+        principal = await current_principal(request)
+        token = request.query_params.get("t", "")
+        if not (principal is not None and "organiser" in principal.roles) and not _token_ok(
+                settings.secret_key, serial, token):
+            raise ApiError(403, "forbidden", "链接已过期或无效，请在自助机上重新查询", "the link is invalid or expired")
+        row = (await db_session.exec(select(store.IssuedCertificate).where(
+            store.IssuedCertificate.serial == serial))).first()
+        if row is None or row.state != "valid":
+            raise ApiError(404, "unknown_certificate", "没有该有效证书", "no such valid certificate")
+        certs = await store.printable(db_session, row.event_id, settings.public_url, settings.secret_key,
+                                      serials=[serial])
+        return _pdf(await asyncio.to_thread(render, certs, title=f"荣誉证书 {serial}"), f"荣誉证书-{serial}.pdf")
+
+    @post("/console/events/{event_id:int}/certificates/print", status_code=303, guards=[ORGANISER])
+    async def print_batch(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:
+        """A whole event, an item, or one group of it, in handing-out order, built in the background with its
+        progress shown (results/export_jobs.py's page)."""
+        form = await request.form()
+        item = str(form.get("item") or "") or None
+        group = form.get("group")
+        event = await db_session.get(Event, event_id)
+        if event is None:
+            raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
+        settings, state = request.app.state.settings, request.app.state
+
+        async def work(job: export_jobs.ExportJob) -> None:
+            async with state.read_session() as session:
+                certs = await store.printable(session, event_id, settings.public_url, settings.secret_key,
+                                              item, None if group is None else str(group))
+            job.total = len(certs)
+
+            def progress(done: int, _total: int) -> None:
+                job.done = done
+
+            data = await asyncio.to_thread(render, certs, progress=progress, title=f"{event.name} 荣誉证书")
+            out = settings.data_dir / "exports" / f"{job.id}.pdf"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(data)
+            job.path = out
+
+        job = export_jobs.start_job(state, event_id, work, filename=f"荣誉证书-{item or '全部'}.pdf",
+                                    media_type=PDF, title="打印荣誉证书")
+        return Redirect(f"/console/events/{event_id}/exports/{job.id}", status_code=303)
+
+
+class SelfService(Controller):
+    """The contestants' kiosk: scan the ticket, or type the name and the last six digits of the ID number."""
+
+    path = "/kiosk/events/{event_id:int}/certificates"
+    include_in_schema = False
+
+    async def _page(self, request: Req, event: Event, status: int = 200, found: list[dict[str, Any]] | None = None,
+                    error: str = "", values: dict[str, str] | None = None) -> Template:
+        return Template("certificates/self_service.html", status_code=status, context={
+            "event": event, "found": found, "error": error, "values": values or {}},
+            headers={"Cache-Control": "no-store"})
+
+    async def _event(self, db: DbSession, event_id: int) -> Event:
+        event = await db.get(Event, event_id)
+        if event is None:
+            raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
+        return event
+
+    @get("/")
+    async def form(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
+        return await self._page(request, await self._event(db_session, event_id))
+
+    @post("/", status_code=200)
+    async def lookup(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
+        event = await self._event(db_session, event_id)
+        form = await request.form()
+        values = {k: str(form.get(k) or "").strip() for k in ("ticket", "name", "digits")}
+        entry_ids: list[int] = []
+        positions: dict[int, set[int]] = {}
+        if values["ticket"]:
+            entry = (await db_session.exec(select(Entry).where(Entry.ticket_code == normalise_code(values["ticket"]),
+                                                               Entry.event_id == event_id))).first()
+            if entry is not None and entry.id is not None:
+                entry_ids.append(entry.id)
+        elif values["name"] and len(values["digits"]) == 6:
+            personal = PersonalData(request.app.state.settings.secret_key)
+            digits = normalise_id_number(values["digits"]) if values["digits"] else ""
+            for m in (await db_session.exec(select(EntryMember).where(EntryMember.event_id == event_id,
+                                                                      EntryMember.name == values["name"]))).all():
+                number = personal.decrypt(m.id_number_enc) or ""
+                if number.endswith(digits.upper()):
+                    entry_ids.append(m.entry_id)
+                    positions.setdefault(m.entry_id, set()).add(m.position)
+        else:
+            return await self._page(request, event, 422, error="请扫描参赛凭证，或填写姓名和身份证号后六位",
+                                    values=values)
+        rows = (await db_session.exec(select(store.IssuedCertificate).where(
+            col(store.IssuedCertificate.entry_id).in_(entry_ids), store.IssuedCertificate.state == "valid")
+            .order_by(col(store.IssuedCertificate.order_key)))).all() if entry_ids else []
+        rows = [r for r in rows if r.entry_id not in positions or r.position in positions[r.entry_id]]
+        if not rows:
+            return await self._page(request, event, 404, values=values,
+                                    error="没有查到您的荣誉证书（证书只颁发给获奖选手，且在成绩公布后）")
+        secret = request.app.state.settings.secret_key
+        found = [{"serial": r.serial, "name": r.name, "item": r.item_name, "group": r.group_name, "award": r.award,
+                  "url": f"/certificates/{r.serial}.pdf?t={_download_token(secret, r.serial)}"} for r in rows]
+        return await self._page(request, event, found=found)
+
+
+CERTIFICATE_ROUTES = (CertificateAdmin, CertificateActions, CertificatePages, SelfService)

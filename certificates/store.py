@@ -1,0 +1,213 @@
+"""Certificates on the server: issued from published results only, each with a serial and a signed verify URL;
+revoked or reissued with a reason, never deleted.
+
+- Serial: `E{event}-{ITEM}-{NNNN}`, numbered per item in handing-out order (group, then place); readable,
+  unique within the event and across events (UNIQUE(serial)).
+- One valid certificate per person and entry: `active_key` (`entry:position` while valid, NULL once revoked)
+  is UNIQUE, so issuing twice, or two organisers at once, cannot make two.
+- The QR holds `{public_url}/verify/{serial}?s=<HMAC>`: the verify page says whether the code is genuine; the
+  record itself (valid or revoked, masked name, event, item, group, award, date) comes from the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from certificates.render import Certificate
+from registration.base import UTCDateTime, utcnow
+from registration.checkin.blind import full_mapping
+from registration.entries.models import EntryMember
+from registration.events.models import Event, Item
+from registration.web import ApiError
+from results.publication import current
+from scoring.event_file import CHINA_TZ
+
+__all__ = ["IssuedCertificate", "issue", "mask_name", "printable", "reissue", "revoke", "sign", "verify_view"]
+
+log = logging.getLogger("contestday.certificates")
+
+
+class IssuedCertificate(SQLModel, table=True):
+    __tablename__ = "certificate"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(sa_column=Column(Integer, ForeignKey("event.id", ondelete="CASCADE"), nullable=False,
+                                           index=True))
+    item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id", ondelete="CASCADE"), nullable=False))
+    entry_id: int = Field(sa_column=Column(Integer, ForeignKey("entry.id", ondelete="CASCADE"), nullable=False))
+    position: int = 0  # the member of a team
+    serial: str = Field(max_length=40, unique=True)
+    active_key: str | None = Field(default=None, max_length=40, unique=True)  # entry:position while valid
+    name: str = Field(max_length=64)
+    unit: str = Field(max_length=200)
+    event_name: str = Field(max_length=200)
+    item_name: str = Field(max_length=200)
+    group_name: str = Field(default="", max_length=64)
+    award: str = Field(max_length=16)
+    issuer: str = Field(max_length=200)
+    issued_on: date
+    version: int  # the publication version it follows
+    order_key: int = 0  # handing-out order within the event
+    state: str = Field(default="valid", max_length=16)  # valid | revoked
+    reason: str = Field(default="", max_length=500)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_by: str | None = Field(default=None, max_length=80)
+    replaces: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def sign(secret_key: str, serial: str) -> str:
+    return hmac.new(f"contestday/certificate/{secret_key}".encode(), serial.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def verify_url(public_url: str, secret_key: str, serial: str) -> str:
+    return f"{public_url.rstrip('/')}/verify/{serial}?s={sign(secret_key, serial)}"
+
+
+def mask_name(name: str) -> str:
+    """张三丰 → 张*丰, 李华 → 李*, a name of one character stays."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+async def _next_number(session: AsyncSession, item_id: int) -> int:
+    return int((await session.exec(select(func.count()).select_from(IssuedCertificate)
+                                   .where(IssuedCertificate.item_id == item_id))).one()) + 1
+
+
+async def issue(session: AsyncSession, event_id: int, item_code: str | None = None,
+                issued_on: date | None = None) -> int:
+    """Certificates for every award holder of the published items (or of one item) who has none yet; returns
+    how many were made. Commits."""
+    event = await session.get(Event, event_id)
+    if event is None:
+        raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
+    items = (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
+    if item_code is not None:
+        items = [i for i in items if i.code == item_code]
+        if not items:
+            raise ApiError(404, "unknown_item", f"本赛事没有赛项“{item_code}”", f"no item {item_code!r}")
+    day = issued_on or utcnow().astimezone(CHINA_TZ).date()
+    issuer = event.organiser or f"{event.name}组委会"
+    made = 0
+    for item in items:
+        published = await current(session, item.id or 0)
+        if published is None or published.state != "published" or published.body is None:
+            if item_code is not None:
+                raise ApiError(409, "not_published", "该赛项成绩尚未发布：证书只按发布的成绩颁发",
+                               "the item's results are not published: certificates follow published results")
+            continue
+        by_seat = {m["seat"]: m["registration_id"] for m in await full_mapping(session, item.id or 0)}
+        members: dict[int, list[EntryMember]] = {}
+        for m in (await session.exec(select(EntryMember).where(col(EntryMember.entry_id).in_(list(by_seat.values())))
+                                     .order_by(col(EntryMember.position)))).all():
+            members.setdefault(m.entry_id, []).append(m)
+        order = 0
+        for group in published.body["groups"]:
+            for row in group["rows"]:
+                if not row["award"]:
+                    continue
+                entry_id = by_seat[row["seat"]]
+                for member in members.get(entry_id, []):
+                    order += 1
+                    key = f"{entry_id}:{member.position}"
+                    taken = (await session.exec(select(IssuedCertificate.id).where(
+                        IssuedCertificate.active_key == key))).first()
+                    if taken is not None:
+                        continue
+                    number = await _next_number(session, item.id or 0)
+                    try:
+                        async with session.begin_nested():  # a refused one rolls back alone
+                            session.add(IssuedCertificate(
+                                event_id=event_id, item_id=item.id or 0, entry_id=entry_id, position=member.position,
+                                serial=f"E{event_id}-{item.code}-{number:04d}", active_key=key, name=member.name,
+                                unit=row["unit"], event_name=event.name, item_name=item.name,
+                                group_name=group["group"], award=row["award"], issuer=issuer, issued_on=day,
+                                version=published.version, order_key=(item.position or 0) * 100_000 + order))
+                    except IntegrityError:  # issued meanwhile (the unique keys decide): leave theirs
+                        continue
+                    made += 1
+    await session.commit()
+    return made
+
+
+async def _get(session: AsyncSession, serial: str) -> IssuedCertificate:
+    row = (await session.exec(select(IssuedCertificate).where(IssuedCertificate.serial == serial))).first()
+    if row is None:
+        raise ApiError(404, "unknown_certificate", f"没有编号为 {serial} 的证书", f"no certificate {serial}")
+    return row
+
+
+async def revoke(session: AsyncSession, serial: str, reason: str, by: str, commit: bool = True) -> IssuedCertificate:
+    if not reason.strip():
+        raise ApiError(422, "reason_required", "作废证书须填写原因", "revoking needs a reason")
+    row = await _get(session, serial)
+    if row.state != "valid":
+        raise ApiError(409, "already_revoked", "该证书已作废", "this certificate is already revoked")
+    row.state, row.active_key, row.reason = "revoked", None, reason.strip()[:500]
+    row.revoked_at, row.revoked_by = utcnow(), by[:80]
+    session.add(row)
+    log.info("certificate revoked", extra={"serial": serial, "by_user": by, "reason": row.reason})
+    if commit:
+        await session.commit()
+    return row
+
+
+async def reissue(session: AsyncSession, serial: str, reason: str, by: str) -> IssuedCertificate:
+    """Revoke and issue again under a new serial (e.g. a misspelt unit corrected), in one transaction; the
+    new certificate names the one it replaces."""
+    old = await revoke(session, serial, reason, by, commit=False)
+    await session.flush()
+    entry_member = (await session.exec(select(EntryMember).where(EntryMember.entry_id == old.entry_id,
+                                                                 EntryMember.position == old.position))).first()
+    number = await _next_number(session, old.item_id)
+    item_code = old.serial.split("-")[1]
+    new = IssuedCertificate(**{
+        **old.model_dump(exclude={"id", "serial", "active_key", "state", "reason", "revoked_at", "revoked_by",
+                                  "replaces", "created_at"}),
+        "serial": f"E{old.event_id}-{item_code}-{number:04d}", "active_key": f"{old.entry_id}:{old.position}",
+        "name": entry_member.name if entry_member else old.name, "replaces": old.serial,
+        "issued_on": utcnow().astimezone(CHINA_TZ).date()})
+    session.add(new)
+    log.info("certificate reissued", extra={"serial": new.serial, "replaces": old.serial, "by_user": by})
+    await session.commit()
+    return new
+
+
+async def verify_view(session: AsyncSession, serial: str, signature: str | None, secret_key: str) -> dict[str, Any]:
+    row = await _get(session, serial)
+    genuine = signature is not None and hmac.compare_digest(signature, sign(secret_key, serial))
+    return {"serial": row.serial, "valid": row.state == "valid", "revoked": row.state == "revoked",
+            "name": mask_name(row.name), "event": row.event_name, "item": row.item_name, "group": row.group_name,
+            "award": row.award, "issuer": row.issuer, "issued_on": row.issued_on.isoformat(),
+            "reason": row.reason if row.state == "revoked" else "", "replaced_by": None,
+            "qr_genuine": genuine if signature is not None else None}
+
+
+async def printable(session: AsyncSession, event_id: int, public_url: str, secret_key: str,
+                    item_code: str | None = None, group: str | None = None,
+                    serials: list[str] | None = None) -> list[Certificate]:
+    """The valid certificates to print, in handing-out order (item, group, place)."""
+    query = select(IssuedCertificate, Item.code).join(Item, col(Item.id) == IssuedCertificate.item_id).where(
+        IssuedCertificate.event_id == event_id, IssuedCertificate.state == "valid")
+    if item_code:
+        query = query.where(Item.code == item_code)
+    if group is not None:
+        query = query.where(IssuedCertificate.group_name == group)
+    if serials is not None:
+        query = query.where(col(IssuedCertificate.serial).in_(serials))
+    rows = (await session.exec(query.order_by(col(IssuedCertificate.order_key)))).all()
+    return [Certificate(r.serial, r.name, r.unit, r.event_name, r.item_name, r.group_name, r.award, r.issuer,
+                        r.issued_on, verify_url(public_url, secret_key, r.serial)) for r, _code in rows]

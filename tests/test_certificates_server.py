@@ -1,0 +1,113 @@
+"""Certificates on the server: issued from published results only (one valid per person, serials per item in
+handing-out order), verified by the QR's signed URL (valid, then revoked), reissued under a new serial, printed
+in a batch with progress, and fetched by the contestant at the self-service kiosk."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlmodel import select
+
+from certificates.store import IssuedCertificate, mask_name, sign
+from registration.entries.models import Entry, EntryMember
+from registration.entries.personal import PersonalData
+from tests.helpers import login_headers
+from tests.judging_setup import SECRET
+from tests.test_publication import marked, settle
+
+
+async def published(client: Any, db: Any) -> tuple[Any, dict[str, str]]:
+    contest = await marked(db)
+    chief = await login_headers(client, db, "chief", "chief_judge")
+    organiser = await login_headers(client, db, "org", "organiser")
+    issue = f"/api/events/{contest.event_id}/certificates/issue"
+    early = await client.post(issue, json={"item": "LED"}, headers=organiser)
+    assert early.status_code == 409 and early.json()["code"] == "not_published"
+    await settle(db, contest)
+    assert (await client.post(f"/api/events/{contest.event_id}/items/LED/publication", json={},
+                              headers=chief)).status_code == 201
+    return contest, organiser
+
+
+async def test_issue_verify_revoke_and_reissue(client: Any, db: Any) -> None:
+    contest, organiser = await published(client, db)
+    issue = f"/api/events/{contest.event_id}/certificates/issue"
+    assert (await client.post(issue, json={}, headers=organiser)).json() == {"issued": 6}
+    assert (await client.post(issue, json={}, headers=organiser)).json() == {"issued": 0}  # one per person
+    listed = (await client.get(f"/api/events/{contest.event_id}/certificates", headers=organiser)).json()
+    assert [c["serial"] for c in listed] == [f"E{contest.event_id}-LED-{n:04d}" for n in range(1, 7)]
+    assert [c["award"] for c in listed][:3] == ["一等奖", "二等奖", "二等奖"]
+    serial = listed[0]["serial"]
+    good = (await client.get(f"/api/certificates/{serial}", params={"s": sign(SECRET, serial)})).json()
+    assert good["valid"] and not good["revoked"] and good["qr_genuine"] and good["award"] == "一等奖"
+    full = listed[0]["name"]
+    assert good["name"] == mask_name(full) and good["name"].startswith(full[0]) and full not in str(good)
+    forged = (await client.get(f"/api/certificates/{serial}", params={"s": "0" * 16})).json()
+    assert forged["qr_genuine"] is False
+    page = await client.get(f"/verify/{serial}", params={"s": sign(SECRET, serial)})
+    assert page.status_code == 200 and 'data-state="valid"' in page.text and full not in page.text
+    assert (await client.get("/verify/E9-NOPE-0001")).status_code == 404
+    assert (await client.post(f"/api/certificates/{serial}/revoke", json={"reason": " "},
+                              headers=organiser)).json()["code"] == "missing_field"
+    new = await client.post(f"/api/certificates/{serial}/reissue", json={"reason": "单位名称有误"}, headers=organiser)
+    assert new.status_code == 201 and new.json()["replaces"] == serial
+    assert new.json()["serial"] == f"E{contest.event_id}-LED-0007"
+    old = (await client.get(f"/api/certificates/{serial}")).json()
+    assert old["revoked"] and not old["valid"] and old["reason"] == "单位名称有误"
+    revoked_page = await client.get(f"/verify/{serial}")
+    assert 'data-state="revoked"' in revoked_page.text
+    again = await client.post(f"/api/certificates/{serial}/revoke", json={"reason": "x"}, headers=organiser)
+    assert again.status_code == 409 and again.json()["code"] == "already_revoked"
+
+
+async def test_a_batch_in_handing_out_order_with_progress_and_one_certificate(client: Any, db: Any) -> None:
+    contest, organiser = await published(client, db)
+    await client.post(f"/api/events/{contest.event_id}/certificates/issue", json={}, headers=organiser)
+    started = await client.post(f"/console/events/{contest.event_id}/certificates/print", data={"item": "LED"},
+                                headers=organiser, follow_redirects=False)
+    assert started.status_code == 303
+    job = started.headers["location"]
+    for _ in range(100):
+        view = (await client.get(f"{job}/progress.json", headers=organiser)).json()
+        if view["state"] != "running":
+            break
+        await asyncio.sleep(0.1)
+    assert view["state"] == "done" and view["done"] == view["total"] == 6
+    pdf = (await client.get(f"{job}/archive.zip", headers=organiser)).content
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 6
+    serial = f"E{contest.event_id}-LED-0001"
+    one = await client.get(f"/certificates/{serial}.pdf", headers=organiser)
+    assert one.status_code == 200 and one.content.startswith(b"%PDF")
+    assert (await client.get(f"/certificates/{serial}.pdf")).status_code == 403  # no organiser, no token
+
+
+async def test_the_self_service_kiosk_finds_ones_own_certificate(client: Any, db: Any) -> None:
+    contest, organiser = await published(client, db)
+    await client.post(f"/api/events/{contest.event_id}/certificates/issue", json={}, headers=organiser)
+    async with db() as session:
+        cert = (await session.exec(select(IssuedCertificate).where(IssuedCertificate.serial.endswith("-0001")))).one()  # type: ignore[attr-defined]
+        entry = await session.get(Entry, cert.entry_id)
+        member = (await session.exec(select(EntryMember).where(EntryMember.entry_id == cert.entry_id))).one()
+    assert entry is not None
+    number = PersonalData(SECRET).decrypt(member.id_number_enc) or ""
+    url = f"/kiosk/events/{contest.event_id}/certificates"
+    assert "领取荣誉证书" in (await client.get(url)).text
+    by_ticket = await client.post(url, data={"ticket": entry.ticket_code.lower()})
+    assert by_ticket.status_code == 200 and cert.serial in by_ticket.text
+    by_name = await client.post(url, data={"name": member.name, "digits": number[-6:]})
+    assert by_name.status_code == 200 and cert.serial in by_name.text
+    other = "000000" if number[-6:] != "000000" else "111111"
+    wrong = await client.post(url, data={"name": member.name, "digits": other})
+    assert wrong.status_code == 404 and cert.serial not in wrong.text
+    empty = await client.post(url, data={})
+    assert empty.status_code == 422
+    link = re.search(r'href="(/certificates/[^"]+)"', by_ticket.text)
+    assert link
+    path = link.group(1).replace("&amp;", "&")
+    fetched = await client.get(path)
+    assert fetched.status_code == 200 and fetched.content.startswith(b"%PDF")
+    tampered = urlsplit(path)._replace(query="t=9999999999.deadbeef").geturl()
+    assert (await client.get(tampered)).status_code == 403
