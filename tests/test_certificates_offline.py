@@ -109,3 +109,23 @@ def test_names_are_masked_for_the_public() -> None:
     from certificates.store import mask_name
 
     assert [mask_name(n) for n in ("张三丰", "李华", "欧阳娜娜", "王")] == ["张*丰", "李*", "欧**娜", "王"]
+
+
+def test_the_rendered_page_matches_the_reference_image_in_the_docs(tmp_path: Path) -> None:
+    """A visual regression check: the first example certificate at 50 dpi against docs/screenshots/
+    certificate.png (refresh it with UPDATE_SCREENSHOTS=1 after a deliberate change of the design)."""
+    import os
+
+    from PIL import Image, ImageChops, ImageStat
+
+    code, output, pdf = build(tmp_path)
+    assert code == 0, output
+    png = tmp_path / "page"
+    subprocess.run([_tool("pdftoppm"), "-png", "-r", "50", "-f", "1", "-singlefile", str(pdf), str(png)], check=True)
+    reference = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "certificate.png"
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        shutil.copy(f"{png}.png", reference)
+    rendered, expected = Image.open(f"{png}.png").convert("L"), Image.open(reference).convert("L")
+    assert rendered.size == expected.size
+    difference = ImageStat.Stat(ImageChops.difference(rendered, expected)).mean[0]
+    assert difference < 1.5, f"the page differs from {reference.name} by {difference:.2f} on average"
