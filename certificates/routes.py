@@ -119,7 +119,7 @@ class CertificatePages(Controller):
         token = request.query_params.get("t", "")
         if not (principal is not None and "organiser" in principal.roles) and not _token_ok(
                 settings.secret_key, serial, token):
-            raise ApiError(403, "forbidden", "链接已过期或无效，请在自助机上重新查询", "the link is invalid or expired")
+            raise ApiError(403, "invalid_link", "链接已过期或无效，请在自助机上重新查询", "the link is invalid or expired")
         row = (await db_session.exec(select(store.IssuedCertificate).where(
             store.IssuedCertificate.serial == serial))).first()
         if row is None or row.state != "valid":
