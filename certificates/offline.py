@@ -113,7 +113,12 @@ def build_command(event_path: Path, results_path: Path, out_path: Path, verify_b
         print("请用 --fallback-font 指定含这些字的字体（如 HanaMinB.ttf，Debian 包 fonts-hanazono） / "
               "pass --fallback-font with a font that has them", file=sys.stderr)
         return 2
-    data = render(certs, template, font_path=font, fallback_path=fallback_font, title=f"{event.name} 荣誉证书")
+    def progress(done: int, total: int) -> None:
+        if total >= 200 and (done % 200 == 0 or done == total):
+            print(f"已生成 {done}/{total} / {done} of {total}", file=sys.stderr)
+
+    data = render(certs, template, font_path=font, fallback_path=fallback_font, title=f"{event.name} 荣誉证书",
+                  progress=progress)
     tmp = out_path.with_name(out_path.name + ".part")
     tmp.write_bytes(data)
     tmp.replace(out_path)

@@ -119,7 +119,8 @@ class CertificatePages(Controller):
         token = request.query_params.get("t", "")
         if not (principal is not None and "organiser" in principal.roles) and not _token_ok(
                 settings.secret_key, serial, token):
-            raise ApiError(403, "invalid_link", "链接已过期或无效，请在自助机上重新查询", "the link is invalid or expired")
+            raise ApiError(403, "invalid_link", "链接已过期或无效，请在自助机上重新查询",
+                           "the link is invalid or expired")
         row = (await db_session.exec(select(store.IssuedCertificate).where(
             store.IssuedCertificate.serial == serial))).first()
         if row is None or row.state != "valid":
@@ -127,6 +128,12 @@ class CertificatePages(Controller):
         certs = await store.printable(db_session, row.event_id, settings.public_url, settings.secret_key,
                                       serials=[serial])
         return _pdf(await asyncio.to_thread(render, certs, title=f"荣誉证书 {serial}"), f"荣誉证书-{serial}.pdf")
+
+    @post("/console/events/{event_id:int}/certificates/issue", status_code=303, guards=[ORGANISER])
+    async def issue_form(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:
+        form = await request.form()
+        made = await store.issue(db_session, event_id, str(form.get("item") or "") or None)
+        return Redirect(f"/console/events/{event_id}/publish?issued={made}", status_code=303)
 
     @post("/console/events/{event_id:int}/certificates/print", status_code=303, guards=[ORGANISER])
     async def print_batch(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:

@@ -78,6 +78,7 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="只创建数据、打印链接 / create and print links only")
 def demo(host: str, port: int, no_serve: bool) -> None:
+    from certificates.store import issue as issue_certificates
     from contestday.demo import demo_links, ensure_demo
     from contestday.demo_day import refresh_demo_seat_plans, write_demo_tickets
     from contestday.demo_judging import ensure_demo_judging
@@ -94,6 +95,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         await refresh_demo_seat_plans(session, event_id)
         judge_links = await ensure_demo_judging(session, event_id, settings.secret_key)
         await ensure_demo_results(session, event_id, settings.appeal_hours)
+        await issue_certificates(session, event_id)  # for the published items; idempotent
         tickets = await write_demo_tickets(session, event_id, tickets_csv)
         return event_id, await demo_links(session, settings.secret_key, base), tickets, judge_links
 
@@ -108,6 +110,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"  加密裁判 / encryption judge: {base}/sealed/events/{event_id}")
     click.echo(f"  发布成绩 / publish: {base}/console/events/{event_id}/publish    "
                f"公示 / public results: {base}/results/{event_id}    大屏 / board: {base}/board/{event_id}")
+    click.echo(f"  证书自助 / certificates kiosk: {base}/kiosk/events/{event_id}/certificates    "
+               f"核验 / verify: {base}/verify/E{event_id}-…")
     click.echo(f"  公众 / public:  {base}/    接口 / API: {base}/schema    健康 / health: {base}/health")
     click.echo("裁判个人链接 / judges' personal links (LED显示屏应用, on contest day):")
     for name, token in judge_links.items():

@@ -155,6 +155,8 @@ class PublishPages(Controller):
         done = request.query_params.get("done", "")
         text = {"published": "已发布第 {n} 版。", "withdrawn": "已撤回（第 {n} 版）。"}.get(done)
         message = gettext(text, lang).format(n=request.query_params.get("v", "")) if text else ""
+        if request.query_params.get("issued") is not None:
+            message = gettext("已颁发 {n} 张荣誉证书。", lang).format(n=request.query_params.get("issued"))
         return await self._page(request, db_session, event_id, done=message)
 
     @post("/{code:str}", status_code=303)

@@ -111,3 +111,14 @@ async def test_the_self_service_kiosk_finds_ones_own_certificate(client: Any, db
     assert fetched.status_code == 200 and fetched.content.startswith(b"%PDF")
     tampered = urlsplit(path)._replace(query="t=9999999999.deadbeef").geturl()
     assert (await client.get(tampered)).status_code == 403
+
+
+async def test_the_publish_page_issues_and_prints(client: Any, db: Any) -> None:
+    contest, organiser = await published(client, db)
+    page = f"/console/events/{contest.event_id}/publish"
+    shown = await client.get(page, headers=organiser)
+    assert "/certificates/issue" in shown.text and "/certificates/print" in shown.text
+    done = await client.post(f"/console/events/{contest.event_id}/certificates/issue", data={"item": "LED"},
+                             headers=organiser, follow_redirects=False)
+    assert done.status_code == 303 and "issued=6" in done.headers["location"]
+    assert "已颁发 6 张荣誉证书。" in (await client.get(done.headers["location"], headers=organiser)).text

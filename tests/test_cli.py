@@ -136,3 +136,14 @@ async def test_demo_publishes_one_item_final_and_one_in_its_notice_period_with_a
     assert again.exit_code == 0  # idempotent: nothing published twice
     async with db() as session:
         assert len((await session.exec(text("SELECT id FROM publication"))).all()) == 2  # type: ignore[call-overload]
+
+
+async def test_demo_issues_certificates_for_its_published_items(env: Path, db: Any) -> None:
+    result = await asyncio.to_thread(CliRunner().invoke, main, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "/kiosk/events/1/certificates" in result.stdout
+    async with db() as session:
+        rows = (await session.exec(text(  # type: ignore[call-overload]
+            "SELECT serial, award, state FROM certificate ORDER BY order_key"))).all()
+    assert rows and all(state == "valid" and award for _serial, award, state in rows)
+    assert rows[0][1] == "一等奖" and rows[0][0].startswith("E1-")
