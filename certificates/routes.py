@@ -7,17 +7,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import io
+import json
 import time
 from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from PIL import Image as PILImage
 from sqlmodel import col, select
 
 from certificates import store
-from certificates.render import render
+from certificates.render import calibration_page, render, template_from_document
 from registration.accounts.guards import actor_name, current_principal, requires
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
@@ -127,7 +131,59 @@ class CertificatePages(Controller):
             raise ApiError(404, "unknown_certificate", "没有该有效证书", "no such valid certificate")
         certs = await store.printable(db_session, row.event_id, settings.public_url, settings.secret_key,
                                       serials=[serial])
-        return _pdf(await asyncio.to_thread(render, certs, title=f"荣誉证书 {serial}"), f"荣誉证书-{serial}.pdf")
+        template = store.load_template(settings.data_dir, row.event_id)
+        return _pdf(await asyncio.to_thread(render, certs, template, title=f"荣誉证书 {serial}"),
+                    f"荣誉证书-{serial}.pdf")
+
+    @post("/console/events/{event_id:int}/certificates/template", status_code=303, guards=[ORGANISER])
+    async def template(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:
+        """The event's design: a background image (JPEG/PNG, the printed design), the layout as JSON (fields'
+        positions and sizes, the QR), 套打 and the calibration offsets; checked by rendering a sample."""
+        if await db_session.get(Event, event_id) is None:
+            raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
+        form = await request.form()
+        folder = store.template_dir(request.app.state.settings.data_dir, event_id)
+        layout: dict[str, Any] = {}
+        raw = form.get("layout")
+        if isinstance(raw, UploadFile):
+            raw = (await raw.read()).decode("utf-8-sig")
+        if raw:
+            try:
+                layout = json.loads(str(raw))
+                template_from_document(layout)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ApiError(422, "invalid_layout", f"版式 JSON 有误：{exc}", f"bad layout JSON: {exc}") from None
+        layout["overprint"] = form.get("overprint") in ("1", "on", "true")
+        for key in ("offset_x_mm", "offset_y_mm"):
+            try:
+                layout[key] = float(str(form.get(key) or layout.get(key) or 0))
+            except ValueError:
+                raise ApiError(422, "invalid_offset", "偏移量应为数字（毫米）", "offsets are numbers (mm)") from None
+        design = form.get("design")
+        image = await design.read() if isinstance(design, UploadFile) and design.filename else None
+        not_image = ApiError(422, "invalid_image", "底图应为 JPEG 或 PNG 图片", "the design must be a JPEG or PNG")
+        kind = None
+        if image is not None:
+            try:
+                with PILImage.open(io.BytesIO(image)) as probe:
+                    kind = probe.format
+                    probe.verify()
+            except Exception:
+                raise not_image from None
+            if kind not in ("JPEG", "PNG"):
+                raise not_image
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "template.json").write_text(json.dumps(layout, ensure_ascii=False, indent=1), encoding="utf-8")
+        if image is not None:
+            for old in ("design.jpg", "design.png"):
+                (folder / old).unlink(missing_ok=True)
+            (folder / ("design.jpg" if kind == "JPEG" else "design.png")).write_bytes(image)
+        return Redirect(f"/console/events/{event_id}/certificates/calibration.pdf", status_code=303)
+
+    @get("/console/events/{event_id:int}/certificates/calibration.pdf", guards=[ORGANISER])
+    async def calibration(self, request: Req, event_id: FromPath[int]) -> Response[bytes]:
+        template = store.load_template(request.app.state.settings.data_dir, event_id)
+        return _pdf(await asyncio.to_thread(calibration_page, template), "套打校准页.pdf")
 
     @post("/console/events/{event_id:int}/certificates/issue", status_code=303, guards=[ORGANISER])
     async def issue_form(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:
@@ -156,7 +212,8 @@ class CertificatePages(Controller):
             def progress(done: int, _total: int) -> None:
                 job.done = done
 
-            data = await asyncio.to_thread(render, certs, progress=progress, title=f"{event.name} 荣誉证书")
+            template = store.load_template(settings.data_dir, event_id)
+            data = await asyncio.to_thread(render, certs, template, progress=progress, title=f"{event.name} 荣誉证书")
             out = settings.data_dir / "exports" / f"{job.id}.pdf"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)

@@ -31,7 +31,8 @@ from registration.web import ApiError
 from results.publication import current
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["IssuedCertificate", "issue", "mask_name", "printable", "reissue", "revoke", "sign", "verify_view"]
+__all__ = ["IssuedCertificate", "issue", "load_template", "mask_name", "printable", "reissue", "revoke", "sign",
+           "template_dir", "verify_view"]
 
 log = logging.getLogger("contestday.certificates")
 
@@ -211,3 +212,28 @@ async def printable(session: AsyncSession, event_id: int, public_url: str, secre
     rows = (await session.exec(query.order_by(col(IssuedCertificate.order_key)))).all()
     return [Certificate(r.serial, r.name, r.unit, r.event_name, r.item_name, r.group_name, r.award, r.issuer,
                         r.issued_on, verify_url(public_url, secret_key, r.serial)) for r, _code in rows]
+
+
+def template_dir(data_dir: Any, event_id: int) -> Any:
+    return data_dir / "certificates" / f"event-{event_id}"
+
+
+def load_template(data_dir: Any, event_id: int) -> Any:
+    """The event's certificate template: `template.json` (layout, 套打, offsets) and `design.jpg|png` in
+    DATA_DIR/certificates/event-N/ when the organiser uploaded them, else the default design."""
+    import json
+
+    from certificates.render import DEFAULT_TEMPLATE, template_from_document
+
+    folder = template_dir(data_dir, event_id)
+    template = DEFAULT_TEMPLATE
+    layout = folder / "template.json"
+    if layout.is_file():
+        template = template_from_document(json.loads(layout.read_text(encoding="utf-8")))
+        if json.loads(layout.read_text(encoding="utf-8")).get("overprint"):
+            template = template.as_overprint()
+    for name in ("design.jpg", "design.png"):
+        if (folder / name).is_file():
+            template = template.with_background((folder / name).read_bytes())
+            break
+    return template

@@ -122,3 +122,30 @@ async def test_the_publish_page_issues_and_prints(client: Any, db: Any) -> None:
                              headers=organiser, follow_redirects=False)
     assert done.status_code == 303 and "issued=6" in done.headers["location"]
     assert "已颁发 6 张荣誉证书。" in (await client.get(done.headers["location"], headers=organiser)).text
+
+
+async def test_the_events_design_layout_and_calibration_on_the_server(client: Any, db: Any, settings: Any) -> None:
+    import io
+
+    from PIL import Image
+
+    contest, organiser = await published(client, db)
+    url = f"/console/events/{contest.event_id}/certificates"
+    image = io.BytesIO()
+    Image.new("RGB", (600, 424), (251, 246, 232)).save(image, "JPEG")
+    bad = await client.post(f"{url}/template", headers=organiser, data={"layout": "{not json"})
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_layout"
+    not_image = await client.post(f"{url}/template", headers=organiser, files={"design": ("d.jpg", b"GIF89a....")})
+    assert not_image.status_code == 422 and not_image.json()["code"] == "invalid_image"
+    layout = '{"fields": {"name": {"x_mm": 100, "y_mm": 120, "size": 28}}}'
+    saved = await client.post(f"{url}/template", headers=organiser, follow_redirects=False,
+                              data={"layout": layout, "offset_x_mm": "2", "offset_y_mm": "-1"},
+                              files={"design": ("design.jpg", image.getvalue())})
+    assert saved.status_code == 303 and saved.headers["location"].endswith("/calibration.pdf")
+    calibration = await client.get(saved.headers["location"], headers=organiser)
+    assert calibration.status_code == 200 and calibration.content.startswith(b"%PDF")
+    await client.post(f"/api/events/{contest.event_id}/certificates/issue", json={}, headers=organiser)
+    one = await client.get(f"/certificates/E{contest.event_id}-LED-0001.pdf", headers=organiser)
+    assert one.status_code == 200 and b"/Subtype /Image" in one.content  # the design is on the page
+    folder = settings.data_dir / "certificates" / f"event-{contest.event_id}"
+    assert (folder / "design.jpg").is_file() and '"offset_x_mm": 2.0' in (folder / "template.json").read_text()

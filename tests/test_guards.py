@@ -136,6 +136,8 @@ EXPECTED.update({  # publication (results/publication_routes.py) and the board (
     ("GET", "/certificates/{name:str}"): PUBLIC,  # the handler asks for an organiser or a download token
     ("POST", "/console/events/{event_id:int}/certificates/print"): ORGANISER,
     ("POST", "/console/events/{event_id:int}/certificates/issue"): ORGANISER,
+    ("POST", "/console/events/{event_id:int}/certificates/template"): ORGANISER,
+    ("GET", "/console/events/{event_id:int}/certificates/calibration.pdf"): ORGANISER,
     ("GET", "/kiosk/events/{event_id:int}/certificates"): PUBLIC,
     ("POST", "/kiosk/events/{event_id:int}/certificates"): PUBLIC,
     ("POST", "/appeal/{event_id:int}"): PUBLIC,
