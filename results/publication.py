@@ -101,6 +101,14 @@ async def blockers(session: AsyncSession, event_id: int, item_code: str) -> list
                               "复核需全部重新复核（差错超过 5%）" if status == "full_required" else "复核尚未完成",
                               "a full re-check is required" if status == "full_required" else
                               "the re-check is not done", status=status))
+    if item.theory_weight > 0:
+        share = f"{(item.theory_weight * 100).normalize():f}"
+        # the server records practical marks only: a total that weighs theory cannot be published from here
+        found.append(_blocker("theory_not_recorded",
+                              f"该赛项理论成绩占 {share}%，系统尚未录入理论成绩，不能在线发布"
+                              "（请用 contestday results compute 离线计算）",
+                              f"this item weighs theory ({share} %), which is not recorded "
+                              "here: compute it offline with contestday results compute"))
     if stage.revealed_layer < 2:
         found.append(_blocker("not_decrypted", f"尚未解密（已揭示第 {stage.revealed_layer} 层，共 2 层）",
                               f"not decrypted: layer {stage.revealed_layer} of 2 revealed"))

@@ -271,3 +271,14 @@ async def test_each_blocker_alone_stops_publication(client: Any, db: Any, blocke
     else:
         assert codes == [blocker], codes
         assert published.status_code == 409 and [b["code"] for b in published.json()["blockers"]] == [blocker]
+
+
+async def test_an_item_that_weighs_theory_is_not_published_from_practical_marks_alone(client: Any, db: Any) -> None:
+    contest = await marked(db)
+    await settle(db, contest)
+    async with db() as session:
+        await session.exec(text("UPDATE item SET theory_weight = '0.2' WHERE id = :i").bindparams(i=contest.item_id))
+        await session.commit()
+    chief = await login_headers(client, db, "chief", "chief_judge")
+    gate = (await client.get(f"/api/events/{contest.event_id}/items/LED/publication", headers=chief)).json()
+    assert [b["code"] for b in gate["blockers"]] == ["theory_not_recorded"] and "20%" in gate["blockers"][0]["message"]
