@@ -27,6 +27,7 @@ from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.entries.tickets import normalise_code
 from registration.events.models import Event
+from registration.events.service import event_or_404
 from registration.identity import normalise_id_number
 from registration.web import ApiError, DbSession, json_object
 from results import export_jobs
@@ -139,8 +140,7 @@ class CertificatePages(Controller):
     async def template(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:
         """The event's design: a background image (JPEG/PNG, the printed design), the layout as JSON (fields'
         positions and sizes, the QR), 套打 and the calibration offsets; checked by rendering a sample."""
-        if await db_session.get(Event, event_id) is None:
-            raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
+        await event_or_404(db_session, event_id)
         form = await request.form()
         folder = store.template_dir(request.app.state.settings.data_dir, event_id)
         layout: dict[str, Any] = {}
@@ -198,9 +198,7 @@ class CertificatePages(Controller):
         form = await request.form()
         item = str(form.get("item") or "") or None
         group = form.get("group")
-        event = await db_session.get(Event, event_id)
-        if event is None:
-            raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
+        event = await event_or_404(db_session, event_id)
         settings, state = request.app.state.settings, request.app.state
 
         async def work(job: export_jobs.ExportJob) -> None:
@@ -237,10 +235,7 @@ class SelfService(Controller):
             headers={"Cache-Control": "no-store"})
 
     async def _event(self, db: DbSession, event_id: int) -> Event:
-        event = await db.get(Event, event_id)
-        if event is None:
-            raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
-        return event
+        return await event_or_404(db, event_id)
 
     @get("/")
     async def form(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:

@@ -26,7 +26,8 @@ from certificates.render import Certificate
 from registration.base import UTCDateTime, utcnow
 from registration.checkin.blind import full_mapping
 from registration.entries.models import EntryMember
-from registration.events.models import Event, Item
+from registration.events.models import Item
+from registration.events.service import event_or_404
 from registration.web import ApiError
 from results.publication import current
 from scoring.event_file import CHINA_TZ
@@ -92,9 +93,7 @@ async def issue(session: AsyncSession, event_id: int, item_code: str | None = No
                 issued_on: date | None = None) -> int:
     """Certificates for every award holder of the published items (or of one item) who has none yet; returns
     how many were made. Commits."""
-    event = await session.get(Event, event_id)
-    if event is None:
-        raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
+    event = await event_or_404(session, event_id)
     items = (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
     if item_code is not None:
         items = [i for i in items if i.code == item_code]

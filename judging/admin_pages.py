@@ -25,6 +25,7 @@ from registration.entries import roster
 from registration.entries.personal import PersonalData, normalise_phone
 from registration.entries.qr import qr_png, qr_svg
 from registration.events.models import Event, Item
+from registration.events.service import event_or_404
 from registration.i18n import gettext
 from registration.identity import InvalidIdNumber, parse_id_number
 from registration.pdf_fonts import FontNotFound
@@ -75,10 +76,7 @@ class JudgeAdminPages(Controller):
     include_in_schema = False
 
     async def _event(self, db: DbSession, event_id: int) -> Event:
-        event = await db.get(Event, event_id)
-        if event is None:
-            raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
-        return event
+        return await event_or_404(db, event_id)
 
     async def _page(self, request: Req, db: DbSession, event_id: int, template: str, status: int = 200,
                     **context: Any) -> Template:

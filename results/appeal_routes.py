@@ -10,10 +10,10 @@ from litestar import Controller, Request, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.params import FromPath
 from litestar.response import Template
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.accounts.guards import actor_name, requires
-from registration.events.models import Event, Item
+from registration.events.models import Item
+from registration.events.service import event_or_404
 from registration.web import ApiError, DbSession, json_object
 from results.appeals import appeal_view, file_appeal, list_appeals, rule
 from results.publication import public_view
@@ -24,12 +24,6 @@ __all__ = ["APPEAL_ROUTES"]
 Req = Request[Any, Any, Any]
 
 
-async def _event(session: AsyncSession, event_id: int) -> Event:
-    event = await session.get(Event, event_id)
-    if event is None:
-        raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
-    return event
-
 
 class AppealApi(Controller):
     path = "/api/events/{event_id:int}/appeals"
@@ -38,7 +32,7 @@ class AppealApi(Controller):
     @post("/", status_code=201, summary="选手申诉（凭参赛凭证号）/ a contestant's appeal, with the ticket code")
     async def contestant(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
         body = await json_object(request, "ticket_code", "text")
-        await _event(db_session, event_id)
+        await event_or_404(db_session, event_id)
         row = await file_appeal(db_session, event_id, text=body["text"], ticket_code=body["ticket_code"],
                                 hours=request.app.state.settings.appeal_hours)
         return {"id": row.id, "state": row.state, "filed_at": row.filed_at.isoformat()}
@@ -80,12 +74,12 @@ class AppealPage(Controller):
 
     @get("/")
     async def form(self, event_id: FromPath[int], db_session: DbSession) -> Template:
-        event = await _event(db_session, event_id)
+        event = await event_or_404(db_session, event_id)
         return Template("results/appeal.html", context={"event_name": event.name, "values": {}})
 
     @post("/", status_code=200)
     async def submit(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
-        name = (await _event(db_session, event_id)).name  # a plain value: a rollback expires the row
+        name = (await event_or_404(db_session, event_id)).name  # a plain value: a rollback expires the row
         form = await request.form()
         values = {k: str(form.get(k) or "") for k in ("ticket_code", "text")}
         try:

@@ -32,7 +32,7 @@ from judging.console_text import CONSOLE_JS
 from judging.ws import console_channel, receive_messages
 from registration.accounts.guards import actor_name, current_principal, requires
 from registration.entries.roster import RosterError
-from registration.events.models import Event
+from registration.events.service import event_or_404
 from registration.i18n import gettext
 from registration.web import ApiError, DbSession, json_object, preferred_language
 from results.live import provisional_ranking
@@ -51,12 +51,6 @@ async def console_view(session: AsyncSession, event_id: int, item_code: str | No
     return snapshot
 
 
-async def _event(session: AsyncSession, event_id: int) -> Event:
-    event = await session.get(Event, event_id)
-    if event is None:
-        raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
-    return event
-
 
 class ConsolePages(Controller):
     path = "/console/events/{event_id:int}"
@@ -65,7 +59,7 @@ class ConsolePages(Controller):
 
     @get("/")
     async def console(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
-        event = await _event(db_session, event_id)
+        event = await event_or_404(db_session, event_id)
         item = await item_or_404(db_session, event_id, request.query_params.get("item") or None)
         lang = preferred_language(request)
         text = json.dumps({k: gettext(zh, lang) for k, zh in CONSOLE_JS.items()},

@@ -14,6 +14,7 @@ After each commit the new public view goes out on the event's board channel (`bo
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -28,7 +29,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from judging.console import item_or_404
 from registration.accounts.guards import actor_name, current_principal, requires
 from registration.entries.personal import PersonalData
-from registration.events.models import Event, Item
+from registration.events.models import Item
+from registration.events.service import event_or_404
 from registration.i18n import gettext
 from registration.web import ApiError, DbSession, json_object, preferred_language
 from results import export_jobs, lists
@@ -52,17 +54,11 @@ def board_channel(event_id: int) -> str:
     return f"board:{event_id}"
 
 
-async def _event(session: AsyncSession, event_id: int) -> Event:
-    event = await session.get(Event, event_id)
-    if event is None:
-        raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
-    return event
-
 
 async def public_results(session: AsyncSession, event_id: int, now: datetime | None = None) -> dict[str, Any]:
     """Every item of the event with the public view of its latest version (None: not published yet), and
     whether it is final (notice period over, no appeal open)."""
-    event = await _event(session, event_id)
+    event = await event_or_404(session, event_id)
     items = (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
     latest: dict[int, Publication] = {}
     for row in (await session.exec(select(Publication).where(Publication.event_id == event_id)
@@ -134,7 +130,7 @@ class PublishPages(Controller):
 
     async def _page(self, request: Req, session: AsyncSession, event_id: int, status: int = 200,
                     done: str = "", error: str = "") -> Template:
-        event = await _event(session, event_id)
+        event = await event_or_404(session, event_id)
         principal = await current_principal(request)
         items = []
         for item in (await session.exec(select(Item).where(Item.event_id == event_id)
@@ -163,39 +159,41 @@ class PublishPages(Controller):
     async def publish_form(self, request: Req, event_id: FromPath[int], code: FromPath[str],
                            db_session: DbSession) -> Redirect | Template:
         form = await request.form()
-        try:
-            days = int(str(form.get("working_days") or DEFAULT_WORKING_DAYS))
-        except ValueError:
-            days = 0
-        try:
+
+        async def act(item: Item, by: str) -> Publication:
+            try:
+                days = int(str(form.get("working_days") or DEFAULT_WORKING_DAYS))
+            except ValueError:
+                days = 0
             if not 1 <= days <= 30:
                 raise ApiError(422, "invalid_working_days", "公示期应为 1–30 个工作日", "working_days: 1 to 30")
-            item = await item_or_404(db_session, event_id, code)
-            row = await publish(db_session, event_id, item.code, await actor_name(request),
-                                str(form.get("reason") or ""), days)
-        except ApiError as exc:
-            await db_session.rollback()
-            lang = preferred_language(request)
-            return await self._page(request, db_session, event_id, exc.status_code,
-                                    error=exc.message_en if lang == "en" else exc.message)
-        _announce(request, event_id, item, row)
-        return Redirect(f"/console/events/{event_id}/publish?done=published&v={row.version}", status_code=303)
+            return await publish(db_session, event_id, item.code, by, str(form.get("reason") or ""), days)
+
+        return await self._act(request, db_session, event_id, code, act, "published")
 
     @post("/{code:str}/withdraw", status_code=303)
     async def withdraw_form(self, request: Req, event_id: FromPath[int], code: FromPath[str],
                             db_session: DbSession) -> Redirect | Template:
         form = await request.form()
+
+        async def act(item: Item, by: str) -> Publication:
+            return await withdraw(db_session, event_id, item.code, by, str(form.get("reason") or ""))
+
+        return await self._act(request, db_session, event_id, code, act, "withdrawn")
+
+    async def _act(self, request: Req, session: AsyncSession, event_id: int, code: str,
+                   act: Callable[[Item, str], Awaitable[Publication]], done: str) -> Redirect | Template:
+        """Run a form's action; on a refusal, the page again with the reason; else announce and go back."""
         try:
-            item = await item_or_404(db_session, event_id, code)
-            row = await withdraw(db_session, event_id, item.code, await actor_name(request),
-                                 str(form.get("reason") or ""))
+            item = await item_or_404(session, event_id, code)
+            row = await act(item, await actor_name(request))
         except ApiError as exc:
-            await db_session.rollback()
+            await session.rollback()
             lang = preferred_language(request)
-            return await self._page(request, db_session, event_id, exc.status_code,
+            return await self._page(request, session, event_id, exc.status_code,
                                     error=exc.message_en if lang == "en" else exc.message)
         _announce(request, event_id, item, row)
-        return Redirect(f"/console/events/{event_id}/publish?done=withdrawn&v={row.version}", status_code=303)
+        return Redirect(f"/console/events/{event_id}/publish?done={done}&v={row.version}", status_code=303)
 
 
 class ExportPages(Controller):
@@ -208,7 +206,7 @@ class ExportPages(Controller):
 
     @post("/", status_code=303)
     async def start(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:
-        await _event(db_session, event_id)
+        await event_or_404(db_session, event_id)
         job = export_jobs.start_export(request.app.state, event_id)
         return Redirect(f"/console/events/{event_id}/exports/{job.id}", status_code=303)
 
@@ -225,7 +223,7 @@ class ExportPages(Controller):
         job = self._job(request, event_id, job_id)
         return Template("results/export.html", context={
             "lang": preferred_language(request), "principal": await current_principal(request),
-            "event": await _event(db_session, event_id), "job": job}, headers={"Cache-Control": "no-store"})
+            "event": await event_or_404(db_session, event_id), "job": job}, headers={"Cache-Control": "no-store"})
 
     @get("/{job_id:str}/progress.json")
     async def progress_json(self, request: Req, event_id: FromPath[int], job_id: FromPath[str]) -> dict[str, Any]:

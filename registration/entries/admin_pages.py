@@ -34,8 +34,8 @@ from registration.entries.models import Entry
 from registration.entries.request import RequestError, read_request
 from registration.entries.service import amend, decide_review, is_open, withdraw
 from registration.entries.tickets import format_code
-from registration.events.models import Event
 from registration.events.pages import EXAM_LEVELS
+from registration.events.service import event_or_404
 from registration.i18n import gettext
 from registration.web import ApiError, DbSession, preferred_language
 from scoring.event_file import CHINA_TZ
@@ -63,12 +63,6 @@ def _message(exc: ApiError | RequestError, lang: str) -> str:
     return exc.message_en if lang == "en" else exc.message
 
 
-async def _event(db: DbSession, event_id: int) -> Event:
-    event = await db.get(Event, event_id)
-    if event is None:
-        raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
-    return event
-
 
 async def _entry(db: DbSession, event_id: int, entry_id: int) -> Entry:
     entry = await db.get(Entry, entry_id)
@@ -84,7 +78,7 @@ class RegistrationAdminPages(Controller):
 
     async def _page(self, request: Req, db: DbSession, event_id: int, template: str, status: int = 200,
                     **context: Any) -> Template:
-        event = await _event(db, event_id)
+        event = await event_or_404(db, event_id)
         pending = await db.exec(svc.pending_count(event_id))
         return Template(f"registrations/{template}", status_code=status, context={
             "lang": preferred_language(request), "principal": await current_principal(request), "event": event,
@@ -95,7 +89,7 @@ class RegistrationAdminPages(Controller):
     # overview, closing by hand ----------------------------------------------------------------------------
     async def _overview(self, request: Req, db: DbSession, event_id: int, status: int = 200,
                         error: str = "") -> Template:
-        event = await _event(db, event_id)
+        event = await event_or_404(db, event_id)
         counts = await svc.group_counts(db, event_id)
         return await self._page(request, db, event_id, "overview.html", status, counts=counts,
                                 minimum=svc.MIN_INITIAL, error=error, deadline=_local(event.registration_closes),
@@ -111,7 +105,7 @@ class RegistrationAdminPages(Controller):
         form = await request.form()
         principal = await current_principal(request)
         try:
-            await svc.set_closed(db, await _event(db, event_id), closed, str(form.get("reason") or ""),
+            await svc.set_closed(db, await event_or_404(db, event_id), closed, str(form.get("reason") or ""),
                                  principal.user_id or principal.name if principal else None)
         except ApiError as exc:
             return await self._overview(request, db, event_id, 422, _message(exc, preferred_language(request)))

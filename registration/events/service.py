@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.base import utcnow
 from registration.events.models import AwardPolicyRow, Criterion, Event, Item, ItemGroup
+from registration.web import ApiError
 from scoring.event_file import (
     CHINA_TZ,
     AwardPolicy,
@@ -21,7 +22,7 @@ from scoring.event_file import (
     to_document,
 )
 
-__all__ = ["create_event", "event_document", "list_events", "load_event", "replace_event"]
+__all__ = ["create_event", "event_document", "event_or_404", "list_events", "load_event", "replace_event"]
 
 
 def _event_fields(spec: EventSpec) -> dict[str, Any]:
@@ -132,6 +133,14 @@ async def replace_event(session: AsyncSession, event: Event, spec: EventSpec) ->
     session.add(AwardPolicyRow(event_id=event.id, rule=policy.rule, ratio=policy.ratio,
                                threshold=policy.threshold))
     await _write_items(session, event.id, spec)
+
+
+async def event_or_404(session: AsyncSession, event_id: int) -> Event:
+    """The event row, or the API's 404 `unknown_event`."""
+    event = await session.get(Event, event_id)
+    if event is None:
+        raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
+    return event
 
 
 async def load_event(session: AsyncSession, event_id: int) -> tuple[Event, EventSpec] | None:
