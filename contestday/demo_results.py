@@ -29,11 +29,13 @@ __all__ = ["ensure_demo_results"]
 
 
 async def _items(session: AsyncSession, event_id: int) -> list[Item]:
-    """The two items after the first (which is on contest day) with the most entries."""
+    """Two items after the first (which is on contest day): the smallest with at least ten entries each (enough
+    for every award; small enough that the demo starts in seconds)."""
     items = (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
     sizes = dict((await session.exec(select(Entry.item_id, func.count()).where(
         Entry.event_id == event_id, Entry.state == "active").group_by(col(Entry.item_id)))).all())
-    return sorted(items[1:], key=lambda i: -sizes.get(i.id or 0, 0))[:2]
+    candidates = [i for i in items[1:] if sizes.get(i.id or 0, 0) >= 10] or list(items[1:])
+    return sorted(candidates, key=lambda i: sizes.get(i.id or 0, 0))[:2]
 
 
 async def _judge_item(session: AsyncSession, event_id: int, item: Item, judges: list[Judge], chief: Judge) -> None:

@@ -85,10 +85,16 @@ def test_demo_creates_its_event_once_and_prints_a_link_per_role(env: Path) -> No
     assert doc["items"][0]["name"] == "LED显示屏应用"
 
 
-async def test_demo_registrations_include_cases_for_the_review_queue(env: Path, db: Any) -> None:
+async def test_the_demo_holds_every_stage_of_a_contest(env: Path, db: Any, client: Any) -> None:
+    """One demo run (it takes seconds), every stage checked: registrations with review cases, a panel with
+    marks and a spread waiting, one item published and final, one in its notice period with an appeal, and
+    certificates for the published items."""
+    from decimal import Decimal
+
     # the command runs its own event loop: give it a thread
     result = await asyncio.to_thread(CliRunner().invoke, main, ["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
+    # registrations include cases for the review queue
     async with db() as session:
         states = dict((await session.exec(text(  # type: ignore[call-overload]
             "SELECT review, count(*) FROM entry WHERE state = 'active' GROUP BY review"))).all())
@@ -96,13 +102,7 @@ async def test_demo_registrations_include_cases_for_the_review_queue(env: Path, 
     assert states.get("none", 0) + states.get("pending", 0) >= 200 and states.get("pending", 0) >= 5
     assert {"possible_duplicate", "instructor_conflict", "employee_qualification",
             "retirement_base_unknown"} <= flags
-
-
-async def test_demo_has_a_panel_marks_and_a_spread_violation_waiting(env: Path, db: Any) -> None:
-    from decimal import Decimal
-
-    result = await asyncio.to_thread(CliRunner().invoke, main, ["demo", "--no-serve"])
-    assert result.exit_code == 0, result.output
+    # has a panel marks and a spread violation waiting
     assert result.stdout.count("/j/") == 7  # six judges and the chief judge
     async with db() as session:
         marks = (await session.exec(text(  # type: ignore[call-overload]
@@ -115,12 +115,7 @@ async def test_demo_has_a_panel_marks_and_a_spread_violation_waiting(env: Path, 
     assert len(by_entry) >= 10 and max(spreads) > 6  # B's max_spread in the demo is 6 (20 % of 30)
     verify = await asyncio.to_thread(CliRunner().invoke, main, ["audit", "verify", "1"])
     assert verify.exit_code == 0 and "intact" in verify.output
-
-
-async def test_demo_publishes_one_item_final_and_one_in_its_notice_period_with_an_appeal(
-        env: Path, db: Any, client: Any) -> None:
-    result = await asyncio.to_thread(CliRunner().invoke, main, ["demo", "--no-serve"])
-    assert result.exit_code == 0, result.output
+    # publishes one item final and one in its notice period with an appeal
     assert "/results/1" in result.stdout and "/board/1" in result.stdout
     async with db() as session:
         rows = (await session.exec(text(  # type: ignore[call-overload]
@@ -131,16 +126,12 @@ async def test_demo_publishes_one_item_final_and_one_in_its_notice_period_with_a
     public = (await client.get("/api/public/events/1/results")).json()
     published = [i for i in public["items"] if i["view"]]
     assert len(published) == 2 and sorted(i["final"] for i in published) == [False, True]
-    assert all(i["view"]["groups"] and i["view"]["groups"][0]["rows"][0]["award"] == "一等奖" for i in published)
+    assert all(next(g for g in i["view"]["groups"] if g["rows"])["rows"][0]["award"] == "一等奖" for i in published)
     again = await asyncio.to_thread(CliRunner().invoke, main, ["demo", "--no-serve"])
     assert again.exit_code == 0  # idempotent: nothing published twice
     async with db() as session:
         assert len((await session.exec(text("SELECT id FROM publication"))).all()) == 2  # type: ignore[call-overload]
-
-
-async def test_demo_issues_certificates_for_its_published_items(env: Path, db: Any) -> None:
-    result = await asyncio.to_thread(CliRunner().invoke, main, ["demo", "--no-serve"])
-    assert result.exit_code == 0, result.output
+    # issues certificates for its published items
     assert "/kiosk/events/1/certificates" in result.stdout
     async with db() as session:
         rows = (await session.exec(text(  # type: ignore[call-overload]
