@@ -6,6 +6,7 @@ shows an older version over a newer one. Only published snapshots ever reach it 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Controller, WebSocket, get, websocket
@@ -34,11 +35,23 @@ class BoardPage(Controller):
 @websocket("/ws/board/{event_id:int}")
 async def board_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[int],
                        channels: NamedDependency[ChannelsPlugin]) -> None:
-    read_session = socket.app.state.read_session
+    state = socket.app.state
+    inflight: dict[int, asyncio.Task[dict[str, Any]]] = state.setdefault("board_snapshots", {})
+
+    async def build() -> dict[str, Any]:
+        try:
+            async with state.read_session() as session:
+                return {"type": "snapshot", **await public_results(session, event_id)}
+        finally:
+            inflight.pop(event_id, None)
 
     async def snapshot() -> dict[str, Any]:
-        async with read_session() as session:
-            return {"type": "snapshot", **await public_results(session, event_id)}
+        """Every board connecting while one snapshot is being read shares it: a hall of screens reconnecting
+        at once (a network blip) costs a few reads, not one each."""
+        task = inflight.get(event_id)
+        if task is None:
+            task = inflight[event_id] = asyncio.get_running_loop().create_task(build())
+        return await asyncio.shield(task)
 
     try:
         first = await snapshot()
