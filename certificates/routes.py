@@ -11,7 +11,6 @@ import io
 import json
 import time
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -29,7 +28,7 @@ from registration.entries.tickets import normalise_code
 from registration.events.models import Event
 from registration.events.service import event_or_404
 from registration.identity import normalise_id_number
-from registration.web import ApiError, DbSession, json_object
+from registration.web import ApiError, DbSession, download, json_object
 from results import export_jobs
 
 __all__ = ["CERTIFICATE_ROUTES"]
@@ -54,9 +53,6 @@ def _token_ok(secret: str, serial: str, token: str) -> bool:
     return hmac.compare_digest(mac, want.hexdigest()[:24])
 
 
-def _pdf(data: bytes, filename: str) -> Response[bytes]:
-    return Response(data, media_type=PDF, headers={
-        "Content-Disposition": f"inline; filename*=UTF-8''{quote(filename)}", "Cache-Control": "no-store"})
 
 
 class CertificateAdmin(Controller):
@@ -133,8 +129,8 @@ class CertificatePages(Controller):
         certs = await store.printable(db_session, row.event_id, settings.public_url, settings.secret_key,
                                       serials=[serial])
         template = store.load_template(settings.data_dir, row.event_id)
-        return _pdf(await asyncio.to_thread(render, certs, template, title=f"荣誉证书 {serial}"),
-                    f"荣誉证书-{serial}.pdf")
+        return download(await asyncio.to_thread(render, certs, template, title=f"荣誉证书 {serial}"),
+                        f"荣誉证书-{serial}.pdf", PDF, inline=True, ascii_stem="certificate", no_store=True)
 
     @post("/console/events/{event_id:int}/certificates/template", status_code=303, guards=[ORGANISER])
     async def template(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:
@@ -183,7 +179,8 @@ class CertificatePages(Controller):
     @get("/console/events/{event_id:int}/certificates/calibration.pdf", guards=[ORGANISER])
     async def calibration(self, request: Req, event_id: FromPath[int]) -> Response[bytes]:
         template = store.load_template(request.app.state.settings.data_dir, event_id)
-        return _pdf(await asyncio.to_thread(calibration_page, template), "套打校准页.pdf")
+        return download(await asyncio.to_thread(calibration_page, template), "套打校准页.pdf", PDF, inline=True,
+                        ascii_stem="calibration", no_store=True)
 
     @post("/console/events/{event_id:int}/certificates/issue", status_code=303, guards=[ORGANISER])
     async def issue_form(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:

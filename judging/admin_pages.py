@@ -29,7 +29,7 @@ from registration.events.service import event_or_404
 from registration.i18n import gettext
 from registration.identity import InvalidIdNumber, parse_id_number
 from registration.pdf_fonts import FontNotFound
-from registration.web import ApiError, DbSession, preferred_language
+from registration.web import ApiError, DbSession, download, preferred_language
 
 __all__ = ["JudgeAdminPages"]
 
@@ -38,11 +38,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LEVEL_NAMES = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
 
 
-def _download(data: bytes, filename: str, media_type: str, *, inline: bool = False) -> Response[bytes]:
-    kind = "inline" if inline else "attachment"  # RFC 6266: an ASCII fallback plus the UTF-8 Chinese name
-    return Response(data, media_type=media_type, headers={
-        "Content-Disposition": f"{kind}; filename=\"judges.{filename.rsplit('.', 1)[-1]}\"; "
-                               f"filename*=UTF-8''{quote(filename)}"})
 
 
 def _judge_fields(form: Any, lang: str) -> tuple[dict[str, str], dict[str, str], str | None]:
@@ -204,8 +199,8 @@ class JudgeAdminPages(Controller):
     async def qr(self, request: Req, event_id: FromPath[int], judge_id: FromPath[int],
                  db_session: DbSession) -> Response[bytes]:
         judge = await svc.judge_of_event(db_session, event_id, judge_id)
-        return _download(qr_png(self._link(request, judge)), f"{judge.name}-评分链接.png", "image/png",
-                         inline=True)
+        return download(qr_png(self._link(request, judge)), f"{judge.name}-评分链接.png", "image/png",
+                        inline=True, ascii_stem="judges")
 
     @get("/judges/link-cards.pdf")
     async def cards_pdf(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Response[bytes]:
@@ -214,8 +209,8 @@ class JudgeAdminPages(Controller):
                                      self._link(request, v.judge))
                  for v in await svc.judge_views(db_session, event)]
         missing = link_cards.unprintable_names(cards)
-        response = _download(link_cards.link_cards_pdf(event.name, cards), "裁判个人链接卡.pdf", "application/pdf",
-                             inline=True)
+        response = download(link_cards.link_cards_pdf(event.name, cards), "裁判个人链接卡.pdf", "application/pdf",
+                            inline=True, ascii_stem="judges")
         if missing:  # names that print blank: the organiser writes them by hand
             response.headers["X-Unprintable-Names"] = quote("、".join(missing))
         return response
@@ -242,7 +237,7 @@ class JudgeAdminPages(Controller):
 
     @get("/judges/template.xlsx")
     async def template(self) -> Response[bytes]:
-        return _download(judge_import.template_xlsx(), "裁判名单模板.xlsx", XLSX)
+        return download(judge_import.template_xlsx(), "裁判名单模板.xlsx", XLSX, ascii_stem="judges")
 
     # panels ----------------------------------------------------------------------------------------------
     async def _item(self, db: DbSession, event_id: int, code: str) -> Item:

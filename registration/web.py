@@ -7,14 +7,15 @@ Every refusal is `ApiError(status, code, zh, en, **extra)` and reaches clients a
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-__all__ = ["ApiError", "DbSession", "error_body", "json_object", "preferred_language"]
+__all__ = ["ApiError", "DbSession", "download", "error_body", "json_object", "preferred_language"]
 
 # The request's database session, provided by the composition root under the name `db_session`.
 DbSession = NamedDependency[AsyncSession]
@@ -85,3 +86,15 @@ async def json_object(request: Request[Any, Any, Any], *required: str) -> dict[s
         if not isinstance(body.get(field), str) or not body[field].strip():
             raise ApiError(422, "missing_field", f"{field}：必填", f"{field} is required", field=field)
     return body
+
+
+def download(data: bytes, filename: str, media_type: str, *, inline: bool = False, ascii_stem: str = "download",
+             no_store: bool = False) -> Response[bytes]:
+    """A file for the browser. RFC 6266: an ASCII fallback name (`ascii_stem` + the extension) plus the UTF-8
+    Chinese one; `inline` opens it in the browser (PDFs), `no_store` keeps personal data out of caches."""
+    kind = "inline" if inline else "attachment"
+    headers = {"Content-Disposition": f"{kind}; filename=\"{ascii_stem}.{filename.rsplit('.', 1)[-1]}\"; "
+                                      f"filename*=UTF-8''{quote(filename)}"}
+    if no_store:
+        headers["Cache-Control"] = "no-store"
+    return Response(data, media_type=media_type, headers=headers)

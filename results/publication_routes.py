@@ -17,7 +17,6 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.channels import ChannelsPlugin
@@ -32,7 +31,7 @@ from registration.entries.personal import PersonalData
 from registration.events.models import Item
 from registration.events.service import event_or_404
 from registration.i18n import gettext
-from registration.web import ApiError, DbSession, json_object, preferred_language
+from registration.web import ApiError, DbSession, download, json_object, preferred_language
 from results import export_jobs, lists
 from results import messages as _messages  # noqa: F401  (registers the pages' English)
 from results.appeals import is_final
@@ -234,9 +233,7 @@ class ExportPages(Controller):
         job = self._job(request, event_id, job_id)
         if job.state != "done" or job.path is None:
             raise ApiError(409, "export_not_ready", "导出尚未完成", "the export is not finished")
-        filename = quote(job.filename)
-        return Response(job.path.read_bytes(), media_type=job.media_type, headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{filename}", "Cache-Control": "no-store"})
+        return download(job.path.read_bytes(), job.filename, job.media_type, ascii_stem="export", no_store=True)
 
 
 class TieApi(Controller):
@@ -289,9 +286,7 @@ class ListDownloads(Controller):
         data = lists.sheet_xlsx(sheet) if ext == "xlsx" else lists.sheet_pdf(sheet)
         media = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if ext == "xlsx"
                  else "application/pdf")
-        filename = quote(f"{sheet.title}.{ext}")
-        return Response(data, media_type=media, headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{filename}", "Cache-Control": "no-store"})
+        return download(data, f"{sheet.title}.{ext}", media, ascii_stem=kind, no_store=True)
 
 
 class PublicResults(Controller):

@@ -37,7 +37,7 @@ from registration.entries.tickets import format_code
 from registration.events.pages import EXAM_LEVELS
 from registration.events.service import event_or_404
 from registration.i18n import gettext
-from registration.web import ApiError, DbSession, preferred_language
+from registration.web import ApiError, DbSession, download, preferred_language
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["RegistrationAdminPages"]
@@ -46,11 +46,6 @@ Req = Request[Any, Any, Any]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _download(data: bytes, filename: str, media_type: str) -> Response[bytes]:
-    # RFC 6266: an ASCII fallback plus the UTF-8 Chinese name
-    return Response(data, media_type=media_type, headers={
-        "Content-Disposition": f"attachment; filename=\"registrations.{filename.rsplit('.', 1)[-1]}\"; "
-                               f"filename*=UTF-8''{quote(filename)}"})
 
 
 def _local(moment: Any) -> str:
@@ -264,7 +259,7 @@ class RegistrationAdminPages(Controller):
     async def roster_template(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Response[bytes]:
         ctx = await load_context(db_session, event_id, request.app.state.settings.secret_key)
         items = [(i.code, i.name, i.groups) for i in ctx.spec.items]
-        return _download(roster.template_xlsx(items), "报名名单模板.xlsx", XLSX)
+        return download(roster.template_xlsx(items), "报名名单模板.xlsx", XLSX, ascii_stem="registrations")
 
     # exports ----------------------------------------------------------------------------------------------
     async def _people(self, request: Req, db: DbSession, event_id: int) -> list[exports.PersonRow]:
@@ -274,15 +269,15 @@ class RegistrationAdminPages(Controller):
     @get("/forms.xlsx")
     async def export_forms(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Response[bytes]:
         people = await self._people(request, db_session, event_id)
-        return _download(exports.form_xlsx(people), "参赛选手报名表.xlsx", XLSX)
+        return download(exports.form_xlsx(people), "参赛选手报名表.xlsx", XLSX, ascii_stem="registrations")
 
     @get("/summary.xlsx")
     async def export_summary(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Response[bytes]:
         people = await self._people(request, db_session, event_id)
-        return _download(exports.summary_xlsx(people), "参赛信息汇总表.xlsx", XLSX)
+        return download(exports.summary_xlsx(people), "参赛信息汇总表.xlsx", XLSX, ascii_stem="registrations")
 
     @get("/photos.zip")
     async def export_photos(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Response[bytes]:
         people = await self._people(request, db_session, event_id)
         data, _missing = exports.photos_zip(people, request.app.state.settings.data_dir / "photos")
-        return _download(data, "参赛人员照片.zip", "application/zip")
+        return download(data, "参赛人员照片.zip", "application/zip", ascii_stem="registrations")
