@@ -28,8 +28,8 @@ from registration.events.models import Item
 from registration.web import ApiError
 from results.publication import Publication, current, publish
 
-__all__ = ["Appeal", "appeal_deadline", "appeal_view", "file_appeal", "is_final", "list_appeals", "open_appeals",
-           "rule"]
+__all__ = ["Appeal", "appeal_deadline", "appeal_view", "file_appeal", "final", "is_final", "list_appeals",
+           "open_appeals", "open_appeals_by_item", "rule"]
 
 RULINGS = {"upheld": "申诉成立", "dismissed": "申诉不成立"}
 
@@ -129,10 +129,21 @@ async def open_appeals(session: AsyncSession, item_id: int) -> int:
         Appeal.item_id == item_id, Appeal.state == "open"))).one())
 
 
-async def is_final(session: AsyncSession, item_id: int, now: datetime | None = None) -> bool:
-    latest = await current(session, item_id)
+async def open_appeals_by_item(session: AsyncSession, event_id: int) -> dict[int, int]:
+    """item id → its open appeals (items without any are absent)."""
+    rows = await session.exec(select(Appeal.item_id, func.count()).where(
+        Appeal.event_id == event_id, Appeal.state == "open").group_by(col(Appeal.item_id)))
+    return {item_id: int(n) for item_id, n in rows.all()}
+
+
+def final(latest: Publication | None, open_count: int, now: datetime | None = None) -> bool:
+    """Published, its notice period over, and no appeal open."""
     return (latest is not None and latest.state == "published" and latest.notice_ends_at is not None
-            and (now or utcnow()) >= latest.notice_ends_at and not await open_appeals(session, item_id))
+            and (now or utcnow()) >= latest.notice_ends_at and not open_count)
+
+
+async def is_final(session: AsyncSession, item_id: int, now: datetime | None = None) -> bool:
+    return final(await current(session, item_id), await open_appeals(session, item_id), now)
 
 
 def appeal_view(row: Appeal) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from scoring.event_file import AwardPolicy, ItemSpec
 from scoring.marking import aggregate
 from scoring.rounding import from_cents
 
-__all__ = ["TieOrder", "apply_tie_orders", "provisional_inputs", "provisional_ranking"]
+__all__ = ["TieOrder", "apply_tie_orders", "provisional_inputs", "provisional_ranking", "ranking_and_state"]
 
 
 class TieOrder(SQLModel, table=True):
@@ -116,6 +116,13 @@ def _money(cents: Any) -> str | None:
 
 async def provisional_ranking(session: AsyncSession, event_id: int, item_code: str | None) -> dict[str, Any]:
     """Positions, ranks, awards, tie_unresolved, certificate levels and scores by seat, per group."""
+    return (await ranking_and_state(session, event_id, item_code))[0]
+
+
+async def ranking_and_state(session: AsyncSession, event_id: int, item_code: str | None
+                            ) -> tuple[dict[str, Any], ItemState]:
+    """The provisional ranking and the judging state it was computed from (for callers that need both: the
+    publish gate reads the findings from the same state)."""
     inputs, state, pending = await provisional_inputs(session, event_id, item_code)
     item_spec = inputs.event.items[0]
     entries, _people, scores = input_frames(inputs)
@@ -149,4 +156,5 @@ async def provisional_ranking(session: AsyncSession, event_id: int, item_code: s
         "complete": not pending, "groups": list(groups.values()),
         "pending": [{"seat": seat, "reasons": reasons} for seat, reasons in pending.items()],
         "totals": {"max": "100.00", "counts": histogram(totals, Decimal(100))},
-    }
+        "criteria": [{"code": c.code, "name": c.name, "max": f"{c.max:.2f}"} for c in item_spec.criteria],
+    }, state

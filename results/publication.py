@@ -30,7 +30,7 @@ from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging import audit
-from judging.console import findings_of, item_or_404, load_item_state
+from judging.console import findings_of, item_or_404
 from judging.models import RemarkRequest
 from registration.base import UTCDateTime, utcnow
 from registration.checkin.blind import full_mapping, stage_of
@@ -39,7 +39,7 @@ from registration.entries.models import EntryMember
 from registration.events.models import Event, Item
 from registration.events.service import load_event
 from registration.web import ApiError
-from results.live import TieOrder, apply_tie_orders, provisional_ranking
+from results.live import TieOrder, apply_tie_orders, provisional_ranking, ranking_and_state
 from results.notice import DEFAULT_WORKING_DAYS, notice_period
 from results.recheck import round_view
 from scoring.event_file import CHINA_TZ
@@ -73,12 +73,17 @@ def _blocker(code: str, zh: str, en: str, **detail: Any) -> dict[str, Any]:
 
 async def blockers(session: AsyncSession, event_id: int, item_code: str) -> list[dict[str, Any]]:
     """Everything that stands between this item and publication (empty: it may be published)."""
+    return (await _gate(session, event_id, item_code))[0]
+
+
+async def _gate(session: AsyncSession, event_id: int, item_code: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(the blockers, the provisional ranking they were judged on): publishing freezes that same ranking."""
     item = await item_or_404(session, event_id, item_code)
     found: list[dict[str, Any]] = []
     stage = await stage_of(session, item.id or 0)
     if stage.scores_locked_at is None:
         found.append(_blocker("not_locked", "成绩尚未锁定", "the scores are not locked"))
-    state = await load_item_state(session, item)
+    ranking, state = await ranking_and_state(session, event_id, item.code)
     errors: dict[str, list[str]] = {}
     for finding in findings_of(state):
         # errors, and panels over their spread tolerance: a warning for the command, but the chief judge
@@ -112,13 +117,12 @@ async def blockers(session: AsyncSession, event_id: int, item_code: str) -> list
     if stage.revealed_layer < 2:
         found.append(_blocker("not_decrypted", f"尚未解密（已揭示第 {stage.revealed_layer} 层，共 2 层）",
                               f"not decrypted: layer {stage.revealed_layer} of 2 revealed"))
-    ranking = await provisional_ranking(session, event_id, item.code)
     tied = [f"{g['group'] or '—'}:{r['seat']}" for g in ranking["groups"] for r in g["rows"] if r["tie_unresolved"]]
     if tied:
         found.append(_blocker("tie_unresolved", f"获奖或晋升分界处并列无法区分：{'、'.join(tied)}，请裁判长裁定",
                               f"an unbreakable tie on an award or promotion boundary: {', '.join(tied)}",
                               seats=tied))
-    return found
+    return found, ranking
 
 
 async def current(session: AsyncSession, item_id: int) -> Publication | None:
@@ -131,10 +135,9 @@ def _digest(body: dict[str, Any]) -> str:
                           .encode()).hexdigest()
 
 
-async def _snapshot(session: AsyncSession, event: Event, item: Item, version: int, at: datetime,
-                    working_days: int) -> dict[str, Any]:
+async def _snapshot(session: AsyncSession, event: Event, item: Item, ranking: dict[str, Any], version: int,
+                    at: datetime, working_days: int) -> dict[str, Any]:
     """The published body: the ranking by group with names, units and instructors (never an ID number)."""
-    ranking = await provisional_ranking(session, event.id or 0, item.code)
     by_seat = {m["seat"]: m for m in await full_mapping(session, item.id or 0)}
     entry_ids = [m["registration_id"] for m in by_seat.values()]
     instructors: dict[int, list[str]] = {}
@@ -157,9 +160,8 @@ async def _snapshot(session: AsyncSession, event: Event, item: Item, version: in
                          "cert_level": r["cert_level"], "cert_level_name": LEVEL_NAMES.get(r["cert_level"] or 0, ""),
                          "promoted": r["promoted"], "criteria": r["criteria"]})
         groups.append({"group": g["group"], "rows": rows, "absent": g["absent"]})
-    specs = (await load_item_state(session, item)).specs
-    criteria = [{"code": c.code, "name": c.name, "max": f"{c.max:.2f}"} for c in specs]
-    return {"event": event.name, "item": item.code, "item_name": item.name, "version": version, "criteria": criteria,
+    return {"event": event.name, "item": item.code, "item_name": item.name, "version": version,
+            "criteria": ranking["criteria"],
             "published_at": at.astimezone(CHINA_TZ).isoformat(), "basis": ranking["basis"], "groups": groups,
             "notice": {"working_days": working_days, "last_day": period.last_day.isoformat(),
                        "ends_at": period.ends_at.isoformat(), "calendar_known": period.calendar_known}}
@@ -188,7 +190,7 @@ async def publish(session: AsyncSession, event_id: int, item_code: str, by: str,
     item = await item_or_404(session, event_id, item_code)
     event = await session.get(Event, event_id)
     assert event is not None and item.id is not None
-    found = await blockers(session, event_id, item.code)
+    found, ranking = await _gate(session, event_id, item.code)
     if found:
         raise ApiError(409, "publish_blocked", f"尚不能发布：{len(found)} 项未完成（{found[0]['message']}…）",
                        f"cannot publish yet: {len(found)} blocker(s)", blockers=found)
@@ -196,7 +198,7 @@ async def publish(session: AsyncSession, event_id: int, item_code: str, by: str,
     if version > 1 and not reason.strip():
         raise ApiError(422, "reason_required", "再次发布须填写原因", "publishing again needs a reason")
     at = now or utcnow()
-    body = await _snapshot(session, event, item, version, at, working_days)
+    body = await _snapshot(session, event, item, ranking, version, at, working_days)
     return await _store(session, Publication(
         event_id=event_id, item_id=item.id, version=version, state="published", body=body, hash=_digest(body),
         at=at, by=by[:80], reason=reason.strip()[:500], notice_ends_at=datetime.fromisoformat(

@@ -34,7 +34,7 @@ from registration.i18n import gettext
 from registration.web import ApiError, DbSession, download, json_object, preferred_language
 from results import export_jobs, lists
 from results import messages as _messages  # noqa: F401  (registers the pages' English)
-from results.appeals import is_final
+from results.appeals import final, open_appeals_by_item
 from results.notice import DEFAULT_WORKING_DAYS
 from results.publication import Publication, blockers, current, decide_tie, public_view, publish, withdraw
 from scoring.event_file import CHINA_TZ
@@ -63,9 +63,10 @@ async def public_results(session: AsyncSession, event_id: int, now: datetime | N
     for row in (await session.exec(select(Publication).where(Publication.event_id == event_id)
                                    .order_by(col(Publication.version)))).all():
         latest[row.item_id] = row
+    appeals = await open_appeals_by_item(session, event_id)
     return {"event_id": event_id, "event": event.name,
             "items": [{"code": i.code, "name": i.name, "view": public_view(latest.get(i.id or 0)),
-                       "final": await is_final(session, i.id or 0, now)} for i in items]}
+                       "final": final(latest.get(i.id or 0), appeals.get(i.id or 0, 0), now)} for i in items]}
 
 
 def _current_summary(row: Publication | None) -> dict[str, Any] | None:
