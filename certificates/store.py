@@ -24,12 +24,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from certificates.render import Certificate
 from registration.base import UTCDateTime, utcnow
-from registration.checkin.blind import full_mapping
 from registration.entries.models import EntryMember
 from registration.events.models import Item
 from registration.events.service import event_or_404
 from registration.web import ApiError
-from results.publication import current
+from results.publication import current, seated_members
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["IssuedCertificate", "issue", "load_template", "mask_name", "printable", "reissue", "revoke", "sign",
@@ -109,18 +108,15 @@ async def issue(session: AsyncSession, event_id: int, item_code: str | None = No
                 raise ApiError(409, "not_published", "该赛项成绩尚未发布：证书只按发布的成绩颁发",
                                "the item's results are not published: certificates follow published results")
             continue
-        by_seat = {m["seat"]: m["registration_id"] for m in await full_mapping(session, item.id or 0)}
-        members: dict[int, list[EntryMember]] = {}
-        for m in (await session.exec(select(EntryMember).where(col(EntryMember.entry_id).in_(list(by_seat.values())))
-                                     .order_by(col(EntryMember.position)))).all():
-            members.setdefault(m.entry_id, []).append(m)
+        seated = await seated_members(session, item.id or 0)
         order = 0
         for group in published.body["groups"]:
             for row in group["rows"]:
                 if not row["award"]:
                     continue
-                entry_id = by_seat[row["seat"]]
-                for member in members.get(entry_id, []):
+                who, members = seated[row["seat"]]
+                entry_id = who["registration_id"]
+                for member in members:
                     order += 1
                     key = f"{entry_id}:{member.position}"
                     taken = (await session.exec(select(IssuedCertificate.id).where(

@@ -18,18 +18,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging.analysis import fmt
 from judging.console import item_or_404, load_item_state
-from registration.checkin.blind import full_mapping
 from registration.entries.exports import LEVEL_NAMES, text_xlsx
-from registration.entries.models import EntryMember
 from registration.entries.personal import PersonalData
 from registration.web import ApiError
 from results.list_pdf import table_pdf
-from results.publication import current
+from results.publication import current, seated_members
 from scoring.event_file import CHINA_TZ
 from scoring.marking import aggregate
 
@@ -55,16 +52,6 @@ def _level(level: int | None) -> str:
 
 def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
-async def _members(session: AsyncSession, item_id: int) -> dict[str, list[EntryMember]]:
-    """seat → the members of the entry sitting there (in team order)."""
-    by_entry = {m["registration_id"]: m["seat"] for m in await full_mapping(session, item_id)}
-    found: dict[str, list[EntryMember]] = {}
-    for m in (await session.exec(select(EntryMember).where(col(EntryMember.entry_id).in_(list(by_entry)))
-                                 .order_by(col(EntryMember.position)))).all():
-        found.setdefault(by_entry[m.entry_id], []).append(m)
-    return found
 
 
 async def build(session: AsyncSession, event_id: int, item_code: str, kind: str, personal: PersonalData,
@@ -99,7 +86,7 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
                  *[r["criteria"].get(code) or "" for code in codes], r["practical"] or "", r["total"] or "",
                  "合格" if r["qualified"] else "不合格", r["award"], _level(r["cert_level"])] for group, r in ranked]
         return Sheet(title, subtitle, columns, rows)
-    members = await _members(session, item.id or 0)
+    members = {seat: ms for seat, (_row, ms) in (await seated_members(session, item.id or 0)).items()}
     if kind == "qualified":
         rows = []
         for group, r in ranked:

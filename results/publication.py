@@ -44,7 +44,8 @@ from results.notice import DEFAULT_WORKING_DAYS, notice_period
 from results.recheck import round_view
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["Publication", "blockers", "current", "decide_tie", "public_view", "publish", "withdraw"]
+__all__ = ["Publication", "blockers", "current", "decide_tie", "public_view", "publish", "seated_members",
+           "withdraw"]
 
 
 class Publication(SQLModel, table=True):
@@ -135,27 +136,30 @@ def _digest(body: dict[str, Any]) -> str:
                           .encode()).hexdigest()
 
 
+async def seated_members(session: AsyncSession, item_id: int) -> dict[str, tuple[dict[str, Any], list[EntryMember]]]:
+    """seat → (its row of the decrypted mapping: registration_id, names, unit, …; the entry's members in team
+    order). For everything built on published results: the snapshot, the lists, the certificates."""
+    mapping = {m["registration_id"]: m for m in await full_mapping(session, item_id)}
+    found: dict[str, tuple[dict[str, Any], list[EntryMember]]] = {m["seat"]: (m, []) for m in mapping.values()}
+    for member in (await session.exec(select(EntryMember).where(col(EntryMember.entry_id).in_(list(mapping)))
+                                      .order_by(col(EntryMember.position)))).all():
+        found[mapping[member.entry_id]["seat"]][1].append(member)
+    return found
+
+
 async def _snapshot(session: AsyncSession, event: Event, item: Item, ranking: dict[str, Any], version: int,
                     at: datetime, working_days: int) -> dict[str, Any]:
     """The published body: the ranking by group with names, units and instructors (never an ID number)."""
-    by_seat = {m["seat"]: m for m in await full_mapping(session, item.id or 0)}
-    entry_ids = [m["registration_id"] for m in by_seat.values()]
-    instructors: dict[int, list[str]] = {}
-    for m in (await session.exec(select(EntryMember).where(col(EntryMember.entry_id).in_(entry_ids))
-                                 .order_by(col(EntryMember.position)))).all():
-        for i in m.instructors:
-            names = instructors.setdefault(m.entry_id, [])
-            if i.get("name") and i["name"] not in names:
-                names.append(i["name"])
+    seated = await seated_members(session, item.id or 0)
     period = notice_period(at, working_days)
     groups = []
     for g in ranking["groups"]:
         rows = []
         for r in g["rows"]:
-            who = by_seat[r["seat"]]
+            who, members = seated[r["seat"]]
+            instructors = list(dict.fromkeys(i["name"] for m in members for i in m.instructors if i.get("name")))
             rows.append({"position": r["position"], "rank": r["rank"], "seat": r["seat"], "award": r["award"] or "",
-                         "names": who["names"], "unit": who["unit"],
-                         "instructors": instructors.get(who["registration_id"], []),
+                         "names": who["names"], "unit": who["unit"], "instructors": instructors,
                          "practical": r["practical"], "total": r["total"], "qualified": r["qualified"],
                          "cert_level": r["cert_level"], "cert_level_name": LEVEL_NAMES.get(r["cert_level"] or 0, ""),
                          "promoted": r["promoted"], "criteria": r["criteria"]})
