@@ -3,11 +3,9 @@ twin, the organiser's paper appeals, the list, and arbitration's ruling (results
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.channels import ChannelsPlugin
 from litestar.params import FromPath
 from litestar.response import Template
 
@@ -16,8 +14,7 @@ from registration.events.models import Item
 from registration.events.service import event_or_404
 from registration.web import ApiError, DbSession, json_object
 from results.appeals import appeal_view, file_appeal, list_appeals, rule
-from results.publication import public_view
-from results.publication_routes import board_channel
+from results.publication_routes import announce
 
 __all__ = ["APPEAL_ROUTES"]
 
@@ -59,10 +56,7 @@ class AppealApi(Controller):
         if published is not None:
             item = await db_session.get(Item, published.item_id)
             assert item is not None
-            channels: ChannelsPlugin = request.app.plugins.get(ChannelsPlugin)
-            channels.publish(json.dumps({"type": "publication", "item": item.code, "name": item.name,
-                                         "version": published.version, "view": public_view(published)},
-                                        ensure_ascii=False), [board_channel(event_id)])
+            announce(request, event_id, item, published)
         return appeal_view(row)
 
 

@@ -39,7 +39,7 @@ from results.notice import DEFAULT_WORKING_DAYS
 from results.publication import Publication, blockers, current, decide_tie, public_view, publish, withdraw
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["PUBLICATION_ROUTES", "board_channel", "public_results"]
+__all__ = ["PUBLICATION_ROUTES", "announce", "board_channel", "public_results"]
 
 Req = Request[Any, Any, Any]
 GUARD = requires("chief_judge", "organiser")
@@ -77,7 +77,7 @@ def _current_summary(row: Publication | None) -> dict[str, Any] | None:
             "notice_ends_at": row.notice_ends_at.astimezone(CHINA_TZ).isoformat() if row.notice_ends_at else None}
 
 
-def _announce(request: Req, event_id: int, item: Item, row: Publication) -> None:
+def announce(request: Req, event_id: int, item: Item, row: Publication) -> None:
     channels: ChannelsPlugin = request.app.plugins.get(ChannelsPlugin)
     message = {"type": "publication", "item": item.code, "name": item.name, "version": row.version,
                "view": public_view(row)}
@@ -107,7 +107,7 @@ class PublicationApi(Controller):
         item = await item_or_404(db_session, event_id, code)
         row = await publish(db_session, event_id, item.code, await actor_name(request),
                             str(body.get("reason") or ""), days)
-        _announce(request, event_id, item, row)
+        announce(request, event_id, item, row)
         return _current_summary(row) or {}
 
     @post("/withdraw", status_code=200, summary="撤回已发布成绩（须填原因）/ withdraw, with a reason")
@@ -116,7 +116,7 @@ class PublicationApi(Controller):
         body = await json_object(request, "reason")
         item = await item_or_404(db_session, event_id, code)
         row = await withdraw(db_session, event_id, item.code, await actor_name(request), body["reason"])
-        _announce(request, event_id, item, row)
+        announce(request, event_id, item, row)
         return _current_summary(row) or {}
 
 
@@ -192,7 +192,7 @@ class PublishPages(Controller):
             lang = preferred_language(request)
             return await self._page(request, session, event_id, exc.status_code,
                                     error=exc.message_en if lang == "en" else exc.message)
-        _announce(request, event_id, item, row)
+        announce(request, event_id, item, row)
         return Redirect(f"/console/events/{event_id}/publish?done={done}&v={row.version}", status_code=303)
 
 
