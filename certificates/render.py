@@ -105,7 +105,8 @@ DEFAULT_TEMPLATE = Template(fields={
 def template_from_document(doc: dict[str, Any]) -> Template:
     """A template from its JSON form: `{"fields": {"name": {"x_mm", "y_mm", "size", "align"?, "max_width_mm"?,
     "color"?}, …}, "qr": {"x_mm", "y_mm", "size_mm"}, "offset_x_mm"?, "offset_y_mm"?, "fixed"?}`; fields not
-    given keep the default layout's place. Raises KeyError/TypeError/ValueError on a malformed document."""
+    given keep the default layout's place; `"overprint": true` for 套打. Raises KeyError/TypeError/ValueError on a
+    malformed document."""
     fields = dict(DEFAULT_TEMPLATE.fields)
     for key, spec in (doc.get("fields") or {}).items():
         fields[key] = Field(float(spec["x_mm"]), float(spec["y_mm"]), float(spec["size"]),
@@ -116,7 +117,7 @@ def template_from_document(doc: dict[str, Any]) -> Template:
                     qr_y_mm=float(qr.get("y_mm", DEFAULT_TEMPLATE.qr_y_mm)),
                     qr_size_mm=float(qr.get("size_mm", DEFAULT_TEMPLATE.qr_size_mm)),
                     offset_x_mm=float(doc.get("offset_x_mm", 0)), offset_y_mm=float(doc.get("offset_y_mm", 0)),
-                    fixed=dict(doc.get("fixed", DEFAULT_TEMPLATE.fixed)))
+                    overprint=bool(doc.get("overprint", False)), fixed=dict(doc.get("fixed", DEFAULT_TEMPLATE.fixed)))
 
 
 def coverage(certificates: Iterable[Certificate], font: str, fallback: str | None = None

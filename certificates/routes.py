@@ -39,18 +39,21 @@ PDF = "application/pdf"
 TOKEN_SECONDS = 3600
 
 
+def _mac(secret: str, serial: str, expires: str) -> str:
+    return hmac.new(f"contestday/cert-download/{secret}".encode(), f"{serial}|{expires}".encode(),
+                    hashlib.sha256).hexdigest()[:24]
+
+
 def _download_token(secret: str, serial: str, now: float | None = None) -> str:
-    expires = int((now or time.time()) + TOKEN_SECONDS)
-    mac = hmac.new(f"contestday/cert-download/{secret}".encode(), f"{serial}|{expires}".encode(), hashlib.sha256)
-    return f"{expires}.{mac.hexdigest()[:24]}"
+    expires = str(int((now or time.time()) + TOKEN_SECONDS))
+    return f"{expires}.{_mac(secret, serial, expires)}"
 
 
 def _token_ok(secret: str, serial: str, token: str) -> bool:
     expires, _, mac = token.partition(".")
     if not expires.isdigit() or int(expires) < time.time():
         return False
-    want = hmac.new(f"contestday/cert-download/{secret}".encode(), f"{serial}|{expires}".encode(), hashlib.sha256)
-    return hmac.compare_digest(mac, want.hexdigest()[:24])
+    return hmac.compare_digest(mac, _mac(secret, serial, expires))
 
 
 

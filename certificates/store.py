@@ -225,8 +225,6 @@ def load_template(data_dir: Any, event_id: int) -> Any:
     layout = folder / "template.json"
     if layout.is_file():
         template = template_from_document(json.loads(layout.read_text(encoding="utf-8")))
-        if json.loads(layout.read_text(encoding="utf-8")).get("overprint"):
-            template = template.as_overprint()
     for name in ("design.jpg", "design.png"):
         if (folder / name).is_file():
             template = template.with_background((folder / name).read_bytes())

@@ -43,15 +43,20 @@ class ImportRefused(Exception):
         self.errors = errors
 
 
+def _key(header: str) -> str | None:
+    text = header.strip()
+    return _HEADERS.get(text.lower(), _HEADERS.get(text))
+
+
 def read_marks(data: bytes, filename: str) -> list[Mark]:
     table = roster.read_cells(data, filename)
     header_at = next((i for i, row in enumerate(table[:10])
-                      if {_HEADERS.get(c.text.strip().lower(), _HEADERS.get(c.text.strip())) for c in row}
+                      if {_key(c.text) for c in row}
                       >= set(REQUIRED)), None)
     if header_at is None:
         raise roster.RosterError("no_header", "找不到表头行（应含“赛位”“裁判”“评分项”“分数”四列）",
                                  "no header row with seat, judge, criterion and value columns")
-    keys = [_HEADERS.get(c.text.strip().lower(), _HEADERS.get(c.text.strip())) for c in table[header_at]]
+    keys = [_key(c.text) for c in table[header_at]]
     marks = []
     for number, row in enumerate(table[header_at + 1:], start=header_at + 2):
         cells = {k: row[i].text.strip() for i, k in enumerate(keys) if k and i < len(row)}

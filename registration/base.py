@@ -14,7 +14,7 @@ from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
-__all__ = ["Cents", "DecimalText", "UTCDateTime", "insert_ignoring_conflicts", "utcnow"]
+__all__ = ["Cents", "DecimalText", "UTCDateTime", "ignoring_insert", "insert_ignoring_conflicts", "utcnow"]
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -77,16 +77,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def ignoring_insert(dialect: str, target: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING into `target` (a model or table) for the dialect named (SQLite and
+    PostgreSQL both have it)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return dialect_insert(target).on_conflict_do_nothing()
+
+
 def insert_ignoring_conflicts(session: Any, model: type[SQLModel], rows: list[dict[str, Any]]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING for the session's dialect (SQLite and PostgreSQL both have it)."""
-    if hasattr(session, "dialect"):  # a Connection
-        dialect = session.dialect.name
-    else:
-        dialect = (session.get_bind() if hasattr(session, "get_bind") else session.bind).dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(model).values(rows).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(model).values(rows).on_conflict_do_nothing()
+    """`ignoring_insert` of `rows` for the session's dialect."""
+    bind = session.get_bind() if hasattr(session, "get_bind") else session.bind
+    return ignoring_insert(bind.dialect.name, model).values(rows)

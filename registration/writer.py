@@ -30,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from registration.base import ignoring_insert
+
 __all__ = ["BatchingWriter", "Job", "PooledWriter", "Prepared", "Writer", "insert_or_ignore", "row_values",
            "run_in_session", "table"]
 
@@ -199,10 +201,7 @@ def insert_or_ignore(conn: Connection, model: type[SQLModel]) -> Prepared:
     key = (conn.dialect.name, model)
     statement = _IGNORING.get(key)
     if statement is None:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect_insert: Any = postgresql.insert if key[0] == "postgresql" else sqlite.insert
-        statement = _IGNORING[key] = Prepared(dialect_insert(table(model)).on_conflict_do_nothing())
+        statement = _IGNORING[key] = Prepared(ignoring_insert(key[0], table(model)))
     return statement
 
 
