@@ -14,37 +14,32 @@ from sqlmodel import select
 from certificates.store import IssuedCertificate, issue, sign
 from contestday.db import create_engine, create_sessionmaker
 from contestday.settings import Settings
-from registration.accounts import service as accounts
 from registration.entries.models import EntryMember
 from registration.entries.personal import PersonalData
 from tests.judging_setup import SECRET
+from tests.test_board_browser import _ready
 from tests.test_console_browser import _run
 from tests.test_pages_browser import _shot
-from tests.test_publication import marked, settle
 
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 async def _issued(settings: Settings, live: str) -> tuple[int, str, str, str]:
+    """The board test's contest, published by its chief judge, with certificates issued."""
+    event_id, token, csrf = await _ready(settings)
+    httpx.post(f"{live}/api/events/{event_id}/items/LED/publication", json={},
+               cookies={"contestday_session": token}, headers={"X-CSRF-Token": csrf}).raise_for_status()
     engine = create_engine(settings.database_url, poolclass=NullPool)
     db = create_sessionmaker(engine)
     try:
-        contest = await marked(db)
-        await settle(db, contest)
         async with db() as session:
-            chief = await accounts.add_user(session, "chief", "pw-12345678", ["chief_judge"])
-            token, csrf = await accounts.start_session(session, chief)
-            await session.commit()
-        httpx.post(f"{live}/api/events/{contest.event_id}/items/LED/publication", json={},
-                   cookies={"contestday_session": token}, headers={"X-CSRF-Token": csrf}).raise_for_status()
-        async with db() as session:
-            await issue(session, contest.event_id)
+            await issue(session, event_id)
             cert = (await session.exec(select(IssuedCertificate).order_by(IssuedCertificate.id))).first()  # type: ignore[arg-type]
             assert cert is not None
             member = (await session.exec(select(EntryMember).where(EntryMember.entry_id == cert.entry_id))).one()
         number = PersonalData(SECRET).decrypt(member.id_number_enc) or ""
-        return contest.event_id, cert.serial, member.name, number[-6:]
+        return event_id, cert.serial, member.name, number[-6:]
     finally:
         await engine.dispose()
 

@@ -35,16 +35,31 @@ async def marked(db: Any, n: int = 6, same: bool = False) -> Any:
     return contest
 
 
-async def settle(db: Any, contest: Any) -> None:
-    """Lock, re-check every sampled seat as correct, reveal both layers: what the chief judge does."""
+async def lock(db: Any, contest: Any) -> None:
     async with db() as session:
         await lock_scores(session, contest.item_id, "裁判长")
         await session.commit()
+
+
+async def recheck(db: Any, contest: Any) -> None:
+    """Every sampled seat re-checked and found correct."""
+    async with db() as session:
         await start_round(session, contest.event_id, "LED", "裁判长")
         for seat in (await round_view(session, contest.event_id, "LED"))["rounds"][-1]["seats"]:
             await record(session, contest.event_id, "LED", seat["seat"], "ok", "", "裁判长")
+
+
+async def decrypt(db: Any, contest: Any) -> None:
+    async with db() as session:
         await reveal(session, contest.item_id, 1, "加密裁判")
         await reveal(session, contest.item_id, 2, "加密裁判")
+
+
+async def settle(db: Any, contest: Any) -> None:
+    """Lock, re-check every sampled seat as correct, reveal both layers: what the chief judge does."""
+    await lock(db, contest)
+    await recheck(db, contest)
+    await decrypt(db, contest)
 
 
 async def public_texts(client: Any, live: str | None, event_id: int) -> str:
@@ -241,18 +256,11 @@ async def two_judges(db: Any, blocker: str) -> Any:
             await session.exec(text("UPDATE item_stage SET scores_locked_at = NULL"))
             await session.commit()
     elif blocker == "recheck_not_done":
-        async with db() as session:
-            await lock_scores(session, contest.item_id, "裁判长")
-            await session.commit()
-            await reveal(session, contest.item_id, 1, "加密裁判")
-            await reveal(session, contest.item_id, 2, "加密裁判")
+        await lock(db, contest)
+        await decrypt(db, contest)
     elif blocker == "not_decrypted":
-        async with db() as session:
-            await lock_scores(session, contest.item_id, "裁判长")
-            await session.commit()
-            await start_round(session, contest.event_id, "LED", "裁判长")
-            for seat in (await round_view(session, contest.event_id, "LED"))["rounds"][-1]["seats"]:
-                await record(session, contest.event_id, "LED", seat["seat"], "ok", "", "裁判长")
+        await lock(db, contest)
+        await recheck(db, contest)
     else:
         await settle(db, contest)
     return contest
