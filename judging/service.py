@@ -25,7 +25,7 @@ from registration.base import utcnow
 from registration.checkin.models import Attendance, ItemStage, SeatAssignment
 from registration.entries.models import Entry
 from registration.events.models import Criterion, Item
-from registration.writer import Prepared, Writer, insert_or_ignore, row_values, run_in_session, table
+from registration.writer import Prepared, Retry, Writer, insert_or_ignore, row_values, run_job, table
 from scoring.checks import check_score
 from scoring.event_file import CriterionSpec
 
@@ -55,8 +55,6 @@ class JudgeRef:
         return cls(judge.id or 0, judge.event_id, judge.name, judge.unit_key)
 
 
-class _Raced(Exception):
-    """Another connection stored the same op or created the same score first (PostgreSQL): run again."""
 
 
 _IT, _PM, _CR, _ST, _CL, _SS = (table(Item), table(PanelMember), table(Criterion), table(ItemStage),
@@ -169,7 +167,7 @@ def _set_score(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: st
             Score, event_id=judge.event_id, item_id=item_id, value=value, version=version,
             source="import" if force else "tablet", **key))
         if created.rowcount != 1:
-            raise _Raced()  # created meanwhile on another connection: now a stale edit
+            raise Retry()  # created meanwhile on another connection: now a stale edit
     else:
         _SCORE_CHANGE.execute(conn, {"score_id": current[0], "value": value, "version": version,
                                      "updated_at": utcnow()})
@@ -227,7 +225,7 @@ def _apply(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -
     kept = insert_or_ignore(conn, AppliedOp).execute(conn, row_values(AppliedOp, judge_id=judge.id, op_id=op_id,
                                                                       reply=applied.reply))
     if kept.rowcount != 1:
-        raise _Raced()  # the same op id raced in on another connection: its stored reply is the answer
+        raise Retry()  # the same op id raced in on another connection: its stored reply is the answer
     return applied
 
 
@@ -242,15 +240,7 @@ async def apply_op(target: AsyncSession | Writer, judge: Judge | JudgeRef, op: d
     def job(conn: Connection) -> Applied:
         return _apply(conn, ref, op, device)
 
-    for attempt in (1, 2, 3):
-        try:
-            if isinstance(target, AsyncSession):
-                return await run_in_session(target, job)
-            return await target.run(job)
-        except _Raced:
-            if attempt == 3:
-                raise
-    raise AssertionError("unreachable")
+    return await run_job(target, job, attempts=3)
 
 
 async def judge_scores(session: AsyncSession, judge: Judge) -> list[dict[str, Any]]:

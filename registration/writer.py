@@ -32,8 +32,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.base import ignoring_insert
 
-__all__ = ["BatchingWriter", "Job", "PooledWriter", "Prepared", "Writer", "insert_or_ignore", "row_values",
-           "run_in_session", "table"]
+__all__ = ["BatchingWriter", "Job", "PooledWriter", "Prepared", "Retry", "Writer", "insert_or_ignore", "row_values",
+           "run_in_session", "run_job", "table"]
 
 T = TypeVar("T")
 Job = Callable[[Connection], T]
@@ -152,6 +152,25 @@ class PooledWriter:
     async def run(self, job: Callable[[Connection], T]) -> T:
         async with self.engine.begin() as conn:
             return await conn.run_sync(job)
+
+
+class Retry(Exception):
+    """Raised by a job that lost a race on another connection (PostgreSQL: the same op id, the same first
+    mark, the same nonce stored meanwhile): run again, it finds the winner's row."""
+
+
+async def run_job(target: AsyncSession | Writer, job: Callable[[Connection], T], attempts: int = 1) -> T:
+    """Run `job` on a writer, or inside a session that already holds a transaction; again on `Retry`, up to
+    `attempts` times in all."""
+    for attempt in range(1, attempts + 1):
+        try:
+            if isinstance(target, AsyncSession):
+                return await run_in_session(target, job)
+            return await target.run(job)
+        except Retry:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def run_in_session(session: AsyncSession, job: Callable[[Connection], T]) -> T:

@@ -20,7 +20,7 @@ from registration.checkin.models import Attendance, CheckinScan, SeatAssignment,
 from registration.entries.models import Entry, EntryMember
 from registration.entries.tickets import normalise_code
 from registration.events.models import Event, Item
-from registration.writer import Prepared, Writer, insert_or_ignore, run_in_session, table
+from registration.writer import Prepared, Retry, Writer, insert_or_ignore, run_job, table
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["Answer", "attendance_counts", "checkin_window", "mark_absent", "redeem"]
@@ -55,8 +55,6 @@ _MEMBERS = Prepared(select(_EM.c.name, _EM.c.gender, _EM.c.id_masked, _EM.c.posi
 _SEAT = Prepared(select(_SA.c.seat_label).where(_SA.c.entry_id == bindparam("entry_id")))
 
 
-class _Raced(Exception):
-    """The same nonce was stored meanwhile on another connection (PostgreSQL): its answer stands."""
 
 
 def checkin_window(starts_on: date, opens: datetime | None, closes: datetime | None) -> tuple[datetime, datetime]:
@@ -136,7 +134,7 @@ def _redeem(conn: Connection, event_id: int, raw_code: str, station: str, nonce:
         "outcome": answer.body.get("code", "ok"), "status_code": answer.status_code, "response": answer.body,
         "at": now})
     if logged.rowcount != 1:
-        raise _Raced()
+        raise Retry()  # the same nonce stored meanwhile (PostgreSQL): its answer stands
     return answer
 
 
@@ -148,15 +146,7 @@ async def redeem(target: AsyncSession | Writer, event_id: int, raw_code: str, st
     def job(conn: Connection) -> Answer:
         return _redeem(conn, event_id, raw_code, station, nonce, by, now or utcnow())
 
-    for attempt in (1, 2):
-        try:
-            if isinstance(target, AsyncSession):
-                return await run_in_session(target, job)
-            return await target.run(job)
-        except _Raced:  # the retry finds the first one's answer
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    return await run_job(target, job, attempts=2)  # the retry finds the first one's answer
 
 
 async def mark_absent(session: AsyncSession, event_id: int, item_id: int, by: str, now: datetime | None = None) -> int:

@@ -4,7 +4,6 @@ look-up before the insert."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +19,7 @@ from registration.entries.tickets import new_ticket_code
 from registration.events.models import Event, Item
 from registration.identity import InvalidIdNumber, check_age, mask_id_number, parse_id_number
 from registration.web import ApiError
-from registration.writer import Prepared, Writer, insert_or_ignore, row_values, run_in_session, table
+from registration.writer import Prepared, Writer, insert_or_ignore, row_values, run_in_session, run_job, table
 from scoring.event_file import EventSpec, ItemSpec
 
 __all__ = [
@@ -229,12 +228,6 @@ def _check_event_row(conn: Connection, ctx: RegistrationContext, now: datetime) 
         raise _refuse(422, "registration_closed", "报名已截止", "registration is closed")
 
 
-async def _run(target: AsyncSession | Writer, job: Callable[[Connection], Outcome]) -> Outcome:
-    if isinstance(target, AsyncSession):
-        return await run_in_session(target, job)
-    return await target.run(job)
-
-
 async def register(target: AsyncSession | Writer, ctx: RegistrationContext, req: RegistrationRequest, *,
                    source: str = "form", now: datetime | None = None) -> Outcome:
     """Check and store one registration (committed when this returns). Raises ApiError with a stable code on
@@ -253,7 +246,7 @@ async def register(target: AsyncSession | Writer, ctx: RegistrationContext, req:
         entry["id"] = _INSERT_ENTRY.execute(conn, entry).inserted_id
         return _store(conn, ctx, req, item, checked, entry)
 
-    return await _run(target, job)
+    return await run_job(target, job)
 
 
 async def amend(session: AsyncSession, ctx: RegistrationContext, entry_id: int, req: RegistrationRequest, *,
