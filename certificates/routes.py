@@ -212,10 +212,7 @@ class CertificatePages(Controller):
 
             template = store.load_template(settings.data_dir, event_id)
             data = await asyncio.to_thread(render, certs, template, progress=progress, title=f"{event.name} 荣誉证书")
-            out = settings.data_dir / "exports" / f"{job.id}.pdf"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(data)
-            job.path = out
+            job.save(data)
 
         job = export_jobs.start_job(state, event_id, work, filename=f"荣誉证书-{item or '全部'}.pdf",
                                     media_type=PDF, title="打印荣誉证书")

@@ -42,6 +42,14 @@ class ExportJob:
     names: list[str] = field(default_factory=list)
     filename: str = "export.zip"
     title: str = "导出全部名单"
+    folder: Path = Path("exports")
+
+    def save(self, data: bytes) -> None:
+        """Write the finished file (`folder`/<job id> with the download's extension) and point `path` at it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{self.id}{Path(self.filename).suffix}"
+        path.write_bytes(data)
+        self.path = path
     media_type: str = "application/zip"
 
     def view(self) -> dict[str, Any]:
@@ -62,7 +70,7 @@ def _parts() -> list[tuple[str, str]]:
     return [(kind, ext) for kind in lists.KINDS for ext in ("xlsx", "pdf") if not (kind == "sheets" and ext == "xlsx")]
 
 
-async def _run(job: ExportJob, opener: Opener, personal: PersonalData, out_dir: Path) -> None:
+async def _run(job: ExportJob, opener: Opener, personal: PersonalData) -> None:
     async with opener() as session:
         codes = await _items(session, job.event_id)
     parts = _parts()
@@ -78,17 +86,15 @@ async def _run(job: ExportJob, opener: Opener, personal: PersonalData, out_dir: 
                 archive.writestr(name, data)
                 job.names.append(name)
                 job.done += 1
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{job.id}.zip"
-    path.write_bytes(buffer.getvalue())
-    job.path = path
+    job.save(buffer.getvalue())
 
 
 def start_job(state: Any, event_id: int, work: Callable[[ExportJob], Coroutine[Any, Any, None]], *,
               filename: str, media_type: str, title: str = "导出全部名单") -> ExportJob:
     """Run `work(job)` in the background; it updates `job.total`/`job.done` and sets `job.path` when done."""
     jobs: dict[str, ExportJob] = state.setdefault("export_jobs", {})
-    job = ExportJob(secrets.token_urlsafe(12), event_id, filename=filename, media_type=media_type, title=title)
+    job = ExportJob(secrets.token_urlsafe(12), event_id, filename=filename, media_type=media_type, title=title,
+                    folder=Path(state.settings.data_dir) / "exports")
     jobs[job.id] = job
 
     async def guarded() -> None:
@@ -107,8 +113,7 @@ def start_job(state: Any, event_id: int, work: Callable[[ExportJob], Coroutine[A
 
 def start_export(state: Any, event_id: int) -> ExportJob:
     personal = PersonalData(state.settings.secret_key)
-    out_dir = Path(state.settings.data_dir) / "exports"
-    return start_job(state, event_id, lambda job: _run(job, state.read_session, personal, out_dir),
+    return start_job(state, event_id, lambda job: _run(job, state.read_session, personal),
                      filename=f"成绩名单-{event_id}.zip", media_type="application/zip")
 
 
