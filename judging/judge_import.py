@@ -70,18 +70,10 @@ def _key(raw: str) -> str | None:
 
 def read_table(data: bytes, filename: str) -> tuple[list[roster.RosterRow], list[str]]:
     """(rows keyed by column key, ignored headers); roster.RosterError when the file cannot be read."""
-    table = roster.read_cells(data, filename)
-    header_at = next((i for i, row in enumerate(table[:10]) if any(_key(c.text) == "name" for c in row)), None)
-    if header_at is None:
-        raise roster.RosterError("no_header", "找不到表头行（应含“姓名”列，可下载模板对照）",
-                                 "no header row with 姓名 (name): compare with the template")
-    keys = [_key(c.text) for c in table[header_at]]
-    rows = []
-    for offset, raw in enumerate(table[header_at + 1:], start=header_at + 2):
-        cells = {k: c for k, c in zip(keys, raw, strict=False) if k and c.text.strip()}
-        if cells:
-            rows.append(roster.RosterRow(offset, cells))
-    ignored = [c.text for c, k in zip(table[header_at], keys, strict=False) if not k and c.text.strip()]
+    rows, ignored, _present = roster.keyed_rows(
+        roster.read_cells(data, filename), _key, {"name"},
+        roster.RosterError("no_header", "找不到表头行（应含“姓名”列，可下载模板对照）",
+                           "no header row with 姓名 (name): compare with the template"))
     return rows, ignored
 
 

@@ -49,21 +49,11 @@ def _key(header: str) -> str | None:
 
 
 def read_marks(data: bytes, filename: str) -> list[Mark]:
-    table = roster.read_cells(data, filename)
-    header_at = next((i for i, row in enumerate(table[:10])
-                      if {_key(c.text) for c in row}
-                      >= set(REQUIRED)), None)
-    if header_at is None:
-        raise roster.RosterError("no_header", "找不到表头行（应含“赛位”“裁判”“评分项”“分数”四列）",
-                                 "no header row with seat, judge, criterion and value columns")
-    keys = [_key(c.text) for c in table[header_at]]
-    marks = []
-    for number, row in enumerate(table[header_at + 1:], start=header_at + 2):
-        cells = {k: row[i].text.strip() for i, k in enumerate(keys) if k and i < len(row)}
-        if any(cells.values()):
-            marks.append(Mark(number, cells.get("seat", ""), cells.get("judge", ""), cells.get("criterion", ""),
-                              cells.get("value", "")))
-    return marks
+    rows, _ignored, _present = roster.keyed_rows(
+        roster.read_cells(data, filename), _key, set(REQUIRED),
+        roster.RosterError("no_header", "找不到表头行（应含“赛位”“裁判”“评分项”“分数”四列）",
+                           "no header row with seat, judge, criterion and value columns"))
+    return [Mark(r.number, r.text("seat"), r.text("judge"), r.text("criterion"), r.text("value")) for r in rows]
 
 
 async def import_scores(session: AsyncSession, event_id: int, item_code: str, marks: list[Mark], by: str) -> int:

@@ -13,7 +13,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,8 +24,8 @@ import xlsxwriter
 from registration.entries.request import RequestError
 
 __all__ = [
-    "COLUMNS", "ID_COLUMN", "Cell", "Roster", "RosterError", "RosterRow", "parse_skill_level", "read_cells",
-    "read_roster", "row_payload", "template_xlsx",
+    "COLUMNS", "ID_COLUMN", "Cell", "Roster", "RosterError", "RosterRow", "keyed_rows", "parse_skill_level",
+    "read_cells", "read_roster", "row_payload", "template_xlsx",
 ]
 
 # (header of the template, request key): the columns a unit fills in, in the template's order
@@ -171,26 +171,35 @@ def read_cells(data: bytes, filename: str) -> list[list[Cell]]:
                       "only .xlsx or .csv files (save an old .xls as .xlsx)")
 
 
-def read_roster(data: bytes, filename: str) -> Roster:
-    """The roster's rows keyed by request keys; the first row holding a 姓名/name column is the header."""
-    table = read_cells(data, filename)
-    header_at = next((i for i, row in enumerate(table[:10]) if any(_header_key(c.text) == "name" for c in row)), None)
+def keyed_rows(table: list[list[Cell]], key: Callable[[str], str | None], needs: set[str],
+               no_header: RosterError) -> tuple[list[RosterRow], list[str], set[str]]:
+    """The rows under the header (the first of the first ten rows whose column keys include `needs`), keyed by
+    `key(header text)`, blank lines and cells dropped; also the headers no key matched, and the keys present.
+    Rows keep their spreadsheet numbers (the header row's number + 1, …) for the reports."""
+    header_at = next((i for i, row in enumerate(table[:10]) if needs <= {key(c.text) for c in row}), None)
     if header_at is None:
-        raise RosterError("no_header", "找不到表头行（应含“姓名”“身份证号”等列，可下载模板对照）",
-                          "no header row (with 姓名/name, 身份证号/id_number, …): compare with the template")
-    keys = [_header_key(c.text) for c in table[header_at]]
-    present = {k for k in keys if k}
-    missing = [zh for zh, key in COLUMNS if key in REQUIRED and key not in present
-               and not (key == "item" and "item_code" in present)]
-    if missing:
-        raise RosterError("missing_columns", f"缺少必需的列：{'、'.join(missing)}",
-                          f"required columns missing: {', '.join(missing)}")
+        raise no_header
+    keys = [key(c.text) for c in table[header_at]]
     rows = []
     for offset, raw in enumerate(table[header_at + 1:], start=header_at + 2):
         cells = {k: c for k, c in zip(keys, raw, strict=False) if k and c.text.strip()}
         if cells:  # blank lines between blocks are common
             rows.append(RosterRow(offset, cells))
     ignored = [c.text for c, k in zip(table[header_at], keys, strict=False) if not k and c.text.strip()]
+    return rows, ignored, {k for k in keys if k}
+
+
+def read_roster(data: bytes, filename: str) -> Roster:
+    """The roster's rows keyed by request keys; the first row holding a 姓名/name column is the header."""
+    rows, ignored, present = keyed_rows(
+        read_cells(data, filename), _header_key, {"name"},
+        RosterError("no_header", "找不到表头行（应含“姓名”“身份证号”等列，可下载模板对照）",
+                    "no header row (with 姓名/name, 身份证号/id_number, …): compare with the template"))
+    missing = [zh for zh, key in COLUMNS if key in REQUIRED and key not in present
+               and not (key == "item" and "item_code" in present)]
+    if missing:
+        raise RosterError("missing_columns", f"缺少必需的列：{'、'.join(missing)}",
+                          f"required columns missing: {', '.join(missing)}")
     return Roster(rows, ignored)
 
 
