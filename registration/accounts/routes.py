@@ -1,4 +1,4 @@
-"""Sign in and out (session cookie), who am I, and the language switch."""
+"""Sign in and out (session cookie), each person's start page, who am I, and the language switch."""
 
 from __future__ import annotations
 
@@ -12,18 +12,13 @@ from litestar.response import Redirect, Template
 
 from registration.accounts import service
 from registration.accounts.guards import SESSION_COOKIE, current_principal
+from registration.accounts.start import START_PATH, safe_next, start_view
+from registration.events.service import list_events
 from registration.web import ApiError, DbSession, preferred_language
 
 __all__ = ["AccountController"]
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-def _safe_next(target: str | None) -> str:
-    """Only local paths: never redirect a signed-in user to another site."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return "/admin/events"
-    return target
 
 
 def _session_cookie(request: Request[Any, Any, Any], token: str, max_age: int) -> Cookie:
@@ -38,7 +33,7 @@ class AccountController(Controller):
     @get("/login", include_in_schema=False)
     async def login_page(self, request: Request[Any, Any, Any]) -> Template:
         target = request.query_params.get("next")
-        return Template("login.html", context={"lang": preferred_language(request), "next": _safe_next(target),
+        return Template("login.html", context={"lang": preferred_language(request), "next": safe_next(target),
                                                "error": None})
 
     @post("/login", include_in_schema=False, status_code=303)
@@ -47,12 +42,12 @@ class AccountController(Controller):
         user = await service.authenticate(db_session, data.get("name", "").strip(), data.get("password", ""))
         if user is None:
             return Template("login.html", status_code=401, context={
-                "lang": preferred_language(request), "next": _safe_next(data.get("next")),
+                "lang": preferred_language(request), "next": safe_next(data.get("next")),
                 "error": "用户名或密码错误", "name": data.get("name", "")})
         token, _csrf = await service.start_session(db_session, user)
         await db_session.commit()
         max_age = int(service.SESSION_LIFETIME.total_seconds())
-        return Redirect(path=_safe_next(data.get("next")), status_code=303,
+        return Redirect(path=safe_next(data.get("next")), status_code=303,
                         cookies=[_session_cookie(request, token, max_age)])
 
     @get("/login/link/{token:str}", include_in_schema=False)
@@ -65,8 +60,19 @@ class AccountController(Controller):
         session_token, _csrf = await service.start_session(db_session, user)
         await db_session.commit()
         max_age = int(service.SESSION_LIFETIME.total_seconds())
-        return Redirect(path=_safe_next(request.query_params.get("next")), status_code=303,
+        return Redirect(path=safe_next(request.query_params.get("next")), status_code=303,
                         cookies=[_session_cookie(request, session_token, max_age)])
+
+    @get(START_PATH, include_in_schema=False)
+    async def start_page(self, request: Request[Any, Any, Any], db_session: DbSession) -> Template:
+        """Where sign-in lands (unless `next=` says otherwise): this person's events and, per event, what
+        each of their roles can do, as links to the real pages."""
+        principal = await current_principal(request)
+        if principal is None:
+            raise ApiError(401, "not_authenticated", "请先登录", "please sign in")
+        view = await start_view(db_session, principal, await list_events(db_session))
+        return Template("start.html", context={"lang": preferred_language(request), "principal": principal,
+                                               **view})
 
     @post("/logout", include_in_schema=False, status_code=303)
     async def logout(self, request: Request[Any, Any, Any], db_session: DbSession) -> Redirect:
@@ -90,6 +96,6 @@ class AccountController(Controller):
 
     @get("/lang/{lang:str}", include_in_schema=False)
     async def set_language(self, request: Request[Any, Any, Any], lang: FromPath[str]) -> Redirect:
-        back = _safe_next(request.headers.get("referer", "/").split(request.url.netloc, 1)[-1] or "/")
+        back = safe_next(request.headers.get("referer", "/").split(request.url.netloc, 1)[-1] or "/", default="/")
         value = lang if lang in ("zh", "en") else "zh"
         return Redirect(path=back, cookies=[Cookie(key="lang", value=value, max_age=31536000, samesite="lax")])

@@ -14,10 +14,11 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from registration.accounts.guards import current_principal, requires
+from registration.accounts.start import StartLink, fill
 from registration.events import service
 from registration.events.models import Event
 from registration.events.routes import decode_event_file, validate_event_file
-from registration.i18n import gettext
+from registration.i18n import gettext, register
 from registration.web import ApiError, DbSession, preferred_language
 from scoring.event_file import (
     AGGREGATES,
@@ -29,7 +30,7 @@ from scoring.event_file import (
     toml_ready,
 )
 
-__all__ = ["EXAM_LEVELS", "EventPages", "editor_view", "new_document"]
+__all__ = ["EXAM_LEVELS", "HUB_ITEM_LINKS", "HUB_SECTIONS", "EventPages", "editor_view", "hub_view", "new_document"]
 
 Req = Request[Any, Any, Any]
 
@@ -45,6 +46,73 @@ TIE_BREAK_KEYS = {"practical": "实操成绩", "theory": "理论成绩", "criter
 LABELS: tuple[dict[str, str], ...] = (
     EVENT_KINDS, CRITERION_KINDS, AGGREGATES, dict((str(k), v) for k, v in EXAM_LEVELS), AWARD_RULE_NAMES,
     QUOTA_MODES, TIE_BREAK_KEYS, {g: g for g in STANDARD_GROUPS}, {k: k for k in TIE_BREAK_KEYS if not k.isascii()})
+
+
+# The organiser's event page is also the event's hub: every page of the contest day, in the order of the day.
+# Pages other contexts own are linked by path (registration may not import them).
+HUB_SECTIONS: tuple[tuple[str, tuple[StartLink, ...]], ...] = (
+    ("赛前准备", (
+        StartLink("报名管理", "/admin/events/{event}/registrations", "审核报名、导入名单、导出报名表"),
+        StartLink("报名页面（公众）", "/r/{event}", "选手扫码报名的页面"),
+        StartLink("报名海报", "/admin/events/{event}/poster.pdf", "带报名二维码的 A4 海报（PDF）"),
+        StartLink("裁判管理", "/admin/events/{event}/judges", "裁判名册、考评员证、个人评分链接"),
+    )),
+    ("赛事当天", (
+        StartLink("检录情况", "/admin/events/{event}/checkin", "各赛项到场、缺考和调换赛位"),
+        StartLink("检录终端", "/kiosk/events/{event}/checkin", "扫描参赛凭证检录并抽取赛位"),
+        StartLink("裁判长控制台", "/console/events/{event}", "实时评分矩阵、复评要求、锁定与退回"),
+    )),
+    ("成绩与证书", (
+        StartLink("成绩发布", "/console/events/{event}/publish", "发布或撤回各赛项的成绩公示"),
+        StartLink("申诉与仲裁", "/console/events/{event}/appeals", "登记书面申诉，作出仲裁结论"),
+        StartLink("证书管理", "/console/events/{event}/certificates", "颁发、作废和补发荣誉证书"),
+        StartLink("成绩公示", "/results/{event}", "已发布的成绩和获奖名单"),
+        StartLink("成绩大屏", "/board/{event}", "现场大屏：发布后自动更新"),
+        StartLink("证书自助终端", "/kiosk/events/{event}/certificates", "选手扫码或输入姓名领取荣誉证书"),
+    )),
+)
+HUB_ITEM_LINKS: tuple[StartLink, ...] = (
+    StartLink("裁判组", "/admin/events/{event}/items/{code}/panel", scope="item"),
+    StartLink("赛位安排", "/admin/events/{event}/items/{code}/seat-plan", scope="item"),
+    StartLink("控制台", "/console/events/{event}?item={code}", scope="item"),
+    StartLink("复核", "/console/events/{event}/items/{code}/recheck", scope="item"),
+)
+SEALED_PATH = "/sealed/events/{event}"  # shown, not linked: only the encryption judge may open it
+
+register({
+    "赛前准备": "Before the contest",
+    "赛事当天": "Contest day",
+    "成绩与证书": "Results and certificates",
+    "审核报名、导入名单、导出报名表": "Review entries, import rosters, export the forms",
+    "选手扫码报名的页面": "The page contestants reach by scanning the QR code",
+    "带报名二维码的 A4 海报（PDF）": "An A4 poster with the registration QR code (PDF)",
+    "裁判名册、考评员证、个人评分链接": "Judge registry, examiner cards, personal marking links",
+    "检录情况": "Check-in status",
+    "各赛项到场、缺考和调换赛位": "Present and absent per item; seat moves",
+    "扫描参赛凭证检录并抽取赛位": "Scan tickets to check in and draw seats",
+    "申诉与仲裁": "Appeals and arbitration",
+    "登记书面申诉，作出仲裁结论": "Record written appeals and rule on them",
+    "证书管理": "Certificates",
+    "颁发、作废和补发荣誉证书": "Issue, revoke and reissue honour certificates",
+    "裁判组": "Panel",
+    "赛位安排": "Seat plan",
+    "加密与解密页": "The sealed page",
+    "只有加密裁判登录后能打开：请在各赛项的裁判组里指定加密裁判，把这个地址交给他。":
+        "Only the encryption judge can open it: name the encryption judge in an item's panel and give them this "
+        "address.",
+})
+
+
+def hub_view(event_id: int, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The hub's links for one event; `items` are the stored document's items (code, name)."""
+    return {
+        "sections": [{"title": title, "links": [fill(link, event_id) for link in links]}
+                     for title, links in HUB_SECTIONS],
+        "items": [{"code": it.get("code"), "name": it.get("name"),
+                   "links": [fill(link, event_id, str(it.get("code"))) for link in HUB_ITEM_LINKS]}
+                  for it in items if it.get("code")],
+        "sealed": SEALED_PATH.format(event=event_id),
+    }
 
 
 def new_document() -> dict[str, Any]:
@@ -171,6 +239,7 @@ class EventPages(Controller):
             "text": text if text is not None else json.dumps(doc, ensure_ascii=False, indent=2),
             "errors": errors, "field_errors": _field_errors(errors), "saved": request.query_params.get("saved"),
             "warnings": [] if errors or not isinstance(doc, dict) else _warnings(doc, context["lang"]),
+            "hub": None if event_id is None else hub_view(event_id, editor_view(doc)["items"]),
             "kinds": EVENT_KINDS, "criterion_kinds": CRITERION_KINDS, "aggregates": AGGREGATES,
             "levels": EXAM_LEVELS, "rules": AWARD_RULE_NAMES, "quota_modes": QUOTA_MODES,
             "standard_groups": STANDARD_GROUPS, "tie_break_keys": TIE_BREAK_KEYS})
