@@ -1,8 +1,10 @@
 """The results board for a big screen (public, read-only): `/board/{event_id}` rotates through the published
-items; `/ws/board/{event_id}` sends a snapshot of every item's latest public view on connect (and on
-`{"type": "hello"}`, which the page sends after a reconnect), then each new publication or withdrawal as it
-is committed, with its version, so the screen changes within a second of the chief judge's publish and never
-shows an older version over a newer one. Only published snapshots ever reach it (results.publication)."""
+items, paging through one too long for the screen (kiosk/static/board.js cuts the pages from the real layout;
+`?dwell=<seconds>` fixes each page's time, for tests); `/ws/board/{event_id}` sends a snapshot of every
+item's latest public view on connect (and on `{"type": "hello"}`, which the page sends after a reconnect),
+then each new publication or withdrawal as it is committed, with its version, so the screen changes within
+a second of the chief judge's publish and never shows an older version over a newer one. Only published
+snapshots ever reach it (results.publication)."""
 
 from __future__ import annotations
 
