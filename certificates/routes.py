@@ -1,4 +1,5 @@
-"""Certificates over HTTP: issuing and printing (organiser), one certificate's PDF, revoke and reissue, the
+"""Certificates over HTTP: issuing and printing (organiser; not while an appeal of the item is open), one
+certificate's PDF, revoke and reissue (JSON here, the page in certificates/pages.py), the
 public verification (`/verify/{serial}`, `/api/certificates/{serial}`, contracts §5), and the self-service
 kiosk page where a contestant gets their own by ticket or by name + the last six digits of the ID number."""
 
@@ -20,6 +21,7 @@ from PIL import Image as PILImage
 from sqlmodel import col, select
 
 from certificates import store
+from certificates.pages import CertificateListPage, certificate_page
 from certificates.render import calibration_page, render, template_from_document
 from registration.accounts.guards import actor_name, current_principal, requires
 from registration.entries.models import Entry, EntryMember
@@ -68,7 +70,7 @@ class CertificateAdmin(Controller):
         body = await json_object(request)
         item = body.get("item")
         made = await store.issue(db_session, event_id, str(item) if item else None)
-        return {"issued": made}
+        return {"issued": made, "held_by_appeals": await store.held_by_appeals(db_session, event_id)}
 
     @get("/", summary="证书列表 / the certificates")
     async def listing(self, event_id: FromPath[int], db_session: DbSession) -> list[dict[str, Any]]:
@@ -186,19 +188,31 @@ class CertificatePages(Controller):
                         ascii_stem="calibration", no_store=True)
 
     @post("/console/events/{event_id:int}/certificates/issue", status_code=303, guards=[ORGANISER])
-    async def issue_form(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:
+    async def issue_form(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect | Template:
+        """From the publish page (back there) or the certificates page (`back=certificates`); a refusal shows
+        the certificates page with the reason and the open appeals."""
         form = await request.form()
-        made = await store.issue(db_session, event_id, str(form.get("item") or "") or None)
+        try:
+            made = await store.issue(db_session, event_id, str(form.get("item") or "") or None)
+        except ApiError as exc:
+            await db_session.rollback()
+            return await certificate_page(request, db_session, event_id, exc.status_code, error=exc)
+        if form.get("back") == "certificates":
+            return Redirect(f"/console/events/{event_id}/certificates?issued={made}", status_code=303)
         return Redirect(f"/console/events/{event_id}/publish?issued={made}", status_code=303)
 
     @post("/console/events/{event_id:int}/certificates/print", status_code=303, guards=[ORGANISER])
-    async def print_batch(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:
+    async def print_batch(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect | Template:
         """A whole event, an item, or one group of it, in handing-out order, built in the background with its
-        progress shown (results/export_jobs.py's page)."""
+        progress shown (results/export_jobs.py's page); refused while an appeal of it is open."""
         form = await request.form()
         item = str(form.get("item") or "") or None
         group = form.get("group")
         event = await event_or_404(db_session, event_id)
+        try:
+            await store.refuse_while_appealed(db_session, event_id, item)
+        except ApiError as exc:
+            return await certificate_page(request, db_session, event_id, exc.status_code, error=exc)
         settings, state = request.app.state.settings, request.app.state
 
         async def work(job: export_jobs.ExportJob) -> None:
@@ -275,4 +289,4 @@ class SelfService(Controller):
         return await self._page(request, event, found=found)
 
 
-CERTIFICATE_ROUTES = (CertificateAdmin, CertificateActions, CertificatePages, SelfService)
+CERTIFICATE_ROUTES = (CertificateAdmin, CertificateActions, CertificatePages, CertificateListPage, SelfService)

@@ -5,6 +5,8 @@ revoked or reissued with a reason, never deleted.
   unique within the event and across events (UNIQUE(serial)).
 - One valid certificate per person and entry: `active_key` (`entry:position` while valid, NULL once revoked)
   is UNIQUE, so issuing twice, or two organisers at once, cannot make two.
+- Not while an appeal of the item is open (409 `appeal_open`): arbitration may still change the awards, and a
+  certificate handed out for an award that then changes has to be called back.
 - The QR holds `{public_url}/verify/{serial}?s=<HMAC>`: the verify page says whether the code is genuine; the
   record itself (valid or revoked, masked name, event, item, group, award, date) comes from the database.
 """
@@ -24,15 +26,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from certificates.render import Certificate
 from registration.base import UTCDateTime, utcnow
-from registration.entries.models import EntryMember
+from registration.entries.models import Entry, EntryMember
 from registration.events.models import Item
 from registration.events.service import event_or_404
 from registration.web import ApiError
+from results.appeals import open_appeals_by_item
 from results.publication import current, seated_members
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["IssuedCertificate", "issue", "load_template", "mask_name", "printable", "reissue", "revoke", "sign",
-           "template_dir", "verify_view"]
+__all__ = ["IssuedCertificate", "held_by_appeals", "issue", "load_template", "mask_name", "printable",
+           "refuse_while_appealed", "reissue", "replaced_by", "revoke", "sign", "template_dir", "verify_url",
+           "verify_view"]
 
 log = logging.getLogger("contestday.certificates")
 
@@ -88,10 +92,37 @@ async def _next_number(session: AsyncSession, item_id: int) -> int:
                                    .where(IssuedCertificate.item_id == item_id))).one()) + 1
 
 
+def _appeal_open(item: Item, count: int) -> ApiError:
+    return ApiError(409, "appeal_open",
+                    f"赛项“{item.name}”有 {count} 件申诉尚未裁定：仲裁裁定后方可颁发或打印荣誉证书",
+                    f"{item.code} has {count} open appeal(s): certificates wait for arbitration's ruling",
+                    item=item.code, open_appeals=count)
+
+
+async def held_by_appeals(session: AsyncSession, event_id: int) -> list[str]:
+    """The codes of the event's items with an open appeal, in the event's order."""
+    held = await open_appeals_by_item(session, event_id)
+    if not held:
+        return []
+    items = (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
+    return [i.code for i in items if held.get(i.id or 0)]
+
+
+async def refuse_while_appealed(session: AsyncSession, event_id: int, item_code: str | None) -> None:
+    """409 `appeal_open` when the item (or, for the whole event, any item) has an open appeal: printing a batch
+    then would hand out awards arbitration may still change."""
+    held = await open_appeals_by_item(session, event_id)
+    items = (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
+    for item in items:
+        if held.get(item.id or 0) and item_code in (None, item.code):
+            raise _appeal_open(item, held[item.id or 0])
+
+
 async def issue(session: AsyncSession, event_id: int, item_code: str | None = None,
                 issued_on: date | None = None) -> int:
     """Certificates for every award holder of the published items (or of one item) who has none yet; returns
-    how many were made. Commits."""
+    how many were made. An item with an open appeal is refused (one item: 409 `appeal_open`) or, for the
+    whole event, left out (`held_by_appeals` names it). Commits."""
     event = await event_or_404(session, event_id)
     items = (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
     if item_code is not None:
@@ -101,12 +132,17 @@ async def issue(session: AsyncSession, event_id: int, item_code: str | None = No
     day = issued_on or utcnow().astimezone(CHINA_TZ).date()
     issuer = event.organiser or f"{event.name}组委会"
     made = 0
+    held = await open_appeals_by_item(session, event_id)
     for item in items:
         published = await current(session, item.id or 0)
         if published is None or published.state != "published" or published.body is None:
             if item_code is not None:
                 raise ApiError(409, "not_published", "该赛项成绩尚未发布：证书只按发布的成绩颁发",
                                "the item's results are not published: certificates follow published results")
+            continue
+        if held.get(item.id or 0):
+            if item_code is not None:
+                raise _appeal_open(item, held[item.id or 0])
             continue
         seated = await seated_members(session, item.id or 0)
         order = 0
@@ -168,18 +204,25 @@ async def reissue(session: AsyncSession, serial: str, reason: str, by: str) -> I
     await session.flush()
     entry_member = (await session.exec(select(EntryMember).where(EntryMember.entry_id == old.entry_id,
                                                                  EntryMember.position == old.position))).first()
+    entry = await session.get(Entry, old.entry_id)  # the name and unit as corrected since
     number = await _next_number(session, old.item_id)
     item_code = old.serial.split("-")[1]
     new = IssuedCertificate(**{
         **old.model_dump(exclude={"id", "serial", "active_key", "state", "reason", "revoked_at", "revoked_by",
                                   "replaces", "created_at"}),
         "serial": f"E{old.event_id}-{item_code}-{number:04d}", "active_key": f"{old.entry_id}:{old.position}",
-        "name": entry_member.name if entry_member else old.name, "replaces": old.serial,
+        "name": entry_member.name if entry_member else old.name, "unit": entry.unit if entry else old.unit,
+        "replaces": old.serial,
         "issued_on": utcnow().astimezone(CHINA_TZ).date()})
     session.add(new)
     log.info("certificate reissued", extra={"serial": new.serial, "replaces": old.serial, "by_user": by})
     await session.commit()
     return new
+
+
+async def replaced_by(session: AsyncSession, serial: str) -> str | None:
+    """The serial of the certificate reissued in place of `serial` (None: not reissued)."""
+    return (await session.exec(select(IssuedCertificate.serial).where(IssuedCertificate.replaces == serial))).first()
 
 
 async def verify_view(session: AsyncSession, serial: str, signature: str | None, secret_key: str) -> dict[str, Any]:
@@ -188,7 +231,8 @@ async def verify_view(session: AsyncSession, serial: str, signature: str | None,
     return {"serial": row.serial, "valid": row.state == "valid", "revoked": row.state == "revoked",
             "name": mask_name(row.name), "event": row.event_name, "item": row.item_name, "group": row.group_name,
             "award": row.award, "issuer": row.issuer, "issued_on": row.issued_on.isoformat(),
-            "reason": row.reason if row.state == "revoked" else "", "replaced_by": None,
+            "reason": row.reason if row.state == "revoked" else "",
+            "replaced_by": await replaced_by(session, row.serial) if row.state == "revoked" else None,
             "qr_genuine": genuine if signature is not None else None}
 
 

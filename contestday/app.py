@@ -52,6 +52,7 @@ from registration.i18n import jinja_gettext
 from registration.web import ApiError, error_body, preferred_language
 from results.appeal_routes import APPEAL_ROUTES
 from results.console_routes import CONSOLE_ROUTES
+from results.notice import notice_until
 from results.publication_routes import PUBLICATION_ROUTES
 from results.recheck_routes import RecheckController
 
@@ -162,6 +163,7 @@ def create_app(settings: Settings) -> Litestar:
 
     def template_callback(engine_: JinjaTemplateEngine) -> None:
         engine_.engine.globals["_"] = jinja_gettext
+        engine_.engine.globals["notice_until"] = notice_until  # one wording of the notice period's end
 
     channels = ChannelsPlugin(backend=_channels_backend(settings), arbitrary_channels_allowed=True,
                               subscriber_max_backlog=1000, subscriber_backlog_strategy="dropleft")

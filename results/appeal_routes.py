@@ -1,5 +1,6 @@
 """Appeals over HTTP: the contestants' form (`/appeal/{event_id}`, public, with the ticket code) and its JSON
-twin, the organiser's paper appeals, the list, and arbitration's ruling (results/appeals.py)."""
+twin, the organiser's paper appeals, the list, and arbitration's ruling (results/appeals.py); arbitration's
+page is results/appeal_pages.py."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from registration.accounts.guards import actor_name, requires
 from registration.events.models import Item
 from registration.events.service import event_or_404
 from registration.web import ApiError, DbSession, json_object
+from results.appeal_pages import AppealAdminPage
 from results.appeals import appeal_view, file_appeal, list_appeals, rule
 from results.publication_routes import announce
 
@@ -89,4 +91,4 @@ class AppealPage(Controller):
                         context={"event_name": name, "values": {}, "filed": row.id})
 
 
-APPEAL_ROUTES = (AppealApi, AppealPage)
+APPEAL_ROUTES = (AppealApi, AppealPage, AppealAdminPage)

@@ -5,6 +5,9 @@ time) of its Nth working day, where working days are the State Council's: weekda
 holidays, plus the weekend days made working days (调休补班). `chinese-calendar` carries the official
 schedule year by year; for a year it does not know yet, Monday to Friday are counted and the answer says so,
 so a page can show the end as provisional instead of silently getting a holiday wrong.
+
+`notice_until` is the one wording of the end everywhere it is shown (publish page, public page, board): the
+last day of the period with "24:00 止", as notices are worded, never the next day's 00:00.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import chinese_calendar
 
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["DEFAULT_WORKING_DAYS", "NoticePeriod", "is_working_day", "notice_period"]
+__all__ = ["DEFAULT_WORKING_DAYS", "NoticePeriod", "is_working_day", "last_day_of", "notice_period", "notice_until"]
 
 DEFAULT_WORKING_DAYS = 5
 
@@ -51,3 +54,20 @@ def notice_period(published_at: datetime, working_days: int = DEFAULT_WORKING_DA
         counted += working
     ends = datetime.combine(day + timedelta(days=1), time(0), CHINA_TZ)
     return NoticePeriod(published_at, day, ends, working_days, known)
+
+
+def last_day_of(end: date | datetime | str) -> date:
+    """The last day of a notice period from what a page holds: the last day itself (a date or
+    "YYYY-MM-DD"), or the period's close (`ends_at`, an aware datetime or its ISO text), which is 00:00 of the
+    following day, so it belongs to the day before."""
+    if isinstance(end, str):
+        end = date.fromisoformat(end) if len(end) == 10 else datetime.fromisoformat(end)
+    if isinstance(end, datetime):
+        return (end.astimezone(CHINA_TZ) - timedelta(microseconds=1)).date()
+    return end
+
+
+def notice_until(end: date | datetime | str, lang: str = "zh") -> str:
+    """"公示至 2026-12-10 24:00 止" (English: "notice period ends 2026-12-10 24:00")."""
+    day = last_day_of(end).isoformat()
+    return f"notice period ends {day} 24:00" if lang == "en" else f"公示至 {day} 24:00 止"

@@ -66,3 +66,80 @@ def test_verify_page_and_self_service_kiosk(settings: Settings, live_server: str
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     _shot(page, tmp_path / "self-service.png")
     assert errors == []
+
+
+async def _organiser(settings: Settings) -> None:
+    from registration.accounts import service as accounts
+
+    engine = create_engine(settings.database_url, poolclass=NullPool)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await accounts.add_user(session, "org", "pw-12345678", ["organiser"])
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+def test_the_organiser_revokes_and_reissues_on_the_certificate_page(settings: Settings, live_server: str,
+                                                                    browser: Any) -> None:
+    import re
+    from urllib.parse import quote
+
+    from certificates.store import mask_name
+
+    shots = Path("/tmp/shots/C")
+    shots.mkdir(parents=True, exist_ok=True)
+    event_id, serial, name, _digits = _run(_issued(settings, live_server))
+    _run(_organiser(settings))
+    url = f"/console/events/{event_id}/certificates"
+    page = browser.new_page(viewport={"width": 1024, "height": 900}, locale="zh-CN")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server}/login?next={quote(url)}")
+    page.fill("input[name=name]", "org")
+    page.fill("input[name=password]", "pw-12345678")
+    page.click("form.card button[type=submit]")
+    page.wait_for_url(re.compile(r".*/certificates$"))
+    assert page.inner_text("h1") == "荣誉证书管理" and page.locator("tr[data-serial]").count() == 6
+    row = page.locator(f"tr[data-serial='{serial}']")
+    assert mask_name(name) in row.inner_text() and name not in page.inner_text("main") and "一等奖" in row.inner_text()
+    assert row.locator("a.pdf").get_attribute("href") == f"/certificates/{serial}.pdf"
+    assert row.locator("a.verify").get_attribute("href") == f"/verify/{serial}?s={sign(SECRET, serial)}"
+    for width in (390, 1024, 1440):
+        page.set_viewport_size({"width": width, "height": 900})
+        _shot(page, shots / f"certificates-{width}.png")
+    page.set_viewport_size({"width": 1024, "height": 900})
+
+    # search by serial, then reissue it with a reason
+    page.fill("#search input[name=q]", serial.lower())
+    page.click("#search button[type=submit]")
+    assert page.locator("tr[data-serial]").count() == 1
+    row = page.locator(f"tr[data-serial='{serial}']")
+    row.locator("summary").click()
+    row.locator("input[name=reason]").fill("单位名称有误")
+    row.locator("button.reissue").click()
+    page.wait_for_selector("#done")
+    new = f"E{event_id}-LED-0007"
+    assert f"新证书编号 {new}（替代 {serial}）" in page.inner_text("#done")
+    old = page.locator(f"tr[data-serial='{serial}']")
+    assert old.get_attribute("data-state") == "revoked" and f"已由 {new} 替代" in old.inner_text()
+    assert page.locator(f"tr[data-serial='{new}']").get_attribute("data-state") == "valid"
+    _shot(page, shots / "certificates-reissued-1024.png")
+
+    # search by name finds the person's old and new certificates; revoke the new one
+    page.fill("#search input[name=q]", name)
+    page.click("#search button[type=submit]")
+    assert {page.locator("tr[data-serial]").nth(i).get_attribute("data-serial") for i in range(2)} == {serial, new}
+    row = page.locator(f"tr[data-serial='{new}']")
+    row.locator("summary").click()
+    row.locator("input[name=reason]").fill("获奖资格取消")
+    row.locator("button.revoke").click()
+    page.wait_for_selector("#done")
+    assert f"已作废证书 {new}" in page.inner_text("#done")
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "contestday_session")
+    listed = {c["serial"]: c for c in httpx.get(f"{live_server}/api/events/{event_id}/certificates",
+                                                cookies={"contestday_session": token}).json()}
+    assert listed[serial]["state"] == "revoked" and listed[serial]["reason"] == "单位名称有误"
+    assert listed[new]["state"] == "revoked" and listed[new]["replaces"] == serial
+    assert listed[new]["reason"] == "获奖资格取消"
+    assert errors == []

@@ -35,8 +35,8 @@ async def published(client: Any, db: Any) -> tuple[Any, dict[str, str]]:
 async def test_issue_verify_revoke_and_reissue(client: Any, db: Any) -> None:
     contest, organiser = await published(client, db)
     issue = f"/api/events/{contest.event_id}/certificates/issue"
-    assert (await client.post(issue, json={}, headers=organiser)).json() == {"issued": 6}
-    assert (await client.post(issue, json={}, headers=organiser)).json() == {"issued": 0}  # one per person
+    assert (await client.post(issue, json={}, headers=organiser)).json()["issued"] == 6
+    assert (await client.post(issue, json={}, headers=organiser)).json()["issued"] == 0  # one per person
     listed = (await client.get(f"/api/events/{contest.event_id}/certificates", headers=organiser)).json()
     assert [c["serial"] for c in listed] == [f"E{contest.event_id}-LED-{n:04d}" for n in range(1, 7)]
     assert [c["award"] for c in listed][:3] == ["一等奖", "二等奖", "二等奖"]
@@ -149,3 +149,64 @@ async def test_the_events_design_layout_and_calibration_on_the_server(client: An
     assert one.status_code == 200 and b"/Subtype /Image" in one.content  # the design is on the page
     folder = settings.data_dir / "certificates" / f"event-{contest.event_id}"
     assert (folder / "design.jpg").is_file() and '"offset_x_mm": 2.0' in (folder / "template.json").read_text()
+
+
+async def test_no_certificates_while_an_appeal_of_the_item_is_open(client: Any, db: Any) -> None:
+    """Arbitration may still change the awards: issuing and printing wait for its ruling (409 appeal_open),
+    on the API and on the publish page's issue and print buttons; the whole event leaves the item out."""
+    contest, organiser = await published(client, db)
+    base = f"/api/events/{contest.event_id}"
+    paper = await client.post(f"{base}/appeals/paper", headers=organiser,
+                              json={"item": "LED", "text": "书面申诉：计时有误", "filed_by": "某单位领队"})
+    assert paper.status_code == 201
+    refused = await client.post(f"{base}/certificates/issue", json={"item": "LED"}, headers=organiser)
+    assert refused.status_code == 409 and refused.json()["code"] == "appeal_open"
+    assert "申诉尚未裁定" in refused.json()["message"] and refused.json()["item"] == "LED"
+    assert (await client.post(f"{base}/certificates/issue", json={}, headers=organiser)).json() == {
+        "issued": 0, "held_by_appeals": ["LED"]}
+    button = await client.post(f"/console/events/{contest.event_id}/certificates/issue", data={"item": "LED"},
+                               headers=organiser, follow_redirects=False)
+    assert button.status_code == 409 and 'data-code="appeal_open"' in button.text and "申诉尚未裁定" in button.text
+    printing = await client.post(f"/console/events/{contest.event_id}/certificates/print", data={"item": "LED"},
+                                 headers=organiser, follow_redirects=False)
+    assert printing.status_code == 409 and 'data-code="appeal_open"' in printing.text
+    async with db() as session:
+        assert (await session.exec(select(IssuedCertificate))).first() is None
+    ruled = await client.post(f"{base}/appeals/{paper.json()['id']}/ruling", headers=organiser,
+                              json={"ruling": "dismissed", "text": "计时记录无误"})
+    assert ruled.status_code == 200
+    assert (await client.post(f"{base}/certificates/issue", json={"item": "LED"}, headers=organiser)).json() == {
+        "issued": 6, "held_by_appeals": []}
+
+
+async def test_the_certificate_page_revokes_and_reissues(client: Any, db: Any) -> None:
+    contest, organiser = await published(client, db)
+    await client.post(f"/api/events/{contest.event_id}/certificates/issue", json={}, headers=organiser)
+    url = f"/console/events/{contest.event_id}/certificates"
+    serial = f"E{contest.event_id}-LED-0001"
+    async with db() as session:
+        full = (await session.exec(select(IssuedCertificate).where(IssuedCertificate.serial == serial))).one().name
+    page = await client.get(url, headers=organiser)
+    assert page.status_code == 200 and serial in page.text and mask_name(full) in page.text and full not in page.text
+    assert f'href="/certificates/{serial}.pdf"' in page.text
+    assert f"/verify/{serial}?s={sign(SECRET, serial)}" in page.text
+    assert (await client.get(url)).status_code in (401, 403)  # the organiser's page
+    found = await client.get(url, params={"q": full}, headers=organiser)
+    assert found.text.count('data-serial="') == 1
+    no_reason = await client.post(f"{url}/{serial}/reissue", data={"reason": " "}, headers=organiser)
+    assert no_reason.status_code == 422 and "须填写原因" in no_reason.text
+    done = await client.post(f"{url}/{serial}/reissue", data={"reason": "单位名称有误"}, headers=organiser,
+                             follow_redirects=False)
+    assert done.status_code == 303
+    shown = await client.get(done.headers["location"], headers=organiser)
+    new = f"E{contest.event_id}-LED-0007"
+    assert f"新证书编号 {new}（替代 {serial}）" in shown.text and f"已由 {new} 替代" in shown.text
+    assert (await client.get(f"/api/certificates/{serial}")).json()["replaced_by"] == new
+    other = f"E{contest.event_id}-LED-0002"
+    revoked = await client.post(f"{url}/{other}/revoke", data={"reason": "获奖资格取消"}, headers=organiser,
+                                follow_redirects=False)
+    assert f"已作废证书 {other}。" in (await client.get(revoked.headers["location"], headers=organiser)).text
+    listed = {c["serial"]: c for c in (await client.get(f"/api/events/{contest.event_id}/certificates",
+                                                          headers=organiser)).json()}
+    assert listed[other]["state"] == "revoked" and listed[other]["reason"] == "获奖资格取消"
+    assert listed[new]["state"] == "valid" and listed[new]["replaces"] == serial

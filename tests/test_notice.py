@@ -4,10 +4,11 @@ Sundays counted (the 2026 schedule)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 
-from results.notice import notice_period
+from results.notice import last_day_of, notice_period, notice_until
 from scoring.event_file import CHINA_TZ
 
 
@@ -51,3 +52,32 @@ def test_a_year_without_an_official_schedule_counts_weekdays_and_says_so() -> No
 def test_at_least_one_working_day() -> None:
     with pytest.raises(ValueError):
         notice_period(at(2026, 6, 1), 0)
+
+
+def test_one_wording_of_the_end_the_last_day_at_24_00() -> None:
+    period = notice_period(at(2026, 12, 3))  # Thursday: 4, 7, 8, 9, 10 December
+    assert period.last_day == date(2026, 12, 10) and period.ends_at.date() == date(2026, 12, 11)
+    for given in (period.last_day, period.last_day.isoformat(), period.ends_at, period.ends_at.isoformat()):
+        assert last_day_of(given) == date(2026, 12, 10)
+        assert notice_until(given) == "公示至 2026-12-10 24:00 止"
+    assert notice_until(period.ends_at, "en") == "notice period ends 2026-12-10 24:00"
+
+
+async def test_the_publish_page_and_the_public_page_name_the_same_end(client: Any, db: Any) -> None:
+    """Both used to differ by a day: the publish page showed the close (00:00 of the next day) as its date."""
+    from tests.helpers import login_headers
+    from tests.test_publication import marked, settle
+
+    contest = await marked(db)
+    await settle(db, contest)
+    chief = await login_headers(client, db, "chief", "chief_judge")
+    published = await client.post(f"/api/events/{contest.event_id}/items/LED/publication", json={}, headers=chief)
+    assert published.status_code == 201
+    wording = notice_until(published.json()["notice_ends_at"])
+    view = (await client.get(f"/api/public/events/{contest.event_id}/results")).json()["items"][0]["view"]
+    assert wording == notice_until(view["notice"]["last_day"])
+    publish_page = (await client.get(f"/console/events/{contest.event_id}/publish", headers=chief)).text
+    public_page = (await client.get(f"/results/{contest.event_id}")).text
+    assert wording in publish_page and wording in public_page
+    next_day = published.json()["notice_ends_at"][:10]
+    assert next_day not in publish_page and next_day not in public_page
