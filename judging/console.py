@@ -28,6 +28,7 @@ __all__ = ["MARKING_ROLES", "ItemState", "Seat", "console_snapshot", "findings_o
            "spec_of"]
 
 MARKING_ROLES = ("judge", "chief_judge")  # the roles apply_op lets mark
+RESOLVED_SHOWN = 20  # the latest resolved re-mark requests the console lists (the audit log keeps them all)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ async def load_item_state(session: AsyncSession, item: Item) -> ItemState:
 
 async def console_snapshot(session: AsyncSession, event_id: int, item_code: str | None) -> dict[str, Any]:
     """Seats × criteria × judges with values and versions, the panel, locks, signed sheets, open re-mark
-    requests, findings per seat and criterion, and the judges' severity and the marks' distribution."""
+    requests (and the latest resolved ones), findings per seat and criterion, and the judges' severity and the
+    marks' distribution."""
     head = (await session.exec(select(AuditHead).where(AuditHead.event_id == event_id))).first()
     item = await item_or_404(session, event_id, item_code)
     state = await load_item_state(session, item)
@@ -117,6 +119,9 @@ async def console_snapshot(session: AsyncSession, event_id: int, item_code: str 
     remarks = (await session.exec(select(RemarkRequest).where(
         RemarkRequest.item_id == item.id, col(RemarkRequest.resolved_at).is_(None))
         .order_by(col(RemarkRequest.id)))).all()
+    resolved = (await session.exec(select(RemarkRequest).where(
+        RemarkRequest.item_id == item.id, col(RemarkRequest.resolved_at).is_not(None))
+        .order_by(col(RemarkRequest.resolved_at).desc()).limit(RESOLVED_SHOWN))).all()
     markers = state.markers
     changed_at = {(s.judge_id, seat, code): s.updated_at for s, seat, code in state.scores}
     items = (await session.exec(select(Item.code, Item.name).where(Item.event_id == event_id)
@@ -139,9 +144,15 @@ async def console_snapshot(session: AsyncSession, event_id: int, item_code: str 
                     "version": s.version} for s, seat, code in state.scores],
         "remarks": [{"id": r.id, "seat": r.seat, "criterion": r.criterion, "judge_id": r.judge_id,
                      "message": r.message, "by": r.by, "at": r.created_at.isoformat(),
-                     # answered: the judge has changed that mark since the request
+                     # answered: the mark changed after the request yet it is open (a request older than
+                     # automatic resolution): the chief judge closes it
                      "answered": changed_at.get((r.judge_id, r.seat, r.criterion), r.created_at) > r.created_at}
                     for r in remarks],
+        "remarks_resolved": [{"id": r.id, "seat": r.seat, "criterion": r.criterion, "judge_id": r.judge_id,
+                              "message": r.message, "resolution": r.resolution, "resolved_by": r.resolved_by,
+                              "note": r.resolution_note,
+                              "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None}
+                             for r in resolved],
         "findings": findings_of(state),
         "severity": severity(state.specs, state.marks),
         "distribution": distribution(state.specs, state.marks),

@@ -1,8 +1,10 @@
-"""The chief judge's actions: ask for a re-mark, lock and unlock a criterion or the whole item, reopen a signed
-sheet. Each one writes its row and its audit link in one transaction and commits; it returns what to fan out,
-and the caller publishes only then (`publish`), so a tablet or console never hears of an uncommitted change.
+"""The chief judge's actions: ask for a re-mark (and close one), lock and unlock a criterion or the whole item,
+reopen a signed sheet. Each one writes its row and its audit link in one transaction and commits; it returns
+what to fan out, and the caller publishes only then (`publish`), so a tablet or console never hears of an
+uncommitted change.
 
-Unlocking and reopening need a reason: it goes into the audit log, the trace the domain asks for.
+Unlocking, reopening and closing a re-mark request need a reason: it goes into the audit log, the trace the
+domain asks for.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from judging import audit
+from judging import audit, remarks
 from judging.console import MARKING_ROLES, findings_of, load_item_state
 from judging.models import CriterionLock, PanelMember, RemarkRequest, SheetSubmission
 from judging.ws import console_channel, judge_channel
@@ -23,7 +25,7 @@ from registration.checkin.blind import lock_scores, stage_of
 from registration.events.models import Criterion, Item
 from registration.web import ApiError
 
-__all__ = ["Outcome", "lock_criterion", "lock_item", "publish", "reopen_sheet", "request_remark",
+__all__ = ["Outcome", "close_remark", "lock_criterion", "lock_item", "publish", "reopen_sheet", "request_remark",
            "unlock_criterion", "unlock_item"]
 
 MAX_MESSAGE = 500
@@ -90,6 +92,28 @@ async def request_remark(session: AsyncSession, item: Item, *, judge_id: int, se
     tablet = {"type": "remark", "id": remark.id, "item": item.code, "seat": seat, "criterion": crit.code,
               "message": text}
     return Outcome({**tablet, "seq": link.seq, "judge_id": judge_id}, [(judge_id, tablet)])
+
+
+async def close_remark(session: AsyncSession, item: Item, remark_id: int, by: str, note: str | None) -> Outcome:
+    """关闭请求: the chief judge closes a re-mark request (sent by mistake, or the change checked): resolved with
+    the note in the audit log, and taken off the judge's tablet."""
+    text = _reason(note)
+    remark = await session.get(RemarkRequest, remark_id)
+    if remark is None or remark.item_id != item.id:
+        raise ApiError(404, "unknown_remark", f"赛项 {item.code} 没有这条复评请求",
+                       f"no such re-mark request in {item.code}")
+    if remark.resolved_at is not None:
+        raise ApiError(409, "already_resolved", "该复评请求已处理", "this re-mark request is already resolved")
+    crit = (await session.exec(select(Criterion.id).where(Criterion.item_id == item.id,
+                                                          Criterion.code == remark.criterion))).first()
+    cell = remarks.Cell(item.event_id, item.id or 0, item.code, remark.judge_id, remark.seat, remark.criterion, crit)
+    message = await session.run_sync(lambda s: remarks.resolve_one(s.connection(), cell, remark_id, how="closed",
+                                                                   by=by, note=text))
+    if message is None:  # resolved by the judge between the read and the guarded update
+        await session.rollback()
+        raise ApiError(409, "already_resolved", "该复评请求已处理", "this re-mark request is already resolved")
+    await session.commit()
+    return Outcome(message, [(cell.judge_id, remarks.tablet_copy(message))])
 
 
 async def _lock_message(session: AsyncSession, item: Item, kind: str, criterion: str | None,

@@ -125,7 +125,9 @@ class CriterionLock(SQLModel, table=True):
 
 
 class RemarkRequest(SQLModel, table=True):
-    """The chief judge asks a judge to look at a mark again; the message reaches the tablet."""
+    """The chief judge asks a judge to look at a mark again; the message reaches the tablet. It stays open (and
+    holds back publication) until resolved: the judge changes that mark (`changed`, or `paper`/`import` when
+    the mark comes from there), keeps it (`kept`), or the chief judge closes it (`closed`, with a note)."""
 
     __tablename__ = "remark_request"
 
@@ -138,6 +140,9 @@ class RemarkRequest(SQLModel, table=True):
     by: str = Field(max_length=80)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: str | None = Field(default=None, max_length=80)
+    resolution: str | None = Field(default=None, max_length=16)  # changed | kept | closed | paper | import
+    resolution_note: str = Field(default="", max_length=500)
 
 
 class ScoreEvent(SQLModel, table=True):
@@ -150,7 +155,7 @@ class ScoreEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(sa_column=_fk("event.id", index=False))
     seq: int
-    kind: str = Field(max_length=24)  # set | submit | reopen | lock | unlock | remark | paper
+    kind: str = Field(max_length=24)  # set | submit | reopen | lock | unlock | remark | resolve | paper
     item_id: int | None = None
     entry_id: int | None = None
     criterion_id: int | None = None

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from judging import audit
+from judging import audit, remarks
 from judging.models import Judge, Score
 from registration.base import UTCDateTime, utcnow
 from registration.checkin.models import Attendance, SeatAssignment
@@ -117,10 +117,15 @@ async def sheet_state(session: AsyncSession, item_id: int, judge_id: int) -> dic
             "resolved_by": resolved.resolved_by if resolved else None}
 
 
+def _resolver(cell: remarks.Cell, by: str) -> Any:
+    return lambda s: remarks.resolve_cell(s.connection(), cell, how="paper", by=by, device="paper")
+
+
 async def resolve_sheet(session: AsyncSession, item_id: int, judge: Judge, choices: Any,
                         by: str) -> list[dict[str, Any]]:
-    """A third person settles every difference; the sheet's marks then count. Returns the changes, as the
-    console channel carries them (to publish after the commit)."""
+    """A third person settles every difference; the sheet's marks then count, and resolve the judge's open
+    re-mark requests on them. Returns the changes, as the console channel carries them (`score` and
+    `remark_resolved`, to publish after the commit)."""
     entries = {e.round: e for e in (await session.exec(select(PaperEntry).where(
         PaperEntry.item_id == item_id, PaperEntry.judge_id == judge.id))).all()}
     if len(entries) < 2:
@@ -170,6 +175,8 @@ async def resolve_sheet(session: AsyncSession, item_id: int, judge: Judge, choic
                                                                f"{entries[2].entered_by} 录入，{by} 核定")
         changes.append({"type": "score", "seq": link.seq, "item": item_code, "seat": seat, "criterion": code,
                         "judge_id": judge.id, "value": value, "version": score.version})
+        cell = remarks.Cell(judge.event_id, item_id, item_code, judge.id or 0, seat, code, criterion.id, entry.id)
+        changes.extend(await session.run_sync(_resolver(cell, by)))
     session.add(PaperResolution(item_id=item_id, judge_id=judge.id or 0, resolved_by=by))
     try:
         await session.commit()

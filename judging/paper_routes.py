@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging.models import Judge
 from judging.paper import enter_sheet, resolve_sheet, sheet_state
-from judging.ws import console_channel
+from judging.ws import console_channel, publish_resolved
 from registration.accounts.guards import current_principal, requires
 from registration.events.models import Item
 from registration.web import ApiError, DbSession
@@ -63,6 +63,10 @@ class PaperController(Controller):
         body = await request.json()
         item, judge = await _target(db_session, event_id, code, judge_id)
         changes = await resolve_sheet(db_session, item.id or 0, judge, body.get("choices"), await _who(request))
-        for change in changes:  # committed: the consoles see paper marks like tablet marks
-            channels.publish(json.dumps(change, ensure_ascii=False), [console_channel(event_id)])
-        return {"applied": len(changes)}
+        for change in changes:  # committed: the consoles see paper marks like tablet marks, in seq order
+            if change["type"] == "remark_resolved":  # and the judge's tablets drop the answered request
+                publish_resolved(channels, event_id, [change])
+            else:
+                channels.publish(json.dumps(change, ensure_ascii=False), [console_channel(event_id)])
+        resolved = sum(1 for c in changes if c["type"] == "remark_resolved")
+        return {"applied": len(changes) - resolved, **({"resolved": resolved} if resolved else {})}

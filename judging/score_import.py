@@ -56,16 +56,19 @@ def read_marks(data: bytes, filename: str) -> list[Mark]:
     return [Mark(r.number, r.text("seat"), r.text("judge"), r.text("criterion"), r.text("value")) for r in rows]
 
 
-async def import_scores(session: AsyncSession, event_id: int, item_code: str, marks: list[Mark], by: str) -> int:
-    """Store every mark or none (ImportRefused with every refused row); returns how many were applied. Runs in
-    the caller's session, which is committed on success."""
+async def import_scores(session: AsyncSession, event_id: int, item_code: str, marks: list[Mark],
+                        by: str) -> tuple[int, list[dict[str, Any]]]:
+    """Store every mark or none (ImportRefused with every refused row); returns how many were applied and the
+    re-mark requests the changed marks resolved (to fan out after the commit). Runs in the caller's session,
+    which is committed on success."""
     if not marks:
         raise ApiError(422, "empty_file", "文件中没有评分行", "the file holds no marks")
     judges = {j.name: JudgeRef.of(j) for j in (await session.exec(select(Judge).where(Judge.event_id == event_id)))}
     digest = hashlib.sha256(repr(marks).encode()).hexdigest()[:12]
 
-    def job(conn: Connection) -> int:
+    def job(conn: Connection) -> tuple[int, list[dict[str, Any]]]:
         errors: list[dict[str, Any]] = []
+        resolved: list[dict[str, Any]] = []
         for m in marks:
             judge = judges.get(m.judge)
             if judge is None:
@@ -76,8 +79,9 @@ async def import_scores(session: AsyncSession, event_id: int, item_code: str, ma
                 "criterion": m.criterion, "value": m.value}, f"import:{by}"[:80])
             if applied.reply["type"] != "ack":
                 errors.append({"row": m.row, "code": applied.reply["code"], "message": applied.reply["message"]})
+            resolved.extend(applied.resolved)
         if errors:
             raise ImportRefused(errors)
-        return len(marks)
+        return len(marks), resolved
 
     return await run_in_session(session, job)

@@ -19,8 +19,8 @@ from sqlalchemy import Connection, and_, bindparam, insert, literal, or_, select
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from judging import audit
-from judging.models import AppliedOp, CriterionLock, Judge, PanelMember, Score, SheetSubmission
+from judging import audit, remarks
+from judging.models import AppliedOp, CriterionLock, Judge, PanelMember, RemarkRequest, Score, SheetSubmission
 from registration.base import utcnow
 from registration.checkin.models import Attendance, ItemStage, SeatAssignment
 from registration.entries.models import Entry
@@ -39,6 +39,7 @@ MARKING = ("judge", "chief_judge")
 class Applied:
     reply: dict[str, Any]
     changed: dict[str, Any] | None  # what to fan out after the commit (None: nothing changed)
+    resolved: tuple[dict[str, Any], ...] = ()  # re-mark requests this op resolved (console messages)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,18 @@ _SCORE_CHANGE = Prepared(update(_SC).where(_SC.c.id == bindparam("score_id"))
                          .values(value=bindparam("value"), version=bindparam("version"),
                                  updated_at=bindparam("updated_at")))
 _SUBMITTED = Prepared(insert(_SS))
+_RR = table(RemarkRequest)
+# a re-mark request of this judge, with its item and the mark it is about (if there is one yet)
+_REMARK = Prepared(
+    select(_RR.c.id, _RR.c.item_id, _RR.c.seat, _RR.c.criterion, _RR.c.resolved_at, _IT.c.code, _CR.c.id,
+           _SA.c.entry_id, _SC.c.value, _SC.c.version)
+    .select_from(_RR.join(_IT, _IT.c.id == _RR.c.item_id)
+                 .outerjoin(_CR, and_(_CR.c.item_id == _RR.c.item_id, _CR.c.code == _RR.c.criterion))
+                 .outerjoin(_SA, and_(_SA.c.item_id == _RR.c.item_id, _SA.c.seat_label == _RR.c.seat))
+                 .outerjoin(_SC, and_(_SC.c.entry_id == _SA.c.entry_id, _SC.c.criterion_id == _CR.c.id,
+                                      _SC.c.judge_id == _RR.c.judge_id)))
+    .where(_RR.c.id == bindparam("remark_id"), _RR.c.judge_id == bindparam("judge_id"),
+           _IT.c.event_id == bindparam("event_id")))
 
 
 def _nack(op_id: str, code: str, zh: str, en: str, **extra: Any) -> dict[str, Any]:
@@ -174,11 +187,17 @@ def _set_score(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: st
     link = audit.append_link(conn, judge.event_id, "set", actor=judge.name, device=device, item_id=item_id,
                              entry_id=entry_id, criterion_id=criterion_id, judge_id=judge.id,
                              old=(old_value, have or None), new=(value, version))
-    reply = {"type": "ack", "op_id": op_id, "item": item_code, "seat": seat, "criterion": code,
-             "value": _fmt(value), "version": version}
+    # the judge's answer to a re-mark request of this mark: resolved with the mark, in its transaction
+    resolved = remarks.resolve_cell(conn, remarks.Cell(judge.event_id, item_id, item_code, judge.id, seat, code,
+                                                       criterion_id, entry_id),
+                                    how="import" if force else "changed", by=judge.name, device=device)
+    reply: dict[str, Any] = {"type": "ack", "op_id": op_id, "item": item_code, "seat": seat, "criterion": code,
+                             "value": _fmt(value), "version": version}
+    if resolved:
+        reply["resolved"] = [r["id"] for r in resolved]
     changed = {"type": "score", "seq": link.seq, "item": item_code, "seat": seat, "criterion": code,
                "judge_id": judge.id, "value": _fmt(value), "version": version}
-    return Applied(reply, changed)
+    return Applied(reply, changed, tuple(resolved))
 
 
 def set_score_job(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -> Applied:
@@ -204,12 +223,32 @@ def _submit_sheet(conn: Connection, judge: JudgeRef, op: dict[str, Any], device:
     return Applied(ack, {"type": "submitted", "seq": link.seq, "item": item_code, "judge_id": judge.id})
 
 
+def _keep_mark(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -> Applied:
+    """确认原分: the judge looked again and keeps the mark as it is; the request is resolved, the mark untouched
+    (so neither a lock nor a signed sheet stands in the way). A request resolved meanwhile (by a change, another
+    tablet or the chief judge) is acked too: the judge's intent — the request gone — holds either way."""
+    op_id, remark_id = op["op_id"], op.get("remark")
+    if not isinstance(remark_id, int) or isinstance(remark_id, bool):
+        return Applied(_nack(op_id, "invalid_op", "缺少复评请求编号", "keep_mark needs the request's id"), None)
+    row = _REMARK.execute(conn, {"remark_id": remark_id, "judge_id": judge.id, "event_id": judge.event_id}).first()
+    if row is None:
+        return Applied(_nack(op_id, "unknown_remark", "没有这条复评请求", "no such re-mark request"), None)
+    _id, item_id, seat, criterion, resolved_at, item_code, criterion_id, entry_id, value, version = row
+    reply = {"type": "ack", "op_id": op_id, "remark": remark_id, "item": item_code, "resolved": True}
+    if resolved_at is not None:
+        return Applied(reply, None)
+    cell = remarks.Cell(judge.event_id, item_id, item_code, judge.id, seat, criterion, criterion_id, entry_id)
+    message = remarks.resolve_one(conn, cell, remark_id, how="kept", by=judge.name, device=device,
+                                  kept=(value, version))
+    return Applied(reply, None, (message,) if message else ())
+
+
 def _fmt(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
 _KINDS: dict[str, Callable[[Connection, JudgeRef, dict[str, Any], str], Applied]] = {
-    "set_score": _set_score, "submit_sheet": _submit_sheet}
+    "set_score": _set_score, "submit_sheet": _submit_sheet, "keep_mark": _keep_mark}
 
 
 def _apply(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -> Applied:

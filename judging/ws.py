@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, Protocol
 
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect, WebSocketException
 
+from judging.remarks import tablet_copy
 from judging.service import JudgeRef, apply_op
 from judging.snapshot import judge_for_user, tablet_snapshot
 from registration.accounts.guards import current_principal
 from registration.web import ApiError
 
-__all__ = ["console_channel", "judge_channel", "judge_socket", "receive_messages"]
+__all__ = ["console_channel", "judge_channel", "judge_socket", "publish_resolved", "receive_messages"]
 
 log = logging.getLogger("contestday.judging")
 
@@ -32,6 +33,18 @@ def console_channel(event_id: int) -> str:
 
 def judge_channel(judge_id: int) -> str:
     return f"judge:{judge_id}"
+
+
+class _Publisher(Protocol):
+    def publish(self, data: str, channels: list[str]) -> None: ...
+
+
+def publish_resolved(channels: _Publisher, event_id: int, resolved: Iterable[dict[str, Any]]) -> None:
+    """Re-mark requests resolved by a committed change: the console hears the whole message, the judge's tablets
+    (every device of that judge) which request to take down."""
+    for message in resolved:
+        channels.publish(json.dumps(message, ensure_ascii=False), [console_channel(event_id)])
+        channels.publish(json.dumps(tablet_copy(message), ensure_ascii=False), [judge_channel(message["judge_id"])])
 
 
 async def receive_messages(socket: WebSocket[Any, Any, Any]) -> AsyncIterator[dict[str, Any]]:
@@ -88,6 +101,7 @@ async def judge_socket(socket: WebSocket[Any, Any, Any], channels: NamedDependen
                 if applied.changed is not None:  # after the commit, never before
                     channels.publish(json.dumps(applied.changed, ensure_ascii=False),
                                      [console_channel(judge.event_id)])
+                publish_resolved(channels, judge.event_id, applied.resolved)
                 await socket.send_json(applied.reply)
             else:
                 await socket.send_json({"type": "error", "code": "unknown_message", "message": "未知消息"})

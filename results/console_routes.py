@@ -29,7 +29,7 @@ from judging import console_actions as actions
 from judging import score_import
 from judging.console import console_snapshot, item_or_404
 from judging.console_text import CONSOLE_JS
-from judging.ws import console_channel, receive_messages
+from judging.ws import console_channel, publish_resolved, receive_messages
 from registration.accounts.guards import actor_name, current_principal, requires
 from registration.entries.roster import RosterError
 from registration.events.service import event_or_404
@@ -99,14 +99,15 @@ class ConsoleApi(Controller):
             raise ApiError(422, exc.code, exc.zh, exc.en) from None
         try:
             # in this request's session (it holds the transaction already): the same rules and statements
-            applied = await score_import.import_scores(db_session, event_id, item.code, marks,
-                                                       await actor_name(request))
+            applied, resolved = await score_import.import_scores(db_session, event_id, item.code, marks,
+                                                                 await actor_name(request))
         except score_import.ImportRefused as exc:
             raise ApiError(422, "import_refused", f"评分表有 {len(exc.errors)} 行不能导入，未导入任何分数",
                            f"{len(exc.errors)} row(s) refused: nothing was imported", errors=exc.errors) from None
         channels: ChannelsPlugin = request.app.plugins.get(ChannelsPlugin)
         channels.publish(json.dumps({"type": "refresh", "item": item.code}), [console_channel(event_id)])
-        return {"item": item.code, "applied": applied}
+        publish_resolved(channels, event_id, resolved)
+        return {"item": item.code, "applied": applied, "resolved": len(resolved)}
 
     @post("/remarks", status_code=200, summary="请裁判复评 / ask a judge to re-mark")
     async def remark(self, request: Req, event_id: FromPath[int], code: FromPath[str],
@@ -120,6 +121,16 @@ class ConsoleApi(Controller):
             db_session, item, judge_id=judge_id, seat=str(body.get("seat", "")),
             criterion=str(body.get("criterion", "")), message=str(body.get("message", "")),
             by=await actor_name(request))
+        return await self._done(request, event_id, outcome)
+
+    @post("/remarks/{remark_id:int}/close", status_code=200,
+          summary="关闭复评请求（须填说明）/ close a re-mark request, with a note")
+    async def close_remark(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                           remark_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
+        body = await json_object(request)
+        item = await item_or_404(db_session, event_id, code)
+        outcome = await actions.close_remark(db_session, item, remark_id, await actor_name(request),
+                                             body.get("note"))
         return await self._done(request, event_id, outcome)
 
     @post("/criteria/{criterion:str}/lock", status_code=200, summary="锁定评分项 / lock a criterion")

@@ -180,14 +180,17 @@ async def test_remark_reaches_the_tablet_and_the_console(settings: Any, live_ser
     snap = await recv(board)
     assert snap["seq"] == 2 and snap["remarks"][0]["message"] == "请复核安装调试分"
     assert not snap["remarks"][0]["answered"]
-    await tablet.send(json.dumps(op("m2", seat, "34", base_version=1)))
-    await recv(tablet)
-    await recv(board)
-    await board.send(json.dumps({"type": "hello"}))
-    assert (await recv(board))["remarks"][0]["answered"]
     again = await connect(live_server, judge_cookie(live_server, contest.links["王裁判"]))
     assert (await recv(again))["items"][0]["remarks"][0]["message"] == "请复核安装调试分"  # in the tablet's snapshot
-    assert await _audit(db) == [("remark", True, True, f"{seat}: 请复核安装调试分")]
+    await tablet.send(json.dumps(op("m2", seat, "34", base_version=1)))
+    assert {(await recv(tablet))["type"], (await recv(tablet))["type"]} == {"ack", "remark_resolved"}
+    assert (await recv(again))["type"] == "remark_resolved"  # every device of the judge takes the banner down
+    assert [(await recv(board))["type"], (await recv(board))["type"]] == ["score", "remark_resolved"]
+    await board.send(json.dumps({"type": "hello"}))
+    snap = await recv(board)
+    assert snap["remarks"] == [] and snap["remarks_resolved"][0]["resolution"] == "changed"
+    assert await _audit(db) == [("remark", True, True, f"{seat}: 请复核安装调试分"),
+                                ("resolve", True, True, f"{seat} · A 复评请求 #{remark['id']}：裁判已修改分数")]
     for sock in (tablet, board, again):
         await sock.close()
 

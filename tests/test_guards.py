@@ -30,6 +30,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/logout"): PUBLIC,
     ("GET", "/lang/{lang:str}"): PUBLIC,
     ("GET", "/api/me"): SIGNED_IN,
+    ("GET", "/start"): SIGNED_IN,  # each person's start page (registration/accounts/start.py)
     ("GET", "/api/catalog"): PUBLIC,
     ("GET", "/api/events"): ORGANISER,
     ("POST", "/api/events"): ORGANISER,
@@ -91,6 +92,7 @@ EXPECTED.update({  # the chief judge's console (results/console_routes.py); the 
     ("GET", "/console/events/{event_id:int}"): CONSOLE,
     ("GET", C): CONSOLE,
     ("POST", f"{C}/remarks"): CONSOLE,
+    ("POST", f"{C}/remarks/{{remark_id:int}}/close"): CONSOLE,
     ("POST", f"{C}/scores/import"): CONSOLE,
     ("POST", f"{C}/criteria/{{criterion:str}}/lock"): CONSOLE,
     ("POST", f"{C}/criteria/{{criterion:str}}/unlock"): CONSOLE,
@@ -141,6 +143,21 @@ EXPECTED.update({  # publication (results/publication_routes.py) and the board (
     ("GET", "/kiosk/events/{event_id:int}/certificates"): PUBLIC,
     ("POST", "/kiosk/events/{event_id:int}/certificates"): PUBLIC,
     ("POST", "/appeal/{event_id:int}"): PUBLIC,
+})
+CP = "/console/events/{event_id:int}"
+CHIEF_OR_ORG = frozenset({"chief_judge", "organiser"})
+EXPECTED.update({  # the pages of the day's later steps (results/chief_pages.py, appeal_pages.py, certificates/pages.py)
+    ("GET", f"{CP}/items/{{code:str}}/recheck"): CHIEF_OR_ORG,
+    ("POST", f"{CP}/items/{{code:str}}/recheck"): CHIEF_OR_ORG,
+    ("POST", f"{CP}/items/{{code:str}}/recheck/seats/{{seat:str}}"): CHIEF_OR_ORG,
+    ("GET", f"{CP}/items/{{code:str}}/ties"): CHIEF_OR_ORG,  # the organiser may look; only the chief judge decides
+    ("POST", f"{CP}/items/{{code:str}}/ties"): frozenset({"chief_judge"}),
+    ("GET", f"{CP}/appeals"): CHIEF_OR_ORG,  # the chief judge reads, without forms
+    ("POST", f"{CP}/appeals/paper"): ORGANISER,
+    ("POST", f"{CP}/appeals/{{appeal_id:int}}/ruling"): ORGANISER,
+    ("GET", f"{CP}/certificates"): ORGANISER,
+    ("POST", f"{CP}/certificates/{{serial:str}}/revoke"): ORGANISER,
+    ("POST", f"{CP}/certificates/{{serial:str}}/reissue"): ORGANISER,
 })
 PREFIXES_OF_PAGES = {"/admin": ORGANISER}  # page routes below these prefixes: organiser only
 SKIP = ("/schema", "/static")

@@ -103,6 +103,12 @@
       if (!found) scores.push({ seat: msg.seat, criterion: msg.criterion, judge_id: msg.judge_id, value: msg.value, version: msg.version });
       state.flash[key(msg.seat, msg.criterion, msg.judge_id)] = Date.now();
       updateCell(msg.seat, msg.criterion, msg.judge_id);
+    } else if (msg.type === "remark_resolved") {  // off the open list at once; the refresh brings the rest
+      state.snap.remarks = state.snap.remarks.filter(function (r) { return r.id !== msg.id; });
+      state.snap.remarks_resolved = [{ id: msg.id, seat: msg.seat, criterion: msg.criterion, judge_id: msg.judge_id,
+        resolution: msg.resolution, resolved_by: msg.by, note: msg.note }].concat(state.snap.remarks_resolved || []);
+      renderFindings();
+      updateCell(msg.seat, msg.criterion, msg.judge_id);
     }
     refreshSoon();
   }
@@ -325,7 +331,8 @@
     var list = $("findings"), snap = state.snap; list.textContent = "";
     var shown = snap.findings.filter(function (f) { return f.code !== "missing_marks"; });
     var missing = snap.findings.filter(function (f) { return f.code === "missing_marks"; });
-    if (!snap.findings.length) { list.appendChild(el("li", { cls: "ok", text: t("findings_none") })); return; }
+    // an open re-mark request holds publication back: never "nothing needs attention" while one is open
+    if (!snap.findings.length && !snap.remarks.length) list.appendChild(el("li", { cls: "ok", text: t("findings_none") }));
     shown.forEach(function (f) {
       list.appendChild(el("li", { cls: f.code }, [el("strong", { text: f.seat + " · " + f.criterion }), " ", message(f)]));
     });
@@ -336,9 +343,26 @@
         Object.keys(bySeat).map(function (s) { return s + "(" + bySeat[s].join("") + ")"; }).join(" ")]));
     }
     snap.remarks.forEach(function (r) {
-      list.appendChild(el("li", { cls: r.answered ? "remark-answered" : "remark" }, [
+      list.appendChild(el("li", { cls: r.answered ? "remark-answered" : "remark", "data-remark": r.id }, [
         el("strong", { text: r.seat + " · " + r.criterion + " · " + judgeName(r.judge_id) }), " ",
-        r.answered ? t("remark_answered") : t("remark_open", { message: r.message })]));
+        r.answered ? t("remark_answered") : t("remark_open", { message: r.message }), " ",
+        el("button", { type: "button", cls: "c-mini", text: t("close_remark"), onclick: function () { closeDialog(r); } })]));
+    });
+    var done = $("remarks-done"), past = snap.remarks_resolved || [];
+    done.textContent = "";
+    $("remarks-done-card").hidden = !past.length;
+    past.forEach(function (r) {
+      done.appendChild(el("li", { cls: "resolved-" + r.resolution, "data-remark": r.id }, [
+        el("strong", { text: r.seat + " · " + r.criterion + " · " + judgeName(r.judge_id) }), " ",
+        t("resolved_" + r.resolution) + (r.note ? "：" + r.note : "")]));
+    });
+  }
+
+  /* 关闭请求: the chief judge closes a request (sent by mistake, or the change checked), with a note for the log. */
+  function closeDialog(r) {
+    ask(t("close_title", { name: judgeName(r.judge_id), seat: r.seat, code: r.criterion }),
+        t("remark_open", { message: r.message }), t("note"), t("close_remark"), function (note) {
+      return post("/remarks/" + r.id + "/close", { note: note }).then(function () { toast(t("remark_closed")); });
     });
   }
 

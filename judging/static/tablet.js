@@ -84,6 +84,19 @@
     render();
     return true;
   }
+  /* 确认原分: the judge looked again and keeps the mark; queued like a mark, the request leaves on its ack. */
+  function keepMark(it, r) {
+    if (keeping(r.id)) return;
+    var op = { type: "op", op_id: Q.newOpId(), kind: "keep_mark", item: it.code, remark: r.id };
+    if (!queue.push(op)) warnStorage();
+    link.send(op);
+    render();
+  }
+  function keeping(id) { return queue.ops.some(function (op) { return op.kind === "keep_mark" && op.remark === id; }); }
+  function dropRemarks(code, ids) {
+    var it = S.items.filter(function (i) { return i.code === code; })[0];
+    if (it) it.remarks = it.remarks.filter(function (r) { return ids.indexOf(r.id) < 0; });
+  }
   function submitSheet(it, signature) {
     var op = { type: "op", op_id: Q.newOpId(), kind: "submit_sheet", item: it.code, signature: signature };
     if (!queue.push(op)) warnStorage();
@@ -106,11 +119,15 @@
       if (op.kind === "submit_sheet") {
         if (msg.type === "ack" && it) it.submitted = true;  // the sheet itself says so
         else banner(message(msg), "bad");
+      } else if (op.kind === "keep_mark") {
+        if (msg.type === "ack" || msg.code === "unknown_remark") dropRemarks(op.item, [op.remark]);
+        if (msg.type === "ack") banner(t("kept"), "ok"); else banner(message(msg), "bad");
       } else {
         var key = Q.markKey(op.item, op.seat, op.criterion);
         if (msg.type === "ack") {
           S.marks[key] = { value: msg.value, version: msg.version };
           delete S.notes[key];
+          if (msg.resolved) dropRemarks(op.item, msg.resolved);  // the change answered the chief judge's request
         } else if (msg.code === "stale_version" && msg.current) {
           // never overwrite silently: show the server's value and ask the judge
           S.marks[key] = { value: msg.current.value, version: msg.current.version };
@@ -124,6 +141,13 @@
       }
     } else if (msg.type === "remark" && it) {
       if (!it.remarks.some(function (r) { return r.id === msg.id; })) it.remarks.push(msg);
+    } else if (msg.type === "remark_resolved" && it) {
+      // answered here or on another device, or closed by the chief judge: the request comes down everywhere
+      var had = it.remarks.some(function (r) { return r.id === msg.id; });
+      dropRemarks(msg.item, [msg.id]);
+      if (had && msg.resolution === "closed") {
+        banner(t("remark_closed", { seat: msg.seat, criterion: criterionName(it, msg.criterion) }), "ok");
+      }
     } else if ((msg.type === "locked" || msg.type === "unlocked") && it) {
       it.criteria.forEach(function (c) {
         if (msg.criterion === null || msg.criterion === undefined || msg.criterion === c.code) c.locked = msg.type === "locked";
@@ -227,11 +251,21 @@
     box.hidden = !it.remarks.length;
     if (!it.remarks.length) return;
     box.appendChild(el("h2", { text: "⚑ " + t("remarks") }));
+    box.appendChild(el("p", { "class": "t-remarks-note", text: t("remark_how") }));
     it.remarks.forEach(function (r) {
-      box.appendChild(el("button", { type: "button", "class": "t-remark", "data-seat": r.seat,
-        text: t("remark_line", { seat: r.seat, criterion: criterionName(it, r.criterion), message: r.message }),
-        on: { click: function () { S.view = { item: it.code, seat: r.seat }; persist(); render(); } } }));
+      box.appendChild(el("div", { "class": "t-remark-item", "data-remark": r.id }, [
+        el("button", { type: "button", "class": "t-remark", "data-seat": r.seat,
+          text: t("remark_line", { seat: r.seat, criterion: criterionName(it, r.criterion), message: r.message }),
+          on: { click: function () { S.view = { item: it.code, seat: r.seat }; persist(); render(); } } }),
+        keepButton(it, r)]));
     });
+  }
+
+  function keepButton(it, r) {
+    var waiting = keeping(r.id);
+    return el("button", { type: "button", "class": "t-button t-keep", "data-remark": r.id,
+      disabled: waiting && "disabled", text: waiting ? t("keep_waiting") : t("keep_mark"),
+      on: { click: function () { keepMark(it, r); } } });
   }
 
   // the sheet is rebuilt only when its shape changes: an ack arriving while the judge types must not take the
@@ -336,7 +370,11 @@
     }
     var remarks = it.remarks.filter(function (x) { return x.seat === seat && x.criterion === c.code; });
     r.remark.hidden = !remarks.length;
-    r.remark.textContent = remarks.map(function (x) { return "⚑ " + x.message; }).join("　");
+    r.remark.textContent = "";
+    remarks.forEach(function (x) {
+      r.remark.appendChild(el("div", { "class": "t-row-remark-line" }, [
+        el("span", { text: "⚑ " + x.message }), keepButton(it, x)]));
+    });
   }
 
   function wireDialog() {
