@@ -6,10 +6,10 @@ of contracts §3 — present entries ranked, everyone else unranked — and `res
 function behind `contestday results compute`, does every step; nothing here re-implements a rule.
 
 Provisional, and blind: rows are keyed by seat (before decryption the console knows seats, not names).
-Entries whose marks cannot be computed yet (a missing mark, measurement judges who disagree) are left out of
-the ranking and listed as pending; the award counts then follow the entries ranked so far. Theory and time
-used are not recorded in this system yet: an item that weighs theory is ranked on the practical alone (said
-so by `basis`), and a `time_used` tie-break key is blank for everyone.
+Entries whose marks cannot be computed yet (a missing mark, a criterion no panel judge marks, measurement judges
+who disagree) are left out of the ranking and listed as pending; the award counts then follow the entries ranked
+so far. Theory and time used are not recorded in this system yet: an item that weighs theory is ranked on the
+practical alone (said so by `basis`), and a `time_used` tie-break key is blank for everyone.
 """
 
 from __future__ import annotations
@@ -33,11 +33,12 @@ from results.convert import input_frames
 from results.engine import compute_frames
 from results.model import Entry, Inputs, Mark, Person, Placing
 from results.ranking import apply_chief_order
-from scoring.event_file import AwardPolicy, ItemSpec
+from scoring.event_file import AwardPolicy, EventSpec, ItemSpec
 from scoring.marking import aggregate
 from scoring.rounding import from_cents
 
-__all__ = ["TieOrder", "apply_tie_orders", "provisional_inputs", "provisional_ranking", "ranking_and_state"]
+__all__ = ["PENDING_TEXT", "TieOrder", "apply_tie_orders", "pending_of", "provisional_inputs", "provisional_ranking",
+           "ranking_and_state", "unmarked"]
 
 
 class TieOrder(SQLModel, table=True):
@@ -76,11 +77,44 @@ def apply_tie_orders(item: ItemSpec, policy: AwardPolicy, rows: list[dict[str, A
             for p in placings]
 
 
-async def provisional_inputs(session: AsyncSession, event_id: int, item_code: str | None
+PENDING_TEXT = {"no_panel": "未设裁判组", "missing_marks": "缺评", "measurement_disagreement": "测量值不一致"}
+
+
+def unmarked(state: ItemState) -> dict[str, list[str]]:
+    """Seat → `criterion:code` for each non-deduction criterion with no mark at all: `no_panel` when no
+    judge of the panel marks that criterion (nobody will), else `missing_marks`. The findings cover the
+    second case only when some panel judge is expected for the seat; the engine refuses both (MarkingError
+    missing_marks), so they must be pending, never ranked."""
+    judged = [tuple(m.criteria) for m, _j in state.markers if m.role == "judge"]
+    found: dict[str, list[str]] = {}
+    for seat in state.seats:
+        for c in state.specs:
+            if c.kind != "deduction" and not state.marks.get((seat.label, c.code)):
+                covered = any(not codes or c.code in codes for codes in judged)
+                found.setdefault(seat.label, []).append(f"{c.code}:{'missing_marks' if covered else 'no_panel'}")
+    return found
+
+
+def pending_of(state: ItemState) -> dict[str, list[str]]:
+    """Seat → why it cannot be ranked yet (`criterion:code`, the errors the console shows and every empty
+    cell the engine would refuse)."""
+    pending: dict[str, list[str]] = {}
+    for finding in findings_of(state):
+        if finding["severity"] == "error":
+            pending.setdefault(str(finding["seat"]), []).append(f"{finding['criterion']}:{finding['code']}")
+    for seat, reasons in unmarked(state).items():
+        have = pending.setdefault(seat, [])
+        have += [r for r in reasons if r not in have]
+    return pending
+
+
+async def provisional_inputs(session: AsyncSession, event_id: int, item_code: str | None,
+                             loaded: tuple[Any, EventSpec] | None = None,
                              ) -> tuple[Inputs, ItemState, dict[str, list[str]]]:
     """Contracts §3 inputs for one item: ENTRIES keyed by seat (an entry without a seat by `#id`), in seat
-    order, and one mark per stored non-blank score. Also the item's state and, per seat, why it is pending."""
-    loaded = await load_event(session, event_id)
+    order, and one mark per stored non-blank score. Also the item's state and, per seat, why it is pending.
+    `loaded`: the event as `load_event` gives it, for a caller that ranks many items."""
+    loaded = loaded or await load_event(session, event_id)
     if loaded is None:
         raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
     _event, spec = loaded
@@ -90,10 +124,7 @@ async def provisional_inputs(session: AsyncSession, event_id: int, item_code: st
     if item_spec.theory_weight > 0:
         item_spec = replace(item_spec, theory_weight=Decimal(0))  # no theory stored yet: rank on the practical
     state = await load_item_state(session, item)
-    pending: dict[str, list[str]] = {}
-    for finding in findings_of(state):
-        if finding["severity"] == "error":
-            pending.setdefault(str(finding["seat"]), []).append(f"{finding['criterion']}:{finding['code']}")
+    pending = pending_of(state)
     seated = {s.entry_id: s for s in state.seats}
     others = (await session.exec(
         select(EntryRow.id, EntryRow.group_name).where(EntryRow.item_id == item.id, EntryRow.state == "active")
@@ -119,11 +150,11 @@ async def provisional_ranking(session: AsyncSession, event_id: int, item_code: s
     return (await ranking_and_state(session, event_id, item_code))[0]
 
 
-async def ranking_and_state(session: AsyncSession, event_id: int, item_code: str | None
-                            ) -> tuple[dict[str, Any], ItemState]:
+async def ranking_and_state(session: AsyncSession, event_id: int, item_code: str | None,
+                            loaded: tuple[Any, EventSpec] | None = None) -> tuple[dict[str, Any], ItemState]:
     """The provisional ranking and the judging state it was computed from (for callers that need both: the
     publish gate reads the findings from the same state)."""
-    inputs, state, pending = await provisional_inputs(session, event_id, item_code)
+    inputs, state, pending = await provisional_inputs(session, event_id, item_code, loaded)
     item_spec = inputs.event.items[0]
     entries, _people, scores = input_frames(inputs)
     computed = compute_frames(inputs.event, entries, scores)
@@ -154,7 +185,10 @@ async def ranking_and_state(session: AsyncSession, event_id: int, item_code: str
     return {
         "item": state.item.code, "basis": "practical" if state.item.theory_weight > 0 else "total",
         "complete": not pending, "groups": list(groups.values()),
-        "pending": [{"seat": seat, "reasons": reasons} for seat, reasons in pending.items()],
+        "pending": [{"seat": seat, "reasons": reasons,
+                     "text": "、".join(dict.fromkeys(f"{r.split(':', 1)[0]} {PENDING_TEXT.get(r.split(':', 1)[1], r)}"
+                                                     for r in reasons))}
+                    for seat, reasons in pending.items()],
         "totals": {"max": "100.00", "counts": histogram(totals, Decimal(100))},
         "criteria": [{"code": c.code, "name": c.name, "max": f"{c.max:.2f}"} for c in item_spec.criteria],
     }, state

@@ -1,10 +1,10 @@
 """Publishing an item's results: the gate, immutable versioned snapshots, and what the public may see.
 
-- **The gate** lists every blocker (`blockers`): scores not locked; marks missing, measurement judges who
-  disagree, panels whose spread is over the tolerance, or any other error the console shows; a re-mark
-  asked and not done; the re-check (复核) not done (or a full re-check demanded); the seat mapping not
-  fully revealed (decrypted); a tie on an award or promotion boundary (`tie_unresolved`). `publish` refuses
-  while any is left, with the list.
+- **The gate** (results/gate.py) lists every blocker (`blockers`): scores not locked; marks missing (or a
+  criterion no panel judge marks), measurement judges who disagree, panels whose spread is over the tolerance,
+  or any other error the console shows; a re-mark asked and not done; the re-check (复核) not done (or a full
+  re-check demanded); the seat mapping not fully revealed (decrypted); a tie on an award or promotion boundary
+  (`tie_unresolved`). `publish` refuses while any is left, with the list.
 - **A publication** is a frozen snapshot: the ranking computed by the results engine (through
   `results.live`, the same function as the console's provisional ranking and `contestday results
   compute`), joined to names and units only now that the mapping is revealed. It is stored whole with its
@@ -26,22 +26,21 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel, col, func, select
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging import audit
-from judging.console import findings_of, item_or_404
-from judging.models import RemarkRequest
+from judging.console import item_or_404
 from registration.base import UTCDateTime, utcnow
-from registration.checkin.blind import full_mapping, stage_of
+from registration.checkin.blind import full_mapping
 from registration.entries.exports import LEVEL_NAMES
 from registration.entries.models import EntryMember
 from registration.events.models import Event, Item
 from registration.events.service import load_event
 from registration.web import ApiError
-from results.live import TieOrder, apply_tie_orders, provisional_ranking, ranking_and_state
+from results.gate import item_gate, load_facts
+from results.live import TieOrder, apply_tie_orders, provisional_ranking
 from results.notice import DEFAULT_WORKING_DAYS, notice_period
-from results.recheck import round_view
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["Publication", "blockers", "current", "decide_tie", "public_view", "publish", "seated_members",
@@ -68,10 +67,6 @@ class Publication(SQLModel, table=True):
     notice_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-def _blocker(code: str, zh: str, en: str, **detail: Any) -> dict[str, Any]:
-    return {"code": code, "message": zh, "message_en": en, **detail}
-
-
 async def blockers(session: AsyncSession, event_id: int, item_code: str) -> list[dict[str, Any]]:
     """Everything that stands between this item and publication (empty: it may be published)."""
     return (await _gate(session, event_id, item_code))[0]
@@ -80,49 +75,8 @@ async def blockers(session: AsyncSession, event_id: int, item_code: str) -> list
 async def _gate(session: AsyncSession, event_id: int, item_code: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """(the blockers, the provisional ranking they were judged on): publishing freezes that same ranking."""
     item = await item_or_404(session, event_id, item_code)
-    found: list[dict[str, Any]] = []
-    stage = await stage_of(session, item.id or 0)
-    if stage.scores_locked_at is None:
-        found.append(_blocker("not_locked", "成绩尚未锁定", "the scores are not locked"))
-    ranking, state = await ranking_and_state(session, event_id, item.code)
-    errors: dict[str, list[str]] = {}
-    for finding in findings_of(state):
-        # errors, and panels over their spread tolerance: a warning for the command, but the chief judge
-        # must reconcile them before anything is published
-        if finding["severity"] == "error" or finding["code"] == "spread_exceeded":
-            errors.setdefault(str(finding["code"]), []).append(f"{finding['seat']}/{finding['criterion']}")
-    for code, cells in sorted(errors.items()):
-        found.append(_blocker(code, f"评分未完成或有误（{code}）：{'、'.join(cells[:10])}"
-                              + ("等" if len(cells) > 10 else ""), f"{code}: {', '.join(cells[:10])}",
-                              cells=cells))
-    remarks = (await session.exec(select(func.count()).select_from(RemarkRequest).where(
-        RemarkRequest.item_id == item.id, col(RemarkRequest.resolved_at).is_(None)))).one()
-    if remarks:
-        found.append(_blocker("remark_open", f"有 {remarks} 项重评请求尚未完成",
-                              f"{remarks} re-mark request(s) still open", count=remarks))
-    recheck = await round_view(session, event_id, item.code)
-    if not recheck["done"]:
-        status = recheck["rounds"][-1]["status"] if recheck["rounds"] else None
-        found.append(_blocker("recheck_not_done",
-                              "复核需全部重新复核（差错超过 5%）" if status == "full_required" else "复核尚未完成",
-                              "a full re-check is required" if status == "full_required" else
-                              "the re-check is not done", status=status))
-    if item.theory_weight > 0:
-        share = f"{(item.theory_weight * 100).normalize():f}"
-        # the server records practical marks only: a total that weighs theory cannot be published from here
-        found.append(_blocker("theory_not_recorded",
-                              f"该赛项理论成绩占 {share}%，系统尚未录入理论成绩，不能在线发布"
-                              "（请用 contestday results compute 离线计算）",
-                              f"this item weighs theory ({share} %), which is not recorded "
-                              "here: compute it offline with contestday results compute"))
-    if stage.revealed_layer < 2:
-        found.append(_blocker("not_decrypted", f"尚未解密（已揭示第 {stage.revealed_layer} 层，共 2 层）",
-                              f"not decrypted: layer {stage.revealed_layer} of 2 revealed"))
-    tied = [f"{g['group'] or '—'}:{r['seat']}" for g in ranking["groups"] for r in g["rows"] if r["tie_unresolved"]]
-    if tied:
-        found.append(_blocker("tie_unresolved", f"获奖或晋升分界处并列无法区分：{'、'.join(tied)}，请裁判长裁定",
-                              f"an unbreakable tie on an award or promotion boundary: {', '.join(tied)}",
-                              seats=tied))
+    found, ranking = await item_gate(session, event_id, item, await load_facts(session, event_id, [item.id or 0]))
+    assert ranking is not None  # rank_all: always computed
     return found, ranking
 
 

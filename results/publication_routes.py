@@ -35,6 +35,8 @@ from registration.web import ApiError, DbSession, download, json_object, preferr
 from results import export_jobs, lists
 from results import messages as _messages  # noqa: F401  (registers the pages' English)
 from results.appeals import final, open_appeals_by_item
+from results.chief_pages import CHIEF_PAGES
+from results.gate import event_blockers
 from results.notice import DEFAULT_WORKING_DAYS
 from results.publication import Publication, blockers, current, decide_tie, public_view, publish, withdraw
 from scoring.event_file import CHINA_TZ
@@ -132,12 +134,14 @@ class PublishPages(Controller):
                     done: str = "", error: str = "") -> Template:
         event = await event_or_404(session, event_id)
         principal = await current_principal(request)
-        items = []
-        for item in (await session.exec(select(Item).where(Item.event_id == event_id)
-                                        .order_by(col(Item.position)))).all():
-            items.append({"code": item.code, "name": item.name,
-                          "current": _current_summary(await current(session, item.id or 0)),
-                          "blockers": await blockers(session, event_id, item.code)})
+        rows = (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
+        found = await event_blockers(session, event_id, rows)  # one batch for the event, not a gate per item
+        latest: dict[int, Publication] = {}
+        for row in (await session.exec(select(Publication).where(Publication.event_id == event_id)
+                                       .order_by(col(Publication.version)))).all():
+            latest[row.item_id] = row
+        items = [{"code": item.code, "name": item.name, "current": _current_summary(latest.get(item.id or 0)),
+                  "blockers": found[item.id or 0]} for item in rows]
         return Template("results/publish.html", status_code=status, context={
             "lang": preferred_language(request), "principal": principal, "event": event, "items": items,
             "done": done, "error": error,
@@ -146,14 +150,16 @@ class PublishPages(Controller):
             headers={"Cache-Control": "no-store"})
 
     @get("/")
-    async def page(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
+    async def page(self, request: Req, event_id: FromPath[int]) -> Template:
         lang = preferred_language(request)
         done = request.query_params.get("done", "")
         text = {"published": "已发布第 {n} 版。", "withdrawn": "已撤回（第 {n} 版）。"}.get(done)
         message = gettext(text, lang).format(n=request.query_params.get("v", "")) if text else ""
         if request.query_params.get("issued") is not None:
             message = gettext("已颁发 {n} 张荣誉证书。", lang).format(n=request.query_params.get("issued"))
-        return await self._page(request, db_session, event_id, done=message)
+        # a read session: no write lock, so a slow page never holds up the tablets' and kiosks' writes
+        async with request.app.state.read_session() as session:
+            return await self._page(request, session, event_id, done=message)
 
     @post("/{code:str}", status_code=303)
     async def publish_form(self, request: Req, event_id: FromPath[int], code: FromPath[str],
@@ -313,4 +319,4 @@ class PublicResults(Controller):
         return await public_results(db_session, event_id)
 
 
-PUBLICATION_ROUTES = (PublicationApi, PublishPages, ExportPages, TieApi, ListDownloads, PublicResults)
+PUBLICATION_ROUTES = (PublicationApi, PublishPages, ExportPages, TieApi, ListDownloads, PublicResults, *CHIEF_PAGES)
