@@ -21,6 +21,7 @@ from typing import Literal
 from registration.retirement import Gender, Retirement, retirement
 
 __all__ = [
+    "GENDER_NAMES",
     "MINIMUM_AGE",
     "PROVINCE_PREFIXES",
     "AgeCheck",
@@ -41,6 +42,8 @@ __all__ = [
 AgeStatus = Literal["ok", "too_young", "over_retirement"]
 MINIMUM_AGE = 16  # 劳动法 §15: no employment under 16; the notices (seed 001, 002) say 16 or over
 IdKind = Literal["resident", "hk_permit", "mo_permit", "tw_permit", "foreign_permanent"]
+# The stored gender is the ID number's code; people read 男/女 (exports, lists, the organiser's pages).
+GENDER_NAMES: dict[str, str] = {"male": "男", "female": "女"}
 
 # Province-level prefixes of GB/T 2260, plus 81/82/83 (HK/Macau/Taiwan residence permits). 71 is Taiwan's
 # code in GB/T 2260; Taiwan residents' permits use 83. Used for a warning only, never for a refusal.

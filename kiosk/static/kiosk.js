@@ -28,7 +28,17 @@
     const d = new Date(iso);
     return isNaN(d) ? "" : d.toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
   }
-  function hhmm(iso) { return hhmmss(iso).slice(0, 5); }
+  // a session's day and start in Beijing time, wherever the kiosk's clock is set: "12月3日 18:00"
+  // (h23: midnight is 00:00, never 24:00)
+  const DAY_TIME = new Intl.DateTimeFormat("en-US", { timeZone: "Asia/Shanghai", month: "numeric", day: "numeric",
+                                                      hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  function dayTime(iso) {
+    const d = new Date(iso);
+    if (!iso || isNaN(d)) return "";
+    const p = {};
+    DAY_TIME.formatToParts(d).forEach((x) => { p[x.type] = x.value; });
+    return fmt(TEXT.seat_day, { m: p.month, d: p.day, time: `${p.hour}:${p.minute}` });
+  }
   function nonce() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return Date.now().toString(36) + Math.random().toString(36).slice(2);  // old browsers without randomUUID
@@ -233,8 +243,7 @@
     $("draw-box").hidden = true;
     $("seat-box").hidden = false;
     $("seat").textContent = seat;
-    $("seat-when").textContent = session ? fmt(TEXT.seat_when, { session: session, time: startsAt ? hhmm(startsAt) : "" })
-      : "";
+    $("seat-when").textContent = session ? fmt(TEXT.seat_when, { session: session, when: dayTime(startsAt) }) : "";
   }
 
   function result(state, title, detail, entry, code) {
@@ -244,7 +253,7 @@
     card(entry);
     $("seat-box").hidden = true;
     $("draw-box").hidden = true;
-    if (entry && entry.seat) showSeat(entry.seat, "", "");
+    if (entry && entry.seat) showSeat(entry.seat, entry.seat_session, entry.seat_starts_at);
     else if (state === "ok" || state === "already") $("draw-box").hidden = false;
     setState(state);
   }

@@ -1,9 +1,11 @@
-"""Seat plans and the draw (抽签): a seat from the item's free seats, drawn with the operating system's CSPRNG,
-fixed once drawn; a move only with a reason (equipment fault), logged with the minutes given back."""
+"""Seat plans and the draw (抽签): a seat from the free seats of the session the contestant checked in for, drawn
+with the operating system's CSPRNG, fixed once drawn; a move only with a reason (equipment fault), logged with
+the minutes given back."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,8 +19,9 @@ from registration.checkin.models import Attendance, SeatAssignment, SeatMove, Se
 from registration.entries.models import Entry
 from registration.entries.tickets import normalise_code
 from registration.web import ApiError
+from scoring.event_file import CHINA_TZ
 
-__all__ = ["SessionPlan", "draw", "move", "read_plan", "replace_plan", "seat_labels"]
+__all__ = ["SessionPlan", "draw", "move", "read_plan", "replace_plan", "seat_labels", "sessions_for"]
 
 MAX_SEATS = 999
 
@@ -95,33 +98,62 @@ async def replace_plan(session: AsyncSession, item_id: int, plans: list[SessionP
     await session.commit()
 
 
+def sessions_for(sessions: Sequence[SeatSession], checked_in_at: datetime) -> list[SeatSession]:
+    """The sessions a person checked in at `checked_in_at` may sit in: those whose check-in window holds that
+    time, the nearest start first (windows may overlap: the one starting soonest, or just started, is the
+    one the person came for)."""
+    open_now = [s for s in sessions if s.checkin_opens_at <= checked_in_at < s.checkin_closes_at]
+    return sorted(open_now, key=lambda s: (abs(s.starts_at - checked_in_at), s.position))
+
+
+def _no_open_session(sessions: Sequence[SeatSession], at: datetime) -> ApiError:
+    local = at.astimezone(CHINA_TZ)
+    return ApiError(409, "no_open_session",
+                    f"检录时间 {local:%m月%d日 %H:%M} 不在本赛项任何场次的检录时间内，不能抽签，请联系裁判长",
+                    "no session of this item had its check-in window open at the check-in time",
+                    checked_in_at=at.isoformat(), sessions=[
+                        {"name": s.name, "starts_at": s.starts_at.isoformat(),
+                         "checkin_opens_at": s.checkin_opens_at.isoformat(),
+                         "checkin_closes_at": s.checkin_closes_at.isoformat()} for s in sessions])
+
+
 async def draw(session: AsyncSession, event_id: int, raw_code: str, station: str,
                now: datetime | None = None) -> tuple[SeatAssignment, SeatSession, bool]:
-    """Draw a seat for a checked-in entry; returns (assignment, session, drawn_now). Drawing again returns
-    the seat already drawn: it is fixed."""
+    """Draw a seat for a checked-in entry in the session they checked in for (its check-in window holds the
+    check-in time); returns (assignment, session, drawn_now). Drawing again returns the seat already drawn:
+    it is fixed."""
     entry = (await session.exec(select(Entry).where(Entry.ticket_code == normalise_code(raw_code)))).first()
     if entry is None or entry.event_id != event_id:
         raise ApiError(404, "unknown_ticket", "无效的参赛凭证：查无此码", "unknown ticket")
+    if entry.state != "active":
+        raise ApiError(409, "entry_withdrawn", "该报名已撤回，不能抽签", "this entry is no longer active")
     present = (await session.exec(select(Attendance).where(Attendance.entry_id == entry.id,
                                                            Attendance.status == "present"))).first()
     if present is None:
         raise ApiError(409, "not_checked_in", "请先检录再抽签", "check in before the draw")
-    sessions = {s.id: s for s in (await session.exec(select(SeatSession).where(SeatSession.item_id == entry.item_id)
-                                                     .order_by(col(SeatSession.position)))).all()}
+    ordered = (await session.exec(select(SeatSession).where(SeatSession.item_id == entry.item_id)
+                                  .order_by(col(SeatSession.position)))).all()
+    sessions = {s.id: s for s in ordered}
     for _attempt in range(20):  # a concurrent draw may take the same seat: the unique constraint decides
         existing = (await session.exec(select(SeatAssignment).where(SeatAssignment.entry_id == entry.id))).first()
         if existing is not None:
             return existing, sessions[existing.session_id], False
         if not sessions:
             raise ApiError(409, "no_seat_plan", "该赛项尚未设置座位（场次）", "this item has no seat plan")
+        candidates = sessions_for(ordered, present.at)
+        if not candidates:
+            raise _no_open_session(ordered, present.at)
         taken = (await session.exec(select(SeatAssignment.session_id, SeatAssignment.seat_label,
                                            SeatAssignment.draw_number)
                                     .where(SeatAssignment.item_id == entry.item_id))).all()
         taken_seats = {(sid, label) for sid, label, _ in taken}
-        free = [(sid, label) for sid, s in sessions.items() for label in seat_labels(s)
-                if (sid, label) not in taken_seats]
+        free: list[tuple[int | None, str]] = []
+        for s in candidates:  # the first of the person's sessions with a free seat
+            free = [(s.id, label) for label in seat_labels(s) if (s.id, label) not in taken_seats]
+            if free:
+                break
         if not free:
-            raise ApiError(409, "no_free_seat", "该赛项座位已满，请联系裁判长", "no free seat left in this item")
+            raise ApiError(409, "no_free_seat", "该场次座位已满，请联系裁判长", "no free seat left in this session")
         session_id, label = secrets.choice(free)
         total = sum(s.seat_count for s in sessions.values())
         numbers = sorted(set(range(1, max(99, total * 3) + 1)) - {n for _, _, n in taken})

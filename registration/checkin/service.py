@@ -6,6 +6,7 @@ marked_absent (409); outside_checkin_window (422).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -44,26 +45,34 @@ _PRIOR = Prepared(select(_CS.c.status_code, _CS.c.response).where(_CS.c.event_id
 _ENTRY = Prepared(select(_EN.c.id, _EN.c.event_id, _EN.c.item_id, _EN.c.state, _EN.c.group_name, _EN.c.unit)
                   .where(_EN.c.ticket_code == bindparam("code")))
 _EVENT_NAME = Prepared(select(_EV.c.name).where(_EV.c.id == bindparam("event_id")))
-_ITEM_WINDOW = Prepared(
-    select(_IT.c.code, _IT.c.name, _EV.c.starts_on,
-           select(func.min(_SS.c.checkin_opens_at)).where(_SS.c.item_id == _IT.c.id).scalar_subquery(),
-           select(func.max(_SS.c.checkin_closes_at)).where(_SS.c.item_id == _IT.c.id).scalar_subquery())
-    .join_from(_IT, _EV, _EV.c.id == _IT.c.event_id).where(_IT.c.id == bindparam("item_id")))
+_ITEM = Prepared(select(_IT.c.code, _IT.c.name, _EV.c.starts_on)
+                 .join_from(_IT, _EV, _EV.c.id == _IT.c.event_id).where(_IT.c.id == bindparam("item_id")))
+_WINDOWS = Prepared(select(_SS.c.checkin_opens_at, _SS.c.checkin_closes_at)
+                    .where(_SS.c.item_id == bindparam("item_id")).order_by(_SS.c.checkin_opens_at))
 _FIRST = Prepared(select(_AT.c.status, _AT.c.at, _AT.c.station).where(_AT.c.entry_id == bindparam("entry_id")))
 _MEMBERS = Prepared(select(_EM.c.name, _EM.c.gender, _EM.c.id_masked, _EM.c.position, _EM.c.photo)
                     .where(_EM.c.entry_id == bindparam("entry_id")).order_by(_EM.c.position))
-_SEAT = Prepared(select(_SA.c.seat_label).where(_SA.c.entry_id == bindparam("entry_id")))
+_SEAT = Prepared(select(_SA.c.seat_label, _SS.c.name, _SS.c.starts_at)
+                 .join_from(_SA, _SS, _SS.c.id == _SA.c.session_id).where(_SA.c.entry_id == bindparam("entry_id")))
 
 
 
 
-def checkin_window(starts_on: date, opens: datetime | None, closes: datetime | None) -> tuple[datetime, datetime]:
-    """From the first session's opening to the last session's closing; without a seat plan, the contest's
-    first day (Beijing time)."""
-    if opens is not None and closes is not None:
-        return opens, closes
-    day = datetime.combine(starts_on, time(0), CHINA_TZ)
-    return day, day + timedelta(days=1)
+def checkin_window(starts_on: date, windows: Sequence[tuple[datetime, datetime]],
+                   now: datetime) -> tuple[datetime, datetime, bool]:
+    """(opens, closes, open now). Each session has its own window: between two sessions' windows nobody is
+    checked in, for the draw seats a person in the session whose window holds the check-in time. Refused,
+    the window told is the next one to open (or the last one, when all are over). Without a seat plan, the
+    contest's first day (Beijing time)."""
+    if not windows:
+        day = datetime.combine(starts_on, time(0), CHINA_TZ)
+        return day, day + timedelta(days=1), day <= now < day + timedelta(days=1)
+    for opens, closes in windows:
+        if opens <= now < closes:
+            return opens, closes, True
+    later = [w for w in windows if w[0] > now]
+    opens, closes = later[0] if later else max(windows, key=lambda w: w[1])
+    return opens, closes, False
 
 
 def _card(conn: Connection, entry: Any, item_code: str, item_name: str) -> dict[str, Any]:
@@ -78,6 +87,8 @@ def _card(conn: Connection, entry: Any, item_code: str, item_name: str) -> dict[
                      "photo": f"/kiosk/photos/{entry_id}/{position}" if photo else None}
                     for name, gender, masked, position, photo in members],
         "seat": seat[0] if seat else None,
+        # the session of a seat drawn before: the kiosk shows its day and start in Beijing time
+        "seat_session": seat[1] if seat else None, "seat_starts_at": seat[2].isoformat() if seat else None,
     }
 
 
@@ -95,11 +106,12 @@ def _answer(conn: Connection, event_id: int, code: str, station: str, by: str | 
         return _no(409, "entry_withdrawn", "该报名已撤回，不能检录", "this entry was withdrawn"), entry_id
     if state == "rejected":
         return _no(409, "entry_rejected", "该报名未通过审核，不能检录", "this entry was rejected in review"), entry_id
-    window = _ITEM_WINDOW.execute(conn, {"item_id": item_id}).first()
-    assert window is not None
-    item_code, item_name, starts_on, first_opens, last_closes = window
-    opens, closes = checkin_window(starts_on, first_opens, last_closes)
-    if not opens <= now < closes:
+    item_row = _ITEM.execute(conn, {"item_id": item_id}).first()
+    assert item_row is not None
+    item_code, item_name, starts_on = item_row
+    windows = [(o, c) for o, c in _WINDOWS.execute(conn, {"item_id": item_id}).rows]
+    opens, closes, open_now = checkin_window(starts_on, windows, now)
+    if not open_now:
         fmt = "%m-%d %H:%M"
         return _no(422, "outside_checkin_window",
                    f"不在检录时间内（{opens.astimezone(CHINA_TZ):{fmt}}–{closes.astimezone(CHINA_TZ):{fmt}}）",

@@ -32,11 +32,12 @@ from registration.entries.admin_views import (
 from registration.entries.context import load_context
 from registration.entries.models import Entry
 from registration.entries.request import RequestError, read_request
-from registration.entries.service import amend, decide_review, is_open, withdraw
+from registration.entries.service import amend, decide_review, is_open, seat_of, withdraw
 from registration.entries.tickets import format_code
 from registration.events.pages import EXAM_LEVELS
 from registration.events.service import event_or_404
 from registration.i18n import gettext
+from registration.identity import GENDER_NAMES
 from registration.web import ApiError, DbSession, download, preferred_language
 from scoring.event_file import CHINA_TZ
 
@@ -78,7 +79,7 @@ class RegistrationAdminPages(Controller):
         return Template(f"registrations/{template}", status_code=status, context={
             "lang": preferred_language(request), "principal": await current_principal(request), "event": event,
             "pending_count": pending.one(), "states": STATES, "reviews": REVIEWS, "flag_names": FLAGS,
-            "sources": SOURCES, "short": lambda code: format_code(code)[:9], "local": _local,
+            "sources": SOURCES, "genders": GENDER_NAMES, "short": lambda code: format_code(code)[:9], "local": _local,
             "done": request.query_params.get("done"), "done_messages": DONE, **context})
 
     # overview, closing by hand ----------------------------------------------------------------------------
@@ -210,15 +211,23 @@ class RegistrationAdminPages(Controller):
     async def withdraw_form(self, request: Req, event_id: FromPath[int], entry_id: FromPath[int],
                             db_session: DbSession) -> Template:
         [view] = await svc.entry_views(db_session, [await _entry(db_session, event_id, entry_id)])
-        return await self._page(request, db_session, event_id, "withdraw.html", v=view)
+        return await self._page(request, db_session, event_id, "withdraw.html", v=view,
+                                seat=await seat_of(db_session, entry_id))
 
     @post("/{entry_id:int}/withdraw", status_code=303)
     async def do_withdraw(self, request: Req, event_id: FromPath[int], entry_id: FromPath[int],
-                          db_session: DbSession) -> Redirect:
+                          db_session: DbSession) -> Redirect | Template:
         entry = await _entry(db_session, event_id, entry_id)
         if entry.state != "active":
             raise ApiError(409, "not_active", "该报名已撤回或已驳回", "this registration is no longer active")
-        await withdraw(db_session, entry)
+        try:
+            await withdraw(db_session, entry)  # frees a seat drawn, refused once that session has started
+        except ApiError as exc:
+            await db_session.rollback()
+            [view] = await svc.entry_views(db_session, [await _entry(db_session, event_id, entry_id)])
+            return await self._page(request, db_session, event_id, "withdraw.html", exc.status_code, v=view,
+                                    seat=await seat_of(db_session, entry_id),
+                                    error=_message(exc, preferred_language(request)), error_code=exc.code)
         await db_session.commit()
         return Redirect(f"/admin/events/{event_id}/registrations/{entry_id}?done=withdrawn", status_code=303)
 

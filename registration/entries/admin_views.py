@@ -150,6 +150,8 @@ register({
     "报名来源": "Source",
     "学生": "Student",
     "职工": "Employee",
+    "男": "Male",
+    "女": "Female",
     "学历": "Education",
     "技能等级": "Skill level",
     "证书编号": "Certificate no.",
@@ -159,6 +161,8 @@ register({
     "确定撤回以下报名吗？撤回后该选手的报名名额和单位名额将被释放，可以重新报名。":
         "Withdraw this entry? The contestant's and the unit's places are freed; the person may enter again.",
     "确认撤回": "Withdraw",
+    "该选手已检录并抽签（{seat}）：撤回后该座位释放，可由其他选手抽取。":
+        "Checked in with a seat drawn ({seat}): withdrawing frees the seat for another contestant.",
     "取消": "Cancel",
     "该报名已撤回或已驳回。": "This entry is withdrawn or rejected.",
     "修改报名": "Edit entry",

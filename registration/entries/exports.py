@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
+from registration.identity import GENDER_NAMES
 
 __all__ = [
     "FORM_COLUMNS", "SUMMARY_COLUMNS", "PersonRow", "form_xlsx", "load_people", "photo_name", "photos_zip",
@@ -87,7 +88,8 @@ def _text(value: Any) -> str:
 def _form_row(n: int, p: PersonRow) -> list[str]:
     m = p.member
     return [str(n), p.item_code, p.item_name, p.group, IDENTITY_NAMES.get(m.identity, m.identity), m.name,
-            m.gender, m.birth_date.isoformat() if isinstance(m.birth_date, date) else _text(m.birth_date),
+            GENDER_NAMES.get(m.gender, m.gender),
+            m.birth_date.isoformat() if isinstance(m.birth_date, date) else _text(m.birth_date),
             p.id_number, m.phone, p.unit, _text(m.education), LEVEL_NAMES.get(m.skill_level or 0, ""),
             _text(m.certificate_number), _text(m.years_in_occupation), _text(m.female_base),
             _instructor(m, 0, "name"), _instructor(m, 0, "phone"), _instructor(m, 1, "name"),
@@ -98,8 +100,9 @@ def _form_row(n: int, p: PersonRow) -> list[str]:
 def _summary_row(n: int, p: PersonRow) -> list[str]:
     m = p.member
     note = "；".join(x for x in (_REVIEW_NAMES.get(p.review, ""), f"队伍 {p.team}" if p.team else "") if x)
-    return [str(n), p.item_name, p.group, p.unit, m.name, m.gender, p.id_number, m.phone,
-            IDENTITY_NAMES.get(m.identity, m.identity), _text(m.education), LEVEL_NAMES.get(m.skill_level or 0, ""),
+    return [str(n), p.item_name, p.group, p.unit, m.name, GENDER_NAMES.get(m.gender, m.gender), p.id_number,
+            m.phone, IDENTITY_NAMES.get(m.identity, m.identity), _text(m.education),
+            LEVEL_NAMES.get(m.skill_level or 0, ""),
             "、".join(i.get("name", "") for i in m.instructors), note]
 
 

@@ -1,5 +1,6 @@
 """"My registration" `/r/{event}/mine`: a contestant finds their own entry by ID number + phone, then
-amends or withdraws it while registration is open (read-only after the deadline).
+amends or withdraws it while registration is open (read-only after the deadline, and once checked in: then
+the staff on site decide, `checked_in`).
 
 Safety: a wrong pair gets one neutral answer whichever half was wrong (`not_found`); look-ups are rate
 limited per client address (`too_many_requests`); a successful look-up sets a 15-minute signed cookie
@@ -43,7 +44,7 @@ from registration.entries.public_views import (
     save_photos,
 )
 from registration.entries.request import RequestError
-from registration.entries.service import RegistrationContext, amend, is_open, withdraw
+from registration.entries.service import RegistrationContext, amend, checked_in_refusal, is_open, on_site, withdraw
 from registration.events.models import Item
 from registration.web import ApiError, DbSession
 
@@ -54,14 +55,16 @@ MAX_FORM_BYTES = 11 * 1024 * 1024 + 512 * 1024
 NOT_FOUND = "未找到匹配的有效报名。请核对身份证号码和手机号码（须与报名时填写的一致）。"
 TOO_MANY = "查询过于频繁，请 10 分钟后再试。"
 NOTICES = {"amended": "报名信息已修改。"}
+# Once checked in (or seated) the entry is the contest day's: withdrawing or changing it is for the staff on site.
+CHECKED_IN = checked_in_refusal()
 
 
 def _mine(ctx: RegistrationContext, t: TicketView | None, token: str = "", *, error: str = "", code: str = "",
-          notice: str = "", status: int = 200) -> Template:
+          notice: str = "", status: int = 200, checked_in: bool = False) -> Template:
     return Template("public/mine.html", status_code=status, context={
         "event_id": ctx.event_id, "event_name": ctx.spec.name, "t": t, "mine_token": token, "error": error,
-        "code": code, "notice": notice, "open": is_open(ctx.closes, ctx.closed_at, utcnow())},
-        headers={"Cache-Control": "no-store"})
+        "code": code, "notice": notice, "open": is_open(ctx.closes, ctx.closed_at, utcnow()),
+        "checked_in": checked_in, "checked_in_message": CHECKED_IN.message}, headers={"Cache-Control": "no-store"})
 
 
 async def _owned(session: AsyncSession, request: Req, event_id: int,
@@ -98,7 +101,8 @@ class MinePages(Controller):
         if owned is None:
             return _mine(ctx, None)
         t = await load_ticket(db_session, owned[0].ticket_code, request.app.state.settings.public_url)
-        return _mine(ctx, t, owned[2], notice=NOTICES.get(request.query_params.get("done", ""), ""))
+        return _mine(ctx, t, owned[2], notice=NOTICES.get(request.query_params.get("done", ""), ""),
+                     checked_in=await on_site(db_session, owned[0].id or 0))
 
     @post("/")
     async def lookup(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Response[Any]:
@@ -123,7 +127,8 @@ class MinePages(Controller):
     async def edit_form(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Response[Any]:
         ctx = await context_or_none(db_session, request, event_id)
         owned = await _owned(db_session, request, event_id)
-        if ctx is None or owned is None or not is_open(ctx.closes, ctx.closed_at, utcnow()):
+        if ctx is None or owned is None or not is_open(ctx.closes, ctx.closed_at, utcnow()) \
+                or await on_site(db_session, owned[0].id or 0):
             return Redirect(f"/r/{event_id}/mine", status_code=303)
         entry, members, token = owned
         item = await db_session.get(Item, entry.item_id)
@@ -140,6 +145,9 @@ class MinePages(Controller):
                                 [(f"/r/{event_id}/mine", "我的报名")])
         entry, members, token = owned
         assert entry.id is not None
+        if await on_site(db_session, entry.id):
+            t = await load_ticket(db_session, entry.ticket_code, request.app.state.settings.public_url)
+            return _mine(ctx, t, token, error=CHECKED_IN.message, code=CHECKED_IN.code, status=409, checked_in=True)
         kept = pf.KeptData([ctx.personal.decrypt(m.id_number_enc) or "" for m in members],
                            [m.phone for m in members], list(members[0].instructors) if members else [])
         keep = {m.position: (m.person_hash, m.photo) for m in members if m.photo}
@@ -166,9 +174,14 @@ class MinePages(Controller):
         t = await load_ticket(db_session, entry.ticket_code, request.app.state.settings.public_url)
         if not is_open(ctx.closes, ctx.closed_at, utcnow()):
             return _mine(ctx, t, token, error="报名已截止，不能撤回。", code="registration_closed", status=422)
-        if form.get("sure") != "1":
-            return _mine(ctx, t, token, error="请先勾选确认，再撤回报名。", code="not_confirmed", status=422)
-        await withdraw(db_session, entry)
+        try:
+            if form.get("sure") != "1" and not await on_site(db_session, entry.id or 0):
+                return _mine(ctx, t, token, error="请先勾选确认，再撤回报名。", code="not_confirmed", status=422)
+            await withdraw(db_session, entry, by_contestant=True)
+        except ApiError as exc:
+            await db_session.rollback()
+            return _mine(ctx, t, token, error=exc.message, code=exc.code, status=exc.status_code,
+                         checked_in=exc.code == CHECKED_IN.code)
         await db_session.commit()
         page = message_page("报名已撤回", "您的报名已撤回，名额已释放。如需参赛，可重新报名。", 200,
                             [(f"/r/{event_id}", "重新报名")], ctx.spec.name, [expired_cookie(event_id)])

@@ -16,8 +16,10 @@ from typing import Any
 
 from litestar.datastructures import UploadFile
 
-from registration.entries.request import EDUCATION
+from registration.entries.request import EDUCATION, RequestError
+from registration.entries.service import GROUP_IDENTITY
 from registration.events.pages import EXAM_LEVELS
+from registration.identity import InvalidIdNumber, parse_id_number
 from scoring.event_file import EventSpec
 
 __all__ = [
@@ -29,9 +31,11 @@ __all__ = [
     "FormInput",
     "KeptData",
     "errors_for",
+    "errors_for_all",
     "form_field",
     "items_json",
     "label",
+    "precheck",
     "read_form",
     "to_payload",
 ]
@@ -74,6 +78,7 @@ class FormErrors:
     top: str
     fields: dict[str, str]
     code: str = ""
+    items: list[tuple[str, str]] = field(default_factory=list)  # when several: (form field, "标签：原因") in form order
 
 
 async def read_form(form: Mapping[str, Any]) -> FormInput:
@@ -153,6 +158,54 @@ def errors_for(code: str, api_field: str | None, message: str, team: bool) -> Fo
     if sep and base and head.startswith(base):  # "身份证号码有误：校验位不符…" names the field already
         return FormErrors(message if where == base else f"{where}：{rest}", {name: rest}, code)
     return FormErrors(f"{where}：{message}" if where else message, {name: message} if name else {}, code)
+
+
+def _form_order(team: int) -> list[str]:
+    members = [f"m{i}_{f}" for i in range(team) for f in (*MEMBER_FIELDS, "photo")]
+    instructors = [f"ins{i}_{f}" for i in range(INSTRUCTOR_ROWS) for f in ("name", "phone")]
+    return ["item", "group", "identity", "unit", *members, *instructors, "confirm"]
+
+
+def errors_for_all(errors: list[RequestError], team: bool) -> FormErrors:
+    """Every refusal next to its field; at the top one line, or the list of all in the form's order (a
+    form without JavaScript learns everything that is wrong from one submit)."""
+    singles = [errors_for(e.code, e.field, e.zh, team) for e in errors]
+    merged: dict[str, FormErrors] = {}
+    for single in singles:  # one message per field: the first
+        merged.setdefault(next(iter(single.fields), ""), single)
+    if len(merged) == 1:
+        return singles[0]
+    order = {name: n for n, name in enumerate(_form_order(2 if team else 1))}
+    ranked = sorted(merged.items(), key=lambda kv: order.get(kv[0], len(order)))
+    return FormErrors(f"有 {len(ranked)} 处需要修改：", {k: v for _, e in ranked for k, v in e.fields.items()},
+                      ranked[0][1].code, [(name, e.top) for name, e in ranked])
+
+
+def precheck(payload: Mapping[str, Any], spec: EventSpec) -> list[RequestError]:
+    """The registration service's field rules that need no database (ID number, group, identity for the
+    group), run before it so a form learns them together with the missing fields. The service checks them
+    again: this only brings the answer forward."""
+    errors: list[RequestError] = []
+    members = payload.get("members") or [payload]
+    for i, m in enumerate(members):
+        prefix = f"members[{i}]." if "members" in payload else ""
+        number = str(m.get("id_number") or "").strip()
+        if number:
+            try:
+                parse_id_number(number)
+            except InvalidIdNumber as exc:
+                errors.append(RequestError("invalid_id_number", f"{prefix}id_number", f"身份证号码有误：{exc.zh}",
+                                           f"invalid ID number: {exc.en}"))
+    item, group = spec.item(str(payload.get("item") or "")), str(payload.get("group") or "").strip()
+    if item is not None and item.groups and not group:
+        errors.append(RequestError("missing_field", "group", "请选择组别", "choose a group"))
+    wanted = GROUP_IDENTITY.get(group)
+    identity = members[0].get("identity") if members else None
+    if wanted is not None and identity in ("student", "employee") and identity != wanted:
+        errors.append(RequestError("group_identity_mismatch", "members[0].identity" if "members" in payload
+                                   else "identity", f"{group}只接受{'学生' if wanted == 'student' else '职工'}报名",
+                                   f"{group} takes {wanted}s only"))
+    return errors
 
 
 def items_json(spec: EventSpec) -> str:

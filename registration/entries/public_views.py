@@ -55,25 +55,37 @@ def form_page(ctx: RegistrationContext, values: dict[str, str], errors: pf.FormE
 
 def check_form(ctx: RegistrationContext, form: pf.FormInput,
                kept: pf.KeptData | None = None) -> tuple[Any, dict[int, bytes]]:
-    """(request, re-encoded photos) or raise: RequestError, ApiError (photo, confirmation)."""
-    req = read_request(pf.to_payload(form.values, ctx.spec, kept))
+    """(request, re-encoded photos) or raise RequestError carrying in `errors` every field the form got wrong:
+    the request's fields, the ID numbers, group and identity, the photos and the confirmation together."""
+    payload = pf.to_payload(form.values, ctx.spec, kept)
+    errors: list[RequestError] = []
+    req = None
+    try:
+        req = read_request(payload)
+    except RequestError as exc:
+        errors += exc.errors
+    errors += pf.precheck(payload, ctx.spec)
+    item = ctx.spec.item(form.values.get("item", ""))
+    team = item.team_size if item else 1
     photos: dict[int, bytes] = {}
     for position, data in sorted(form.photos.items()):
-        if position >= len(req.members):
+        if position >= team:
             continue  # a second member's photo left over on an individual item
         try:
             photos[position] = prepare_photo(data)
         except PhotoError as exc:
-            raise ApiError(422, "invalid_photo", exc.zh, exc.en, field=f"m{position}_photo", reason=exc.reason) from exc
+            errors.append(RequestError("invalid_photo", f"m{position}_photo", exc.zh, exc.en))
     if not form.confirmed:
-        raise ApiError(422, "not_confirmed", "请勾选确认：本人未重复报名、未以多重身份报名",
-                       "confirm that you hold no other entry and enter under one identity only", field="confirm")
+        errors.append(RequestError("not_confirmed", "confirm", "请勾选确认：本人未重复报名、未以多重身份报名",
+                                   "confirm that you hold no other entry and enter under one identity only"))
+    if errors or req is None:
+        raise RequestError.of(errors)
     return req, photos
 
 
 def refusal(exc: Exception, team: bool) -> tuple[int, pf.FormErrors]:
     if isinstance(exc, RequestError):
-        return 422, pf.errors_for(exc.code, exc.field, exc.zh, team)
+        return 422, pf.errors_for_all(exc.errors, team)
     assert isinstance(exc, ApiError)
     field = exc.extra_fields.get("field")
     return exc.status_code, pf.errors_for(exc.code, field if isinstance(field, str) else None, exc.message, team)

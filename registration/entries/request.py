@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from registration.entries.personal import normalise_phone
 
@@ -20,13 +20,40 @@ __all__ = ["IDENTITIES", "MemberRequest", "RegistrationRequest", "RequestError",
 IDENTITIES = {"student": "学生", "employee": "职工"}
 EDUCATION = ("初中", "高中", "中专/技校", "大专", "本科", "研究生")
 _NAME_RE = re.compile(r"^[\u3400-\u9fff\U00020000-\U0003134F·A-Za-z .\-]{1,32}$")
+T = TypeVar("T")
+_HAN_RE = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134F]")
 _PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
 class RequestError(Exception):
+    """The first bad field (`code`, `field`, `zh`, `en`, what callers have always read) and in `errors`
+    every bad field of the request, so a form without JavaScript can mark them all in one answer."""
+
     def __init__(self, code: str, field: str, zh: str, en: str):
         super().__init__(f"{field}: {en}")
         self.code, self.field, self.zh, self.en = code, field, zh, en
+        self.errors: list[RequestError] = [self]
+
+    @classmethod
+    def of(cls, errors: list[RequestError]) -> RequestError:
+        """One error standing for all of them (the first keeps its place in front)."""
+        first = errors[0]
+        first.errors = list(errors)
+        return first
+
+
+class _Collect:
+    """Run each field's reader, keep its refusal and go on: every bad field is reported at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[RequestError] = []
+
+    def __call__(self, read: Callable[..., T], *args: Any, default: T, **kwargs: Any) -> T:
+        try:
+            return read(*args, **kwargs)
+        except RequestError as exc:
+            self.errors.append(exc)
+            return default
 
 
 @dataclass(frozen=True)
@@ -87,42 +114,64 @@ def _phone(obj: Mapping[str, Any], key: str, field: str) -> str:
 
 
 def _name(obj: Mapping[str, Any], key: str, field: str) -> str:
+    """Leading and trailing spaces go, runs of spaces become one (foreign names: "Maria Garcia"); a name
+    written in Chinese characters has no space at all: "张 三" is a typo for 张三 or a different name, and
+    the ID card, the certificate and the lists must all print the same name. Ethnic-minority names join
+    their parts with the middle dot (阿依古丽·买买提), which the rule keeps."""
     name = re.sub(r"\s+", " ", _text(obj, key, field, limit=32) or "")
     if not _NAME_RE.match(name):
         raise RequestError("invalid_name", field, "姓名只能包含汉字、字母和间隔号", "a name holds Chinese characters,"
                            " letters and the middle dot only")
+    if " " in name and _HAN_RE.search(name):
+        raise RequestError("invalid_name", field, "中文姓名中不能有空格（少数民族姓名请用间隔号“·”分隔）",
+                           "a name in Chinese characters has no spaces (join the parts with the middle dot ·)")
     return name
 
 
-def _member(obj: Mapping[str, Any], prefix: str) -> MemberRequest:
+def _identity(obj: Mapping[str, Any], prefix: str) -> str:
     identity = _text(obj, "identity", f"{prefix}identity") or ""
     if identity not in IDENTITIES:
         identity = {"学生": "student", "职工": "employee"}.get(identity, identity)
     if identity not in IDENTITIES:
         raise RequestError("invalid_field", f"{prefix}identity", "身份应为学生（student）或职工（employee）",
                            "identity must be student or employee")
-    education = _text(obj, "education", f"{prefix}education", required=False, limit=32)
+    return identity
+
+
+def _female_base(obj: Mapping[str, Any], prefix: str) -> int | None:
     female_base = _int(obj, "female_base", f"{prefix}female_base", 50, 55)
     if female_base not in (None, 50, 55):
         raise RequestError("invalid_field", f"{prefix}female_base", "女职工退休基准只能是 50 或 55",
                            "female_base is 50 or 55")
+    return female_base
+
+
+def _member(obj: Mapping[str, Any], prefix: str, check: _Collect) -> MemberRequest:
+    # the order of the checks is the order the first error has always been chosen in
+    identity = check(_identity, obj, prefix, default="")
+    education = check(_text, obj, "education", f"{prefix}education", required=False, limit=32, default=None)
+    female_base = check(_female_base, obj, prefix, default=None)
     return MemberRequest(
         identity=identity,
-        name=_name(obj, "name", f"{prefix}name"),
-        id_number=_text(obj, "id_number", f"{prefix}id_number", limit=40) or "",
-        phone=_phone(obj, "phone", f"{prefix}phone"),
+        name=check(_name, obj, "name", f"{prefix}name", default=""),
+        id_number=check(_text, obj, "id_number", f"{prefix}id_number", limit=40, default=None) or "",
+        phone=check(_phone, obj, "phone", f"{prefix}phone", default=""),
         education=education,
-        skill_level=_int(obj, "skill_level", f"{prefix}skill_level", 1, 5),
-        certificate_number=_text(obj, "certificate_number", f"{prefix}certificate_number", required=False, limit=64),
-        years_in_occupation=_int(obj, "years_in_occupation", f"{prefix}years_in_occupation", 0, 60),
+        skill_level=check(_int, obj, "skill_level", f"{prefix}skill_level", 1, 5, default=None),
+        certificate_number=check(_text, obj, "certificate_number", f"{prefix}certificate_number", required=False,
+                                 limit=64, default=None),
+        years_in_occupation=check(_int, obj, "years_in_occupation", f"{prefix}years_in_occupation", 0, 60,
+                                  default=None),
         female_base=female_base,
     )
 
 
 def read_request(payload: Any) -> RegistrationRequest:
-    """Read and normalise a request; raise RequestError naming the first bad field."""
+    """Read and normalise a request; raise RequestError naming the first bad field, with every bad field in
+    its `errors` (a body of the wrong shape stops at once: there are no fields to go on with)."""
     if not isinstance(payload, Mapping):
         raise RequestError("invalid_body", "$", "请求内容应为 JSON 对象", "the body must be a JSON object")
+    check = _Collect()
     raw_members = payload.get("members")
     if raw_members is not None:
         if not isinstance(raw_members, list) or not raw_members or len(raw_members) > 10:
@@ -131,9 +180,9 @@ def read_request(payload: Any) -> RegistrationRequest:
         for i, m in enumerate(raw_members):
             if not isinstance(m, Mapping):
                 raise RequestError("invalid_field", f"members[{i}]", "队员信息格式不正确", "a member must be an object")
-            members.append(_member(m, f"members[{i}]."))
+            members.append(_member(m, f"members[{i}].", check))
     else:
-        members = [_member(payload, "")]
+        members = [_member(payload, "", check)]
     instructors = []
     raw_instructors = payload.get("instructors") or []
     if not isinstance(raw_instructors, list) or len(raw_instructors) > 5:
@@ -143,12 +192,15 @@ def read_request(payload: Any) -> RegistrationRequest:
             raise RequestError("invalid_field", f"instructors[{i}]", "指导教师信息格式不正确", "must be an object")
         if not (ins.get("name") or ins.get("phone")):
             continue  # an empty row of the form
-        instructors.append((_name(ins, "name", f"instructors[{i}].name"),
-                            _phone(ins, "phone", f"instructors[{i}].phone")))
-    return RegistrationRequest(
-        item=_text(payload, "item", "item", limit=32) or "",
-        group=_text(payload, "group", "group", required=False, limit=64) or "",
-        unit=_text(payload, "unit", "unit") or "",
+        instructors.append((check(_name, ins, "name", f"instructors[{i}].name", default=""),
+                            check(_phone, ins, "phone", f"instructors[{i}].phone", default="")))
+    request = RegistrationRequest(
+        item=check(_text, payload, "item", "item", limit=32, default=None) or "",
+        group=check(_text, payload, "group", "group", required=False, limit=64, default=None) or "",
+        unit=check(_text, payload, "unit", "unit", default=None) or "",
         members=tuple(members),
         instructors=tuple(instructors),
     )
+    if check.errors:
+        raise RequestError.of(check.errors)
+    return request

@@ -15,7 +15,11 @@ __all__ = ["RegistrationController", "request_error"]
 
 
 def request_error(exc: RequestError) -> ApiError:
-    return ApiError(422, exc.code, f"{exc.field}：{exc.zh}", f"{exc.field}: {exc.en}", field=exc.field)
+    """The first bad field as always (`code`, `message`, `field`), and `errors`: every bad field."""
+    errors = [{"code": e.code, "field": e.field, "message": f"{e.field}：{e.zh}", "message_en": f"{e.field}: {e.en}"}
+              for e in exc.errors]
+    return ApiError(422, exc.code, f"{exc.field}：{exc.zh}", f"{exc.field}: {exc.en}", field=exc.field,
+                    errors=errors)
 
 
 class RegistrationController(Controller):

@@ -9,9 +9,12 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlmodel import col
+from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.base import utcnow
+from registration.checkin.models import Attendance, SeatAssignment, SeatSession
 from registration.entries.models import Entry, EntryFlag, EntryInstructor, EntryMember, QuotaSlot
 from registration.entries.personal import PersonalData, normalise_phone, normalise_unit
 from registration.entries.request import MemberRequest, RegistrationRequest
@@ -23,19 +26,23 @@ from registration.writer import Prepared, Writer, insert_or_ignore, row_values, 
 from scoring.event_file import EventSpec, ItemSpec
 
 __all__ = [
+    "GROUP_IDENTITY",
     "Checked",
     "Outcome",
     "RegistrationContext",
     "StaleContext",
     "amend",
+    "checked_in_refusal",
     "decide_review",
     "is_open",
+    "on_site",
     "register",
     "release",
+    "seat_of",
     "withdraw",
 ]
 
-_GROUP_IDENTITY = {"学生组": "student", "职工组": "employee"}
+GROUP_IDENTITY = {"学生组": "student", "职工组": "employee"}  # 学生组 takes students, 职工组 employees
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,7 @@ def _check_member(ctx: RegistrationContext, req: RegistrationRequest, m: MemberR
     except InvalidIdNumber as exc:
         raise _refuse(422, "invalid_id_number", f"身份证号码有误：{exc.zh}", f"invalid ID number: {exc.en}",
                       field=f"{prefix}id_number", reason=exc.code) from exc
-    wanted = _GROUP_IDENTITY.get(req.group)
+    wanted = GROUP_IDENTITY.get(req.group)
     if wanted is not None and m.identity != wanted:
         raise _refuse(422, "group_identity_mismatch",
                       f"{req.group}只接受{'学生' if wanted == 'student' else '职工'}报名",
@@ -350,8 +357,45 @@ async def release(session: AsyncSession, entry: Entry) -> None:
         await session.exec(statement)
 
 
-async def withdraw(session: AsyncSession, entry: Entry, now: datetime | None = None) -> None:
-    entry.state, entry.withdrawn_at, entry.updated_at = "withdrawn", now or utcnow(), now or utcnow()
+def checked_in_refusal() -> ApiError:
+    return _refuse(409, "checked_in", "已检录，如需退赛请联系现场工作人员",
+                   "already checked in: to withdraw, ask the staff on site")
+
+
+async def on_site(session: AsyncSession, entry_id: int) -> bool:
+    """Checked in, or a seat drawn: from here on the entry belongs to the contest day, not to its owner."""
+    present = await session.exec(orm_select(Attendance.id).where(Attendance.entry_id == entry_id,
+                                                                 Attendance.status == "present"))
+    seat = await session.exec(orm_select(SeatAssignment.id).where(SeatAssignment.entry_id == entry_id))
+    return present.first() is not None or seat.first() is not None
+
+
+async def seat_of(session: AsyncSession, entry_id: int) -> str:
+    """"第1场 A07" for an entry with a seat drawn, else ""."""
+    row = (await session.exec(orm_select(SeatSession.name, SeatAssignment.seat_label)
+                              .join(SeatAssignment, col(SeatAssignment.session_id) == SeatSession.id)
+                              .where(SeatAssignment.entry_id == entry_id))).first()
+    return f"{row[0]} {row[1]}" if row else ""
+
+
+async def withdraw(session: AsyncSession, entry: Entry, now: datetime | None = None, *,
+                   by_contestant: bool = False) -> None:
+    """Withdraw an entry and free its places. A contestant cannot once checked in (`checked_in`): the staff
+    decide on site. The organiser can, and a seat drawn is freed with it (the seat plan keeps no seat for a
+    withdrawn entry) until that session starts; after the start judges may be marking that seat, so it is
+    refused (`session_started`)."""
+    assert entry.id is not None
+    at = now or utcnow()
+    if by_contestant and await on_site(session, entry.id):
+        raise checked_in_refusal()
+    seat = (await session.exec(orm_select(SeatAssignment).where(SeatAssignment.entry_id == entry.id))).first()
+    if seat is not None:
+        seated = await session.get(SeatSession, seat.session_id)
+        if seated is not None and at >= seated.starts_at:
+            raise _refuse(409, "session_started", f"{seated.name}已开赛，不能撤回该报名；如选手弃赛，请联系裁判长处理",
+                          "the contestant's session has started: this entry can no longer be withdrawn")
+        await session.delete(seat)
+    entry.state, entry.withdrawn_at, entry.updated_at = "withdrawn", at, at
     session.add(entry)
     await release(session, entry)
 
