@@ -5,6 +5,7 @@ lock."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import threading
@@ -107,6 +108,21 @@ async def test_the_publish_page_does_not_wait_for_the_write_lock(client: Any, db
         release.wait(3)
         connection.execute("ROLLBACK")
         connection.close()
+
+    async def hold_pg() -> None:  # PostgreSQL: a writer locks the item table against every other writer for 3 s
+        import asyncpg  # only with the PostgreSQL driver installed
+
+        connection = await asyncpg.connect(settings.database_url.replace("postgresql+asyncpg://", "postgresql://"))
+        transaction = connection.transaction()
+        await transaction.start()
+        await connection.execute("LOCK TABLE item IN EXCLUSIVE MODE")  # readers (ACCESS SHARE) still pass
+        held.set()
+        await asyncio.to_thread(release.wait, 3)
+        await transaction.rollback()
+        await connection.close()
+
+    if not settings.database_url.startswith("sqlite"):
+        long_write = lambda: asyncio.run(hold_pg())  # noqa: E731
 
     writer = threading.Thread(target=long_write)
     writer.start()
