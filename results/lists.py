@@ -24,6 +24,7 @@ from judging.analysis import fmt
 from judging.console import item_or_404, load_item_state
 from registration.entries.exports import LEVEL_NAMES, text_xlsx
 from registration.entries.personal import PersonalData
+from registration.identity import GENDER_NAMES
 from registration.web import ApiError
 from results.list_pdf import table_pdf
 from results.publication import current, seated_members
@@ -34,7 +35,6 @@ __all__ = ["KINDS", "Sheet", "build", "sheet_pdf", "sheet_xlsx"]
 
 KINDS = {"awards": "获奖名单", "promotions": "晋升名单", "results": "成绩总表", "qualified": "合格人员名单",
          "stars": "巴渝青年技能之星推荐名单", "sheets": "评分表存档"}
-GENDERS = {"male": "男", "female": "女"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
             if r["cert_level"] is None:
                 continue
             for m in members.get(r["seat"], []):
-                rows.append([str(len(rows) + 1), m.name, GENDERS.get(m.gender, m.gender),
+                rows.append([str(len(rows) + 1), m.name, GENDER_NAMES.get(m.gender, m.gender),
                              personal.decrypt(m.id_number_enc) or m.id_masked, r["unit"], body["item_name"], group,
                              _level(r["cert_level"])])
         return Sheet(title, subtitle, ("序号", "姓名", "性别", "身份证号", "单位", "职业（工种）", "组别", "证书等级"),
@@ -106,8 +106,9 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
                 continue
             for m in members.get(r["seat"], []):
                 if _age(m.birth_date, day) < age:
-                    rows.append([str(len(rows) + 1), m.name, GENDERS.get(m.gender, m.gender), m.birth_date.isoformat(),
-                                 str(_age(m.birth_date, day)), r["unit"], body["item_name"], group, r["award"]])
+                    rows.append([str(len(rows) + 1), m.name, GENDER_NAMES.get(m.gender, m.gender),
+                                 m.birth_date.isoformat(), str(_age(m.birth_date, day)), r["unit"],
+                                 body["item_name"], group, r["award"]])
         return Sheet(title, f"{subtitle} · 一等奖且 {day.isoformat()} 时未满 {age} 周岁",
                      ("序号", "姓名", "性别", "出生日期", "年龄", "单位", "赛项", "组别", "奖项"), rows)
     # sheets: every judge's marks per seat and criterion, the aggregate, and the total
