@@ -26,9 +26,11 @@ def plan(starts_in_min: int = 30, seats: int = 30, sessions: int = 1) -> dict[st
                           "seat_count": seats, "prefix": "AB"[n]} for n in range(sessions)]}
 
 
-async def contest(admin: Any, client: Client, entries: int = 3, **plan_args: Any) -> tuple[int, list[str]]:
+async def contest(admin: Any, client: Client, entries: int = 3, seat_plan: dict[str, Any] | None = None,
+                  **plan_args: Any) -> tuple[int, list[str]]:
+    """An event whose LED item has a seat plan (`seat_plan`, else `plan(**plan_args)`) and `entries` registered."""
     event_id = await make_event(admin, unit_quota_per_group=None)
-    response = await admin.put(f"/api/events/{event_id}/items/LED/seat-plan", json=plan(**plan_args))
+    response = await admin.put(f"/api/events/{event_id}/items/LED/seat-plan", json=seat_plan or plan(**plan_args))
     assert response.status_code == 200, response.text
     codes = []
     for _ in range(entries):

@@ -16,7 +16,7 @@ from registration.checkin.models import Attendance
 from registration.checkin.service import redeem
 from registration.entries.models import Entry
 from scoring.event_file import CHINA_TZ
-from tests.test_registration_api import make_event, person, post
+from tests.test_checkin import contest
 
 Client = AsyncTestClient[Litestar]
 DAY = datetime(2026, 12, 3, tzinfo=CHINA_TZ)
@@ -27,17 +27,9 @@ def at(hour: int, minute: int = 0) -> datetime:
 
 
 async def _contest(admin: Any, client: Client, entries: int, before_min: int = 60) -> tuple[int, list[str]]:
-    event_id = await make_event(admin, unit_quota_per_group=None)
     sessions = [{"name": f"第{n + 1}场", "starts_at": at(h).isoformat(), "seat_count": 10, "prefix": "ABC"[n],
                  "checkin_before_min": before_min} for n, h in enumerate((9, 13, 18))]
-    planned = await admin.put(f"/api/events/{event_id}/items/LED/seat-plan", json={"sessions": sessions})
-    assert planned.status_code == 200, planned.text
-    codes = []
-    for _ in range(entries):
-        registered = await post(client, event_id, person())
-        assert registered.status_code == 201, registered.text
-        codes.append(registered.json()["ticket_code"])
-    return event_id, codes
+    return await contest(admin, client, entries, seat_plan={"sessions": sessions})
 
 
 async def _check_in(db: Any, event_id: int, code: str, when: datetime, nonce: str) -> Any:

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,8 +23,10 @@ import pytest
 
 from contestday.settings import Settings
 from tests.idgen import make_id
+from tests.test_certificates_offline import _tool
 from tests.test_pages_browser import _shot
 from tests.test_registration_browser import WECHAT_UA
+from tests.test_start_pages_browser import demo_output, sign_in_links
 
 pytestmark = pytest.mark.browser
 
@@ -40,30 +40,15 @@ TABLET = {"viewport": {"width": 1024, "height": 768}, "has_touch": True, "locale
 DESK = {"viewport": {"width": 1440, "height": 900}, "locale": "zh-CN"}
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} not found: .ci/run must install poppler-utils and zbar-tools")
-        pytest.skip(f"{name} not installed (apt-get install poppler-utils zbar-tools)")
-    return path
-
-
 def _demo(settings: Settings, tmp_path: Path, base: str) -> tuple[int, dict[str, str], dict[str, str]]:
-    """`contestday demo --no-serve` on the test's database, as a user runs it: (event id, the sign-in link of each
-    demo user, each judge's personal link), pointed at the live server."""
-    env = {**os.environ, "CONTESTDAY_DATABASE_URL": settings.database_url,
-           "CONTESTDAY_DATA_DIR": str(settings.data_dir), "CONTESTDAY_SECRET_KEY": settings.secret_key}
-    done = subprocess.run([sys.executable, "-m", "contestday.cli", "demo", "--no-serve"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    event_id = int(re.search(r"demo event #(\d+)", done.stdout).group(1))  # type: ignore[union-attr]
-    users = {m.group(1): m.group(2).replace(DEMO_BASE, base)
-             for m in re.finditer(r"\s(\S+) / \S+\s+(http\S+/login/link/\S+)", done.stdout)}
+    """The demo on the test's database: (event id, the sign-in link of each demo user, each judge's personal link),
+    pointed at the live server."""
+    event_id, printed = demo_output(settings, tmp_path)
+    users = {user: link.replace(DEMO_BASE, base) for user, link in sign_in_links(printed).items()}
     judges = {m.group(1): m.group(2).replace(DEMO_BASE, base)
-              for m in re.finditer(r"^\s+(\S+): (http\S+/j/\S+)$", done.stdout, re.M)}
-    assert {"organiser", "chief", "encrypt", "checkin"} <= set(users), done.stdout
-    assert {"张评审", "李评审"} <= set(judges), done.stdout
+              for m in re.finditer(r"^\s+(\S+): (http\S+/j/\S+)$", printed, re.M)}
+    assert {"organiser", "chief", "encrypt", "checkin"} <= set(users), printed
+    assert {"张评审", "李评审"} <= set(judges), printed
     return event_id, users, judges
 
 

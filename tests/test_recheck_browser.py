@@ -5,11 +5,8 @@ publishable. Screenshots at 390, 1024 and 1440 px wide under tmp_path."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy.pool import NullPool
@@ -18,26 +15,12 @@ from contestday.db import create_engine, create_sessionmaker
 from contestday.settings import Settings
 from registration.accounts import service as accounts
 from tests.judging_setup import Contest
+from tests.test_console_browser import _run
 from tests.test_pages_browser import _shot
 from tests.test_publication import decrypt, lock, marked, recheck
 
 pytestmark = pytest.mark.browser
-T = TypeVar("T")
 WIDTHS = (390, 1024, 1440)
-
-
-def _run(coro: Awaitable[T]) -> T:
-    """In its own thread and loop: Playwright's sync API owns the test thread's loop."""
-    out: list[T] = []
-
-    async def main() -> None:
-        out.append(await coro)
-
-    thread = threading.Thread(target=asyncio.run, args=(main(),))
-    thread.start()
-    thread.join()
-    assert out, "the set-up failed (see the log above)"
-    return out[0]
 
 
 async def _seed(settings: Settings, same: bool, rechecked: bool) -> Contest:

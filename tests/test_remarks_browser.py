@@ -5,11 +5,8 @@ other two ends: the judge keeps a mark (确认原分), and the chief judge close
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -20,6 +17,7 @@ from contestday.settings import Settings
 from registration.accounts import service as accounts
 from tests.judging_setup import seated_contest
 from tests.test_console import mark
+from tests.test_console_browser import _run
 from tests.test_pages_browser import _shot
 
 pytestmark = pytest.mark.browser
@@ -27,21 +25,6 @@ pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots/helperA")
 JUDGES = (("王裁判", "评审中心"), ("李裁判", "评审中心二"))
 TABLET = {"viewport": {"width": 1024, "height": 768}, "has_touch": True, "locale": "zh-CN"}
-T = TypeVar("T")
-
-
-def _run(coro: Awaitable[T]) -> T:
-    """In its own thread and loop: Playwright's sync API owns the test thread's loop."""
-    out: list[T] = []
-
-    async def main() -> None:
-        out.append(await coro)
-
-    thread = threading.Thread(target=asyncio.run, args=(main(),))
-    thread.start()
-    thread.join()
-    assert out, "the set-up failed (see the log above)"
-    return out[0]
 
 
 async def _with_db(settings: Settings, sql: str | None = None) -> Any:

@@ -34,20 +34,27 @@ EXPECTED = {
 }
 
 
-def _run_demo(settings: Settings, tmp_path: Path) -> tuple[int, dict[str, str]]:
-    """`contestday demo --no-serve` on the test's database, as a user runs it; (event id, user → link)."""
+def demo_output(settings: Settings, tmp_path: Path) -> tuple[int, str]:
+    """`contestday demo --no-serve` on the test's database, as a user runs it: (event id, what it printed)."""
     env = {**os.environ, "CONTESTDAY_DATABASE_URL": settings.database_url,
            "CONTESTDAY_DATA_DIR": str(settings.data_dir), "CONTESTDAY_SECRET_KEY": settings.secret_key}
     done = subprocess.run([sys.executable, "-m", "contestday.cli", "demo", "--no-serve"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     event_id = int(re.search(r"demo event #(\d+)", done.stdout).group(1))  # type: ignore[union-attr]
-    links = {}
-    for line in done.stdout.splitlines():
-        found = re.search(r"\s(\S+) / \S+\s+(http\S+/login/link/\S+)", line)
-        if found:
-            links[found.group(1)] = found.group(2)
-    assert set(links) == set(DEMO_USERS), done.stdout
+    return event_id, done.stdout
+
+
+def sign_in_links(printed: str) -> dict[str, str]:
+    """The demo's printed sign-in link of each user: user → link."""
+    return {m.group(1): m.group(2) for m in re.finditer(r"\s(\S+) / \S+\s+(http\S+/login/link/\S+)", printed)}
+
+
+def _run_demo(settings: Settings, tmp_path: Path) -> tuple[int, dict[str, str]]:
+    """(event id, user → link) of a demo run."""
+    event_id, printed = demo_output(settings, tmp_path)
+    links = sign_in_links(printed)
+    assert set(links) == set(DEMO_USERS), printed
     return event_id, links
 
 
