@@ -39,6 +39,6 @@ async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
 async def home(request: Request[Any, Any, Any], db_session: DbSession) -> Template:
     """Where each signed-in role goes next, per event; the public sees only sign-in."""
     principal = await current_principal(request)
-    events = await list_events(db_session) if principal is not None else []
+    events = await list_events(db_session, principal.events(principal.roles)) if principal is not None else []
     return Template("home.html", context={"lang": preferred_language(request), "principal": principal,
                                           "events": events})

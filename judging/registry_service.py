@@ -19,7 +19,8 @@ from judging.cards import CardFacts, CardWarning, card_warnings, item_occupation
 from judging.models import ExaminerCard, Judge, PanelMember
 from judging.models_extra import JudgeIdentity
 from judging.registry import PANEL_ROLES, add_judge, assign
-from registration.accounts.models import User, UserRole
+from registration.accounts.models import User
+from registration.accounts.service import revoke_role
 from registration.entries.models import Entry
 from registration.entries.personal import PersonalData, normalise_phone, normalise_unit
 from registration.events.models import Criterion, Event, Item
@@ -220,7 +221,7 @@ def _panel_warnings(seats: list[Seat], criteria: list[Criterion]) -> list[CardWa
 
 
 async def assign_seat(session: AsyncSession, event_id: int, item: Item, judge_id: int, role: str,
-                      criteria: list[str]) -> PanelMember:
+                      criteria: list[str], by: str = "?") -> PanelMember:
     judge = await judge_of_event(session, event_id, judge_id)
     known = set((await session.exec(select(Criterion.code).where(Criterion.item_id == item.id))).all())
     unknown = [c for c in criteria if c not in known]
@@ -230,22 +231,29 @@ async def assign_seat(session: AsyncSession, event_id: int, item: Item, judge_id
     try:
         async with session.begin_nested():
             # criteria only narrow a judge's seat; a chief or encryption judge has the whole item
-            return await assign(session, judge, item.id or 0, role, criteria if role == "judge" else [])
+            return await assign(session, judge, item.id or 0, role, criteria if role == "judge" else [], by)
     except IntegrityError as exc:
         raise ApiError(409, "already_on_panel", f"{judge.name} 已担任本赛项的{ROLE_NAMES.get(role, role)}",
                        f"{judge.name} already holds this seat on the panel") from exc
 
 
-async def remove_seat(session: AsyncSession, item: Item, member_id: int) -> None:
-    """Remove a seat; the account loses the role once no seat of that role is left."""
+async def remove_seat(session: AsyncSession, item: Item, member_id: int, by: str = "?") -> None:
+    """Remove a seat; the account loses the role for this item (a chief judge's: for the event, once no chief
+    judge seat of the event is left), recorded."""
     member = await session.get(PanelMember, member_id)
     if member is None or member.item_id != item.id:
         raise ApiError(404, "unknown_seat", "找不到该裁判组成员", "no such panel seat")
     judge = await session.get(Judge, member.judge_id)
     await session.delete(member)
     await session.flush()
-    left = (await session.exec(select(PanelMember).where(PanelMember.judge_id == member.judge_id,
-                                                         PanelMember.role == member.role))).first()
-    if left is None and judge is not None and judge.user_id is not None:
-        await session.exec(delete(UserRole).where(col(UserRole.user_id) == judge.user_id,
-                                                  col(UserRole.role) == member.role))
+    if judge is None or judge.user_id is None:
+        return
+    user = await session.get(User, judge.user_id)
+    assert user is not None
+    if member.role != "chief_judge":
+        await revoke_role(session, user, member.role, by, judge.event_id, item.id)
+        return
+    left = (await session.exec(select(PanelMember.id).where(PanelMember.judge_id == member.judge_id,
+                                                            PanelMember.role == member.role))).first()
+    if left is None:
+        await revoke_role(session, user, member.role, by, judge.event_id)

@@ -53,9 +53,11 @@ class SealedPages(Controller):
     @get("/")
     async def overview(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
         event = await queries.event_or_404(db_session, event_id)
+        principal = await current_principal(request)
+        mine = principal.items("encryption_judge", event_id) if principal else frozenset()
         return Template("kiosk/sealed.html", context={
-            "lang": preferred_language(request), "principal": await current_principal(request), "event": event,
-            "items": await queries.item_status(db_session, event_id)})
+            "lang": preferred_language(request), "principal": principal, "event": event,
+            "items": [i for i in await queries.item_status(db_session, event_id) if mine is None or i.code in mine]})
 
     @get("/items/{code:str}/seats.html")
     async def html(self, request: Req, event_id: FromPath[int], code: FromPath[str],

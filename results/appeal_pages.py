@@ -129,7 +129,7 @@ async def _page(request: Req, session: AsyncSession, event_id: int, status: int 
         "items": [(i.code, i.name) for i in items], "f": {"state": wanted, "item": item_code},
         "filters": FILTERS, "states": STATES, "rulings": RULINGS,
         "counts": {"open": sum(r.state == "open" for r in rows), "decided": sum(r.state != "open" for r in rows)},
-        "can_rule": principal is not None and "organiser" in principal.roles,
+        "can_rule": principal is not None and principal.holds("organiser", event.id),
         "done": done, "error": failed, "values": values or {}}, headers={"Cache-Control": "no-store"})
 
 

@@ -136,7 +136,7 @@ class TiePages(Controller):
             "blocks": tied_blocks(ranking), "pending": ranking["pending"],
             "decided": [{"group": d.group_name, "seats": d.seats, "reason": d.reason, "by": d.by,
                          "at": d.at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")} for d in decided],
-            "may_decide": principal is not None and "chief_judge" in principal.roles,
+            "may_decide": principal is not None and principal.holds("chief_judge", event.id, item.code),
             "done": done, "error": error}, headers={"Cache-Control": "no-store"})
 
     @get("/", guards=[requires("chief_judge", "organiser")])

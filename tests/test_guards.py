@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -10,11 +11,13 @@ import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
+from sqlmodel import select
 
 from registration.accounts import service
 from registration.accounts.security import ROLES
+from registration.events.models import Item
 from tests.conftest import ADMIN_TOKEN
-from tests.helpers import EXAMPLE_EVENT
+from tests.helpers import EXAMPLE_EVENT, post_login
 
 PUBLIC = frozenset({"anonymous", *ROLES})
 ORGANISER = frozenset({"organiser"})
@@ -159,6 +162,20 @@ EXPECTED.update({  # the pages of the day's later steps (results/chief_pages.py,
     ("POST", f"{CP}/certificates/{{serial:str}}/revoke"): ORGANISER,
     ("POST", f"{CP}/certificates/{{serial:str}}/reissue"): ORGANISER,
 })
+# held only by a role given for every event (administrators): making events, every account
+SERVER_WIDE = frozenset({
+    ("POST", "/api/events"),
+    ("GET", "/admin/events/new"),
+    ("POST", "/admin/events/new"),
+    ("POST", "/admin/events/import"),
+    # staff accounts, every account (registration/accounts/staff_pages.py); an event's: /admin/events/{id}/accounts
+    ("GET", "/admin/accounts"),
+    ("POST", "/admin/accounts"),
+    ("GET", "/admin/accounts/{user_id:int}"),
+    *(("POST", f"/admin/accounts/{{user_id:int}}/{what}") for what in ("grant", "revoke", "disable", "enable",
+                                                                        "reset", "link")),
+    ("POST", "/admin/accounts/{user_id:int}/links/{link_id:int}/revoke"),
+})
 PREFIXES_OF_PAGES = {"/admin": ORGANISER}  # page routes below these prefixes: organiser only
 SKIP = ("/schema", "/static")
 
@@ -197,35 +214,63 @@ def test_guards_declare_the_roles_of_the_matrix(app: Litestar) -> None:
             declared = set()
             for guard in handler.resolve_guards():
                 declared |= set(getattr(guard, "roles", ()))
+            server_wide = any(getattr(guard, "server_wide", False) for guard in handler.resolve_guards())
             for method in handler.http_methods - {"HEAD", "OPTIONS"}:
                 expected = expected_for(method, route.path)
+                assert server_wide == ((method, route.path) in SERVER_WIDE), f"{method} {route.path}: server-wide?"
                 if expected in (PUBLIC, SIGNED_IN):
                     assert not declared, f"{method} {route.path} should not be role-guarded"
                 else:
                     assert declared == set(expected), f"{method} {route.path}: {declared} != {set(expected)}"
 
 
-def _concrete(path: str, event_id: int) -> str:
-    path = path.replace("{event_id:int}", str(event_id))
+def _concrete(path: str, event_id: int, code: str = "x") -> str:
+    path = path.replace("{event_id:int}", str(event_id)).replace("{code:str}", code)
     path = re.sub(r"\{[^}]+:int\}", "1", path)
     return re.sub(r"\{[^}]+\}", "x", path)
 
 
 async def _login(client: AsyncTestClient[Litestar], name: str) -> str:
-    response = await client.post("/login", data={"name": name, "password": "pw-12345678", "next": "/"})
+    response = await post_login(client, {"name": name, "password": "pw-12345678", "next": "/"})
     assert response.status_code in (200, 303), response.text
     return str((await client.get("/api/me")).json()["csrf_token"])
 
 
+def two_item_event() -> dict[str, Any]:
+    """The example event with a second item, so that "another item of the same event" can be tried."""
+    doc = copy.deepcopy(EXAMPLE_EVENT)
+    second = copy.deepcopy(doc["items"][0])
+    second.update(code="LED2", name=second["name"] + "（二）")
+    doc["items"].append(second)
+    return doc
+
+
+ITEM_SCOPED = frozenset({"judge", "encryption_judge"})  # held per item; every other role per event
+# where each request is aimed: the event and item the role is held for, another event, another item
+SCOPES = ("home", "other_event", "other_item")
+TRIED: dict[str, int] = {}  # who -> requests tried, for the note
+
+
+async def scoped_users(db: Any, event_id: int) -> None:
+    """One user per role, holding it for `event_id` only (judge and encryption judge: for item LED only)."""
+    async with db() as session:
+        item_id = (await session.exec(select(Item.id).where(Item.event_id == event_id, Item.code == "LED"))).one()
+        for role in ROLES:
+            user = await service.add_user(session, f"u-{role}", "pw-12345678", [])
+            await service.grant_role(session, user, role, "test", event_id,
+                                     item_id if role in ITEM_SCOPED else None)
+        await session.commit()
+
+
 @pytest.mark.parametrize("who", ["anonymous", "token", *ROLES])
 async def test_role_route_matrix(app: Litestar, db: Any, who: str) -> None:
-    async with db() as session:
-        for role in ROLES:
-            await service.add_user(session, f"u-{role}", "pw-12345678", [role])
-        await session.commit()
+    """Every route × every role × (its own event and item, another event, another item of its event): a role
+    held elsewhere is refused 403 `wrong_event_role`; the bearer token is server-wide."""
     async with AsyncTestClient(app=app) as setup:
         setup.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
-        event_id = (await setup.post("/api/events", json=EXAMPLE_EVENT)).json()["id"]
+        home = (await setup.post("/api/events", json=two_item_event())).json()["id"]
+        other = (await setup.post("/api/events", json=two_item_event())).json()["id"]
+    await scoped_users(db, home)
 
     async with AsyncTestClient(app=app) as client:
         headers: dict[str, str] = {"Accept": "application/json"}
@@ -235,21 +280,40 @@ async def test_role_route_matrix(app: Litestar, db: Any, who: str) -> None:
             role = "organiser"
         elif who != "anonymous":
             headers["X-CSRF-Token"] = await _login(client, f"u-{who}")
+        tried = 0
         for method, path in sorted(app_routes(app)):
             if path in ("/logout", "/login"):
                 continue  # they change who is signed in; covered in test_accounts
-            allowed = role in expected_for(method, path)
-            kwargs: dict[str, Any] = {"headers": headers}
-            if method in ("POST", "PUT"):
-                kwargs["json"] = EXAMPLE_EVENT
-            response = await client.request(method, _concrete(path, event_id), **kwargs)
-            refused_by_guard = response.status_code in (401, 403) and response.json()["code"] in (
-                "not_authenticated", "forbidden", "csrf_failed")
-            if allowed:
-                assert not refused_by_guard, (who, method, path, response.text)
-            else:
-                assert response.status_code == (401 if role == "anonymous" else 403), (who, method, path)
-                assert response.json()["code"] in ("not_authenticated", "forbidden")
+            expected = expected_for(method, path)
+            for scope in SCOPES:
+                if (scope == "other_event" and "{event_id" not in path) or (
+                        scope == "other_item" and "{code:str}" not in path):
+                    continue
+                event_id = other if scope == "other_event" else home
+                url = _concrete(path, event_id, "LED2" if scope == "other_item" else "LED")
+                kwargs: dict[str, Any] = {"headers": headers}
+                if method in ("POST", "PUT"):
+                    kwargs["json"] = EXAMPLE_EVENT
+                response = await client.request(method, url, **kwargs)
+                tried += 1
+                code = None  # guards answer JSON to an Accept: application/json caller; a handler may refuse a page
+                if response.status_code in (401, 403) and "json" in response.headers.get("content-type", ""):
+                    code = response.json().get("code")
+                refused_by_guard = code in ("not_authenticated", "forbidden", "csrf_failed", "wrong_event_role")
+                in_scope = who == "token" or ((method, path) not in SERVER_WIDE and (
+                    scope == "home" or (scope == "other_item" and role not in ITEM_SCOPED)))
+                if expected == PUBLIC or (expected == SIGNED_IN and role != "anonymous") or (
+                        role in expected and in_scope):
+                    assert not refused_by_guard, (who, scope, method, path, response.text)
+                elif role in expected:
+                    assert (response.status_code, code) == (403, "wrong_event_role"), (who, scope, method, path,
+                                                                                         response.text)
+                else:
+                    assert response.status_code == (401 if role == "anonymous" else 403), (who, method, path)
+                    assert code in ("not_authenticated", "forbidden")
+        TRIED[who] = tried
+        print(f"role × route matrix, {who}: {tried} requests")  # the note's matrix size (pytest -s)
+        assert tried > 300
 
 
 async def test_wrong_bearer_token_is_refused(client: AsyncTestClient[Litestar]) -> None:

@@ -8,6 +8,7 @@ by browsers on their own, so it needs none.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -19,7 +20,10 @@ from registration.accounts.security import ROLES, same
 from registration.accounts.service import Principal, session_principal
 from registration.web import ApiError
 
-__all__ = ["SESSION_COOKIE", "actor_name", "current_principal", "requires"]
+__all__ = ["SESSION_COOKIE", "Scope", "actor_name", "current_principal", "requires", "wrong_scope"]
+
+# What a route acts on, when its path does not say: (event id, item code or None), or None when unknown
+Scope = Callable[[ASGIConnection[Any, Any, Any, Any]], Awaitable[tuple[int, str | None] | None]]
 
 SESSION_COOKIE = "contestday_session"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -70,8 +74,28 @@ async def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any], principal:
                        "missing or wrong CSRF token: reload the page and try again")
 
 
-def requires(*roles: str) -> Any:
-    """A guard admitting principals holding any of `roles`."""
+def wrong_scope(connection: ASGIConnection[Any, Any, Any, Any], roles: tuple[str, ...],
+                event_id: int | None, item: str | None) -> Exception:
+    """403 `wrong_event_role`: the role is held, but not for this event or item."""
+    names = "、".join(ROLES[r][0] for r in roles)
+    where = "全部赛事" if event_id is None else (f"本赛事的赛项 {item}" if item else "本赛事")
+    where_en = "every event" if event_id is None else (f"item {item} of this event" if item else "this event")
+    return _refusal(connection, 403, "wrong_event_role", f"您的角色（{names}）不适用于{where}",
+                    f"your role ({', '.join(ROLES[r][1] for r in roles)}) does not hold for {where_en}")
+
+
+def _path_scope(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[int | None, str | None]:
+    params = connection.path_params
+    event_id = params.get("event_id")
+    item = params.get("code")
+    return (event_id if isinstance(event_id, int) else None), (item if isinstance(item, str) else None)
+
+
+def requires(*roles: str, server_wide: bool = False, scope: Scope | None = None) -> Any:
+    """A guard admitting principals holding any of `roles` for the route's event and item: the path's
+    `event_id` and `code` (item code), or what `scope` reads (e.g. a certificate's event from its serial).
+    A route naming no event admits the role held anywhere (its handler shows only what the person's events
+    hold), unless `server_wide`: then only a role held for every event (administrators)."""
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise ValueError(f"unknown roles {unknown}")
@@ -85,7 +109,17 @@ def requires(*roles: str) -> Any:
             names = "、".join(ROLES[r][0] for r in roles)
             raise _refusal(connection, 403, "forbidden", f"需要以下角色之一：{names}",
                            f"needs one of the roles: {', '.join(ROLES[r][1] for r in roles)}")
+        event_id, item = _path_scope(connection)
+        if scope is not None and event_id is None:
+            found = await scope(connection)
+            if found is not None:
+                event_id, item = found
+        if server_wide and not principal.holds(wanted, server_wide=True):
+            raise wrong_scope(connection, roles, None, None)
+        if event_id is not None and not principal.holds(wanted, event_id, item):
+            raise wrong_scope(connection, roles, event_id, item)
         await _check_csrf(connection, principal)
 
     guard.roles = wanted  # type: ignore[attr-defined]  # read by the role × route matrix test
+    guard.server_wide = server_wide  # type: ignore[attr-defined]
     return guard

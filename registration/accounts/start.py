@@ -1,9 +1,9 @@
 """Where a signed-in person lands: `/start`, their own page of what they can do, event by event.
 
 Sign-in used to send everyone to the organiser's event list, a 403 for every other role. The page is built
-from `ROLE_LINKS`, one table of links per role, filled in per event (and per item where a page is per item),
-so that when roles become per event (`user_role.event_id`, already in the schema) only `event_roles`
-changes. The paths are strings: registration sits below judging, results and kiosk and may not import them.
+from `ROLE_LINKS`, one table of links per role, filled in per event (and per item where a page is per item)
+from the person's grants: an event's roles show under that event, an item's roles list that item only. The
+paths are strings: registration sits below judging, results and kiosk and may not import them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.accounts.models import UserRole
 from registration.accounts.security import ROLES
 from registration.accounts.service import Principal
 from registration.events.models import Item
@@ -34,13 +33,15 @@ class StartLink:
     label: str  # Chinese; the template translates it
     path: str
     hint: str = ""
-    scope: str = "event"  # "global" (not tied to an event) | "event" | "item"
+    scope: str = "event"  # "global" (not tied to an event) | "admin" (global, held server-wide) | "event" | "item"
 
 
 # Role order is the order of the sections on the page: the widest view first.
 ROLE_LINKS: dict[str, tuple[StartLink, ...]] = {
     "organiser": (
         StartLink("赛事列表", "/admin/events", "新建、导入或导出赛事", "global"),
+        StartLink("全部账号", "/admin/accounts",
+                  "全部工作人员账号：新建、授予或收回各赛事的角色、停用、重置和一次性登录链接", "admin"),
         StartLink("赛事工作台", "/admin/events/{event}",
                   "赛事设置、报名、裁判、检录、成绩发布、申诉和证书的全部入口"),
     ),
@@ -123,16 +124,11 @@ def safe_next(target: str | None, default: str = START_PATH) -> str:
     return target
 
 
-async def event_roles(session: AsyncSession, principal: Principal) -> tuple[frozenset[str], dict[int, frozenset[str]]]:
-    """(roles held for every event, roles held for one event only). Today every role is global; a role row
-    with an event id is already read here so that per-event roles need no change to the page."""
-    if principal.user_id is None:  # the bearer token: organiser of everything
-        return principal.roles, {}
-    rows = (await session.exec(select(UserRole.role, UserRole.event_id)
-                               .where(col(UserRole.user_id) == principal.user_id))).all()
-    everywhere = frozenset(role for role, event_id in rows if event_id is None)
+def event_roles(principal: Principal) -> tuple[frozenset[str], dict[int, frozenset[str]]]:
+    """(roles held for every event, roles held for one event — or some of its items — only)."""
+    everywhere = frozenset(role for role, event_id, _ in principal.grants if event_id is None)
     scoped: dict[int, set[str]] = {}
-    for role, event_id in rows:
+    for role, event_id, _ in principal.grants:
         if event_id is not None:
             scoped.setdefault(event_id, set()).add(role)
     return everywhere, {k: frozenset(v) for k, v in scoped.items()}
@@ -156,7 +152,7 @@ def _role(role: str) -> dict[str, str]:
 async def start_view(session: AsyncSession, principal: Principal, events: list[dict[str, Any]]) -> dict[str, Any]:
     """What `start.html` shows: the person, links not tied to an event, then per event each role's links
     (per-item links as a table) and the public pages."""
-    everywhere, scoped = await event_roles(session, principal)
+    everywhere, scoped = event_roles(principal)
     mine = [e for e in events if everywhere or e["id"] in scoped]
     items: dict[int, list[tuple[str, str]]] = {}
     if mine:
@@ -166,15 +162,18 @@ async def start_view(session: AsyncSession, principal: Principal, events: list[d
         for event_id, code, name in rows:
             items.setdefault(event_id, []).append((code, name))
     all_roles = everywhere.union(*scoped.values())
-    general = [fill(link) for role in _ordered(all_roles) for link in ROLE_LINKS[role] if link.scope == "global"]
+    general = [fill(link) for role in _ordered(all_roles) for link in ROLE_LINKS[role]
+               if link.scope == "global" or (link.scope == "admin" and role in everywhere)]
     shown = []
     for event in mine:
         sections = []
         for role in _ordered(everywhere | scoped.get(event["id"], frozenset())):
             links = [fill(link, event["id"]) for link in ROLE_LINKS[role] if link.scope == "event"]
             per_item = [link for link in ROLE_LINKS[role] if link.scope == "item"]
+            mine_ = principal.items(role, event["id"])  # a judge sees the items they sit on
             rows_ = [{"code": code, "name": name, "links": [fill(link, event["id"], code) for link in per_item]}
-                     for code, name in items.get(event["id"], [])] if per_item else []
+                     for code, name in items.get(event["id"], [])
+                     if mine_ is None or code in mine_] if per_item else []
             if links or rows_:
                 sections.append({"role": _role(role), "links": links, "item_rows": rows_})
         shown.append({**event, "sections": sections,

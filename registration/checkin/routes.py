@@ -14,9 +14,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.accounts.guards import actor_name, requires
 from registration.checkin import blind, seats
+from registration.checkin import search as checkin_search
 from registration.checkin.models import SeatSession
 from registration.checkin.service import attendance_counts, mark_absent, redeem
 from registration.entries.models import Entry, EntryMember
+from registration.entries.personal import PersonalData
 from registration.events.models import Item
 from registration.web import ApiError, DbSession, json_object
 
@@ -25,6 +27,17 @@ __all__ = ["CheckinController", "KioskPhotoController", "SealedController"]
 STAFF = requires("checkin", "organiser")
 
 
+
+
+def _ticket_or_registration(body: dict[str, Any]) -> tuple[str, int | None]:
+    """The ticket code (a scan), or the staff desk's `registration_id` of a person found by search (the
+    search never shows ticket codes)."""
+    registration = body.get("registration_id")
+    if "ticket_code" not in body and isinstance(registration, int) and not isinstance(registration, bool):
+        return "", registration
+    if not isinstance(body.get("ticket_code"), str) or not body["ticket_code"].strip():
+        raise ApiError(422, "missing_field", "ticket_code：必填", "ticket_code is required", field="ticket_code")
+    return body["ticket_code"], None
 
 
 async def item_by_code(session: AsyncSession, event_id: int, code: str) -> Item:
@@ -49,31 +62,30 @@ class CheckinController(Controller):
 
     @post("/checkins", guards=[STAFF], status_code=200, summary="检录 / check a ticket in (contracts §5)")
     async def checkin(self, event_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-        body = await json_object(request, "ticket_code", "station", "nonce")
-        answer = await redeem(request.app.state.writer, event_id, body["ticket_code"], body["station"].strip()[:64],
-                              body["nonce"].strip()[:80], by=await actor_name(request))
+        body = await json_object(request, "station", "nonce")
+        code, entry_id = _ticket_or_registration(body)
+        answer = await redeem(request.app.state.writer, event_id, code, body["station"].strip()[:64],
+                              body["nonce"].strip()[:80], by=await actor_name(request), entry_id=entry_id)
         return Response(answer.body, status_code=answer.status_code)
 
     @post("/draws", guards=[STAFF], status_code=200, summary="抽签 / draw a seat for a checked-in ticket")
     async def draw(self, event_id: FromPath[int], request: Request[Any, Any, Any],
                    db_session: DbSession) -> dict[str, Any]:
-        body = await json_object(request, "ticket_code", "station")
-        assignment, seat_session, drawn_now = await seats.draw(db_session, event_id, body["ticket_code"],
-                                                               body["station"].strip()[:64])
+        body = await json_object(request, "station")
+        code, entry_id = _ticket_or_registration(body)
+        assignment, seat_session, drawn_now = await seats.draw(db_session, event_id, code,
+                                                               body["station"].strip()[:64], entry_id=entry_id)
         return {"seat": assignment.seat_label, "session": seat_session.name,
                 "starts_at": seat_session.starts_at.isoformat(), "drawn_now": drawn_now}
 
-    @get("/checkin/search", guards=[STAFF], summary="按姓名查找（遗失凭证）/ find a ticket by name")
-    async def search(self, event_id: FromPath[int], q: FromQuery[str], db_session: DbSession) -> list[dict[str, Any]]:
-        if len(q.strip()) < 1:
-            return []
-        rows = (await db_session.exec(
-            select(Entry, EntryMember, Item).join(EntryMember, col(EntryMember.entry_id) == Entry.id)
-            .join(Item, col(Item.id) == Entry.item_id)
-            .where(Entry.event_id == event_id, Entry.state == "active", col(EntryMember.name).contains(q.strip()))
-            .limit(20))).all()
-        return [{"name": m.name, "id_masked": m.id_masked, "unit": e.unit, "item": i.code, "item_name": i.name,
-                 "group": e.group_name, "ticket_code": e.ticket_code} for e, m, i in rows]
+    @get("/checkin/search", guards=[STAFF], summary="按姓名查找（遗失凭证）/ find a contestant who lost the ticket")
+    async def search(self, event_id: FromPath[int], q: FromQuery[str], request: Request[Any, Any, Any],
+                     db_session: DbSession) -> Response[list[dict[str, Any]]]:
+        """Never the ticket code: check the person in by `registration_id` (registration/checkin/search.py)."""
+        found = await checkin_search.search(db_session, PersonalData(request.app.state.settings.secret_key),
+                                            event_id, q)
+        return Response(found.rows, headers={"X-More-Results": "1" if found.more else "0",
+                                             "Cache-Control": "no-store"})
 
     @get("/checkin/status", guards=[requires("checkin", "organiser", "chief_judge")],
          summary="各赛项检录情况 / check-in status per item")
@@ -159,11 +171,19 @@ class SealedController(Controller):
                 "mapping": await blind.revealed_mapping(db_session, item.id or 0)}
 
 
+async def _entry_event(connection: Any) -> tuple[int, str | None] | None:
+    """The event of the photo's entry: check-in staff see the photos of their own event only."""
+    async with connection.app.state.read_session() as session:
+        event_id = (await session.exec(select(Entry.event_id).where(
+            Entry.id == connection.path_params["entry_id"]))).first()
+    return None if event_id is None else (event_id, None)
+
+
 class KioskPhotoController(Controller):
     path = "/kiosk/photos"
     include_in_schema = False
 
-    @get("/{entry_id:int}/{position:int}", guards=[STAFF])
+    @get("/{entry_id:int}/{position:int}", guards=[requires("checkin", "organiser", scope=_entry_event)])
     async def photo(self, entry_id: FromPath[int], position: FromPath[int], request: Request[Any, Any, Any],
                     db_session: DbSession) -> File:
         member = (await db_session.exec(select(EntryMember).where(EntryMember.entry_id == entry_id,

@@ -13,11 +13,12 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from registration import uploads
 from registration.accounts.guards import current_principal, requires
 from registration.accounts.start import StartLink, fill
 from registration.events import service
 from registration.events.models import Event
-from registration.events.routes import decode_event_file, validate_event_file
+from registration.events.routes import decode_event_file, read_event_file, validate_event_file
 from registration.i18n import gettext, register
 from registration.web import ApiError, DbSession, preferred_language
 from scoring.event_file import (
@@ -40,6 +41,7 @@ AWARD_RULE_NAMES = {"merit_if_over_30": "参赛超过门槛人数时另设优胜
                     "total_within_30pct": "全部获奖者不超过参赛人数的比例"}
 QUOTA_MODES = {"warn": "超额时提醒", "enforce": "超额时拒绝"}
 STANDARD_GROUPS = ("学生组", "职工组")
+_EVENT_FORM_LIMIT = uploads.MAX_EVENT_FILE_BYTES + 64 * 1024  # the file and the form around it
 TIE_BREAK_KEYS = {"practical": "实操成绩", "theory": "理论成绩", "criterion:代码": "指定评分项得分",
                   "time_used": "用时（少者优先）"}
 # Labels the templates translate through `_()` without a literal (tests/test_i18n.py checks them too).
@@ -56,6 +58,7 @@ HUB_SECTIONS: tuple[tuple[str, tuple[StartLink, ...]], ...] = (
         StartLink("报名页面（公众）", "/r/{event}", "选手扫码报名的页面"),
         StartLink("报名海报", "/admin/events/{event}/poster.pdf", "带报名二维码的 A4 海报（PDF）"),
         StartLink("裁判管理", "/admin/events/{event}/judges", "裁判名册、考评员证、个人评分链接"),
+        StartLink("账号与角色", "/admin/events/{event}/accounts", "工作人员账号、本赛事的角色、一次性登录链接"),
     )),
     ("赛事当天", (
         StartLink("检录情况", "/admin/events/{event}/checkin", "各赛项到场、缺考和调换赛位"),
@@ -218,6 +221,9 @@ async def _document(db_session: DbSession, event_id: int) -> dict[str, Any]:
     return doc
 
 
+CREATE = requires("organiser", server_wide=True)  # a new event: administrators (organisers of every event)
+
+
 class EventPages(Controller):
     path = "/admin"
     guards = [requires("organiser")]
@@ -226,8 +232,11 @@ class EventPages(Controller):
     async def _list_page(self, request: Req, db_session: DbSession, *, status: int = 200,
                          errors: list[dict[str, str]] | None = None, filename: str = "") -> Template:
         context = await _base_context(request)
+        principal = await current_principal(request)
+        only = principal.events("organiser") if principal else frozenset()
         return Template("events/list.html", status_code=status, context={
-            **context, "events": await service.list_events(db_session), "kinds": EVENT_KINDS,
+            **context, "events": await service.list_events(db_session, only), "kinds": EVENT_KINDS,
+            "may_create": only is None,
             "errors": errors or [], "filename": filename})
 
     async def _editor_page(self, request: Req, doc: Any, event_id: int | None, *, status: int = 200,
@@ -248,24 +257,27 @@ class EventPages(Controller):
     async def event_list(self, request: Req, db_session: DbSession) -> Template:
         return await self._list_page(request, db_session)
 
-    @post("/events/import", status_code=303)
+    @post("/events/import", status_code=303, guards=[CREATE], request_max_body_size=_EVENT_FORM_LIMIT)
     async def import_file(self, request: Req, db_session: DbSession) -> Redirect | Template:
-        upload = (await request.form()).get("file")
         lang = preferred_language(request)
+        try:
+            upload = (await uploads.read_form(request, _EVENT_FORM_LIMIT)).get("file")
+        except uploads.UploadRefused as exc:
+            return await self._list_page(request, db_session, status=exc.status_code, errors=_errors(exc, lang))
         if not isinstance(upload, UploadFile) or not upload.filename:
             errors = [{"path": "", "text": gettext("请选择要导入的赛事文件", lang)}]
             return await self._list_page(request, db_session, status=422, errors=errors)
         try:
             raw = await upload.read()
-            spec = validate_event_file(decode_event_file(raw, upload.content_type or "", upload.filename))
+            spec = await uploads.off_loop(read_event_file, raw, upload.content_type or "", upload.filename)
         except ApiError as exc:
-            return await self._list_page(request, db_session, status=422, errors=_errors(exc, lang),
+            return await self._list_page(request, db_session, status=exc.status_code, errors=_errors(exc, lang),
                                          filename=upload.filename)
         event_id = await service.create_event(db_session, spec)
         await db_session.commit()
         return Redirect(path=f"/admin/events/{event_id}?saved=imported", status_code=303)
 
-    @get("/events/new")
+    @get("/events/new", guards=[CREATE])
     async def new_event(self, request: Req) -> Template:
         return await self._editor_page(request, new_document(), None)
 
@@ -278,12 +290,13 @@ class EventPages(Controller):
         text = str((await request.form()).get("document") or "")
         doc: Any = None
         try:
-            doc = decode_event_file(text.encode("utf-8"))
-            spec = validate_event_file(doc)
+            doc = await uploads.off_loop(decode_event_file, text.encode("utf-8"))
+            spec = await uploads.off_loop(validate_event_file, doc)
         except ApiError as exc:
             if not isinstance(doc, dict):
                 doc = new_document() if event is None else await _document(db_session, event.id or 0)
-            return await self._editor_page(request, doc, None if event is None else event.id, status=422,
+            return await self._editor_page(request, doc, None if event is None else event.id,
+                                           status=exc.status_code,
                                            errors=_errors(exc, preferred_language(request)), text=text)
         if event is None:
             event_id = await service.create_event(db_session, spec)
@@ -293,7 +306,7 @@ class EventPages(Controller):
         await db_session.commit()
         return Redirect(path=f"/admin/events/{event_id}?saved=1", status_code=303)
 
-    @post("/events/new", status_code=303)
+    @post("/events/new", status_code=303, guards=[CREATE])
     async def create_from_text(self, request: Req, db_session: DbSession) -> Redirect | Template:
         return await self._save_text(request, db_session, None)
 

@@ -9,33 +9,46 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from registration.accounts.guards import requires
+from registration import uploads
+from registration.accounts.guards import current_principal, requires
 from registration.catalog import search
 from registration.events import service
 from registration.events.models import Event
 from registration.web import ApiError, DbSession
 from scoring.event_file import EventFileError, EventSpec, FieldError, parse_event_document
 
-__all__ = ["CatalogController", "EventController", "decode_event_file", "validate_event_file"]
+__all__ = ["CatalogController", "EventController", "decode_event_file", "read_event_file", "validate_event_file"]
 
 
 def decode_event_file(raw: bytes, content_type: str = "", filename: str = "") -> Any:
-    """JSON or TOML by content type or file name; sniffed when neither says."""
+    """JSON or TOML by content type or file name; sniffed when neither says. Bounded in size and nesting
+    before the parser (which recurses) sees it (registration.uploads)."""
+    uploads.check_size(raw, uploads.MAX_EVENT_FILE_BYTES, "赛事文件", "the event file")
     is_toml = "toml" in content_type or filename.endswith(".toml")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ApiError(422, "malformed_event_file", "赛事文件不是 UTF-8 编码", "event file is not UTF-8") from exc
     if not is_toml and ("json" in content_type or filename.endswith(".json") or text.lstrip().startswith("{")):
+        uploads.check_text_depth(text)
         try:
-            return json.loads(text)
+            doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ApiError(422, "malformed_event_file", f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列",
                            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ApiError(422, "malformed_event_file", f"TOML 格式错误：{exc}", f"malformed TOML: {exc}") from exc
+    else:
+        uploads.check_text_depth(text, toml=True)
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ApiError(422, "malformed_event_file", f"TOML 格式错误：{exc}", f"malformed TOML: {exc}") from exc
+    uploads.check_depth(doc)  # TOML's dotted keys nest without brackets
+    return doc
+
+
+def read_event_file(raw: bytes, content_type: str = "", filename: str = "") -> EventSpec:
+    """Decode and validate (blocking: call it through `uploads.off_loop`)."""
+    return validate_event_file(decode_event_file(raw, content_type, filename))
 
 
 def validate_event_file(doc: Any) -> EventSpec:
@@ -53,8 +66,8 @@ def _warnings(items: tuple[FieldError, ...]) -> list[dict[str, str]]:
 
 
 async def _spec_from_request(request: Request[Any, Any, Any]) -> EventSpec:
-    raw = await request.body()
-    return validate_event_file(decode_event_file(raw, request.headers.get("content-type", "")))
+    raw = await uploads.read_body(request, uploads.MAX_EVENT_FILE_BYTES)
+    return await uploads.off_loop(read_event_file, raw, request.headers.get("content-type", ""))
 
 
 class EventController(Controller):
@@ -62,7 +75,9 @@ class EventController(Controller):
     tags = ["events"]
     guards = [requires("organiser")]
 
-    @post("/", status_code=201, summary="创建赛事 / create an event from the event file (JSON or TOML)")
+    @post("/", status_code=201, guards=[requires("organiser", server_wide=True)],
+          summary="创建赛事 / create an event from the event file (JSON or TOML)",
+          request_max_body_size=uploads.MAX_EVENT_FILE_BYTES)
     async def create(self, request: Request[Any, Any, Any], db_session: DbSession) -> dict[str, Any]:
         spec = await _spec_from_request(request)
         event_id = await service.create_event(db_session, spec)
@@ -70,8 +85,9 @@ class EventController(Controller):
         return {"id": event_id, "warnings": _warnings(spec.warnings)}
 
     @get("/", summary="赛事列表 / list events")
-    async def index(self, db_session: DbSession) -> list[dict[str, Any]]:
-        return await service.list_events(db_session)
+    async def index(self, request: Request[Any, Any, Any], db_session: DbSession) -> list[dict[str, Any]]:
+        principal = await current_principal(request)
+        return await service.list_events(db_session, principal.events("organiser") if principal else frozenset())
 
     @get("/{event_id:int}", summary="赛事文件 / the event file, normalised")
     async def show(self, event_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
@@ -80,7 +96,8 @@ class EventController(Controller):
             raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
         return doc
 
-    @put("/{event_id:int}", summary="替换赛事文件 / replace the event file")
+    @put("/{event_id:int}", summary="替换赛事文件 / replace the event file",
+         request_max_body_size=uploads.MAX_EVENT_FILE_BYTES)
     async def replace(self, event_id: FromPath[int], request: Request[Any, Any, Any],
                       db_session: DbSession) -> dict[str, Any]:
         spec = await _spec_from_request(request)
@@ -91,7 +108,8 @@ class EventController(Controller):
         await db_session.commit()
         return {"id": event_id, "warnings": _warnings(spec.warnings)}
 
-    @post("/validate", status_code=200, summary="只校验不保存 / validate without storing")
+    @post("/validate", status_code=200, summary="只校验不保存 / validate without storing",
+          request_max_body_size=uploads.MAX_EVENT_FILE_BYTES)
     async def validate(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
         spec = await _spec_from_request(request)
         return {"ok": True, "warnings": _warnings(spec.warnings)}

@@ -181,8 +181,12 @@ async def event_document(session: AsyncSession, event_id: int) -> dict[str, Any]
     return None if loaded is None else to_document(loaded[1])
 
 
-async def list_events(session: AsyncSession) -> list[dict[str, Any]]:
-    events = (await session.exec(select(Event).order_by(col(Event.starts_on).desc(), col(Event.id)))).all()
+async def list_events(session: AsyncSession, only: frozenset[int] | None = None) -> list[dict[str, Any]]:
+    """Every event, newest first; `only`: just these (the events a person's roles hold for)."""
+    query = select(Event).order_by(col(Event.starts_on).desc(), col(Event.id))
+    if only is not None:
+        query = query.where(col(Event.id).in_(sorted(only)))
+    events = (await session.exec(query)).all()
     counts = dict((await session.exec(select(Item.event_id, func.count()).group_by(col(Item.event_id)))).all())
     return [
         {"id": e.id, "name": e.name, "kind": e.kind, "starts_on": e.starts_on.isoformat(),
