@@ -3,17 +3,23 @@ judge on an item's panel, and the personal link itself (signed, revocable by bum
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+
 from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging.models import Judge, PanelMember
-from registration.accounts.models import LoginSession, User, UserRole
-from registration.accounts.security import new_token, sign, unsign
+from registration.accounts.models import LoginSession, User
+from registration.accounts.security import new_token, same, sign, unsign
+from registration.accounts.service import RoleConflict, grant_role
 from registration.entries.personal import normalise_phone, normalise_unit
 from registration.web import ApiError
 
-__all__ = ["PANEL_ROLES", "add_judge", "assign", "judge_from_link", "personal_link_token", "revoke_link"]
+__all__ = ["PANEL_ROLES", "add_judge", "assign", "conflict_error", "judge_from_link", "personal_link_token",
+           "revoke_link"]
 
 PANEL_ROLES = ("chief_judge", "judge", "encryption_judge")
 
@@ -35,26 +41,55 @@ async def add_judge(session: AsyncSession, event_id: int, name: str, unit: str =
 
 
 async def assign(session: AsyncSession, judge: Judge, item_id: int, role: str,
-                 criteria: list[str] | None = None) -> PanelMember:
-    """Put a judge on a panel; the account gets the matching role. The caller commits."""
+                 criteria: list[str] | None = None, by: str = "?") -> PanelMember:
+    """Put a judge on a panel; the account gets the matching role for that item of that event only (a chief
+    judge's holds for the whole event), recorded. 409 `role_conflict` when that would put the person on both
+    sides of the blind in this event (judging one item, holding another's seat → name list). The caller
+    commits."""
     if role not in PANEL_ROLES:
         raise ApiError(422, "unknown_role", f"未知的裁判组角色“{role}”", f"unknown panel role {role!r}")
     member = PanelMember(item_id=item_id, judge_id=judge.id or 0, role=role, criteria=list(criteria or []))
     session.add(member)
-    has_role = (await session.exec(select(UserRole).where(UserRole.user_id == judge.user_id,
-                                                          UserRole.role == role))).first()
-    if judge.user_id is not None and has_role is None:
-        session.add(UserRole(user_id=judge.user_id, role=role))
     await session.flush()
+    if judge.user_id is not None:
+        user = await session.get(User, judge.user_id)
+        assert user is not None
+        try:
+            await grant_role(session, user, role, by, judge.event_id, None if role == "chief_judge" else item_id)
+        except RoleConflict as exc:
+            raise conflict_error(judge.name, exc) from exc
     return member
 
 
+def conflict_error(name: str, exc: RoleConflict) -> ApiError:
+    """409 `role_conflict`: a judge cannot hold the seat → name list of the event they score in, nor the other
+    way round."""
+    if exc.held_side == "sealing":
+        zh = f"{name} 已是本赛事的加密裁判，不能再担任裁判或裁判长（盲评：评分者不得知道选手姓名）"
+        en = f"{name} is an encryption judge of this event and cannot also score in it (blind scoring)"
+    else:
+        zh = f"{name} 已在本赛事担任裁判或裁判长，不能再担任加密裁判（盲评：评分者不得知道选手姓名）"
+        en = f"{name} scores in this event and cannot also be its encryption judge (blind scoring)"
+    return ApiError(409, "role_conflict", zh, en, role=exc.role)
+
+
 def personal_link_token(secret_key: str, judge: Judge) -> str:
-    return sign(secret_key, f"j{judge.id}.{judge.link_version}")
+    return sign(secret_key, "judge-link", f"j{judge.id}.{judge.link_version}")
+
+
+def _printed_before_purposes(secret_key: str, token: str) -> str | None:
+    """A personal link printed before tokens named their purpose (an HMAC over the payload alone) keeps opening,
+    so cards already handed out survive the upgrade. Safe: no other token ever had a payload `j<id>.<version>`,
+    and revoking (a new link_version) retires these like any other."""
+    payload = token.rpartition(".")[0]
+    if not re.fullmatch(r"j\d+\.\d+", payload):
+        return None
+    mac = hmac.new(secret_key.encode(), payload.encode(), hashlib.sha256).hexdigest()[:32]
+    return payload if same(f"{payload}.{mac}", token) else None
 
 
 async def judge_from_link(session: AsyncSession, secret_key: str, token: str) -> Judge | None:
-    payload = unsign(secret_key, token)
+    payload = unsign(secret_key, "judge-link", token) or _printed_before_purposes(secret_key, token)
     if payload is None or not payload.startswith("j"):
         return None
     judge_id, _, version = payload[1:].partition(".")

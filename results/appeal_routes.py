@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
+from registration.accounts import limits
 from registration.accounts.guards import actor_name, requires
 from registration.events.models import Item
 from registration.events.service import event_or_404
@@ -32,8 +33,15 @@ class AppealApi(Controller):
     async def contestant(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
         body = await json_object(request, "ticket_code", "text")
         await event_or_404(db_session, event_id)
-        row = await file_appeal(db_session, event_id, text=body["text"], ticket_code=body["ticket_code"],
-                                hours=request.app.state.settings.appeal_hours)
+        attempt = await limits.attempt(request, limits.APPEAL)  # a wrong ticket code counts per address
+        try:
+            row = await file_appeal(db_session, event_id, text=body["text"], ticket_code=body["ticket_code"],
+                                    hours=request.app.state.settings.appeal_hours)
+        except ApiError as exc:
+            if exc.code != "unknown_ticket":
+                await attempt.succeeded()
+            raise
+        await attempt.succeeded()
         return {"id": row.id, "state": row.state, "filed_at": row.filed_at.isoformat()}
 
     @post("/paper", status_code=201, guards=[requires("organiser")],
@@ -78,15 +86,21 @@ class AppealPage(Controller):
         name = (await event_or_404(db_session, event_id)).name  # a plain value: a rollback expires the row
         form = await request.form()
         values = {k: str(form.get(k) or "") for k in ("ticket_code", "text")}
+        attempt: limits.Attempt | None = None
         try:
             if not values["ticket_code"].strip():
                 raise ApiError(422, "missing_field", "请填写参赛凭证号", "the ticket code is required")
+            attempt = await limits.attempt(request, limits.APPEAL)  # a wrong ticket code counts per address
             row = await file_appeal(db_session, event_id, text=values["text"], ticket_code=values["ticket_code"],
                                     hours=request.app.state.settings.appeal_hours)
         except ApiError as exc:
             await db_session.rollback()
-            return Template("results/appeal.html", status_code=exc.status_code,
+            if attempt is not None and exc.code != "unknown_ticket":
+                await attempt.succeeded()
+            return Template("results/appeal.html", status_code=exc.status_code, headers=exc.headers or {},
                             context={"event_name": name, "values": values, "error": exc.message})
+        assert attempt is not None
+        await attempt.succeeded()
         return Template("results/appeal.html", status_code=201,
                         context={"event_name": name, "values": {}, "filed": row.id})
 

@@ -44,6 +44,13 @@ def example_event(**changes: Any) -> dict[str, Any]:
     return doc
 
 
+async def post_login(client: Any, form: dict[str, str], **kwargs: Any) -> Any:
+    """POST /login as the sign-in page does: GET it first for the CSRF token (its cookie stays in the jar)."""
+    page = await client.get("/login")
+    token = page.cookies.get("contestday_login_csrf") or client.cookies.get("contestday_login_csrf")
+    return await client.post("/login", data={"csrf_token": token or "", **form}, **kwargs)
+
+
 async def login_headers(client: Any, db: Any, name: str, *roles: str) -> dict[str, str]:
     """Create a user with `roles`, sign in through the real form, and return headers that act as that user
     (session cookie + CSRF token), leaving the shared client's cookie jar empty."""
@@ -52,7 +59,7 @@ async def login_headers(client: Any, db: Any, name: str, *roles: str) -> dict[st
     async with db() as session:
         await add_user(session, name, "pw-12345678", list(roles))
         await session.commit()
-    response = await client.post("/login", data={"name": name, "password": "pw-12345678", "next": "/"},
+    response = await post_login(client, {"name": name, "password": "pw-12345678", "next": "/"},
                                  follow_redirects=False)
     token = response.cookies.get("contestday_session")
     client.cookies.clear()

@@ -16,6 +16,7 @@ from litestar.testing import AsyncTestClient
 from registration.accounts import service as accounts
 from registration.events.pages import LABELS
 from registration.i18n import EN, gettext
+from tests.helpers import post_login
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "registration" / "templates"
 LITERAL = re.compile(r"""_\(\s*(?:"([^"]*)"|'([^']*)')\s*[,)]""")
@@ -104,7 +105,7 @@ async def english(app: Litestar, db: Any) -> AsyncIterator[AsyncTestClient[Lites
         await accounts.add_user(session, "org", "pw-12345678", ["organiser"])
         await session.commit()
     async with AsyncTestClient(app=app) as client:
-        await client.post("/login", data={"name": "org", "password": "pw-12345678", "next": "/"})
+        await post_login(client, {"name": "org", "password": "pw-12345678", "next": "/"})
         client.cookies.set("lang", "en")
         client.headers["Accept"] = "text/html"
         yield client

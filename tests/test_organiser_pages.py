@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from registration.accounts import service as accounts
 from registration.events.pages import _anchor, editor_view
-from tests.helpers import example_event
+from tests.helpers import example_event, post_login
 
 HTML = {"Accept": "text/html"}
 
@@ -26,7 +26,7 @@ async def organiser(app: Litestar, db: Any) -> AsyncIterator[AsyncTestClient[Lit
         await accounts.add_user(session, "org", "pw-12345678", ["organiser"])
         await session.commit()
     async with AsyncTestClient(app=app) as client:
-        done = await client.post("/login", data={"name": "org", "password": "pw-12345678", "next": "/admin/events"},
+        done = await post_login(client, {"name": "org", "password": "pw-12345678", "next": "/admin/events"},
                                  follow_redirects=False)
         assert done.status_code == 303
         client.csrf = (await client.get("/api/me")).json()["csrf_token"]  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ from registration.entries.exports import FORM_COLUMNS, SUMMARY_COLUMNS
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.entries.roster import COLUMNS
+from tests.helpers import post_login
 from tests.idgen import make_id
 from tests.test_registration_api import make_event, person, post
 
@@ -449,7 +450,7 @@ async def sign_in(client: Client, db: Any, name: str, role: str) -> str:
     async with db() as session:
         await accounts.add_user(session, name, "pw-12345678", [role])
         await session.commit()
-    done = await client.post("/login", data={"name": name, "password": "pw-12345678", "next": "/"},
+    done = await post_login(client, {"name": name, "password": "pw-12345678", "next": "/"},
                              follow_redirects=False)
     assert done.status_code == 303
     return str((await client.get("/api/me")).json()["csrf_token"])

@@ -2,10 +2,11 @@
 amends or withdraws it while registration is open (read-only after the deadline, and once checked in: then
 the staff on site decide, `checked_in`).
 
-Safety: a wrong pair gets one neutral answer whichever half was wrong (`not_found`); look-ups are rate
-limited per client address (`too_many_requests`); a successful look-up sets a 15-minute signed cookie
-naming the entry, and every post must also carry the cookie's value in the form (double submit: another
-site can make the browser send the cookie, but cannot read it to put it in the form)."""
+Safety: a wrong pair gets one neutral answer whichever half was wrong (`not_found`); failed look-ups are
+limited per client address and per ID number (`too_many_attempts`, registration/accounts/limits.py); a
+successful look-up sets a 15-minute signed cookie naming the entry, and every post must also carry the
+cookie's value in the form (double submit: another site can make the browser send the cookie, but cannot
+read it to put it in the form)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from registration import uploads
+from registration.accounts import limits
 from registration.base import utcnow
 from registration.entries import public_form as pf
 from registration.entries.models import Entry, EntryMember
 from registration.entries.public_data import (
     MINE_COOKIE_SECONDS,
-    LookupLimiter,
     TicketView,
     find_own_entry,
     load_members,
@@ -53,7 +55,6 @@ __all__ = ["MinePages"]
 Req = Request[Any, Any, Any]
 MAX_FORM_BYTES = 11 * 1024 * 1024 + 512 * 1024
 NOT_FOUND = "未找到匹配的有效报名。请核对身份证号码和手机号码（须与报名时填写的一致）。"
-TOO_MANY = "查询过于频繁，请 10 分钟后再试。"
 NOTICES = {"amended": "报名信息已修改。"}
 # Once checked in (or seated) the entry is the contest day's: withdrawing or changing it is for the staff on site.
 CHECKED_IN = checked_in_refusal()
@@ -79,6 +80,12 @@ async def _owned(session: AsyncSession, request: Req, event_id: int,
         return None
     assert cookie is not None
     return entry, await load_members(session, entry_id), cookie
+
+
+def _too_many(exc: limits.TooManyAttempts, event_id: int) -> Template:
+    page = message_page("尝试次数过多", exc.message, 429, [(f"/r/{event_id}/mine", "我的报名")])
+    page.headers.update(exc.retry_headers)
+    return page
 
 
 def _edit_extra(ctx: RegistrationContext, members: list[EntryMember], token: str) -> dict[str, Any]:
@@ -109,15 +116,19 @@ class MinePages(Controller):
         ctx = await context_or_none(db_session, request, event_id)
         if ctx is None:
             return message_page("找不到该赛事", "链接有误或赛事已删除。", 404)
-        limiter: LookupLimiter = request.app.state.setdefault("mine_lookup_limiter", LookupLimiter())
-        if not limiter.allow(request.client.host if request.client else "?"):
-            return _mine(ctx, None, error=TOO_MANY, code="too_many_requests", status=429)
         form = await request.form()
         id_number, phone = str(form.get("id_number") or ""), str(form.get("phone") or "")
+        try:  # a failed look-up counts per address and per ID number tried
+            attempt = await limits.attempt(request, limits.MINE, person=f"{event_id}:{id_number.strip()}")
+        except limits.TooManyAttempts as exc:
+            page = _mine(ctx, None, error=exc.message, code=exc.code, status=429)
+            page.headers.update(exc.retry_headers)
+            return page
         entry = await find_own_entry(db_session, ctx.personal, event_id, id_number, phone) \
             if id_number.strip() and phone.strip() else None
         if entry is None or entry.id is None:
             return _mine(ctx, None, error=NOT_FOUND, code="not_found", status=404)
+        await attempt.succeeded()
         token = mine_cookie(request.app.state.settings.secret_key, event_id, entry.id)
         return Redirect(f"/r/{event_id}/mine", status_code=303, cookies=[Cookie(
             key=MINE_COOKIE, value=token, max_age=MINE_COOKIE_SECONDS, path=f"/r/{event_id}/mine", httponly=True,
@@ -138,11 +149,16 @@ class MinePages(Controller):
     @post("/edit", request_max_body_size=MAX_FORM_BYTES)
     async def edit(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Response[Any]:
         ctx = await context_or_none(db_session, request, event_id)
+        try:  # a post without a valid cookie counts as a failed look-up, before the photos are parsed
+            attempt = await limits.attempt(request, limits.MINE)
+        except limits.TooManyAttempts as exc:
+            return _too_many(exc, event_id)
         form = await pf.read_form(await request.form())
         owned = await _owned(db_session, request, event_id, form.values.get("mine", ""))
         if ctx is None or owned is None:
             return message_page("请重新查询", "页面已过期，请重新输入身份证号码和手机号码查询。", 422,
                                 [(f"/r/{event_id}/mine", "我的报名")])
+        await attempt.succeeded()
         entry, members, token = owned
         assert entry.id is not None
         if await on_site(db_session, entry.id):
@@ -153,7 +169,9 @@ class MinePages(Controller):
         keep = {m.position: (m.person_hash, m.photo) for m in members if m.photo}
         item = ctx.spec.item(form.values.get("item", ""))
         try:
-            req, photos = check_form(ctx, form, kept)
+            # decoding photos takes a good part of a second: off the event loop
+            req, photos = (await uploads.off_loop(check_form, ctx, form, kept) if form.photos
+                           else check_form(ctx, form, kept))
             await amend(db_session, ctx, entry.id, req)
         except (RequestError, ApiError) as exc:
             status, errors = refusal(exc, bool(item and item.team_size > 1))
@@ -165,11 +183,16 @@ class MinePages(Controller):
     @post("/withdraw")
     async def withdraw_entry(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Response[Any]:
         ctx = await context_or_none(db_session, request, event_id)
+        try:  # a post without a valid cookie counts as a failed look-up
+            attempt = await limits.attempt(request, limits.MINE)
+        except limits.TooManyAttempts as exc:
+            return _too_many(exc, event_id)
         form = await request.form()
         owned = await _owned(db_session, request, event_id, str(form.get("mine") or ""))
         if ctx is None or owned is None:
             return message_page("请重新查询", "页面已过期，请重新输入身份证号码和手机号码查询。", 422,
                                 [(f"/r/{event_id}/mine", "我的报名")])
+        await attempt.succeeded()
         entry, _, token = owned
         t = await load_ticket(db_session, entry.ticket_code, request.app.state.settings.public_url)
         if not is_open(ctx.closes, ctx.closed_at, utcnow()):

@@ -7,7 +7,6 @@ Public pages never show a full ID number or phone: only `id_masked` and `mask_ph
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,6 @@ from registration.events.models import Event, Item
 from registration.identity import InvalidIdNumber, normalise_id_number, parse_id_number
 
 __all__ = [
-    "LookupLimiter",
     "MemberView",
     "TicketView",
     "find_own_entry",
@@ -136,11 +134,11 @@ async def find_own_entry(session: AsyncSession, personal: PersonalData, event_id
 def mine_cookie(secret_key: str, event_id: int, entry_id: int, now: float | None = None) -> str:
     """A short-lived signed name of the entry its holder proved to own (ID number + phone)."""
     expires = int((now or time.time()) + MINE_COOKIE_SECONDS)
-    return sign(secret_key, f"mine:{event_id}:{entry_id}:{expires}")
+    return sign(secret_key, "mine", f"mine:{event_id}:{entry_id}:{expires}")
 
 
 def read_mine_cookie(secret_key: str, token: str | None, event_id: int, now: float | None = None) -> int | None:
-    payload = unsign(secret_key, token or "")
+    payload = unsign(secret_key, "mine", token or "")
     if payload is None:
         return None
     try:
@@ -150,28 +148,6 @@ def read_mine_cookie(secret_key: str, token: str | None, event_id: int, now: flo
         return int(entry)
     except ValueError:
         return None
-
-
-class LookupLimiter:
-    """At most `limit` look-ups per client address in a sliding `window` of seconds, in memory (one
-    process: a second worker would double the allowance, which is still far from enumeration)."""
-
-    def __init__(self, limit: int = 10, window: float = 600):
-        self.limit, self.window = limit, window
-        self._hits: dict[str, deque[float]] = {}
-
-    def allow(self, client: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        hits = self._hits.setdefault(client, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return False
-        hits.append(now)
-        if len(self._hits) > 10_000:  # forget idle clients rather than grow without bound
-            for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
-                del self._hits[key]
-        return True
 
 
 def member_values(entry: Entry, members: list[EntryMember], item_code: str) -> dict[str, Any]:
