@@ -41,7 +41,9 @@ from judging.paper_routes import PaperController
 from judging.routes import JudgeLinkController
 from judging.ws import judge_socket
 from kiosk.routes import KIOSK_ROUTES
+from registration.accounts import limits
 from registration.accounts.routes import AccountController
+from registration.accounts.staff_pages import STAFF_PAGES
 from registration.checkin.routes import CheckinController, KioskPhotoController, SealedController
 from registration.entries.admin_pages import RegistrationAdminPages
 from registration.entries.public_pages import MinePages, PosterPages, PublicPages
@@ -79,14 +81,16 @@ def _wants_html(request: Request[Any, Any, Any]) -> bool:
 
 def _exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     status, body = error_body(exc)
+    headers = getattr(exc, "headers", None) or None  # e.g. Retry-After of a 429
     if status >= 500:
         log.exception("unhandled error", extra={"route": request.scope.get("path_template", "?")})
     if _wants_html(request):
         if status == 401:
             return Redirect(path=f"/login?next={request.url.path}")
         return Template("error.html", context={"status": status, "error": body, "lang": preferred_language(request),
-                                               "principal": request.state.get("principal")}, status_code=status)
-    return Response(body, status_code=status, media_type=MediaType.JSON)
+                                               "principal": request.state.get("principal")}, status_code=status,
+                        headers=headers)
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
 def _request_log_middleware(app: ASGIApp) -> ASGIApp:
@@ -157,6 +161,7 @@ def create_app(settings: Settings) -> Litestar:
     reader = create_writer(settings.database_url, engine, read_only=True)
 
     async def dispose_engine(app: Litestar) -> None:
+        await limits.close(app)
         await writer.stop()
         await reader.stop()
         await engine.dispose()
@@ -174,7 +179,7 @@ def create_app(settings: Settings) -> Litestar:
             CheckinController, SealedController, KioskPhotoController, judge_socket,
             JudgeLinkController, PaperController, RecheckController, TabletPages, JudgeAdminPages,
             PublicPages, MinePages, PosterPages,
-            RegistrationAdminPages,
+            RegistrationAdminPages, *STAFF_PAGES,
             *KIOSK_ROUTES,
             *CONSOLE_ROUTES,
             *PUBLICATION_ROUTES,

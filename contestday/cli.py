@@ -97,13 +97,15 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         await ensure_demo_results(session, event_id, settings.appeal_hours)
         await issue_certificates(session, event_id)  # for the published items; idempotent
         tickets = await write_demo_tickets(session, event_id, tickets_csv)
-        return event_id, await demo_links(session, settings.secret_key, base), tickets, judge_links
+        return event_id, await demo_links(session, base), tickets, judge_links
 
     event_id, links, tickets, judge_links = _with_session(settings, work)
     click.echo(f"演示赛事 / demo event #{event_id} — {base}/admin/events/{event_id}")
     click.echo(f"数据库 / database: {settings.describe()['database_url']}")
     for what, credentials, link in links:
         click.echo(f"  {what:<40} {credentials:<28} {link}")
+    click.echo("  （每个登录链接只能用一次；新的链接：contestday user link 用户名 / each sign-in link works once; "
+               "a fresh one: contestday user link NAME）")
     click.echo(f"  报名 / registration (QR form): {base}/r/{event_id}")
     click.echo(f"  检录 / check-in kiosk: {base}/kiosk/events/{event_id}/checkin")
     click.echo(f"  裁判长控制台 / chief judge's console: {base}/console/events/{event_id}")
@@ -198,28 +200,141 @@ def user() -> None:
     pass
 
 
-@user.command("add", help="添加用户 / add a user (password asked, or from CONTESTDAY_NEW_PASSWORD)")
-@click.argument("name")
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(["organiser", "chief_judge", "judge", "encryption_judge", "checkin"]))
-@click.option("--password", envvar="CONTESTDAY_NEW_PASSWORD", prompt=True, hide_input=True,
-              confirmation_prompt=True)
-@click.option("--display-name", default=None)
-def user_add(name: str, roles: tuple[str, ...], password: str, display_name: str | None) -> None:
-    from registration.accounts import service
-
-    if len(password) < 8:
-        _fail("密码至少 8 位 / the password needs at least 8 characters")
-
-    async def work(session: AsyncSession) -> None:
-        await service.add_user(session, name, password, list(roles), display_name)
-        await session.commit()
+def _run_user(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """A `user …` command's work; a refusal (unknown user, role, event or item; a role conflict) is printed in
+    Chinese and English with exit code 2."""
+    from registration.web import ApiError
 
     try:
-        _with_session(load_settings(), work)
-    except service.UserExists:
-        _fail(f"用户 {name} 已存在 / user {name} exists")
-    click.echo(f"已添加 / added {name}: {', '.join(roles)}")
+        return _with_session(load_settings(), work)
+    except ApiError as exc:
+        _fail(f"{exc.message} / {exc.message_en}")
+        raise  # unreachable: _fail exits
+
+
+def _link(token: str) -> str:
+    return f"{load_settings().public_url.rstrip('/')}/login/link/{token}"
+
+
+@user.command("add", help="添加用户 / add a user: roles for --event (and --item), or server-wide without --event; "
+                          "password asked (or CONTESTDAY_NEW_PASSWORD), or --link for a one-time sign-in link")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="organiser | chief_judge | judge | encryption_judge | checkin")
+@click.option("--event", "event_id", type=int, default=None, help="赛事编号 / event id")
+@click.option("--item", "item_code", default=None, help="赛项代码（裁判、加密裁判）/ item code (judges)")
+@click.option("--password", envvar="CONTESTDAY_NEW_PASSWORD", default=None)
+@click.option("--link", "with_link", is_flag=True, help="不设密码，打印一次性登录链接 / no password: print a link")
+@click.option("--display-name", default=None)
+def user_add(name: str, roles: tuple[str, ...], event_id: int | None, item_code: str | None, password: str | None,
+             with_link: bool, display_name: str | None) -> None:
+    from registration.accounts import staff
+    from registration.accounts.security import hash_password
+    from registration.web import ApiError
+
+    if not with_link and password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if password is not None and len(password) < 8:
+        _fail("密码至少 8 位 / the password needs at least 8 characters")
+
+    async def work(session: AsyncSession) -> str:
+        for role in roles:  # every refusal before anything is written
+            await staff.check_scope(session, role, event_id, item_code)
+        try:
+            user = await staff.create_account(session, name, display_name, [], "cli", event_id)
+        except ApiError as exc:
+            if exc.code == "user_exists":
+                _fail(f"用户 {name} 已存在 / user {name} exists")
+            raise
+        if password is not None:
+            user.password_hash = hash_password(password)
+        for role in roles:
+            await staff.give(session, user, role, "cli", event_id, item_code)
+        token = await staff.issue_link(session, user, "cli") if with_link else ""
+        await session.commit()
+        return token
+
+    token = _run_user(work)
+    where = "全部赛事 / server-wide" if event_id is None else f"赛事 / event {event_id}" + (
+        f" · {item_code}" if item_code else "")
+    click.echo(f"已添加 / added {name}: {', '.join(roles)} ({where})")
+    if token:
+        click.echo(f"一次性登录链接（只能用一次）/ one-time sign-in link: {_link(token)}")
+
+
+@user.command("list", help="列出用户及其角色 / list users with their roles")
+@click.option("--event", "event_id", type=int, default=None, help="只列本赛事的账号 / this event's accounts only")
+def user_list(event_id: int | None) -> None:
+    from registration.accounts import staff
+    from registration.accounts.security import ROLES
+    from registration.events.models import Event
+    from scoring.event_file import CHINA_TZ
+
+    async def work(session: AsyncSession) -> list[staff.AccountView]:
+        if event_id is not None and await session.get(Event, event_id) is None:
+            _fail(f"找不到赛事 {event_id} / no event {event_id}")
+        return await staff.account_views(session, event_id)
+
+    views = _run_user(work)
+    rows = [("用户名/name", "显示名/display", "状态/active", "上次登录/last sign-in", "角色/roles")]
+    for v in views:
+        grants = [f"{g.role}@" + ("*" if g.event_id is None else f"E{g.event_id}" + (f":{g.item_code}" if g.item_code
+                                                                                    else "")) for g in v.grants]
+        last = v.last_sign_in.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if v.last_sign_in else "—"
+        rows.append((v.user.name, v.user.display_name or "", "是/yes" if v.user.active else "停用/disabled", last,
+                     " ".join(grants) or "—"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
+    click.echo(f"{len(views)} 个账号 / accounts · 角色@* 全部赛事 / server-wide, @E<赛事>[:<赛项>] / per event [item]"
+               f" · {', '.join(ROLES)}")
+
+
+def _account_change(name: str, change: Callable[[AsyncSession, Any], Awaitable[T]]) -> T:
+    from registration.accounts import staff
+
+    async def work(session: AsyncSession) -> T:
+        result = await change(session, await staff.account_by_name(session, name))
+        await session.commit()
+        return result
+
+    return _run_user(work)
+
+
+@user.command("disable", help="停用用户：其会话立即结束 / disable a user: their sessions end at once")
+@click.argument("name")
+def user_disable(name: str) -> None:
+    from registration.accounts import staff
+
+    changed = _account_change(name, lambda s, u: staff.set_active(s, u, False, "cli"))
+    click.echo(f"已停用 / disabled {name}" if changed else f"{name} 已是停用状态 / was disabled already")
+
+
+@user.command("enable", help="启用用户 / enable a user")
+@click.argument("name")
+def user_enable(name: str) -> None:
+    from registration.accounts import staff
+
+    changed = _account_change(name, lambda s, u: staff.set_active(s, u, True, "cli"))
+    click.echo(f"已启用 / enabled {name}" if changed else f"{name} 已是启用状态 / was enabled already")
+
+
+@user.command("reset", help="重置：旧密码、会话和旧链接失效，打印新的一次性登录链接 / reset: a new one-time link")
+@click.argument("name")
+def user_reset(name: str) -> None:
+    from registration.accounts import staff
+
+    token = _account_change(name, lambda s, u: staff.reset(s, u, "cli"))
+    click.echo(f"已重置 / reset {name}；一次性登录链接（只能用一次）/ one-time sign-in link: {_link(token)}")
+
+
+@user.command("link", help="新的一次性登录链接 / a fresh one-time sign-in link")
+@click.argument("name")
+def user_link(name: str) -> None:
+    from registration.accounts import staff
+
+    token = _account_change(name, lambda s, u: staff.issue_link(s, u, "cli"))
+    click.echo(f"一次性登录链接（只能用一次）/ one-time sign-in link for {name}: {_link(token)}")
 
 
 @main.group(help="评分审计日志 / the score audit log")
@@ -227,20 +342,53 @@ def audit() -> None:
     pass
 
 
-@audit.command("verify", help="校验哈希链，报告第一个断点 / verify the hash chain, report the first broken link")
+@audit.command("verify", help="校验审计链（带密钥）及链外锚点，报告第一个断点 / verify the keyed audit chain and "
+                              "its anchors outside it, report the first broken link")
 @click.argument("event_id", type=int)
-def audit_verify(event_id: int) -> None:
-    from judging.audit import replay_matches, verify_event
+@click.option("--anchor", "anchors", multiple=True, metavar="SEQ:MAC",
+              help="打印名单页脚的“审计链 第 N 条 · 校验 …”，可多次给出 / a chain head printed on a results list "
+                   "(repeatable)")
+def audit_verify(event_id: int, anchors: tuple[str, ...]) -> None:
+    from judging.audit import ChainReport, check_event, key_id, parse_anchor, replay_matches
+    from results.publication import audit_anchors
 
-    async def work(session: AsyncSession) -> tuple[int, Any, list[str]]:
-        count, broken = await verify_event(session, event_id)
-        return count, broken, await replay_matches(session, event_id)
+    try:
+        given = [parse_anchor(a) for a in anchors]
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    # never a new key here: verifying with a key made just now would only say "wrong key"
+    settings = load_settings(create_audit_key=False)
+    key = settings.audit_key
 
-    count, broken, differences = _with_session(load_settings(), work)
-    if broken is not None:
-        click.echo(f"断链 / broken at link {broken.seq}: {broken.reason}（此前 {count} 条完好 / {count} good before)")
+    async def work(session: AsyncSession) -> tuple[ChainReport, list[str]]:
+        report = await check_event(session, event_id, key, [*await audit_anchors(session, event_id), *given])
+        return report, await replay_matches(session, event_id)
+
+    report, differences = _with_session(settings, work)
+    keyed = report.last_seq - report.keyed_from + 1
+    if report.keyed_from > report.last_seq:
+        click.echo(f"全部 {report.last_seq} 条为启用密钥前的记录（SHA-256，无密钥）/ "
+                   f"all {report.last_seq} links are from before the audit key (unkeyed)")
+    elif report.keyed_from > 1:
+        click.echo(f"第 1–{report.keyed_from - 1} 条为启用密钥前的记录（SHA-256），第 {report.keyed_from} 条起带密钥"
+                   f"（HMAC-SHA256，{keyed} 条）/ links 1–{report.keyed_from - 1} unkeyed (from before the key), "
+                   f"keyed from link {report.keyed_from}")
+    elif report.last_seq:
+        click.echo(f"全部 {report.last_seq} 条带密钥（HMAC-SHA256）/ every link keyed")
+    if keyed > 0 and key is None:
+        _fail(f"找不到审计密钥：{settings.data_dir / 'audit_key'} 不存在，也未设置 CONTESTDAY_AUDIT_KEY；"
+              f"带密钥的 {keyed} 条无法校验 / no audit key (neither {settings.data_dir / 'audit_key'} nor "
+              "CONTESTDAY_AUDIT_KEY): the keyed links cannot be verified")
+    if key is not None and report.key_id and report.key_id != key_id(key):
+        click.echo(f"密钥不符：这条链由指纹 {report.key_id} 的密钥写入，当前密钥指纹 {key_id(key)} / wrong audit "
+                   f"key: the chain was written with key {report.key_id}, this is {key_id(key)}", err=True)
+    click.echo(f"链外锚点 / anchors outside the chain checked: {report.anchors}")
+    if report.broken is not None:
+        click.echo(f"断链 / broken at link {report.broken.seq}: {report.broken.reason}"
+                   f"（此前 {report.count} 条完好 / {report.count} good before)")
         sys.exit(1)
-    click.echo(f"完好 / intact: {count} 条记录 / links")
+    click.echo(f"完好 / intact: {report.count} 条记录 / links")
     if differences:
         click.echo("重放日志与当前分数不符 / replaying the log does not give the stored scores:")
         for line in differences[:20]:

@@ -93,18 +93,22 @@ async def ensure_demo(session: AsyncSession, secret_key: str) -> int:
         event_id = await events.create_event(session, parse_event_document(demo_document()))
         await session.commit()
         await add_demo_registrations(session, event_id, secret_key)
-    for name, (role, password, _what) in DEMO_USERS.items():
+    for name, (role, password, what) in DEMO_USERS.items():
         if (await session.exec(select(User).where(User.name == name))).first() is None:
-            await accounts.add_user(session, name, password, [role])
+            # the organiser administers the server; every other role holds for the demo event only
+            title = what.split(" ")[0].split("：")[0]
+            await accounts.add_user(session, name, password, [role], display_name=f"演示{title}",
+                                    event_id=None if role == "organiser" else event_id, by="demo")
     await session.commit()
     return event_id
 
 
-async def demo_links(session: AsyncSession, secret_key: str, base_url: str) -> list[tuple[str, str, str]]:
-    """(role description, user/password, sign-in link) per demo user."""
+async def demo_links(session: AsyncSession, base_url: str) -> list[tuple[str, str, str]]:
+    """(role description, user/password, sign-in link) per demo user: a fresh one-time link each run."""
     rows = []
     for name, (_role, password, what) in DEMO_USERS.items():
         user = (await session.exec(select(User).where(User.name == name))).one()
-        token = accounts.login_link_token(secret_key, user, timedelta(days=30))
+        token = await accounts.login_link_token(session, user, timedelta(days=30), by="demo")
         rows.append((what, f"{name} / {password}", f"{base_url}/login/link/{token}"))
+    await session.commit()
     return rows

@@ -52,11 +52,15 @@ class CheckinAdminPages(Controller):
 
     async def _overview(self, request: Req, db: DbSession, event_id: int, status: int = 200,
                         **context: Any) -> Template:
+        if status != 200:
+            await db.rollback()  # a refused change leaves nothing: the one-time links below are committed
         event = await queries.event_or_404(db, event_id)
         base = request.app.state.settings.public_url.rstrip("/")
         kiosk = f"/kiosk/events/{event_id}/checkin"
-        staff = [(u, f"{base}/login/link/{login_link_token(request.app.state.settings.secret_key, u, LINK_VALID)}"
-                     f"?next={quote(kiosk)}") for u in await queries.checkin_staff(db, event_id)]
+        by = await actor_name(request)
+        staff = [(u, f"{base}/login/link/{await login_link_token(db, u, LINK_VALID, by)}?next={quote(kiosk)}")
+                 for u in await queries.checkin_staff(db, event_id)]
+        await db.commit()
         done = request.query_params.get("done")
         return Template("kiosk/admin_checkin.html", status_code=status, context={
             "lang": preferred_language(request), "principal": await current_principal(request), "event": event,

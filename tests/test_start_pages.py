@@ -15,7 +15,7 @@ from registration.accounts import service as accounts
 from registration.accounts.models import UserRole
 from registration.accounts.start import START_PATH, safe_next
 from tests.conftest import ADMIN_TOKEN
-from tests.helpers import example_event
+from tests.helpers import example_event, post_login
 
 HTML = {"Accept": "text/html"}
 
@@ -56,7 +56,7 @@ async def _event(app: Litestar, name: str = "“巴渝工匠”杯重庆市第�
 async def test_password_sign_in_lands_on_the_start_page(app: Litestar, db: Any, role: str) -> None:
     await _user(db, "u", role)
     async with AsyncTestClient(app=app) as client:
-        done = await client.post("/login", data={"name": "u", "password": "pw-12345678", "next": ""},
+        done = await post_login(client, {"name": "u", "password": "pw-12345678", "next": ""},
                                  follow_redirects=False)
         assert done.status_code == 303 and done.headers["location"] == START_PATH
         page = await client.get(START_PATH, headers=HTML)
@@ -73,23 +73,25 @@ async def test_login_form_without_next_posts_the_start_page(client: AsyncTestCli
 async def test_safe_next_wins_over_the_start_page_and_unsafe_is_ignored(app: Litestar, db: Any) -> None:
     await _user(db, "desk", "checkin")
     async with AsyncTestClient(app=app) as client:
-        kept = await client.post("/login", data={"name": "desk", "password": "pw-12345678",
+        kept = await post_login(client, {"name": "desk", "password": "pw-12345678",
                                                  "next": "/kiosk/events/1/checkin?station=A"}, follow_redirects=False)
         assert kept.headers["location"] == "/kiosk/events/1/checkin?station=A"
-        evil = await client.post("/login", data={"name": "desk", "password": "pw-12345678",
+        evil = await post_login(client, {"name": "desk", "password": "pw-12345678",
                                                  "next": "/\\evil.example"}, follow_redirects=False)
         assert evil.headers["location"] == START_PATH
 
 
 async def test_sign_in_link_lands_on_the_start_page_or_its_next(app: Litestar, db: Any) -> None:
     user = await _user(db, "chief", "chief_judge")
-    token = accounts.login_link_token(app.state.settings.secret_key, user, timedelta(days=30))
+    async with db() as session:  # a link signs in once: one per try
+        tokens = [await accounts.login_link_token(session, user, timedelta(days=30), by="test") for _ in range(3)]
+        await session.commit()
     async with AsyncTestClient(app=app) as client:
-        plain = await client.get(f"/login/link/{token}", follow_redirects=False)
+        plain = await client.get(f"/login/link/{tokens[0]}", follow_redirects=False)
         assert plain.status_code == 303 and plain.headers["location"] == START_PATH
-        onward = await client.get(f"/login/link/{token}?next=/console/events/1/publish", follow_redirects=False)
+        onward = await client.get(f"/login/link/{tokens[1]}?next=/console/events/1/publish", follow_redirects=False)
         assert onward.headers["location"] == "/console/events/1/publish"
-        evil = await client.get(f"/login/link/{token}?next=//evil.example", follow_redirects=False)
+        evil = await client.get(f"/login/link/{tokens[2]}?next=//evil.example", follow_redirects=False)
         assert evil.headers["location"] == START_PATH
 
 
@@ -104,7 +106,7 @@ async def test_start_page_links_each_roles_pages_per_event(app: Litestar, db: An
     event_id = await _event(app)
     await _user(db, "chief", "chief_judge", "encryption_judge")
     async with AsyncTestClient(app=app) as client:
-        await client.post("/login", data={"name": "chief", "password": "pw-12345678", "next": ""})
+        await post_login(client, {"name": "chief", "password": "pw-12345678", "next": ""})
         page = (await client.get(START_PATH, headers=HTML)).text
     assert "chief" in page and "裁判长" in page and "加密裁判" in page
     for href in (f"/console/events/{event_id}", f"/console/events/{event_id}/publish",
@@ -121,7 +123,7 @@ async def test_a_role_for_one_event_lists_that_event_only(app: Litestar, db: Any
     second = await _event(app, "第二届赛事")
     await _user(db, "desk", "checkin", event_id=second)
     async with AsyncTestClient(app=app) as client:
-        await client.post("/login", data={"name": "desk", "password": "pw-12345678", "next": ""})
+        await post_login(client, {"name": "desk", "password": "pw-12345678", "next": ""})
         page = (await client.get(START_PATH, headers=HTML)).text
     assert "第二届赛事" in page and f'href="/kiosk/events/{second}/checkin"' in page
     assert "第一届赛事" not in page and f"/events/{first}/" not in page
@@ -132,7 +134,7 @@ async def test_home_offers_the_start_page_when_signed_in(app: Litestar, db: Any)
     async with AsyncTestClient(app=app) as client:
         anonymous = (await client.get("/", headers=HTML)).text
         assert 'href="/start"' not in anonymous and 'href="/login"' in anonymous
-        await client.post("/login", data={"name": "judge1", "password": "pw-12345678", "next": ""})
+        await post_login(client, {"name": "judge1", "password": "pw-12345678", "next": ""})
         home = (await client.get("/", headers=HTML)).text
     assert re.search(r'<a class="button primary" href="/start">进入我的工作台</a>', home)
 
@@ -141,7 +143,7 @@ async def test_organiser_event_page_is_the_hub_of_the_day(app: Litestar, db: Any
     event_id = await _event(app)
     await _user(db, "org", "organiser")
     async with AsyncTestClient(app=app) as client:
-        await client.post("/login", data={"name": "org", "password": "pw-12345678", "next": ""})
+        await post_login(client, {"name": "org", "password": "pw-12345678", "next": ""})
         page = (await client.get(f"/admin/events/{event_id}", headers=HTML)).text
     e = event_id
     for href in (f"/console/events/{e}", f"/console/events/{e}/publish", f"/results/{e}", f"/board/{e}",
@@ -161,7 +163,7 @@ async def test_start_page_in_english_shows_no_untranslated_chinese(app: Litestar
         assert (await setup.post("/api/events", json=ASCII_EVENT)).status_code == 201
     await _user(db, "all", "organiser", "chief_judge", "judge", "encryption_judge", "checkin")
     async with AsyncTestClient(app=app) as client:
-        await client.post("/login", data={"name": "all", "password": "pw-12345678", "next": ""})
+        await post_login(client, {"name": "all", "password": "pw-12345678", "next": ""})
         client.cookies.set("lang", "en")
         page = (await client.get(START_PATH, headers=HTML)).text
     assert "My start page" in page and "Chief judge&#39;s console" in page and "chief judge" in page
