@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
+from litestar.channels import ChannelsPlugin
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -20,7 +21,9 @@ from judging.admin_messages import DONE
 from judging.judge_import import parse_date
 from judging.models import Judge
 from judging.registry import PANEL_ROLES, personal_link_token, revoke_link
-from registration.accounts.guards import current_principal, requires
+from judging.ws import publish_revoked
+from registration import uploads
+from registration.accounts.guards import actor_name, current_principal, requires
 from registration.entries import roster
 from registration.entries.personal import PersonalData, normalise_phone
 from registration.entries.qr import qr_png, qr_svg
@@ -190,9 +193,12 @@ class JudgeAdminPages(Controller):
 
     # personal links ----------------------------------------------------------------------------------------
     @post("/judges/{judge_id:int}/revoke", status_code=303)
-    async def revoke(self, event_id: FromPath[int], judge_id: FromPath[int], db_session: DbSession) -> Redirect:
+    async def revoke(self, request: Req, event_id: FromPath[int], judge_id: FromPath[int],
+                     db_session: DbSession) -> Redirect:
         await revoke_link(db_session, await svc.judge_of_event(db_session, event_id, judge_id))
         await db_session.commit()
+        # after the commit: the tablets still connected through the old link close now (4403), on every instance
+        publish_revoked(request.app.plugins.get(ChannelsPlugin), judge_id)
         return Redirect(f"/admin/events/{event_id}/judges/{judge_id}?done=revoked#link", status_code=303)
 
     @get("/judges/{judge_id:int}/qr.png")
@@ -216,17 +222,22 @@ class JudgeAdminPages(Controller):
         return response
 
     # import ----------------------------------------------------------------------------------------------
-    @post("/judges/import", status_code=200)
+    @post("/judges/import", status_code=200, request_max_body_size=uploads.FORM_LIMIT)
     async def import_file(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
-        upload = (await request.form()).get("file")
         lang = preferred_language(request)
+        try:
+            upload = (await uploads.read_form(request)).get("file")
+        except uploads.UploadRefused as exc:
+            return await self._list(request, db_session, event_id, exc.status_code,
+                                    import_error=exc.en if lang == "en" else exc.zh)
         if not isinstance(upload, UploadFile) or not upload.filename:
             return await self._list(request, db_session, event_id, 422,
                                     import_error=gettext("请选择要导入的裁判名单文件", lang))
         try:
-            rows, ignored = judge_import.read_table(await upload.read(), upload.filename)
-        except roster.RosterError as exc:
-            return await self._list(request, db_session, event_id, 422, filename=upload.filename,
+            rows, ignored = await uploads.off_loop(judge_import.read_table, await upload.read(), upload.filename)
+        except (roster.RosterError, uploads.UploadRefused) as exc:
+            status = exc.status_code if isinstance(exc, uploads.UploadRefused) else 422
+            return await self._list(request, db_session, event_id, status, filename=upload.filename,
                                     import_error=exc.en if lang == "en" else exc.zh)
         await self._event(db_session, event_id)
         results = await judge_import.import_judges(db_session, self._personal(request), event_id, rows)
@@ -267,7 +278,8 @@ class JudgeAdminPages(Controller):
         try:
             if not judge_id.isdigit():
                 raise ApiError(422, "no_judge", "请选择裁判", "choose a judge")
-            await svc.assign_seat(db_session, event_id, item, int(judge_id), str(form.get("role") or ""), criteria)
+            await svc.assign_seat(db_session, event_id, item, int(judge_id), str(form.get("role") or ""), criteria,
+                                  await actor_name(request))
         except ApiError as exc:
             await db_session.rollback()
             lang = preferred_language(request)
@@ -277,8 +289,9 @@ class JudgeAdminPages(Controller):
         return Redirect(f"/admin/events/{event_id}/items/{quote(code)}/panel?done=assigned", status_code=303)
 
     @post("/items/{code:str}/panel/{member_id:int}/delete", status_code=303)
-    async def unassign(self, event_id: FromPath[int], code: FromPath[str], member_id: FromPath[int],
-                       db_session: DbSession) -> Redirect:
-        await svc.remove_seat(db_session, await self._item(db_session, event_id, code), member_id)
+    async def unassign(self, request: Request[Any, Any, Any], event_id: FromPath[int], code: FromPath[str],
+                       member_id: FromPath[int], db_session: DbSession) -> Redirect:
+        await svc.remove_seat(db_session, await self._item(db_session, event_id, code), member_id,
+                              await actor_name(request))
         await db_session.commit()
         return Redirect(f"/admin/events/{event_id}/items/{quote(code)}/panel?done=removed", status_code=303)

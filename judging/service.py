@@ -10,6 +10,8 @@ grouped into one commit with the others waiting; PostgreSQL: its own transaction
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -29,10 +31,15 @@ from registration.writer import Prepared, Retry, Writer, insert_or_ignore, row_v
 from scoring.checks import check_score
 from scoring.event_file import CriterionSpec
 
-__all__ = ["Applied", "JudgeRef", "apply_op", "judge_scores", "set_score_job"]
+__all__ = ["Applied", "JudgeRef", "apply_op", "judge_scores", "malformed", "set_score_job"]
 
 MAX_OP_ID = 64
 MARKING = ("judge", "chief_judge")
+MAX_CODE = 32  # item, seat and criterion codes (the columns hold fewer: anything longer matches nothing)
+MAX_SIGNATURE = 64
+MAX_VALUE = 32
+MAX_ID = 2**31 - 1  # a bigger number would overflow PostgreSQL's integer parameters
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")  # plain notation: no NaN, Infinity or 1e999
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class Applied:
     reply: dict[str, Any]
     changed: dict[str, Any] | None  # what to fan out after the commit (None: nothing changed)
     resolved: tuple[dict[str, Any], ...] = ()  # re-mark requests this op resolved (console messages)
+    revoked: bool = False  # the judge's link was revoked after the socket opened: close it, reply nothing
 
 
 @dataclass(frozen=True)
@@ -50,10 +58,11 @@ class JudgeRef:
     event_id: int
     name: str
     unit_key: str
+    link_version: int | None = None  # set: refuse the op once the judge's link was revoked (bumped) since
 
     @classmethod
     def of(cls, judge: Judge) -> JudgeRef:
-        return cls(judge.id or 0, judge.event_id, judge.name, judge.unit_key)
+        return cls(judge.id or 0, judge.event_id, judge.name, judge.unit_key, judge.link_version)
 
 
 
@@ -62,8 +71,12 @@ _IT, _PM, _CR, _ST, _CL, _SS = (table(Item), table(PanelMember), table(Criterion
                                 table(CriterionLock), table(SheetSubmission))
 _SA, _EN, _AT, _SC, _AO = table(SeatAssignment), table(Entry), table(Attendance), table(Score), table(AppliedOp)
 
-_STORED = Prepared(select(_AO.c.reply).where(_AO.c.judge_id == bindparam("judge_id"),
-                                             _AO.c.op_id == bindparam("op_id")))
+_JD = table(Judge)
+# the judge's link version and the stored reply of this op id, in one statement (it runs for every op)
+_STORED = Prepared(select(_JD.c.link_version,
+                          select(_AO.c.reply).where(_AO.c.judge_id == _JD.c.id, _AO.c.op_id == bindparam("op_id"))
+                          .scalar_subquery())
+                   .where(_JD.c.id == bindparam("judge_id")))
 _MARKING_ROLE = or_(*(_PM.c.role == role for role in MARKING))  # no IN: the statement is prepared once
 _ITEM_PANEL = Prepared(
     select(_IT.c.id, _PM.c.id, _PM.c.criteria)
@@ -109,7 +122,7 @@ _REMARK = Prepared(
            _IT.c.event_id == bindparam("event_id")))
 
 
-def _nack(op_id: str, code: str, zh: str, en: str, **extra: Any) -> dict[str, Any]:
+def _nack(op_id: str | int | None, code: str, zh: str, en: str, **extra: Any) -> dict[str, Any]:
     return {"type": "nack", "op_id": op_id, "code": code, "message": zh, "message_en": en, **extra}
 
 
@@ -161,6 +174,8 @@ def _set_score(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: st
             value = Decimal(str(raw))
         except InvalidOperation:
             return Applied(_nack(op_id, "invalid_score", "分数格式不正确", "not a number"), None)
+        if not value.is_finite():  # an import's cell (tablet ops are refused earlier, in `malformed`)
+            return Applied(_nack(op_id, "invalid_score", "分数格式不正确", "not a finite number"), None)
         findings = check_score(spec, value)
         if findings:
             return Applied(_nack(op_id, findings[0].code, findings[0].zh, findings[0].en), None)
@@ -253,14 +268,15 @@ _KINDS: dict[str, Callable[[Connection, JudgeRef, dict[str, Any], str], Applied]
 
 def _apply(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -> Applied:
     op_id = op["op_id"]
-    stored = _STORED.execute(conn, {"judge_id": judge.id, "op_id": op_id}).first()
-    if stored is not None:
-        return Applied(stored[0], None)
-    handler = _KINDS.get(str(op.get("kind")))
-    if handler is None:
-        applied = Applied(_nack(op_id, "unknown_op", "未知操作", f"unknown operation {op.get('kind')!r}"), None)
-    else:
-        applied = handler(conn, judge, op, device)
+    row = _STORED.execute(conn, {"judge_id": judge.id, "op_id": op_id}).first()
+    if row is None or (judge.link_version is not None and row[0] != judge.link_version):
+        # revoked since the socket opened (and the socket missed the message that closes it): nothing is
+        # stored, not even the refusal, so the op is not lost to a judge who opens the new link
+        return Applied(_nack(op_id, "link_revoked", "评分链接已被收回，请重新打开个人链接",
+                             "this personal link was revoked: open the new one"), None, revoked=True)
+    if row[1] is not None:
+        return Applied(row[1], None)
+    applied = _KINDS[op["kind"]](conn, judge, op, device)
     kept = insert_or_ignore(conn, AppliedOp).execute(conn, row_values(AppliedOp, judge_id=judge.id, op_id=op_id,
                                                                       reply=applied.reply))
     if kept.rowcount != 1:
@@ -268,12 +284,80 @@ def _apply(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -
     return applied
 
 
+def _text(op: dict[str, Any], field: str, limit: int, required: bool = True) -> str | None:
+    """Why `op[field]` is not a short clean string (None: it is, or it is absent and not required)."""
+    raw = op.get(field)
+    if raw is None and not required:
+        return None
+    if not isinstance(raw, str) or not raw.strip():
+        return f"{field} must be a non-empty string"
+    if len(raw) > limit:
+        return f"{field} is longer than {limit} characters"
+    # NUL breaks PostgreSQL and a lone surrogate UTF-8; other unprintables (an ideographic space) may stay
+    if not raw.isprintable() and any(unicodedata.category(c) in ("Cc", "Cs") for c in raw):
+        return f"{field} holds control characters or lone surrogates"
+    return None
+
+
+def _number(op: dict[str, Any], field: str, required: bool) -> str | None:
+    raw = op.get(field)
+    if raw is None and not required:
+        return None
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= MAX_ID:
+        return f"{field} must be a whole number from 0 to {MAX_ID}"
+    return None
+
+
+def _shape(op: dict[str, Any]) -> str | None:
+    """What is wrong with the fields of an operation of a known kind (None: nothing)."""
+    kind = op["kind"]
+    if kind == "set_score":
+        why = (_text(op, "item", MAX_CODE) or _text(op, "seat", MAX_CODE) or _text(op, "criterion", MAX_CODE)
+               or _number(op, "base_version", required=False))
+        value = op.get("value")
+        if why is None and value is not None and not isinstance(value, str):
+            why = "value must be a decimal string, \"\" or null"
+        elif why is None and isinstance(value, str) and len(value) > MAX_VALUE:
+            why = f"value is longer than {MAX_VALUE} characters"
+        return why
+    if kind == "submit_sheet":
+        return _text(op, "item", MAX_CODE) or _text(op, "signature", MAX_SIGNATURE, required=False)
+    return _text(op, "item", MAX_CODE, required=False) or _number(op, "remark", required=True)  # keep_mark
+
+
+def malformed(op: Any) -> dict[str, Any] | None:
+    """The refusal of an operation that cannot be applied as sent (None: it can be tried): not an object, no
+    usable op_id, an unknown kind, a field of the wrong type or too long, a value that is not a plain finite
+    decimal. The refusal names the op_id whenever one was sent, so the tablet drops the op from its queue."""
+    if not isinstance(op, dict):
+        return _nack(None, "invalid_op", "操作格式不正确", "an operation is a JSON object")
+    op_id = op.get("op_id")
+    echo = op_id if isinstance(op_id, str | int) and not isinstance(op_id, bool) and len(str(op_id)) <= 1024 \
+        else None
+    if not isinstance(op_id, str) or not 0 < len(op_id) <= MAX_OP_ID or _text(op, "op_id", MAX_OP_ID):
+        return _nack(echo, "invalid_op", "操作缺少有效编号，已丢弃",
+                     f"an operation needs an op_id of 1 to {MAX_OP_ID} characters")
+    kind = op.get("kind")
+    if not isinstance(kind, str) or kind not in _KINDS:
+        shown = kind[:32] if isinstance(kind, str) else type(kind).__name__
+        return _nack(op_id, "unknown_op", "未知操作", f"unknown operation {shown!r}")
+    why = _shape(op)
+    if why is not None:
+        return _nack(op_id, "invalid_op", "操作格式不正确，已丢弃", f"malformed operation: {why}")
+    value = op.get("value")
+    if kind == "set_score" and value and not _DECIMAL.fullmatch(value):
+        return _nack(op_id, "invalid_score", "分数格式不正确", "not a number")
+    return None
+
+
 async def apply_op(target: AsyncSession | Writer, judge: Judge | JudgeRef, op: dict[str, Any],
                    device: str = "") -> Applied:
-    """Apply one tablet operation exactly once; committed when this returns. Replays return the stored reply."""
-    op_id = op.get("op_id")
-    if not isinstance(op_id, str) or not 0 < len(op_id) <= MAX_OP_ID:
-        return Applied(_nack(str(op_id)[:MAX_OP_ID], "invalid_op", "操作缺少编号", "an operation needs an op_id"), None)
+    """Apply one tablet operation exactly once; committed when this returns. Replays return the stored reply.
+    A malformed operation is refused here, before any database work, and not stored: the same refusal
+    comes back every time it is sent."""
+    refusal = malformed(op)
+    if refusal is not None:
+        return Applied(refusal, None)
     ref = judge if isinstance(judge, JudgeRef) else JudgeRef.of(judge)
 
     def job(conn: Connection) -> Applied:

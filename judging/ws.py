@@ -1,16 +1,21 @@
 """The tablet websocket `/ws/judge` (protocol in judging/PROTOCOL.md).
 
 Authenticated by the session cookie the judge's personal link set; refused with close code 4401 (not signed
-in) or 4403 (not a judge). Each operation is applied once and acked after its commit; the change then fans
-out to the console channel of the event, stamped with the audit sequence number."""
+in) or 4403 (not a judge, another site's page, or the link revoked). Each operation is applied once and acked
+after its commit; the change then fans out to the console channel of the event, stamped with the audit sequence
+number. Every message a client sends gets an answer, a malformed one a refusal: a socket that died on a
+message would meet it again first on every reconnect, and the tablet's queue would never drain."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable
 from typing import Any, Protocol
 
+import msgspec
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
@@ -21,8 +26,13 @@ from judging.service import JudgeRef, apply_op
 from judging.snapshot import judge_for_user, tablet_snapshot
 from registration.accounts.guards import current_principal
 from registration.web import ApiError
+from registration.ws_origin import refuse_foreign_origin
 
-__all__ = ["console_channel", "judge_channel", "judge_socket", "publish_resolved", "receive_messages"]
+__all__ = ["MAX_MESSAGE", "console_channel", "judge_channel", "judge_socket", "publish_resolved", "publish_revoked",
+           "receive_messages"]
+
+MAX_MESSAGE = 64 * 1024  # characters: an operation is a few hundred; anything bigger is refused unread
+_REVOKED = json.dumps({"type": "revoked"}).encode()
 
 log = logging.getLogger("contestday.judging")
 
@@ -47,18 +57,42 @@ def publish_resolved(channels: _Publisher, event_id: int, resolved: Iterable[dic
         channels.publish(json.dumps(tablet_copy(message), ensure_ascii=False), [judge_channel(message["judge_id"])])
 
 
+def publish_revoked(channels: _Publisher, judge_id: int) -> None:
+    """After the commit that revoked a judge's link: every open tablet socket of that judge, on every instance,
+    closes with 4403."""
+    channels.publish(_REVOKED.decode(), [judge_channel(judge_id)])
+
+
+def _decode(data: str) -> tuple[Any, Any]:
+    """(the JSON value of a text frame, None) — or, when it is not strict JSON (too big, malformed, nested too
+    deep, NaN, a lone surrogate), (None, the op_id it names if one can still be read)."""
+    if not data or len(data) > MAX_MESSAGE:
+        return None, None
+    try:
+        return msgspec.json.decode(data), None  # strict: NaN and Infinity are not numbers here
+    except (msgspec.DecodeError, RecursionError, UnicodeError):
+        pass
+    try:  # the lenient reader, only to name the op in the refusal: the tablet then drops it from its queue
+        loose = json.loads(data)
+    except (ValueError, RecursionError):
+        return None, None
+    op_id = loose.get("op_id") if isinstance(loose, dict) else None
+    return None, op_id if isinstance(op_id, str) and len(op_id) <= 1024 else None
+
+
 async def receive_messages(socket: WebSocket[Any, Any, Any]) -> AsyncIterator[dict[str, Any]]:
     """The messages a client sends, as dicts, until it disconnects. Heartbeats are answered here and malformed
-    messages refused here, so handlers see only what they act on."""
+    messages refused here (a `nack` naming the op_id when one can be read, else an `error`), so handlers see
+    only what they act on."""
     while True:
         try:
-            message = await socket.receive_json()
+            message, op_id = _decode(await socket.receive_data("text"))  # a binary frame reads as ""
         except WebSocketDisconnect:
             return
-        except (ValueError, json.JSONDecodeError):
-            message = None
         if not isinstance(message, dict):
-            await socket.send_json({"type": "error", "code": "bad_message", "message": "消息格式不正确"})
+            await socket.send_json({"type": "error" if op_id is None else "nack", "op_id": op_id,
+                                    "code": "invalid_op", "message": "消息格式不正确，已丢弃",
+                                    "message_en": "malformed message: dropped"})
         elif message.get("type") == "ping":
             await socket.send_json({"type": "pong", "t": message.get("t")})
         else:
@@ -68,6 +102,8 @@ async def receive_messages(socket: WebSocket[Any, Any, Any]) -> AsyncIterator[di
 @websocket("/ws/judge")
 async def judge_socket(socket: WebSocket[Any, Any, Any], channels: NamedDependency[ChannelsPlugin]) -> None:
     read_session, writer = socket.app.state.read_session, socket.app.state.writer
+    if await refuse_foreign_origin(socket):
+        return
     try:
         principal = await current_principal(socket)
     except WebSocketException:  # a bad bearer token
@@ -86,22 +122,46 @@ async def judge_socket(socket: WebSocket[Any, Any, Any], channels: NamedDependen
         await socket.close(code=4403, reason="not a judge")
         return
     device = (socket.headers.get("user-agent") or "")[:80]
-    ref = JudgeRef.of(judge)
+    ref = JudgeRef.of(judge)  # with the link version the socket opened under: apply_op refuses once it moves
+    revoked = asyncio.Event()
+
+    async def revoke() -> None:
+        revoked.set()
+        with contextlib.suppress(Exception):  # closed meanwhile by the client
+            await socket.close(code=4403, reason="link revoked")
+
+    async def forward(event: bytes) -> None:
+        if event == _REVOKED:
+            await revoke()
+        elif not revoked.is_set():
+            await socket.send_text(event)
+
     await socket.accept()
     await socket.send_json(snapshot)
-    async with channels.start_subscription([judge_channel(judge.id or 0)]) as subscriber, \
-            subscriber.run_in_background(socket.send_text):
-        async for message in receive_messages(socket):
-            kind = message.get("type")
-            if kind == "hello":
-                async with read_session() as session:
-                    await socket.send_json(await tablet_snapshot(session, judge))
-            elif kind == "op":
-                applied = await apply_op(writer, ref, message, device)
-                if applied.changed is not None:  # after the commit, never before
-                    channels.publish(json.dumps(applied.changed, ensure_ascii=False),
-                                     [console_channel(judge.event_id)])
-                publish_resolved(channels, judge.event_id, applied.resolved)
-                await socket.send_json(applied.reply)
-            else:
-                await socket.send_json({"type": "error", "code": "unknown_message", "message": "未知消息"})
+    try:
+        async with channels.start_subscription([judge_channel(judge.id or 0)]) as subscriber, \
+                subscriber.run_in_background(forward):
+            async for message in receive_messages(socket):
+                if revoked.is_set():
+                    break
+                kind = message.get("type")
+                if kind == "hello":
+                    async with read_session() as session:
+                        await socket.send_json(await tablet_snapshot(session, judge))
+                elif kind == "op":
+                    applied = await apply_op(writer, ref, message, device)
+                    if applied.revoked:  # this socket missed the message: close it now, the op stays queued
+                        await revoke()
+                        break
+                    if applied.changed is not None:  # after the commit, never before
+                        channels.publish(json.dumps(applied.changed, ensure_ascii=False),
+                                         [console_channel(judge.event_id)])
+                    publish_resolved(channels, judge.event_id, applied.resolved)
+                    await socket.send_json(applied.reply)
+                else:
+                    await socket.send_json({"type": "error", "code": "unknown_message", "message": "未知消息",
+                                            "message_en": "unknown message"})
+    except Exception:
+        if not revoked.is_set():
+            raise
+        # closed by the revocation while a reply was on its way: nothing more to say to this socket

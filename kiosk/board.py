@@ -37,6 +37,8 @@ class BoardPage(Controller):
 @websocket("/ws/board/{event_id:int}")
 async def board_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[int],
                        channels: NamedDependency[ChannelsPlugin]) -> None:
+    # No Origin check (registration/ws_origin.py), unlike /ws/judge and /ws/console: the board needs no sign-in
+    # and sends only published results, so another site's page learns nothing it could not read anyway
     state = socket.app.state
     inflight: dict[int, asyncio.Task[dict[str, Any]]] = state.setdefault("board_snapshots", {})
 

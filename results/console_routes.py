@@ -30,11 +30,13 @@ from judging import score_import
 from judging.console import console_snapshot, item_or_404
 from judging.console_text import CONSOLE_JS
 from judging.ws import console_channel, publish_resolved, receive_messages
+from registration import uploads
 from registration.accounts.guards import actor_name, current_principal, requires
 from registration.entries.roster import RosterError
 from registration.events.service import event_or_404
 from registration.i18n import gettext
 from registration.web import ApiError, DbSession, json_object, preferred_language
+from registration.ws_origin import refuse_foreign_origin
 from results.live import provisional_ranking
 
 __all__ = ["CONSOLE_ROUTES", "ConsoleApi", "ConsolePages", "console_socket", "console_view"]
@@ -85,18 +87,19 @@ class ConsoleApi(Controller):
         actions.publish(channels, event_id, outcome)  # the action has committed
         return outcome.console
 
-    @post("/scores/import", status_code=200, summary="导入纸质评分表 / import a scores workbook (all or nothing)")
+    @post("/scores/import", status_code=200, summary="导入纸质评分表 / import a scores workbook (all or nothing)",
+          request_max_body_size=uploads.FORM_LIMIT)
     async def import_scores(self, request: Req, event_id: FromPath[int], code: FromPath[str],
                             db_session: DbSession) -> dict[str, Any]:
-        upload = (await request.form()).get("file")
+        upload = (await uploads.read_form(request)).get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ApiError(422, "missing_file", "请选择评分表文件（.xlsx 或 .csv）",
                            "choose a scores file (.xlsx or .csv)")
-        item = await item_or_404(db_session, event_id, code)
-        try:
-            marks = score_import.read_marks(await upload.read(), upload.filename)
+        try:  # parsed before the first query: on SQLite that opens the write transaction, held till the end
+            marks = await uploads.off_loop(score_import.read_marks, await upload.read(), upload.filename)
         except RosterError as exc:
             raise ApiError(422, exc.code, exc.zh, exc.en) from None
+        item = await item_or_404(db_session, event_id, code)
         try:
             # in this request's session (it holds the transaction already): the same rules and statements
             applied, resolved = await score_import.import_scores(db_session, event_id, item.code, marks,
@@ -177,13 +180,15 @@ class ConsoleApi(Controller):
 async def console_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[int],
                          channels: NamedDependency[ChannelsPlugin]) -> None:
     open_session = socket.app.state.open_session
+    if await refuse_foreign_origin(socket):  # the cookie would let another site's page read the console
+        return
     try:
         principal = await current_principal(socket)
     except WebSocketException:  # a bad bearer token
         principal = None
     # accept, then close with the code: a browser sees 4401/4403 (a refused handshake is only "1006")
     await socket.accept()
-    if principal is None or not principal.has_any(ROLES):
+    if principal is None or not principal.holds(ROLES, event_id, socket.query_params.get("item") or None):
         await socket.close(code=4401 if principal is None else 4403,
                            reason="not signed in" if principal is None else "chief judge or organiser only")
         return

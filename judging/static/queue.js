@@ -41,8 +41,16 @@
 
   function markKey(item, seat, criterion) { return item + "|" + seat + "|" + criterion; }
 
-  /* The unacknowledged operations, in the order they were made. */
-  function Queue(store) { this.store = store; this.ops = store.get("queue", []); }
+  /* The unacknowledged operations, in the order they were made. An entry no reply could ever name (not an
+     object, no op_id: a damaged store) would wait for ever in front of the others: it is left out. */
+  function Queue(store) {
+    var ops = store.get("queue", []);
+    this.store = store;
+    this.ops = (Array.isArray(ops) ? ops : []).filter(function (op) {
+      return op !== null && typeof op === "object" && !Array.isArray(op) && typeof op.op_id === "string" &&
+        op.op_id !== "";
+    });
+  }
   Queue.prototype.save = function () { return this.store.set("queue", this.ops); };
   Queue.prototype.push = function (op) { this.ops.push(op); return this.save(); };
   Queue.prototype.remove = function (opId) {
@@ -160,7 +168,7 @@
     if (ev.code === 4401 || ev.code === 4403) {
       // signed out or not a judge: reconnecting cannot help, the personal link must be opened again
       this.stopped = true;
-      this.h.expired(ev.code);
+      this.h.expired(ev.code, ev.reason);
       return;
     }
     var delay = Math.min(MAX_BACKOFF_S, Math.pow(2, this.attempt)) * 1000;  // 1, 2, 4 … 30 s

@@ -113,9 +113,23 @@
   }
   function onMessage(msg) {
     var it = S.items.filter(function (i) { return i.code === msg.item; })[0];
+    if (msg.type === "error") {
+      // a message the server could not read at all: if it names one of ours, that op can never be applied
+      if (msg.op_id !== null && msg.op_id !== undefined && queue.remove(msg.op_id)) {
+        banner(t("dropped", { message: message(msg) }), "bad");
+        persist();
+        render();
+      }
+      return;
+    }
     if (msg.type === "ack" || msg.type === "nack") {
       var op = queue.remove(msg.op_id);
       if (!op) return;  // a reply already handled (the same op sent on an earlier connection)
+      if (msg.type === "nack" && MALFORMED.indexOf(msg.code) >= 0) {
+        // refused as sent (a bad value, a broken field): gone from the queue, and the judge is told, since
+        // the seat it names may not even be on this page
+        banner(t("dropped", { message: message(msg) }), "bad");
+      }
       if (op.kind === "submit_sheet") {
         if (msg.type === "ack" && it) it.submitted = true;  // the sheet itself says so
         else banner(message(msg), "bad");
@@ -160,6 +174,7 @@
     render();
   }
   function message(msg) { return (EN && msg.message_en) || msg.message || msg.code; }
+  var MALFORMED = ["invalid_op", "invalid_score", "unknown_op"];
 
   // ---- drawing ---------------------------------------------------------------------------------------------
   var bannerTimer = null;
@@ -431,10 +446,11 @@
   var link = new Q.Link((location.protocol === "https:" ? "wss://" : "ws://") + location.host + body.dataset.ws, queue,
     { snapshot: onSnapshot, message: onMessage, state: setNet, expired: expired });
 
-  function expired(code) {
+  function expired(code, reason) {
     setNet("offline");
     $("expired-title").textContent = t("expired_title");
-    $("expired-text").textContent = t(code === 4403 ? "expired_403" : "expired_401");
+    $("expired-text").textContent = t(reason === "link revoked" ? "expired_revoked" :
+      code === 4403 ? "expired_403" : "expired_401");
     $("expired").hidden = false;
   }
 
