@@ -16,6 +16,9 @@ database).
 from __future__ import annotations
 
 import io
+import logging
+import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -30,10 +33,11 @@ from reportlab.pdfgen.canvas import Canvas
 
 from registration.pdf_fonts import cjk_font, missing_glyphs
 
-__all__ = ["DEFAULT_TEMPLATE", "Certificate", "Field", "Template", "calibration_page", "coverage", "render",
-           "template_from_document"]
+__all__ = ["DEFAULT_TEMPLATE", "Certificate", "Field", "LayoutError", "Template", "calibration_page", "coverage",
+           "layout_errors", "render", "template_from_document"]
 
 PAGE_W, PAGE_H = landscape(A4)
+log = logging.getLogger("contestday.certificates")
 
 
 @dataclass(frozen=True)
@@ -102,22 +106,145 @@ DEFAULT_TEMPLATE = Template(fields={
 })
 
 
-def template_from_document(doc: dict[str, Any]) -> Template:
+class LayoutError(ValueError):
+    """A layout document with bad values: `errors` lists each as {field, message (Chinese), message_en}."""
+
+    def __init__(self, errors: list[dict[str, str]]):
+        super().__init__("; ".join(f"{e['field']}: {e['message_en']}" for e in errors))
+        self.errors = errors
+
+
+PAGE_W_MM, PAGE_H_MM = 297.0, 210.0
+# (low, high) of every number a layout may hold; a value outside breaks the page, not just itself
+_RANGES = {"x_mm": (0.0, PAGE_W_MM), "y_mm": (0.0, PAGE_H_MM), "size": (4.0, 120.0),
+           "max_width_mm": (5.0, PAGE_W_MM)}
+_QR_RANGES = {"x_mm": (0.0, PAGE_W_MM), "y_mm": (0.0, PAGE_H_MM), "size_mm": (8.0, 100.0)}
+_OFFSET = 30.0  # mm either way: a printer is off by a few millimetres, not a page
+_FIELD_KEYS = {"x_mm", "y_mm", "size", "align", "max_width_mm", "color"}
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+_ALIGNS = ("center", "left", "right")
+_FIELD_NAMES = {"name", "unit", "sentence", "award", "issuer", "date", "serial"}
+_MAX_FIXED = 12
+
+
+def _number(value: Any, path: str, low: float, high: float, errors: list[dict[str, str]]) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        errors.append({"field": path, "message": "应为数字", "message_en": "must be a number"})
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        errors.append({"field": path, "message": f"“{value}”不是数字", "message_en": f"{value!r} is not a number"})
+        return None
+    if not math.isfinite(number) or not low <= number <= high:
+        errors.append({"field": path, "message": f"应在 {low:g} 到 {high:g} 之间", "message_en":
+                       f"must be between {low:g} and {high:g}"})
+        return None
+    return number
+
+
+def _field(name: str, spec: Any, base: Field | None, errors: list[dict[str, str]]) -> Field | None:
+    """The field, or None when it has an error (each error appended); `base` gives values not stated."""
+    before = len(errors)
+    if not isinstance(spec, dict):
+        errors.append({"field": f"fields.{name}", "message": "应为对象（含 x_mm、y_mm、size 等）",
+                       "message_en": "must be an object (x_mm, y_mm, size, …)"})
+        return None
+    values: dict[str, Any] = {}
+    for key, (low, high) in _RANGES.items():
+        if key in spec:
+            values[key] = _number(spec[key], f"fields.{name}.{key}", low, high, errors)
+        elif base is None and key != "max_width_mm":
+            errors.append({"field": f"fields.{name}.{key}", "message": "必填", "message_en": "is required"})
+    align = spec.get("align", base.align if base else "center")
+    if align not in _ALIGNS:
+        errors.append({"field": f"fields.{name}.align", "message": "只能是 center、left 或 right",
+                       "message_en": "must be center, left or right"})
+    color = spec.get("color", base.color if base else "#1a1a1a")
+    if not isinstance(color, str) or not _COLOR.fullmatch(color):
+        errors.append({"field": f"fields.{name}.color", "message": "颜色应写成 #rrggbb（如 #b3261e）",
+                       "message_en": "a colour is #rrggbb (like #b3261e)"})
+    for key in sorted(set(spec) - _FIELD_KEYS):
+        zh = ("字体由服务器配置（CONTESTDAY_FONT_PATH），版式中不能指定" if key == "font" else "不支持的设置")
+        errors.append({"field": f"fields.{name}.{key}", "message": zh, "message_en": "not a layout setting"})
+    if len(errors) > before:
+        return None
+    default = base or Field(0, 0, 12)
+    return Field(values.get("x_mm", default.x_mm), values.get("y_mm", default.y_mm),
+                 values.get("size", default.size), str(align), values.get("max_width_mm", default.max_width_mm),
+                 str(color))
+
+
+def _parse_layout(doc: Any) -> tuple[Template, list[dict[str, str]]]:
+    """The template from a layout document and the errors found; a bad value keeps the default's."""
+    errors: list[dict[str, str]] = []
+    if not isinstance(doc, dict):
+        return DEFAULT_TEMPLATE, [{"field": "", "message": "版式应为 JSON 对象", "message_en": "must be an object"}]
+    fixed = doc.get("fixed", DEFAULT_TEMPLATE.fixed)
+    if not (isinstance(fixed, dict) and len(fixed) <= _MAX_FIXED
+            and all(isinstance(k, str) and isinstance(v, str) and len(v) <= 100 for k, v in fixed.items())):
+        errors.append({"field": "fixed", "message": f"应为最多 {_MAX_FIXED} 项“名称: 文字”（每项不超过 100 字）",
+                       "message_en": f"must map at most {_MAX_FIXED} names to texts of at most 100 characters"})
+        fixed = DEFAULT_TEMPLATE.fixed
+    fields = dict(DEFAULT_TEMPLATE.fields)
+    given = doc.get("fields") or {}
+    if not isinstance(given, dict):
+        errors.append({"field": "fields", "message": "应为对象", "message_en": "must be an object"})
+        given = {}
+    known = _FIELD_NAMES | set(DEFAULT_TEMPLATE.fields) | set(fixed)
+    for name, spec in given.items():
+        if name not in known:
+            errors.append({"field": f"fields.{name}", "message": f"没有名为“{name}”的字段（可用："
+                           f"{'、'.join(sorted(known))}）", "message_en": f"no field {name!r}"})
+            continue
+        made = _field(str(name), spec, None, errors)
+        if made is not None:
+            fields[name] = made
+    qr = doc.get("qr") or {}
+    if not isinstance(qr, dict):
+        errors.append({"field": "qr", "message": "应为对象", "message_en": "must be an object"})
+        qr = {}
+    box: dict[str, float] = {}
+    for key, (low, high) in _QR_RANGES.items():
+        if key in qr:
+            value = _number(qr[key], f"qr.{key}", low, high, errors)
+            if value is not None:
+                box[key] = value
+    qr_x = box.get("x_mm", DEFAULT_TEMPLATE.qr_x_mm)
+    qr_y = box.get("y_mm", DEFAULT_TEMPLATE.qr_y_mm)
+    qr_size = box.get("size_mm", DEFAULT_TEMPLATE.qr_size_mm)
+    if qr_x + qr_size > PAGE_W_MM or qr_y + qr_size > PAGE_H_MM:
+        errors.append({"field": "qr", "message": "二维码超出了页面", "message_en": "the QR code runs off the page"})
+        qr_x, qr_y, qr_size = DEFAULT_TEMPLATE.qr_x_mm, DEFAULT_TEMPLATE.qr_y_mm, DEFAULT_TEMPLATE.qr_size_mm
+    offsets = [_number(doc.get(k, 0), k, -_OFFSET, _OFFSET, errors) for k in ("offset_x_mm", "offset_y_mm")]
+    overprint = doc.get("overprint", False)
+    if not isinstance(overprint, bool):
+        errors.append({"field": "overprint", "message": "应为 true 或 false", "message_en": "must be true or false"})
+        overprint = False
+    return Template(fields=fields, qr_x_mm=qr_x, qr_y_mm=qr_y, qr_size_mm=qr_size,
+                    offset_x_mm=offsets[0] or 0.0, offset_y_mm=offsets[1] or 0.0,
+                    overprint=overprint, fixed=dict(fixed)), errors
+
+
+def layout_errors(doc: Any) -> list[dict[str, str]]:
+    """Every bad value of a layout document, as {field, message, message_en}; [] when it is good."""
+    return _parse_layout(doc)[1]
+
+
+def template_from_document(doc: Any, *, strict: bool = True) -> Template:
     """A template from its JSON form: `{"fields": {"name": {"x_mm", "y_mm", "size", "align"?, "max_width_mm"?,
     "color"?}, …}, "qr": {"x_mm", "y_mm", "size_mm"}, "offset_x_mm"?, "offset_y_mm"?, "fixed"?}`; fields not
-    given keep the default layout's place; `"overprint": true` for 套打. Raises KeyError/TypeError/ValueError on a
-    malformed document."""
-    fields = dict(DEFAULT_TEMPLATE.fields)
-    for key, spec in (doc.get("fields") or {}).items():
-        fields[key] = Field(float(spec["x_mm"]), float(spec["y_mm"]), float(spec["size"]),
-                            str(spec.get("align", "center")), float(spec.get("max_width_mm", 240)),
-                            str(spec.get("color", "#1a1a1a")))
-    qr = doc.get("qr") or {}
-    return Template(fields=fields, qr_x_mm=float(qr.get("x_mm", DEFAULT_TEMPLATE.qr_x_mm)),
-                    qr_y_mm=float(qr.get("y_mm", DEFAULT_TEMPLATE.qr_y_mm)),
-                    qr_size_mm=float(qr.get("size_mm", DEFAULT_TEMPLATE.qr_size_mm)),
-                    offset_x_mm=float(doc.get("offset_x_mm", 0)), offset_y_mm=float(doc.get("offset_y_mm", 0)),
-                    overprint=bool(doc.get("overprint", False)), fixed=dict(doc.get("fixed", DEFAULT_TEMPLATE.fixed)))
+    given keep the default layout's place; `"overprint": true` for 套打. Positions lie on the page (A4
+    landscape, mm), sizes are finite and sensible, colours #rrggbb. `strict`: LayoutError listing every bad
+    value; otherwise (a layout stored before these checks) each bad value falls back to the default's and is
+    logged, so one bad value never stops a certificate from printing."""
+    template, errors = _parse_layout(doc)
+    if errors and strict:
+        raise LayoutError(errors)
+    if errors:
+        log.warning("certificate layout: bad values replaced by the default's",
+                    extra={"fields": [e["field"] for e in errors]})
+    return template
 
 
 def coverage(certificates: Iterable[Certificate], font: str, fallback: str | None = None

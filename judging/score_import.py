@@ -2,7 +2,8 @@
 one mark per row). Every row goes through the tablet's own rules (`set_score_job`: the judge on the item's
 panel, the criterion theirs, the item and criterion not locked, the sheet not signed, someone in the seat, no
 conflict of interest, 0…max with 2 decimals or the 0–3 scale) and into the audit log (device "import").
-All or nothing: one refused row and nothing is stored; the answer lists every refused row."""
+All or nothing: one refused row and nothing is stored; the answer lists every refused row. The file is
+bounded like every upload (registration.uploads), and to MAX_MARKS marks: one import is one transaction."""
 
 from __future__ import annotations
 
@@ -16,16 +17,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging.models import Judge
 from judging.service import Applied, JudgeRef, set_score_job
+from registration import uploads
 from registration.entries import roster
 from registration.web import ApiError
 from registration.writer import run_in_session
 
-__all__ = ["ImportRefused", "import_scores", "read_marks"]
+__all__ = ["MAX_MARKS", "ImportRefused", "import_scores", "read_marks"]
 
 _HEADERS = {"赛位": "seat", "座位号": "seat", "seat": "seat", "裁判": "judge", "裁判姓名": "judge", "judge": "judge",
             "评分项": "criterion", "评分项代码": "criterion", "criterion": "criterion", "分数": "value",
             "得分": "value", "value": "value", "score": "value"}
 REQUIRED = ("seat", "judge", "criterion", "value")
+# one import is one transaction holding SQLite's write lock (~2 ms a mark): 3,000 marks keep the tablets'
+# writes waiting a few seconds at most; a paper session of an item is far fewer (30 seats × 10 criteria × 3)
+MAX_MARKS = 3_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,10 @@ def read_marks(data: bytes, filename: str) -> list[Mark]:
         roster.read_cells(data, filename), _key, set(REQUIRED),
         roster.RosterError("no_header", "找不到表头行（应含“赛位”“裁判”“评分项”“分数”四列）",
                            "no header row with seat, judge, criterion and value columns"))
+    if len(rows) > MAX_MARKS:
+        raise uploads.too_complex(f"一次最多导入 {MAX_MARKS} 条评分（本文件 {len(rows)} 条），请按场次分成几个文件",
+                                  f"at most {MAX_MARKS} marks per import ({len(rows)} in this file): split it",
+                                  max_marks=MAX_MARKS)
     return [Mark(r.number, r.text("seat"), r.text("judge"), r.text("criterion"), r.text("value")) for r in rows]
 
 

@@ -15,6 +15,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from registration import uploads
 from registration.accounts.guards import current_principal, requires
 from registration.base import utcnow
 from registration.entries import admin_service as svc
@@ -236,18 +237,23 @@ class RegistrationAdminPages(Controller):
     async def roster_form(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
         return await self._page(request, db_session, event_id, "roster.html", results=None, error="")
 
-    @post("/roster", status_code=200)
+    @post("/roster", status_code=200, request_max_body_size=uploads.FORM_LIMIT)
     async def roster_import(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
-        form = await request.form()
-        upload, dry_run = form.get("file"), bool(form.get("dry_run"))
         lang = preferred_language(request)
+        try:
+            form = await uploads.read_form(request)
+        except uploads.UploadRefused as exc:
+            return await self._page(request, db_session, event_id, "roster.html", exc.status_code, results=None,
+                                    error=exc.en if lang == "en" else exc.zh)
+        upload, dry_run = form.get("file"), bool(form.get("dry_run"))
         if not isinstance(upload, UploadFile) or not upload.filename:
             return await self._page(request, db_session, event_id, "roster.html", 422, results=None,
                                     error=gettext("请选择要导入的名单文件", lang))
         try:
-            table = roster.read_roster(await upload.read(), upload.filename)
-        except roster.RosterError as exc:
-            return await self._page(request, db_session, event_id, "roster.html", 422, results=None,
+            table = await uploads.off_loop(roster.read_roster, await upload.read(), upload.filename)
+        except (roster.RosterError, uploads.UploadRefused) as exc:
+            status = exc.status_code if isinstance(exc, uploads.UploadRefused) else 422
+            return await self._page(request, db_session, event_id, "roster.html", status, results=None,
                                     error=exc.en if lang == "en" else exc.zh, filename=upload.filename)
         ctx = await load_context(db_session, event_id, request.app.state.settings.secret_key)
         await db_session.commit()  # end the read: on SQLite a dry run's own transaction waits for the write lock

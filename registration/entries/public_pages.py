@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from registration import uploads
 from registration.base import utcnow
 from registration.entries import public_form as pf
 from registration.entries.mine import MinePages
@@ -59,7 +60,8 @@ class PublicPages(Controller):
         form = await pf.read_form(await request.form())
         item = ctx.spec.item(form.values.get("item", ""))
         try:
-            req, photos = check_form(ctx, form)
+            # decoding photos takes a good part of a second: off the event loop
+            req, photos = await uploads.off_loop(check_form, ctx, form) if form.photos else check_form(ctx, form)
             outcome = await register(db_session, ctx, req, source="form")
         except (RequestError, ApiError) as exc:
             status, errors = refusal(exc, bool(item and item.team_size > 1))

@@ -4,23 +4,27 @@ Every cell is read as text. An XLSX is read from its XML (stdlib zipfile) rather
 reader, because only the XML says whether a cell was typed as a number: Excel keeps 15 significant
 digits, so an 18-digit ID number typed into a numeric cell is already corrupted (5.00103199506151E+17 →
 …151000), and a reader that turns it back into text hides that. Such cells are refused, row by row.
+The file is bounded first and while it is read (registration.uploads: a 1 MB XLSX can hold a 200 MB sheet).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import IO, Any
 from xml.etree import ElementTree
 
 import xlsxwriter
 
+from registration import uploads
 from registration.entries.request import RequestError
 
 __all__ = [
@@ -101,48 +105,99 @@ def _numeric_text(raw: str) -> str:
     return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
 
 
-def _xlsx_rows(data: bytes) -> list[list[Cell]]:
-    try:
-        book = zipfile.ZipFile(io.BytesIO(data))
-        workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
-        first = workbook.find("m:sheets/m:sheet", _NS)
-        rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
-        target = next(r.get("Target", "") for r in rels if first is not None and r.get("Id") == first.get(_REL))
-        path = target.lstrip("/") if target.startswith("/") else "xl/" + target
-        shared: list[str] = []
-        if "xl/sharedStrings.xml" in book.namelist():
-            for si in ElementTree.fromstring(book.read("xl/sharedStrings.xml")).findall("m:si", _NS):
-                shared.append("".join(t.text or "" for t in si.iter(f"{{{_NS['m']}}}t")))
-        sheet = ElementTree.fromstring(book.read(path))
-    except (zipfile.BadZipFile, KeyError, StopIteration, ElementTree.ParseError) as exc:
-        raise RosterError("unreadable_file", "无法读取该 XLSX 文件，请用 Excel 或 WPS 另存为 .xlsx 后重试",
-                          "cannot read this XLSX file; save it again as .xlsx") from exc
+def _shared_strings(book: zipfile.ZipFile, budget: uploads.TableBudget) -> list[str]:
+    shared: list[str] = []
+    if "xl/sharedStrings.xml" not in book.namelist():
+        return shared
+    with uploads.member_stream(book, "xl/sharedStrings.xml") as stream:
+        for _event, si in ElementTree.iterparse(stream):
+            if si.tag == f"{{{_NS['m']}}}si":
+                text = "".join(t.text or "" for t in si.iter(f"{{{_NS['m']}}}t"))
+                budget.cell(0, text)  # no more strings than the cells they could fill, none too long
+                shared.append(text)
+                si.clear()
+    budget.cells = 0
+    return shared
+
+
+_M = f"{{{_NS['m']}}}"
+_ROW, _C, _V, _IS, _T = (_M + tag for tag in ("row", "c", "v", "is", "t"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _column(letters: str) -> int:
+    return _col_index(letters)
+
+
+def _sheet_rows(stream: IO[bytes], shared: list[str], budget: uploads.TableBudget) -> list[list[Cell]]:
+    """The sheet's rows, parsed as a stream: each row is emptied once read, and the bounds are checked
+    before any row or cell is allocated (a row numbered 1,000,000,000 would otherwise be)."""
     rows: list[list[Cell]] = []
-    for row in sheet.iterfind("m:sheetData/m:row", _NS):
+    for _event, row in ElementTree.iterparse(stream):  # "end" events: the row is complete
+        if row.tag != _ROW:
+            continue
+        r = row.get("r") or ""
+        number = int(r) if r.isdigit() else 0
+        number = number or len(rows) + 1
+        budget.row(max(number, len(rows) + 1))
         cells: list[Cell] = []
-        for c in row.iterfind("m:c", _NS):
-            index = _col_index(c.get("r", "")) if c.get("r") else len(cells)
-            kind, value = c.get("t", "n"), c.find("m:v", _NS)
-            raw = value.text or "" if value is not None else ""
+        for c in row:
+            if c.tag != _C:
+                continue
+            ref = (c.get("r") or "").rstrip("0123456789")
+            index = _column(ref) if ref and len(ref) <= 12 else len(cells)
+            kind = c.get("t", "n")
+            raw, inline = "", None
+            for part in c:
+                if part.tag == _V:
+                    raw = part.text or ""
+                elif part.tag == _IS:
+                    inline = "".join(t.text or "" for t in part.iter(_T))
+            budget.cell(max(index, len(cells)), raw if inline is None else inline)
             if kind == "s":
                 cell = Cell(shared[int(raw)] if raw.isdigit() and int(raw) < len(shared) else "")
             elif kind == "inlineStr":
-                cell = Cell("".join(t.text or "" for t in c.iter(f"{{{_NS['m']}}}t")))
+                cell = Cell(inline or "")
             elif kind in ("str", "e"):
                 cell = Cell(raw)
             elif kind == "b":
                 cell = Cell("TRUE" if raw == "1" else "FALSE")
             else:
                 cell = Cell(_numeric_text(raw), numeric=bool(raw))
-            cells.extend(Cell("") for _ in range(index - len(cells)))
+            if index > len(cells):
+                cells.extend(Cell("") for _ in range(index - len(cells)))
             cells.append(cell)
-        number = int(row.get("r", "0") or 0) or len(rows) + 1
-        rows.extend([] for _ in range(number - 1 - len(rows)))  # keep spreadsheet row numbers
+        if number - 1 > len(rows):  # keep spreadsheet row numbers
+            rows.extend([] for _ in range(number - 1 - len(rows)))
         rows.append(cells)
+        row.clear()  # only the cells above are kept, not the tree
     return rows
 
 
+def _xlsx_rows(data: bytes) -> list[list[Cell]]:
+    book = uploads.open_xlsx(data)  # refuses a zip bomb from its directory, before decompressing
+    budget = uploads.TableBudget()
+    try:
+        workbook = ElementTree.fromstring(uploads.read_member(book, "xl/workbook.xml"))
+        first = workbook.find("m:sheets/m:sheet", _NS)
+        rels = ElementTree.fromstring(uploads.read_member(book, "xl/_rels/workbook.xml.rels"))
+        target = next(r.get("Target", "") for r in rels if first is not None and r.get("Id") == first.get(_REL))
+        path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        shared = _shared_strings(book, budget)
+        with uploads.member_stream(book, path) as stream:
+            return _sheet_rows(stream, shared, budget)
+    except (zipfile.BadZipFile, KeyError, StopIteration, ElementTree.ParseError, zlib.error, EOFError,
+            NotImplementedError) as exc:
+        raise _unreadable() from exc
+
+
+def _unreadable() -> uploads.UploadRefused:
+    return uploads.not_readable("无法读取该 XLSX 文件，请用 Excel 或 WPS 另存为 .xlsx 后重试",
+                                "cannot read this XLSX file; save it again as .xlsx")
+
+
 def _csv_rows(data: bytes) -> list[list[Cell]]:
+    uploads.check_size(data, uploads.MAX_SPREADSHEET_BYTES, "表格文件", "the spreadsheet")
     for encoding in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves CSV in GBK
         try:
             text = data.decode(encoding)
@@ -150,9 +205,19 @@ def _csv_rows(data: bytes) -> list[list[Cell]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise RosterError("unreadable_file", "无法识别 CSV 文件的编码（应为 UTF-8 或 GBK）",
-                          "cannot decode the CSV file (UTF-8 or GBK expected)")
-    return [[Cell(v, numeric=bool(_SCIENTIFIC.match(v.strip()))) for v in row] for row in csv.reader(io.StringIO(text))]
+        raise uploads.not_readable("无法识别 CSV 文件的编码（应为 UTF-8 或 GBK）",
+                                   "cannot decode the CSV file (UTF-8 or GBK expected)")
+    budget = uploads.TableBudget()
+    rows: list[list[Cell]] = []
+    try:
+        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            budget.row(number)
+            for column, value in enumerate(row):
+                budget.cell(column, value)
+            rows.append([Cell(v, numeric=bool(_SCIENTIFIC.match(v.strip()))) for v in row])
+    except csv.Error as exc:  # e.g. a field past csv's own limit
+        raise uploads.not_readable("无法读取该 CSV 文件（格式有误）", "cannot read this CSV file") from exc
+    return rows
 
 
 def _header_key(raw: str) -> str | None:
