@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -25,6 +25,8 @@ class Settings:
     log_level: str = "INFO"
     public_url: str = "http://127.0.0.1:8000"
     appeal_hours: int = 2  # contestants appeal until this many hours after the item ends (its scores locked)
+    # the audit chain's HMAC key: never in the database, so whoever can write the database cannot re-sign it
+    audit_key: bytes | None = field(default=None, repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -41,6 +43,7 @@ class Settings:
             "database_url": url,
             "redis_url": "set" if self.redis_url else "unset (in-process)",
             "admin_token": "set" if self.admin_token else "unset",
+            "audit_key": "set" if self.audit_key else "missing",
         }
 
 
@@ -58,8 +61,47 @@ def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
     return key
 
 
-def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
-    """Read settings from `environ` (default os.environ) over a `.env` file in the working directory."""
+AUDIT_KEY_FILE = "audit_key"
+_MIN_AUDIT_KEY = 32
+
+
+def _audit_key(env: Mapping[str, str], data_dir: Path, create: bool) -> bytes | None:
+    """`CONTESTDAY_AUDIT_KEY`, else `data_dir/audit_key`, made once (0600) on the first start when `create`.
+    Several instances on one PostgreSQL database must all be given the same key."""
+    given = env.get(f"{_PREFIX}AUDIT_KEY")
+    if given:
+        if len(given.strip()) < _MIN_AUDIT_KEY:
+            raise ValueError(f"{_PREFIX}AUDIT_KEY 太短：至少 {_MIN_AUDIT_KEY} 个字符 / "
+                             f"{_PREFIX}AUDIT_KEY is too short: at least {_MIN_AUDIT_KEY} characters")
+        return given.strip().encode()
+    path = data_dir / AUDIT_KEY_FILE
+    if not path.exists():
+        if not create:
+            return None
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # written whole under another name, then linked into place: several workers starting at once all
+        # end up reading the one key that won, never a half-written file
+        tmp = data_dir / f".{AUDIT_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    key = path.read_text().strip()
+    if len(key) < _MIN_AUDIT_KEY:
+        raise ValueError(f"{path} 中的审计密钥太短或为空 / the audit key in {path} is empty or too short")
+    return key.encode()
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = True,
+                  create_audit_key: bool = True) -> Settings:
+    """Read settings from `environ` (default os.environ) over a `.env` file in the working directory. The audit
+    key read becomes this process's key for new audit links (one instance per process); `create_audit_key`
+    False (for `audit verify`) leaves a missing key missing instead of making a new one."""
     env: dict[str, str] = {}
     if dotenv and Path(".env").exists():
         env.update({k: v for k, v in dotenv_values(".env").items() if v is not None})
@@ -70,7 +112,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         database_url = "postgresql+asyncpg://" + database_url.split("://", 1)[1]
     if database_url.startswith("sqlite:///"):
         database_url = "sqlite+aiosqlite:///" + database_url.removeprefix("sqlite:///")
-    return Settings(
+    settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
         redis_url=env.get(f"{_PREFIX}REDIS_URL") or None,
@@ -79,4 +121,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         log_level=(env.get(f"{_PREFIX}LOG_LEVEL") or "INFO").upper(),
         public_url=(env.get(f"{_PREFIX}PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
         appeal_hours=int(env.get(f"{_PREFIX}APPEAL_HOURS") or 2),
+        audit_key=_audit_key(env, data_dir, create_audit_key),
     )
+    if settings.audit_key is not None:
+        from judging import audit  # here, not at the top: settings load before any app module
+
+        audit.use_key(settings.audit_key)
+    return settings

@@ -5,7 +5,8 @@
 - every tablet operation applied once: UNIQUE(judge_id, op_id) on `applied_op`, which keeps the reply so a
   replayed operation gets the same answer;
 - the audit log is append-only and hash-chained per event: UNIQUE(event_id, seq); `audit_head` holds the last
-  link and is updated in the same transaction, which serialises appends.
+  link and is updated in the same transaction, which serialises appends; links from `keyed_from` on carry an
+  HMAC under a key kept outside the database (judging/audit.py).
 """
 
 from __future__ import annotations
@@ -147,7 +148,8 @@ class RemarkRequest(SQLModel, table=True):
 
 class ScoreEvent(SQLModel, table=True):
     """The audit log: every score event with old and new value, actor, device, reason and time, each row's
-    hash covering the previous row's hash (so a changed or removed row breaks the chain)."""
+    hash covering the previous row's hash (so a changed or removed row breaks the chain). `hash` is the
+    link's HMAC-SHA256 from the head's `keyed_from` on, an unkeyed SHA-256 before it."""
 
     __tablename__ = "score_event"
     __table_args__ = (UniqueConstraint("event_id", "seq"),)
@@ -178,3 +180,6 @@ class AuditHead(SQLModel, table=True):
     event_id: int = Field(sa_column=Column(Integer, ForeignKey("event.id", ondelete="CASCADE"), primary_key=True))
     seq: int = 0
     hash: str = Field(default="0" * 64, max_length=64)
+    # links before this seq were written unkeyed (before migration 0013), the others under the key
+    keyed_from: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    key_id: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})  # the key's fingerprint

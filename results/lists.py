@@ -27,7 +27,7 @@ from registration.entries.personal import PersonalData
 from registration.identity import GENDER_NAMES
 from registration.web import ApiError
 from results.list_pdf import table_pdf
-from results.publication import current, seated_members
+from results.publication import anchor_line, current, seated_members
 from scoring.event_file import CHINA_TZ
 from scoring.marking import aggregate
 
@@ -44,6 +44,7 @@ class Sheet:
     columns: tuple[str, ...]
     rows: list[list[str]]
     text_columns: tuple[str, ...] = ()
+    anchor: str = ""  # the audit chain head at publication, printed at the foot of the PDF
 
 
 def _level(level: int | None) -> str:
@@ -64,6 +65,7 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
         raise ApiError(409, "not_published", "该赛项成绩尚未发布（或已撤回），名单以发布的成绩为准",
                        "the item's results are not published: lists follow the published results")
     body = published.body
+    anchor = anchor_line(body)
     exam_level = item.exam_level
     subtitle = f"{body['event']} · {body['item_name']} · 第 {body['version']} 版（{body['published_at'][:10]} 发布）"
     ranked = [(g["group"], r) for g in body["groups"] for r in g["rows"]]
@@ -72,12 +74,14 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
         rows = [[str(n), body["item_name"], group, r["award"], "、".join(r["names"]), r["unit"],
                  "、".join(r["instructors"]), _level(r["cert_level"]) if r["promoted"] else ""]
                 for n, (group, r) in enumerate([x for x in ranked if x[1]["award"]], 1)]
-        return Sheet(title, subtitle, ("序号", "赛项", "组别", "奖项", "姓名", "单位", "指导教师", "晋升等级"), rows)
+        return Sheet(title, subtitle, ("序号", "赛项", "组别", "奖项", "姓名", "单位", "指导教师", "晋升等级"), rows,
+                     anchor=anchor)
     if kind == "promotions":
         rows = [[str(n), body["item_name"], group, str(r["rank"]), "、".join(r["names"]), r["unit"],
                  _level(exam_level), _level(r["cert_level"])]
                 for n, (group, r) in enumerate([x for x in ranked if x[1]["promoted"]], 1)]
-        return Sheet(title, subtitle, ("序号", "赛项", "组别", "名次", "姓名", "单位", "鉴定等级", "证书等级"), rows)
+        return Sheet(title, subtitle, ("序号", "赛项", "组别", "名次", "姓名", "单位", "鉴定等级", "证书等级"), rows,
+                     anchor=anchor)
     if kind == "results":
         codes = [c["code"] for c in body["criteria"]]
         columns = ("组别", "名次", "赛位", "姓名", "单位", *[f"{c['name']}（{c['max']}）" for c in body["criteria"]],
@@ -85,7 +89,7 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
         rows = [[group, str(r["rank"]), r["seat"], "、".join(r["names"]), r["unit"],
                  *[r["criteria"].get(code) or "" for code in codes], r["practical"] or "", r["total"] or "",
                  "合格" if r["qualified"] else "不合格", r["award"], _level(r["cert_level"])] for group, r in ranked]
-        return Sheet(title, subtitle, columns, rows)
+        return Sheet(title, subtitle, columns, rows, anchor=anchor)
     members = {seat: ms for seat, (_row, ms) in (await seated_members(session, item.id or 0)).items()}
     if kind == "qualified":
         rows = []
@@ -97,7 +101,7 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
                              personal.decrypt(m.id_number_enc) or m.id_masked, r["unit"], body["item_name"], group,
                              _level(r["cert_level"])])
         return Sheet(title, subtitle, ("序号", "姓名", "性别", "身份证号", "单位", "职业（工种）", "组别", "证书等级"),
-                     rows, text_columns=("身份证号",))
+                     rows, text_columns=("身份证号",), anchor=anchor)
     if kind == "stars":
         day = on or datetime.fromisoformat(body["published_at"]).astimezone(CHINA_TZ).date()
         rows = []
@@ -110,7 +114,7 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
                                  m.birth_date.isoformat(), str(_age(m.birth_date, day)), r["unit"],
                                  body["item_name"], group, r["award"]])
         return Sheet(title, f"{subtitle} · 一等奖且 {day.isoformat()} 时未满 {age} 周岁",
-                     ("序号", "姓名", "性别", "出生日期", "年龄", "单位", "赛项", "组别", "奖项"), rows)
+                     ("序号", "姓名", "性别", "出生日期", "年龄", "单位", "赛项", "组别", "奖项"), rows, anchor=anchor)
     # sheets: every judge's marks per seat and criterion, the aggregate, and the total
     state = await load_item_state(session, item)
     judges = {j.id or 0: j.name for _m, j in state.members}
@@ -123,7 +127,7 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
             score = aggregate(c, [v for _, v in given]).score if given or c.kind == "deduction" else None
             rows.append([s.label, names.get(s.label, ""), f"{c.code} {c.name}", marks, fmt(score) if score is not None
                          else "缺"])
-    return Sheet(title, subtitle, ("赛位", "姓名", "评分项", "各裁判评分", "该项得分"), rows)
+    return Sheet(title, subtitle, ("赛位", "姓名", "评分项", "各裁判评分", "该项得分"), rows, anchor=anchor)
 
 
 def sheet_xlsx(sheet: Sheet) -> bytes:
@@ -131,4 +135,4 @@ def sheet_xlsx(sheet: Sheet) -> bytes:
 
 
 def sheet_pdf(sheet: Sheet) -> bytes:
-    return table_pdf(sheet.title, sheet.subtitle, sheet.columns, sheet.rows, footer=sheet.title)
+    return table_pdf(sheet.title, sheet.subtitle, sheet.columns, sheet.rows, footer=sheet.title, anchor=sheet.anchor)

@@ -12,6 +12,9 @@
   cannot both make version 2). Withdrawing (撤回) and publishing again each need a reason and make a new
   version; nothing is overwritten.
 - **The notice period** (公示期) starts at publication: N working days (results.notice), shown publicly.
+- **An anchor of the audit chain**: each snapshot records the event's chain head (seq + MAC) at publication
+  (`body["audit"]`, inside the snapshot's SHA-256) and the printed lists show it, so a chain cut short or
+  rewritten afterwards no longer contains it (`contestday audit verify` checks every one).
 
 The public sees only `public_view` of the latest version, never the tables behind it: before the first
 publication there is nothing to leak.
@@ -31,6 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging import audit
 from judging.console import item_or_404
+from judging.models import AuditHead
 from registration.base import UTCDateTime, utcnow
 from registration.checkin.blind import full_mapping
 from registration.entries.exports import LEVEL_NAMES
@@ -43,8 +47,8 @@ from results.live import TieOrder, apply_tie_orders, provisional_ranking
 from results.notice import DEFAULT_WORKING_DAYS, notice_period
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["Publication", "blockers", "current", "decide_tie", "public_view", "publish", "seated_members",
-           "withdraw"]
+__all__ = ["Publication", "anchor_line", "audit_anchors", "blockers", "current", "decide_tie", "public_view",
+           "publish", "seated_members", "withdraw"]
 
 
 class Publication(SQLModel, table=True):
@@ -157,6 +161,8 @@ async def publish(session: AsyncSession, event_id: int, item_code: str, by: str,
         raise ApiError(422, "reason_required", "再次发布须填写原因", "publishing again needs a reason")
     at = now or utcnow()
     body = await _snapshot(session, event, item, ranking, version, at, working_days)
+    head = (await session.exec(select(AuditHead.seq, AuditHead.hash).where(AuditHead.event_id == event_id))).first()
+    body["audit"] = {"seq": head[0] if head else 0, "mac": head[1] if head else audit.GENESIS}
     return await _store(session, Publication(
         event_id=event_id, item_id=item.id, version=version, state="published", body=body, hash=_digest(body),
         at=at, by=by[:80], reason=reason.strip()[:500], notice_ends_at=datetime.fromisoformat(
@@ -206,6 +212,23 @@ async def decide_tie(session: AsyncSession, event_id: int, item_code: str, group
                        reason=f"{group or '—'} 并列裁定 {' > '.join(seats)}：{reason.strip()[:300]}")
     await session.commit()
     return row
+
+
+def anchor_line(body: dict[str, Any]) -> str:
+    """The chain head a snapshot recorded, as printed on its lists (empty for snapshots from before)."""
+    anchor = body.get("audit") or {}
+    if not anchor.get("seq"):
+        return ""
+    return f"审计链 第 {anchor['seq']} 条 · 校验 {anchor['mac'][:16]}…"
+
+
+async def audit_anchors(session: AsyncSession, event_id: int) -> list[audit.Anchor]:
+    """Every chain head recorded by a publication of the event, withdrawn versions' snapshots included."""
+    rows = (await session.exec(select(Publication).where(Publication.event_id == event_id)
+                               .order_by(col(Publication.id)))).all()
+    return [audit.Anchor(int(r.body["audit"]["seq"]), str(r.body["audit"]["mac"]),
+                         f"发布（赛项 #{r.item_id} 第 {r.version} 版）/ publication v{r.version}")
+            for r in rows if r.body and isinstance(r.body.get("audit"), dict)]
 
 
 def public_view(row: Publication | None) -> dict[str, Any] | None:
