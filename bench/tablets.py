@@ -8,7 +8,12 @@ latency counts from when it was due); --rate 0 sends each tablet's next mark whe
 acked operations per second, p50/p99 ack latency and p99 from a tablet's ack to the console's copy of the
 change; last line one JSON object.
 
-    python bench/tablets.py [--tablets 500] [--ops 20] [--seats 100] [--rate 2000]
+--synchronous NORMAL,FULL,NORMAL,… runs the whole measure once per listed mode (a fresh database each
+time), the server's SQLite connections at that PRAGMA synchronous (CONTESTDAY_SQLITE_SYNCHRONOUS; the
+default and production mode is FULL): alternating modes in one run compares them on a loaded machine; a
+summary line gives each mode's range of ops/s and ack p99.
+
+    python bench/tablets.py [--tablets 500] [--ops 20] [--seats 100] [--rate 2000] [--synchronous FULL]
 """
 
 from __future__ import annotations
@@ -177,7 +182,12 @@ async def load(base: str, event_id: int, tokens: list[str], chief: str, ops: int
     console_task = asyncio.create_task(console())
     await console_ready.wait()
     tablets = [asyncio.create_task(tablet(n, token)) for n, token in enumerate(tokens)]
-    await all_connected.wait()  # every tablet connected and holding its snapshot: now the marks
+    ready = asyncio.create_task(all_connected.wait())  # every tablet connected and holding its snapshot
+    await asyncio.wait([ready, *tablets], return_when=asyncio.FIRST_COMPLETED)
+    for task in tablets:  # a tablet refused or dropped before the start would leave the wait above forever
+        if task.done() and task.exception() is not None:
+            raise RuntimeError("a tablet failed before the marks started") from task.exception()
+    await ready
     await asyncio.sleep(0.5)
     with collector_paused():
         started = time.perf_counter()
@@ -206,13 +216,29 @@ def main() -> None:
                         help="ops per second offered by all tablets together (open loop, as judges mark at their "
                              "own pace); 0: closed loop, each tablet sends its next mark when the last is acked")
     parser.add_argument("--seats", type=int, default=100)
+    parser.add_argument("--synchronous", default="FULL",
+                        help="the server's SQLite PRAGMA synchronous, or a comma list of modes measured in turn "
+                             "(e.g. NORMAL,FULL,NORMAL,FULL,NORMAL,FULL)")
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="contestday-bench-"))
-    url = f"sqlite+aiosqlite:///{data_dir / 'contestday.sqlite3'}"
-    event_id, tokens, chief = asyncio.run(prepare(url, args.tablets, args.seats))
-    with served(data_dir) as base:
-        figures = asyncio.run(load(base, event_id, tokens, chief, args.ops, args.seats, args.rate))
-    print_figures(figures)
+    modes = [m.strip().upper() for m in args.synchronous.split(",") if m.strip()]
+    runs: list[dict[str, Any]] = []
+    for mode in modes:
+        data_dir = Path(tempfile.mkdtemp(prefix="contestday-bench-"))
+        url = f"sqlite+aiosqlite:///{data_dir / 'contestday.sqlite3'}"
+        event_id, tokens, chief = asyncio.run(prepare(url, args.tablets, args.seats))
+        with served(data_dir, CONTESTDAY_SQLITE_SYNCHRONOUS=mode) as base:
+            figures = asyncio.run(load(base, event_id, tokens, chief, args.ops, args.seats, args.rate))
+        figures = {"synchronous": mode, **figures}
+        runs.append(figures)
+        print_figures(figures)
+    if len(modes) > 1:
+        summary: dict[str, Any] = {}
+        for mode in dict.fromkeys(modes):
+            mine = [r for r in runs if r["synchronous"] == mode]
+            rates, p99 = [r["ops_per_s"] for r in mine], [r["ack_p99_ms"] or 0 for r in mine]
+            summary[mode] = {"runs": len(mine), "ops_per_s": [min(rates), max(rates)],
+                             "ack_p99_ms": [min(p99), max(p99)], "errors": sum(r["errors"] for r in mine)}
+        print(json.dumps({"summary": summary}, ensure_ascii=False))
 
 
 if __name__ == "__main__":

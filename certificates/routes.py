@@ -22,7 +22,9 @@ from sqlmodel import col, select
 
 from certificates import store
 from certificates.pages import CertificateListPage, certificate_page
-from certificates.render import calibration_page, render, template_from_document
+from certificates.render import calibration_page, layout_errors, render
+from registration import uploads
+from registration.accounts import limits
 from registration.accounts.guards import actor_name, current_principal, requires
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
@@ -37,8 +39,42 @@ __all__ = ["CERTIFICATE_ROUTES"]
 
 Req = Request[Any, Any, Any]
 ORGANISER = requires("organiser")
+
+
+async def _certificate_event(connection: Any) -> tuple[int, str | None] | None:
+    """The event a certificate belongs to: an organiser acts on their own event's certificates only."""
+    async with connection.app.state.read_session() as session:
+        event_id = (await session.exec(select(store.IssuedCertificate.event_id).where(
+            store.IssuedCertificate.serial == connection.path_params["serial"]))).first()
+    return None if event_id is None else (event_id, None)
+
+
+CERTIFICATE_ORGANISER = requires("organiser", scope=_certificate_event)
 PDF = "application/pdf"
 TOKEN_SECONDS = 3600
+_TEMPLATE_FORM_LIMIT = uploads.MAX_IMAGE_BYTES + uploads.MAX_LAYOUT_BYTES + 64 * 1024
+
+
+def _design_kind(image: bytes) -> str:
+    """'JPEG' or 'PNG' for a design within the bounds (its header only: no pixels are decoded here)."""
+    uploads.check_size(image, uploads.MAX_IMAGE_BYTES, "底图", "the design")
+    not_image = ApiError(422, "invalid_image", "底图应为 JPEG 或 PNG 图片", "the design must be a JPEG or PNG")
+    try:
+        with PILImage.open(io.BytesIO(image), formats=["JPEG", "PNG"]) as probe:
+            kind, (width, height) = str(probe.format), probe.size
+            probe.verify()
+    except PILImage.DecompressionBombError:
+        width = height = uploads.MAX_IMAGE_SIDE + 1
+        kind = "PNG"
+    except Exception:
+        raise not_image from None
+    if max(width, height) > uploads.MAX_IMAGE_SIDE or width * height > uploads.MAX_IMAGE_PIXELS:
+        raise uploads.too_complex(f"底图不能超过 {uploads.MAX_IMAGE_SIDE}×{uploads.MAX_IMAGE_SIDE} 像素"
+                                  f"（共 {uploads.MAX_IMAGE_PIXELS // 1_000_000} 百万像素）",
+                                  f"the design must be at most {uploads.MAX_IMAGE_SIDE} pixels a side and "
+                                  f"{uploads.MAX_IMAGE_PIXELS // 1_000_000} megapixels",
+                                  max_side=uploads.MAX_IMAGE_SIDE, max_pixels=uploads.MAX_IMAGE_PIXELS)
+    return kind
 
 
 def _mac(secret: str, serial: str, expires: str) -> str:
@@ -87,16 +123,22 @@ class CertificateActions(Controller):
 
     @get("/", summary="证书核验（公开）/ verify a certificate (public)")
     async def verify_json(self, request: Req, serial: FromPath[str], db_session: DbSession) -> dict[str, Any]:
-        return await store.verify_view(db_session, serial, request.query_params.get("s"),
+        attempt = await limits.attempt(request, limits.VERIFY)  # misses count: unknown serial, forged signature
+        view = await store.verify_view(db_session, serial, request.query_params.get("s"),
                                        request.app.state.settings.secret_key)
+        if view["qr_genuine"] is not False:
+            await attempt.succeeded()
+        return view
 
-    @post("/revoke", status_code=200, guards=[ORGANISER], summary="作废证书（须填原因）/ revoke, with a reason")
+    @post("/revoke", status_code=200, guards=[CERTIFICATE_ORGANISER],
+          summary="作废证书（须填原因）/ revoke, with a reason")
     async def revoke(self, request: Req, serial: FromPath[str], db_session: DbSession) -> dict[str, Any]:
         body = await json_object(request, "reason")
         row = await store.revoke(db_session, serial, body["reason"], await actor_name(request))
         return {"serial": row.serial, "state": row.state, "reason": row.reason}
 
-    @post("/reissue", status_code=201, guards=[ORGANISER], summary="补发证书（须填原因）/ reissue, with a reason")
+    @post("/reissue", status_code=201, guards=[CERTIFICATE_ORGANISER],
+          summary="补发证书（须填原因）/ reissue, with a reason")
     async def reissue(self, request: Req, serial: FromPath[str], db_session: DbSession) -> dict[str, Any]:
         body = await json_object(request, "reason")
         row = await store.reissue(db_session, serial, body["reason"], await actor_name(request))
@@ -108,11 +150,14 @@ class CertificatePages(Controller):
 
     @get("/verify/{serial:str}")
     async def verify(self, request: Req, serial: FromPath[str], db_session: DbSession) -> Template:
+        attempt = await limits.attempt(request, limits.VERIFY)  # over the limit: the error page says when
         try:
             view = await store.verify_view(db_session, serial, request.query_params.get("s"),
                                            request.app.state.settings.secret_key)
         except ApiError:
             return Template("certificates/verify.html", status_code=404, context={"view": None, "serial": serial})
+        if view["qr_genuine"] is not False:
+            await attempt.succeeded()
         return Template("certificates/verify.html", context={"view": view, "serial": serial},
                         headers={"Cache-Control": "no-cache"})
 
@@ -123,12 +168,12 @@ class CertificatePages(Controller):
         settings = request.app.state.settings
         principal = await current_principal(request)
         token = request.query_params.get("t", "")
-        if not (principal is not None and "organiser" in principal.roles) and not _token_ok(
-                settings.secret_key, serial, token):
-            raise ApiError(403, "invalid_link", "链接已过期或无效，请在自助机上重新查询",
-                           "the link is invalid or expired")
         row = (await db_session.exec(select(store.IssuedCertificate).where(
             store.IssuedCertificate.serial == serial))).first()
+        organiser = principal is not None and row is not None and principal.holds("organiser", row.event_id)
+        if not organiser and not _token_ok(settings.secret_key, serial, token):
+            raise ApiError(403, "invalid_link", "链接已过期或无效，请在自助机上重新查询",
+                           "the link is invalid or expired")
         if row is None or row.state != "valid":
             raise ApiError(404, "unknown_certificate", "没有该有效证书", "no such valid certificate")
         certs = await store.printable(db_session, row.event_id, settings.public_url, settings.secret_key,
@@ -137,42 +182,44 @@ class CertificatePages(Controller):
         return download(await asyncio.to_thread(render, certs, template, title=f"荣誉证书 {serial}"),
                         f"荣誉证书-{serial}.pdf", PDF, inline=True, ascii_stem="certificate", no_store=True)
 
-    @post("/console/events/{event_id:int}/certificates/template", status_code=303, guards=[ORGANISER])
+    @post("/console/events/{event_id:int}/certificates/template", status_code=303, guards=[ORGANISER],
+          request_max_body_size=_TEMPLATE_FORM_LIMIT)
     async def template(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:
         """The event's design: a background image (JPEG/PNG, the printed design), the layout as JSON (fields'
-        positions and sizes, the QR), 套打 and the calibration offsets; checked by rendering a sample."""
+        positions and sizes, the QR), 套打 and the calibration offsets. Every value is checked before anything
+        is written (422 `invalid_layout` listing the bad fields): a stored bad value would break every
+        certificate of the event, the kiosk's too."""
         await event_or_404(db_session, event_id)
-        form = await request.form()
+        form = await uploads.read_form(request, _TEMPLATE_FORM_LIMIT)
         folder = store.template_dir(request.app.state.settings.data_dir, event_id)
         layout: dict[str, Any] = {}
         raw = form.get("layout")
         if isinstance(raw, UploadFile):
             raw = (await raw.read()).decode("utf-8-sig")
         if raw:
+            uploads.check_size(str(raw), uploads.MAX_LAYOUT_BYTES, "版式 JSON", "the layout JSON")
+            uploads.check_text_depth(str(raw), limit=8)
             try:
                 layout = json.loads(str(raw))
-                template_from_document(layout)
-            except (ValueError, KeyError, TypeError) as exc:
+            except ValueError as exc:
                 raise ApiError(422, "invalid_layout", f"版式 JSON 有误：{exc}", f"bad layout JSON: {exc}") from None
+            if not isinstance(layout, dict):
+                raise ApiError(422, "invalid_layout", "版式 JSON 应为对象", "the layout must be an object",
+                               errors=[])
         layout["overprint"] = form.get("overprint") in ("1", "on", "true")
         for key in ("offset_x_mm", "offset_y_mm"):
             try:
                 layout[key] = float(str(form.get(key) or layout.get(key) or 0))
             except ValueError:
                 raise ApiError(422, "invalid_offset", "偏移量应为数字（毫米）", "offsets are numbers (mm)") from None
+        errors = layout_errors(layout)
+        if errors:
+            raise ApiError(422, "invalid_layout", f"版式有 {len(errors)} 处错误：" + "；".join(
+                f"{e['field']} {e['message']}" for e in errors[:5]), f"{len(errors)} bad layout value(s)",
+                errors=errors)
         design = form.get("design")
         image = await design.read() if isinstance(design, UploadFile) and design.filename else None
-        not_image = ApiError(422, "invalid_image", "底图应为 JPEG 或 PNG 图片", "the design must be a JPEG or PNG")
-        kind = None
-        if image is not None:
-            try:
-                with PILImage.open(io.BytesIO(image)) as probe:
-                    kind = probe.format
-                    probe.verify()
-            except Exception:
-                raise not_image from None
-            if kind not in ("JPEG", "PNG"):
-                raise not_image
+        kind = None if image is None else await uploads.off_loop(_design_kind, image)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "template.json").write_text(json.dumps(layout, ensure_ascii=False, indent=1), encoding="utf-8")
         if image is not None:
@@ -257,6 +304,15 @@ class SelfService(Controller):
         event = await self._event(db_session, event_id)
         form = await request.form()
         values = {k: str(form.get(k) or "").strip() for k in ("ticket", "name", "digits")}
+        by_name = not values["ticket"] and values["name"] and len(values["digits"]) == 6
+        try:  # a miss counts per address and, by name, per person: ~186 guesses/s become 30 per 5 minutes
+            attempt = await limits.attempt(request, limits.CERTIFICATE_LOOKUP,
+                                           person=f"{event_id}:{values['name']}" if by_name else "") \
+                if values["ticket"] or by_name else None
+        except limits.TooManyAttempts as exc:
+            page = await self._page(request, event, 429, error=exc.message, values=values)
+            page.headers.update(exc.retry_headers)
+            return page
         entry_ids: list[int] = []
         positions: dict[int, set[int]] = {}
         if values["ticket"]:
@@ -283,6 +339,8 @@ class SelfService(Controller):
         if not rows:
             return await self._page(request, event, 404, values=values,
                                     error="没有查到您的荣誉证书（证书只颁发给获奖选手，且在成绩公布后）")
+        if attempt is not None:
+            await attempt.succeeded()
         secret = request.app.state.settings.secret_key
         found = [{"serial": r.serial, "name": r.name, "item": r.item_name, "group": r.group_name, "award": r.award,
                   "url": f"/certificates/{r.serial}.pdf?t={_download_token(secret, r.serial)}"} for r in rows]

@@ -1,14 +1,18 @@
 """Certificates on the server: issued from published results only, each with a serial and a signed verify URL;
 revoked or reissued with a reason, never deleted.
 
-- Serial: `E{event}-{ITEM}-{NNNN}`, numbered per item in handing-out order (group, then place); readable,
-  unique within the event and across events (UNIQUE(serial)).
+- Serial: `E{event}-{ITEM}-{NNNN}-{RANDOM}` (E3-SA01-0007-K7QX9MP): the readable part numbered per item in
+  handing-out order (group, then place), then 7 characters drawn from the CSPRNG (34.7 bits, the ticket
+  alphabet: no 0/O/1/I/L), so that /verify cannot be walked from one serial to the next; unique within the
+  event and across events (UNIQUE(serial)). Serials issued before the random part keep verifying.
 - One valid certificate per person and entry: `active_key` (`entry:position` while valid, NULL once revoked)
   is UNIQUE, so issuing twice, or two organisers at once, cannot make two.
 - Not while an appeal of the item is open (409 `appeal_open`): arbitration may still change the awards, and a
   certificate handed out for an award that then changes has to be called back.
 - The QR holds `{public_url}/verify/{serial}?s=<HMAC>`: the verify page says whether the code is genuine; the
   record itself (valid or revoked, masked name, event, item, group, award, date) comes from the database.
+  Only with the genuine signature does it add the issuer, a revocation's reason and the serial that replaced
+  it: a typed serial shows what contracts §5 names, nothing that leads to another certificate.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import secrets
 from datetime import date, datetime
 from typing import Any
 
@@ -27,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from certificates.render import Certificate
 from registration.base import UTCDateTime, utcnow
 from registration.entries.models import Entry, EntryMember
+from registration.entries.tickets import ALPHABET
 from registration.events.models import Item
 from registration.events.service import event_or_404
 from registration.web import ApiError
@@ -34,9 +40,9 @@ from results.appeals import open_appeals_by_item
 from results.publication import current, seated_members
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["IssuedCertificate", "held_by_appeals", "issue", "load_template", "mask_name", "printable",
-           "refuse_while_appealed", "reissue", "replaced_by", "revoke", "sign", "template_dir", "verify_url",
-           "verify_view"]
+__all__ = ["IssuedCertificate", "held_by_appeals", "issue", "load_template", "mask_name", "new_serial",
+           "printable", "refuse_while_appealed", "reissue", "replaced_by", "revoke", "sign", "template_dir",
+           "verify_url", "verify_view"]
 
 log = logging.getLogger("contestday.certificates")
 
@@ -85,6 +91,18 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+SERIAL_RANDOM = 7  # 31**7 > 2**34
+SERIAL_MAX = 40  # the column's width
+
+
+def new_serial(event_id: int, item_code: str, number: int) -> str:
+    """`E3-SA01-0007-K7QX9MP`; a long item code is shortened so the serial fits its column (the random part
+    keeps it unique)."""
+    tail = f"-{number:04d}-" + "".join(secrets.choice(ALPHABET) for _ in range(SERIAL_RANDOM))
+    head = f"E{event_id}-"
+    return head + item_code[:max(1, SERIAL_MAX - len(head) - len(tail))] + tail
 
 
 async def _next_number(session: AsyncSession, item_id: int) -> int:
@@ -164,7 +182,7 @@ async def issue(session: AsyncSession, event_id: int, item_code: str | None = No
                         async with session.begin_nested():  # a refused one rolls back alone
                             session.add(IssuedCertificate(
                                 event_id=event_id, item_id=item.id or 0, entry_id=entry_id, position=member.position,
-                                serial=f"E{event_id}-{item.code}-{number:04d}", active_key=key, name=member.name,
+                                serial=new_serial(event_id, item.code, number), active_key=key, name=member.name,
                                 unit=row["unit"], event_name=event.name, item_name=item.name,
                                 group_name=group["group"], award=row["award"], issuer=issuer, issued_on=day,
                                 version=published.version, order_key=(item.position or 0) * 100_000 + order))
@@ -206,11 +224,12 @@ async def reissue(session: AsyncSession, serial: str, reason: str, by: str) -> I
                                                                  EntryMember.position == old.position))).first()
     entry = await session.get(Entry, old.entry_id)  # the name and unit as corrected since
     number = await _next_number(session, old.item_id)
-    item_code = old.serial.split("-")[1]
+    item = await session.get(Item, old.item_id)
+    item_code = item.code if item is not None else old.serial.split("-")[1]
     new = IssuedCertificate(**{
         **old.model_dump(exclude={"id", "serial", "active_key", "state", "reason", "revoked_at", "revoked_by",
                                   "replaces", "created_at"}),
-        "serial": f"E{old.event_id}-{item_code}-{number:04d}", "active_key": f"{old.entry_id}:{old.position}",
+        "serial": new_serial(old.event_id, item_code, number), "active_key": f"{old.entry_id}:{old.position}",
         "name": entry_member.name if entry_member else old.name, "unit": entry.unit if entry else old.unit,
         "replaces": old.serial,
         "issued_on": utcnow().astimezone(CHINA_TZ).date()})
@@ -226,14 +245,20 @@ async def replaced_by(session: AsyncSession, serial: str) -> str | None:
 
 
 async def verify_view(session: AsyncSession, serial: str, signature: str | None, secret_key: str) -> dict[str, Any]:
+    """What contracts §5 names (valid, masked name, event, item, group, award, issued_on, revoked) for anyone
+    who knows the serial; the issuer, a revocation's reason and the replacing serial only with the QR's
+    genuine signature (the reason may name a person's unit; the replacing serial leads to another record)."""
     row = await _get(session, serial)
     genuine = signature is not None and hmac.compare_digest(signature, sign(secret_key, serial))
-    return {"serial": row.serial, "valid": row.state == "valid", "revoked": row.state == "revoked",
-            "name": mask_name(row.name), "event": row.event_name, "item": row.item_name, "group": row.group_name,
-            "award": row.award, "issuer": row.issuer, "issued_on": row.issued_on.isoformat(),
-            "reason": row.reason if row.state == "revoked" else "",
-            "replaced_by": await replaced_by(session, row.serial) if row.state == "revoked" else None,
-            "qr_genuine": genuine if signature is not None else None}
+    view: dict[str, Any] = {
+        "serial": row.serial, "valid": row.state == "valid", "revoked": row.state == "revoked",
+        "name": mask_name(row.name), "event": row.event_name, "item": row.item_name, "group": row.group_name,
+        "award": row.award, "issued_on": row.issued_on.isoformat(),
+        "qr_genuine": genuine if signature is not None else None}
+    if genuine:
+        view.update({"issuer": row.issuer, "reason": row.reason if row.state == "revoked" else "",
+                     "replaced_by": await replaced_by(session, row.serial) if row.state == "revoked" else None})
+    return view
 
 
 async def printable(session: AsyncSession, event_id: int, public_url: str, secret_key: str,
@@ -268,7 +293,13 @@ def load_template(data_dir: Any, event_id: int) -> Any:
     template = DEFAULT_TEMPLATE
     layout = folder / "template.json"
     if layout.is_file():
-        template = template_from_document(json.loads(layout.read_text(encoding="utf-8")))
+        try:
+            doc = json.loads(layout.read_text(encoding="utf-8"))
+        except (ValueError, RecursionError):  # a file broken on disk: the default design still prints
+            log.warning("certificate layout unreadable: the default is used", extra={"event_id": event_id})
+            doc = {}
+        # not strict: a layout saved before the checks falls back to the default for its bad values
+        template = template_from_document(doc, strict=False)
     for name in ("design.jpg", "design.png"):
         if (folder / name).is_file():
             template = template.with_background((folder / name).read_bytes())

@@ -33,6 +33,7 @@ KIOSK_JS: dict[str, str] = {
     "offline": "离线",
     "server_trouble": "服务器异常",
     "no_match": "没有找到，请换个写法或核对赛事",
+    "more_results": "结果较多，只列出前 20 条：请输入完整姓名或手机号后 4 位",
     "camera_hint": "请将二维码对准摄像头",
     "camera_failed": "无法打开摄像头：请检查权限，或改用扫码枪",
 }
@@ -100,6 +101,7 @@ register({
     "按姓名查找（遗失凭证）": "Find by name (lost ticket)",
     "请核对身份证件后再选择。": "Check the ID card before you pick.",
     "输入姓名": "Name",
+    "姓名、手机尾号或身份证号": "Name, last phone digits or ID number",
     "关闭": "Close",
     "请将二维码对准摄像头": "Hold the QR code in front of the camera",
     "取消": "Cancel",
@@ -185,6 +187,8 @@ register({
     "离线": "Offline",
     "服务器异常": "Server trouble",
     "没有找到，请换个写法或核对赛事": "No match: try another spelling",
+    "结果较多，只列出前 20 条：请输入完整姓名或手机号后 4 位":
+        "Many matches, the first 20 shown: type the full name or the last 4 phone digits",
     "无法打开摄像头：请检查权限，或改用扫码枪": "Cannot open the camera: check the permission, or use the scanner",
 })
 

@@ -11,12 +11,24 @@ from urllib.parse import urlsplit
 
 from sqlmodel import select
 
-from certificates.store import IssuedCertificate, mask_name, sign
+from certificates.store import SERIAL_RANDOM, IssuedCertificate, mask_name, sign
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
+from registration.entries.tickets import ALPHABET
 from tests.helpers import login_headers
 from tests.judging_setup import SECRET
 from tests.test_publication import marked, settle
+
+
+def numbered(event_id: int, n: int) -> re.Pattern[str]:
+    """The serial of the n-th certificate of the LED item: readable number, then the random part."""
+    return re.compile(rf"E{event_id}-LED-{n:04d}-[{ALPHABET}]{{{SERIAL_RANDOM}}}")
+
+
+async def serial_of(db: Any, event_id: int, n: int) -> str:
+    async with db() as session:
+        return (await session.exec(select(IssuedCertificate.serial).where(
+            IssuedCertificate.serial.startswith(f"E{event_id}-LED-{n:04d}-")))).one()  # type: ignore[attr-defined]
 
 
 async def published(client: Any, db: Any) -> tuple[Any, dict[str, str]]:
@@ -38,7 +50,7 @@ async def test_issue_verify_revoke_and_reissue(client: Any, db: Any) -> None:
     assert (await client.post(issue, json={}, headers=organiser)).json()["issued"] == 6
     assert (await client.post(issue, json={}, headers=organiser)).json()["issued"] == 0  # one per person
     listed = (await client.get(f"/api/events/{contest.event_id}/certificates", headers=organiser)).json()
-    assert [c["serial"] for c in listed] == [f"E{contest.event_id}-LED-{n:04d}" for n in range(1, 7)]
+    assert [bool(numbered(contest.event_id, n).fullmatch(c["serial"])) for n, c in enumerate(listed, 1)] == [True] * 6
     assert [c["award"] for c in listed][:3] == ["一等奖", "二等奖", "二等奖"]
     serial = listed[0]["serial"]
     good = (await client.get(f"/api/certificates/{serial}", params={"s": sign(SECRET, serial)})).json()
@@ -54,8 +66,8 @@ async def test_issue_verify_revoke_and_reissue(client: Any, db: Any) -> None:
                               headers=organiser)).json()["code"] == "missing_field"
     new = await client.post(f"/api/certificates/{serial}/reissue", json={"reason": "单位名称有误"}, headers=organiser)
     assert new.status_code == 201 and new.json()["replaces"] == serial
-    assert new.json()["serial"] == f"E{contest.event_id}-LED-0007"
-    old = (await client.get(f"/api/certificates/{serial}")).json()
+    assert numbered(contest.event_id, 7).fullmatch(new.json()["serial"])
+    old = (await client.get(f"/api/certificates/{serial}", params={"s": sign(SECRET, serial)})).json()
     assert old["revoked"] and not old["valid"] and old["reason"] == "单位名称有误"
     revoked_page = await client.get(f"/verify/{serial}")
     assert 'data-state="revoked"' in revoked_page.text
@@ -78,7 +90,7 @@ async def test_a_batch_in_handing_out_order_with_progress_and_one_certificate(cl
     assert view["state"] == "done" and view["done"] == view["total"] == 6
     pdf = (await client.get(f"{job}/archive.zip", headers=organiser)).content
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 6
-    serial = f"E{contest.event_id}-LED-0001"
+    serial = await serial_of(db, contest.event_id, 1)
     one = await client.get(f"/certificates/{serial}.pdf", headers=organiser)
     assert one.status_code == 200 and one.content.startswith(b"%PDF")
     assert (await client.get(f"/certificates/{serial}.pdf")).status_code == 403  # no organiser, no token
@@ -88,7 +100,7 @@ async def test_the_self_service_kiosk_finds_ones_own_certificate(client: Any, db
     contest, organiser = await published(client, db)
     await client.post(f"/api/events/{contest.event_id}/certificates/issue", json={}, headers=organiser)
     async with db() as session:
-        cert = (await session.exec(select(IssuedCertificate).where(IssuedCertificate.serial.endswith("-0001")))).one()  # type: ignore[attr-defined]
+        cert = (await session.exec(select(IssuedCertificate).where(IssuedCertificate.serial.contains("-0001-")))).one()  # type: ignore[attr-defined]
         entry = await session.get(Entry, cert.entry_id)
         member = (await session.exec(select(EntryMember).where(EntryMember.entry_id == cert.entry_id))).one()
     assert entry is not None
@@ -145,7 +157,7 @@ async def test_the_events_design_layout_and_calibration_on_the_server(client: An
     calibration = await client.get(saved.headers["location"], headers=organiser)
     assert calibration.status_code == 200 and calibration.content.startswith(b"%PDF")
     await client.post(f"/api/events/{contest.event_id}/certificates/issue", json={}, headers=organiser)
-    one = await client.get(f"/certificates/E{contest.event_id}-LED-0001.pdf", headers=organiser)
+    one = await client.get(f"/certificates/{await serial_of(db, contest.event_id, 1)}.pdf", headers=organiser)
     assert one.status_code == 200 and b"/Subtype /Image" in one.content  # the design is on the page
     folder = settings.data_dir / "certificates" / f"event-{contest.event_id}"
     assert (folder / "design.jpg").is_file() and '"offset_x_mm": 2.0' in (folder / "template.json").read_text()
@@ -183,7 +195,7 @@ async def test_the_certificate_page_revokes_and_reissues(client: Any, db: Any) -
     contest, organiser = await published(client, db)
     await client.post(f"/api/events/{contest.event_id}/certificates/issue", json={}, headers=organiser)
     url = f"/console/events/{contest.event_id}/certificates"
-    serial = f"E{contest.event_id}-LED-0001"
+    serial = await serial_of(db, contest.event_id, 1)
     async with db() as session:
         full = (await session.exec(select(IssuedCertificate).where(IssuedCertificate.serial == serial))).one().name
     page = await client.get(url, headers=organiser)
@@ -199,10 +211,11 @@ async def test_the_certificate_page_revokes_and_reissues(client: Any, db: Any) -
                              follow_redirects=False)
     assert done.status_code == 303
     shown = await client.get(done.headers["location"], headers=organiser)
-    new = f"E{contest.event_id}-LED-0007"
+    new = await serial_of(db, contest.event_id, 7)
     assert f"新证书编号 {new}（替代 {serial}）" in shown.text and f"已由 {new} 替代" in shown.text
-    assert (await client.get(f"/api/certificates/{serial}")).json()["replaced_by"] == new
-    other = f"E{contest.event_id}-LED-0002"
+    assert (await client.get(f"/api/certificates/{serial}", params={"s": sign(SECRET, serial)})).json()[
+        "replaced_by"] == new
+    other = await serial_of(db, contest.event_id, 2)
     revoked = await client.post(f"{url}/{other}/revoke", data={"reason": "获奖资格取消"}, headers=organiser,
                                 follow_redirects=False)
     assert f"已作废证书 {other}。" in (await client.get(revoked.headers["location"], headers=organiser)).text

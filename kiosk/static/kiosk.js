@@ -184,9 +184,11 @@
   async function request(job) {
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
+    // a person found by search is named by registration id: the search never hands out ticket codes
+    const person = job.code ? { ticket_code: job.code } : { registration_id: job.entry };
     const payload = job.kind === "checkin"
-      ? { ticket_code: job.code, station: job.station || station() || "?", nonce: job.nonce }
-      : { ticket_code: job.code, station: job.station || station() || "?" };
+      ? { ...person, station: job.station || station() || "?", nonce: job.nonce }
+      : { ...person, station: job.station || station() || "?" };
     try {
       const r = await fetch(`/api/events/${EVENT}/${job.kind === "checkin" ? "checkins" : "draws"}`, {
         method: "POST", credentials: "same-origin", signal: ctrl.signal, cache: "no-store",
@@ -246,8 +248,12 @@
     $("seat-when").textContent = session ? fmt(TEXT.seat_when, { session: session, when: dayTime(startsAt) }) : "";
   }
 
-  function result(state, title, detail, entry, code) {
-    current = { code: code, entry: entry, state: state };
+  // the job's person: a scanned ticket code, or a registration id picked from the search
+  function who(job) { return job.code ? "t:" + job.code : "r:" + job.entry; }
+
+  function result(state, title, detail, entry, job) {
+    current = { who: who(job), code: job.code, id: job.entry || (entry && entry.registration_id), entry: entry,
+                state: state };
     $("state-text").textContent = title;
     $("state-detail").textContent = detail || "";
     card(entry);
@@ -273,7 +279,7 @@
       $("draw").disabled = false;
       $("draw").textContent = TEXT.draw;
       if (r.status === 200) {
-        if (!current || current.code !== job.code) result("ok", TEXT.drawn, "", null, job.code);
+        if (!current || current.who !== who(job)) result("ok", TEXT.drawn, "", null, job);
         showSeat(b.seat, b.session, b.starts_at);
         setState(current.state);
         SOUND.ok();
@@ -285,12 +291,12 @@
     }
     if (r.status === 200 && b.status === "ok") {
       result("ok", TEXT.ok, fmt(TEXT.ok_detail, { time: hhmmss(b.checked_in_at), station: b.station }), b.entry,
-             job.code);
+             job);
       SOUND.ok();
       remember(job.code, b.entry, TEXT.ok);
     } else if (b.code === "already_checked_in") {
       result("already", TEXT.already, fmt(TEXT.already_detail, { time: hhmmss(b.first_at), station: b.station }),
-             b.entry, job.code);
+             b.entry, job);
       SOUND.already();
       remember(job.code, b.entry, TEXT.already);
     } else if (b.code === "marked_absent") {
@@ -304,7 +310,8 @@
   function remember(code, entry, what) {
     const list = $("recent");
     const li = document.createElement("li");
-    const name = entry && entry.members ? entry.members.map((m) => m.name).join("、") : code.slice(0, 4) + "…";
+    const name = entry && entry.members ? entry.members.map((m) => m.name).join("、")
+      : (code || "").slice(0, 4) + "…";
     li.textContent = `${new Date().toLocaleTimeString("zh-CN", { hour12: false })}  ${name}  ${what}`;
     list.prepend(li);
     while (list.children.length > 5) list.lastChild.remove();
@@ -312,7 +319,8 @@
 
   $("draw").addEventListener("click", () => {
     if (!current) return;
-    enqueue({ kind: "draw", code: current.code, station: station() });
+    enqueue(current.code ? { kind: "draw", code: current.code, station: station() }
+                         : { kind: "draw", entry: current.id, station: station() });
   });
 
   // ---- search by name (lost ticket) ---------------------------------------------------------------------
@@ -331,13 +339,23 @@
     const q = $("search-q").value.trim();
     const list = $("search-results");
     if (!q) { list.innerHTML = ""; return; }
+    const hint = (text) => {
+      list.innerHTML = "";
+      const li = document.createElement("li");
+      li.className = "empty";
+      li.textContent = text;
+      list.appendChild(li);
+    };
     try {
       const r = await fetch(`/api/events/${EVENT}/checkin/search?q=${encodeURIComponent(q)}`,
                             { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" });
       if (r.status === 401) { sessionExpired(); return; }
+      if ($("search-q").value.trim() !== q) return;  // typed on meanwhile: the newer search answers
       const rows = await r.json();
+      // 422 query_too_short: say how much to type (2 characters of a name, 4 phone digits, or the ID number)
+      if (!r.ok) { hint((rows && rows.message) || TEXT.no_match); return; }
       list.innerHTML = "";
-      if (!rows.length) { list.innerHTML = `<li class="empty">${TEXT.no_match}</li>`; return; }
+      if (!rows.length) { hint(TEXT.no_match); return; }
       for (const row of rows) {
         const li = document.createElement("li");
         const b = document.createElement("button");
@@ -345,13 +363,19 @@
         b.className = "k-pick";
         b.innerHTML = "<strong></strong> <span class='id'></span><small></small>";
         b.querySelector("strong").textContent = row.name;
-        b.querySelector(".id").textContent = row.id_masked;
+        b.querySelector(".id").textContent = [row.id_masked, row.phone_masked].filter(Boolean).join(" · ");
         b.querySelector("small").textContent = `${row.unit} · ${row.item_name}${row.group ? " · " + row.group : ""}`;
         b.addEventListener("click", () => {
           close("search");
-          enqueue({ kind: "checkin", code: row.ticket_code, nonce: nonce(), station: station() });
+          enqueue({ kind: "checkin", entry: row.registration_id, nonce: nonce(), station: station() });
         });
         li.appendChild(b);
+        list.appendChild(li);
+      }
+      if (r.headers.get("X-More-Results") === "1") {
+        const li = document.createElement("li");
+        li.className = "empty";
+        li.textContent = TEXT.more_results;
         list.appendChild(li);
       }
     } catch (e) {

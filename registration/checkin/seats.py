@@ -118,11 +118,16 @@ def _no_open_session(sessions: Sequence[SeatSession], at: datetime) -> ApiError:
 
 
 async def draw(session: AsyncSession, event_id: int, raw_code: str, station: str,
-               now: datetime | None = None) -> tuple[SeatAssignment, SeatSession, bool]:
-    """Draw a seat for a checked-in entry in the session they checked in for (its check-in window holds the
-    check-in time); returns (assignment, session, drawn_now). Drawing again returns the seat already drawn:
-    it is fixed."""
-    entry = (await session.exec(select(Entry).where(Entry.ticket_code == normalise_code(raw_code)))).first()
+               now: datetime | None = None, entry_id: int | None = None) -> tuple[SeatAssignment, SeatSession, bool]:
+    """Draw a seat for a checked-in entry (by ticket code, or by `entry_id` after the desk's search) in the
+    session they checked in for (its check-in window holds the check-in time); returns (assignment, session,
+    drawn_now). Drawing again returns the seat already drawn: it is fixed."""
+    if entry_id is not None:
+        entry = await session.get(Entry, entry_id)
+        if entry is None or entry.event_id != event_id:
+            raise ApiError(404, "unknown_registration", "找不到该报名", "no such registration")
+    else:
+        entry = (await session.exec(select(Entry).where(Entry.ticket_code == normalise_code(raw_code)))).first()
     if entry is None or entry.event_id != event_id:
         raise ApiError(404, "unknown_ticket", "无效的参赛凭证：查无此码", "unknown ticket")
     if entry.state != "active":

@@ -1,7 +1,7 @@
 """Check-in use cases over a session: redeem a ticket (idempotent per nonce), mark no-shows absent.
 
-Refusal codes: unknown_ticket (404); wrong_event, entry_withdrawn, entry_rejected, already_checked_in,
-marked_absent (409); outside_checkin_window (422).
+Refusal codes: unknown_ticket, unknown_registration (404); wrong_event, entry_withdrawn, entry_rejected,
+already_checked_in, marked_absent (409); outside_checkin_window (422).
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ _PRIOR = Prepared(select(_CS.c.status_code, _CS.c.response).where(_CS.c.event_id
                                                                   _CS.c.nonce == bindparam("nonce")))
 _ENTRY = Prepared(select(_EN.c.id, _EN.c.event_id, _EN.c.item_id, _EN.c.state, _EN.c.group_name, _EN.c.unit)
                   .where(_EN.c.ticket_code == bindparam("code")))
+_ENTRY_BY_ID = Prepared(select(_EN.c.id, _EN.c.event_id, _EN.c.item_id, _EN.c.state, _EN.c.group_name, _EN.c.unit)
+                        .where(_EN.c.id == bindparam("entry_id")))
 _EVENT_NAME = Prepared(select(_EV.c.name).where(_EV.c.id == bindparam("event_id")))
 _ITEM = Prepared(select(_IT.c.code, _IT.c.name, _EV.c.starts_on)
                  .join_from(_IT, _EV, _EV.c.id == _IT.c.event_id).where(_IT.c.id == bindparam("item_id")))
@@ -93,8 +95,13 @@ def _card(conn: Connection, entry: Any, item_code: str, item_name: str) -> dict[
 
 
 def _answer(conn: Connection, event_id: int, code: str, station: str, by: str | None,
-            now: datetime) -> tuple[Answer, int | None]:
-    entry = _ENTRY.execute(conn, {"code": code}).first() if code else None
+            now: datetime, by_id: int | None = None) -> tuple[Answer, int | None]:
+    if by_id is not None:  # the desk's search: an entry of another event is simply not found
+        entry = _ENTRY_BY_ID.execute(conn, {"entry_id": by_id}).first()
+        if entry is None or entry[1] != event_id:
+            return _no(404, "unknown_registration", "找不到该报名", "no such registration"), None
+    else:
+        entry = _ENTRY.execute(conn, {"code": code}).first() if code else None
     if entry is None:
         return _no(404, "unknown_ticket", "无效的参赛凭证：查无此码", "unknown ticket"), None
     entry_id, entry_event, item_id, state = entry[:4]
@@ -135,14 +142,15 @@ def _answer(conn: Connection, event_id: int, code: str, station: str, by: str | 
 
 
 def _redeem(conn: Connection, event_id: int, raw_code: str, station: str, nonce: str, by: str | None,
-            now: datetime) -> Answer:
+            now: datetime, by_id: int | None = None) -> Answer:
     prior = _PRIOR.execute(conn, {"event_id": event_id, "nonce": nonce}).first()
     if prior is not None:
         return Answer(prior[0], prior[1])
-    code = normalise_code(raw_code)
-    answer, entry_id = _answer(conn, event_id, code, station, by, now)
+    code = normalise_code(raw_code) if by_id is None else ""
+    answer, entry_id = _answer(conn, event_id, code, station, by, now, by_id)
     logged = insert_or_ignore(conn, CheckinScan).execute(conn, {
-        "event_id": event_id, "nonce": nonce, "station": station, "code_hint": code[:4], "entry_id": entry_id,
+        "event_id": event_id, "nonce": nonce, "station": station,
+        "code_hint": code[:4] if by_id is None else "search", "entry_id": entry_id,
         "outcome": answer.body.get("code", "ok"), "status_code": answer.status_code, "response": answer.body,
         "at": now})
     if logged.rowcount != 1:
@@ -151,12 +159,13 @@ def _redeem(conn: Connection, event_id: int, raw_code: str, station: str, nonce:
 
 
 async def redeem(target: AsyncSession | Writer, event_id: int, raw_code: str, station: str, nonce: str,
-                 by: str | None = None, now: datetime | None = None) -> Answer:
-    """Check a ticket in. The same nonce always gets the same answer; every scan is logged; committed when
-    this returns (on the app's writer, or in the given session)."""
+                 by: str | None = None, now: datetime | None = None, entry_id: int | None = None) -> Answer:
+    """Check a ticket in (or, with `entry_id`, the entry the desk found by search: logged with the code hint
+    "search"). The same nonce always gets the same answer; every scan is logged; committed when this
+    returns (on the app's writer, or in the given session)."""
 
     def job(conn: Connection) -> Answer:
-        return _redeem(conn, event_id, raw_code, station, nonce, by, now or utcnow())
+        return _redeem(conn, event_id, raw_code, station, nonce, by, now or utcnow(), entry_id)
 
     return await run_job(target, job, attempts=2)  # the retry finds the first one's answer
 
