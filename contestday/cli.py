@@ -216,7 +216,7 @@ def _link(token: str) -> str:
     return f"{load_settings().public_url.rstrip('/')}/login/link/{token}"
 
 
-@user.command("add", help="添加用户 / add a user: roles for --event (and --item), or server-wide without --event; "
+@user.command("add", help="添加用户 / add a user: roles for --event (and --item); organiser may be server-wide; "
                           "password asked (or CONTESTDAY_NEW_PASSWORD), or --link for a one-time sign-in link")
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, required=True,
@@ -232,6 +232,9 @@ def user_add(name: str, roles: tuple[str, ...], event_id: int | None, item_code:
     from registration.accounts.security import hash_password
     from registration.web import ApiError
 
+    if event_id is None and set(roles) - {"organiser"}:
+        _fail("只有组委会（管理员）的角色可以覆盖全部赛事；其他角色请用 --event 指定赛事 / "
+              "only the organiser role can be server-wide: give --event for the others")
     if not with_link and password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if password is not None and len(password) < 8:

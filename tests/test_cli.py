@@ -60,7 +60,7 @@ def test_user_add_and_duplicate(env: Path) -> None:
     assert ok.exit_code == 0, ok.output
     again = runner.invoke(main, ["user", "add", "wang", "--role", "organiser", "--password", "long-enough-pw"])
     assert again.exit_code == 2 and "已存在" in again.stderr
-    short = runner.invoke(main, ["user", "add", "li", "--role", "judge", "--password", "short"])
+    short = runner.invoke(main, ["user", "add", "li", "--role", "organiser", "--password", "short"])
     assert short.exit_code == 2
 
 

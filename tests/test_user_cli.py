@@ -65,7 +65,8 @@ async def test_user_commands_on_a_real_database(settings: Settings, tmp_path: Pa
     for args, message in [
         (("user", "add", "x1", "--role", "judge", "--role", "encryption_judge", "--event", event_id, "--link"),
          "盲评"),
-        (("user", "add", "x2", "--role", "referee", "--link"), "未知角色"),
+        (("user", "add", "x2", "--role", "referee", "--event", event_id, "--link"), "未知角色"),
+        (("user", "add", "x6", "--role", "judge", "--link"), "只有组委会"),  # server-wide: administrators only
         (("user", "add", "x3", "--role", "judge", "--event", "999", "--link"), "找不到赛事"),
         (("user", "add", "x4", "--role", "judge", "--event", event_id, "--item", "NOPE", "--link"), "没有赛项 NOPE"),
         (("user", "add", "x5", "--role", "checkin", "--event", event_id, "--item", "LED", "--link"), "整个赛事"),
