@@ -29,15 +29,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(data_dir: Path, **env: str) -> Iterator[str]:
-    """`contestday serve` on a free port (logs at WARNING: a log line per request would be measured too);
-    yields its base URL once /health answers; stops it afterwards."""
+def served(data_dir: Path, code: Path = ROOT, **env: str) -> Iterator[str]:
+    """`contestday serve` on a free port (logs at WARNING: a log line per request would be measured too), from
+    the tree `code` (another checkout to measure "before" beside "after"); yields its base URL once /health
+    answers; stops it afterwards."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     environ = {**os.environ, "CONTESTDAY_DATA_DIR": str(data_dir), "CONTESTDAY_LOG_LEVEL": "WARNING",
-               "CONTESTDAY_PUBLIC_URL": base, **env}
+               "CONTESTDAY_PUBLIC_URL": base, "PYTHONPATH": str(code), **env}
     server = subprocess.Popen([sys.executable, "-m", "contestday.cli", "serve", "--port", str(port)], env=environ,
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(150):
             try:

@@ -37,32 +37,20 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._server import free_port, print_figures  # noqa: E402
+from bench._server import print_figures, served  # noqa: E402
 
 PASSWORD = "bench-password-1"
 
 
 @contextlib.contextmanager
-def served(code: Path, data_dir: Path) -> Iterator[str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "CONTESTDAY_DATA_DIR": str(data_dir), "CONTESTDAY_LOG_LEVEL": "WARNING",
-           "CONTESTDAY_PUBLIC_URL": base, "PYTHONPATH": str(code), "CONTESTDAY_NEW_PASSWORD": PASSWORD}
-    server = subprocess.Popen([sys.executable, "-m", "contestday.cli", "serve", "--port", str(port)], env=env,
-                              cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+def with_account(code: Path, data_dir: Path) -> Iterator[str]:
+    """The server from `code`, with one known account to guess at."""
+    with served(data_dir, code, CONTESTDAY_NEW_PASSWORD=PASSWORD) as base:
+        env = {**os.environ, "CONTESTDAY_DATA_DIR": str(data_dir), "PYTHONPATH": str(code),
+               "CONTESTDAY_NEW_PASSWORD": PASSWORD}
         subprocess.run([sys.executable, "-m", "contestday.cli", "user", "add", "bench-known", "--role", "organiser",
                         "--password", PASSWORD], env=env, cwd=code, check=True, capture_output=True)
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def _client(base: str, address: str) -> httpx.AsyncClient:
@@ -149,7 +137,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to serve (default: this one)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="cd-login-flood-") as tmp, served(args.code.resolve(), Path(tmp)) as base:
+    with tempfile.TemporaryDirectory(prefix="cd-login-flood-") as tmp, \
+            with_account(args.code.resolve(), Path(tmp)) as base:
         figures = {"code": str(args.code), "clients": args.clients, "seconds": args.seconds}
         figures.update(asyncio.run(measure(base, args.clients, args.seconds)))
     print_figures(figures)

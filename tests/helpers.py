@@ -59,8 +59,13 @@ async def login_headers(client: Any, db: Any, name: str, *roles: str) -> dict[st
     async with db() as session:
         await add_user(session, name, "pw-12345678", list(roles))
         await session.commit()
-    response = await post_login(client, {"name": name, "password": "pw-12345678", "next": "/"},
-                                 follow_redirects=False)
+    return await sign_in_headers(client, name)
+
+
+async def sign_in_headers(client: Any, name: str, password: str = "pw-12345678") -> dict[str, str]:
+    """Sign in through the form; headers acting as that person (session cookie + CSRF token), the shared
+    client's cookie jar left empty."""
+    response = await post_login(client, {"name": name, "password": password, "next": "/"}, follow_redirects=False)
     token = response.cookies.get("contestday_session")
     client.cookies.clear()
     assert token, response.text

@@ -21,7 +21,7 @@ from registration.accounts import service
 from registration.accounts.models import RoleChange, User, UserRole
 from registration.events.models import Item
 from tests.conftest import ADMIN_TOKEN
-from tests.helpers import EXAMPLE_EVENT, post_login
+from tests.helpers import EXAMPLE_EVENT, sign_in_headers
 from tests.judging_setup import seated_contest
 from tests.test_guards import two_item_event
 
@@ -47,13 +47,7 @@ async def _user(db: Any, name: str, *grants: tuple[str, int | None, int | None])
 
 
 async def _headers(client: AsyncTestClient[Litestar], name: str) -> dict[str, str]:
-    response = await post_login(client, {"name": name, "password": PW, "next": "/"}, follow_redirects=False)
-    token = response.cookies.get("contestday_session")
-    client.cookies.clear()
-    assert token, response.text
-    headers = {"Cookie": f"contestday_session={token}", "Accept": "application/json"}
-    me = (await client.get("/api/me", headers=headers)).json()
-    return {**headers, "X-CSRF-Token": me["csrf_token"]}
+    return {**await sign_in_headers(client, name, PW), "Accept": "application/json"}
 
 
 async def test_the_encryption_judge_of_one_event_cannot_read_another_events_sealed_list(

@@ -19,7 +19,7 @@ from registration.accounts import service, staff
 from registration.accounts.models import LoginSession, RoleChange, SignInLink, User, UserRole
 from registration.web import ApiError
 from tests.conftest import ADMIN_TOKEN
-from tests.helpers import EXAMPLE_EVENT, post_login
+from tests.helpers import EXAMPLE_EVENT, post_login, sign_in_headers
 
 HTML = {"Accept": "text/html"}
 JSON = {"Accept": "application/json"}
@@ -58,15 +58,7 @@ async def _link(db: Any, user: User, valid_for: timedelta = timedelta(hours=1)) 
 
 
 async def _sign_in(client: AsyncTestClient[Litestar], name: str) -> dict[str, str]:
-    """Sign in through the form; headers acting as that person (the jar is left empty)."""
-    response = await post_login(client, {"name": name, "password": "pw-12345678", "next": "/"},
-                                follow_redirects=False)
-    token = response.cookies.get("contestday_session")
-    client.cookies.clear()
-    assert token, response.text
-    headers = {"Cookie": f"contestday_session={token}"}
-    me = await client.get("/api/me", headers=headers)
-    return {**headers, "X-CSRF-Token": me.json()["csrf_token"]}
+    return await sign_in_headers(client, name)
 
 
 def _form(headers: dict[str, str], **fields: str) -> dict[str, Any]:
