@@ -24,6 +24,7 @@ EXPIRED_401 = ("本机的裁判登录已失效。请用裁判长发给您的个�
                "未发送的分数已保存在本机，重新打开后自动发送。")
 EXPIRED_403 = "当前登录的账号不是裁判。请用您的个人评分链接打开评分页面；未发送的分数已保存在本机。"
 EXPIRED_REVOKED = "您的个人评分链接已被收回。请向裁判长索取新的链接并打开；未发送的分数已保存在本机。"
+EXPIRED_SIGNED_OUT = "您的账号已被停用、重置或收回了角色。请向裁判长或组委会询问；未发送的分数已保存在本机。"
 
 # key → Chinese; the page hands the script its messages, translated, as a JSON data block
 TABLET_JS: dict[str, str] = {
@@ -83,6 +84,7 @@ TABLET_JS: dict[str, str] = {
     "expired_401": EXPIRED_401,
     "expired_403": EXPIRED_403,
     "expired_revoked": EXPIRED_REVOKED,
+    "expired_signed_out": EXPIRED_SIGNED_OUT,
     "dropped": "有一条记录未被服务器接受，已从待发送中移除：{message}",
     "storage_failed": "本机无法保存离线数据（浏览器存储不可用）：请保持在线并尽快提交。",
 }
@@ -165,6 +167,9 @@ register({
     EXPIRED_403: (
         "The signed-in account is not a judge. Open the marking page with your personal link; unsent marks are "
         "kept here."),
+    EXPIRED_SIGNED_OUT: (
+        "Your account was disabled or reset, or a role was taken from it. Ask the chief judge or the organisers; "
+        "unsent marks are kept here."),
     EXPIRED_REVOKED: (
         "Your personal marking link was revoked. Ask the chief judge for the new link and open it; unsent marks "
         "are kept here."),

@@ -25,6 +25,7 @@ from judging.remarks import tablet_copy
 from judging.service import JudgeRef, apply_op
 from judging.snapshot import judge_for_user, tablet_snapshot
 from registration.accounts.guards import current_principal
+from registration.accounts.service import SIGNED_OUT, account_channel
 from registration.web import ApiError
 from registration.ws_origin import refuse_foreign_origin
 
@@ -33,6 +34,7 @@ __all__ = ["MAX_MESSAGE", "console_channel", "judge_channel", "judge_socket", "p
 
 MAX_MESSAGE = 64 * 1024  # characters: an operation is a few hundred; anything bigger is refused unread
 _REVOKED = json.dumps({"type": "revoked"}).encode()
+_SIGNED_OUT = SIGNED_OUT.encode()
 
 log = logging.getLogger("contestday.judging")
 
@@ -125,21 +127,24 @@ async def judge_socket(socket: WebSocket[Any, Any, Any], channels: NamedDependen
     ref = JudgeRef.of(judge)  # with the link version the socket opened under: apply_op refuses once it moves
     revoked = asyncio.Event()
 
-    async def revoke() -> None:
+    async def revoke(reason: str = "link revoked") -> None:
         revoked.set()
         with contextlib.suppress(Exception):  # closed meanwhile by the client
-            await socket.close(code=4403, reason="link revoked")
+            await socket.close(code=4403, reason=reason)
 
     async def forward(event: bytes) -> None:
         if event == _REVOKED:
             await revoke()
+        elif event == _SIGNED_OUT:  # the account was disabled or reset
+            await revoke("signed out")
         elif not revoked.is_set():
             await socket.send_text(event)
 
     await socket.accept()
     await socket.send_json(snapshot)
     try:
-        async with channels.start_subscription([judge_channel(judge.id or 0)]) as subscriber, \
+        heard = [judge_channel(judge.id or 0)] + ([account_channel(principal.user_id)] if principal.user_id else [])
+        async with channels.start_subscription(heard) as subscriber, \
                 subscriber.run_in_background(forward):
             async for message in receive_messages(socket):
                 if revoked.is_set():

@@ -13,6 +13,7 @@ actions stay in judging (judging/console.py, judging/console_actions.py); this m
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -32,6 +33,7 @@ from judging.console_text import CONSOLE_JS
 from judging.ws import console_channel, publish_resolved, receive_messages
 from registration import uploads
 from registration.accounts.guards import actor_name, current_principal, requires
+from registration.accounts.service import SIGNED_OUT, account_channel
 from registration.entries.roster import RosterError
 from registration.events.service import event_or_404
 from registration.i18n import gettext
@@ -194,7 +196,16 @@ async def console_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[in
         return
     item_code: str | None = socket.query_params.get("item") or None
     # Subscribe before the first snapshot: whatever commits meanwhile waits in the queue and follows it.
-    async with channels.start_subscription([console_channel(event_id)]) as subscriber:
+    heard = [console_channel(event_id)] + ([account_channel(principal.user_id)] if principal.user_id else [])
+
+    async def forward(event: bytes) -> None:
+        if event == SIGNED_OUT.encode():  # the account was disabled, reset or lost a role meanwhile
+            with contextlib.suppress(Exception):
+                await socket.close(code=4403, reason="signed out")
+        else:
+            await socket.send_text(event)
+
+    async with channels.start_subscription(heard) as subscriber:
         try:
             async with open_session() as session:
                 first = await console_view(session, event_id, item_code)
@@ -203,7 +214,7 @@ async def console_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[in
             return
         item_code = first["item"]["code"]
         await socket.send_json(first)
-        async with subscriber.run_in_background(socket.send_text):
+        async with subscriber.run_in_background(forward):
             async for message in receive_messages(socket):
                 if message.get("type") == "hello":
                     wanted = message.get("item") or item_code

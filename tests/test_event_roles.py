@@ -99,7 +99,17 @@ async def test_the_console_socket_of_another_event_closes_4403(live_server: str,
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
     async with websockets.connect(f"{ws}/ws/console/{a}", additional_headers={"Cookie": cookie}) as socket:
         first = await asyncio.wait_for(socket.recv(), 5)
-    assert "snapshot" in str(first) or "items" in str(first)
+        assert "snapshot" in str(first) or "items" in str(first)
+        # 收回 on the account's page: the open console closes at once
+        async with db() as session:
+            user_id = (await session.exec(select(User.id).where(User.name == "chief-a"))).one()
+        with httpx.Client(base_url=live_server, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as http:
+            taken = http.post(f"/admin/accounts/{user_id}/revoke", data={"role": "chief_judge", "event_id": str(a)})
+        assert taken.status_code in (200, 303), taken.text
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(socket.recv(), 3)
+    assert closed.value.rcvd is not None and (closed.value.rcvd.code, closed.value.rcvd.reason) == (4403, "signed out")
 
 
 async def test_a_judge_of_one_item_cannot_be_encryption_judge_of_another_item_of_the_event(

@@ -169,6 +169,29 @@ async def test_revoking_the_link_closes_open_tablets_at_once(settings: Any, live
     assert await _closed_with(reopened) == 4401
 
 
+async def test_disabling_the_account_closes_its_open_tablet(live_server: str, contest: Contest,
+                                                                       db: Any) -> None:
+    """账号与角色 → 停用账号: the judge's tablet closes 4403 "signed out" at once."""
+    judge = await _judge(db)
+    cookie = judge_cookie(live_server, contest.links["王裁判"])
+    tablet = await connect(live_server, cookie)
+    await recv(tablet)
+    async with httpx.AsyncClient(base_url=live_server, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as http:
+        started = time.monotonic()
+        response = await http.post(f"/admin/accounts/{judge.user_id}/disable", data={})
+    assert response.status_code in (200, 303), response.text
+    try:
+        await asyncio.wait_for(tablet.recv(), 3)
+        raise AssertionError("the tablet stayed open")
+    except websockets.ConnectionClosed as closed:
+        assert closed.rcvd is not None and (closed.rcvd.code, closed.rcvd.reason) == (4403, "signed out")
+    assert time.monotonic() - started < 3
+    with pytest.raises(websockets.ConnectionClosed):
+        await tablet.send(json.dumps(op("after", contest.seats[0], "21")))
+        await recv(tablet)
+    assert await _rows(db, "SELECT count(*) FROM score") == [(0,)]
+
+
 async def test_a_socket_that_missed_the_revocation_has_its_next_mark_refused(
         settings: Any, live_server: str, contest: Contest, db: Any) -> None:
     """Belt and braces: the link revoked without the message (another instance's channel down, say); the op is

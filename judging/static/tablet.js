@@ -450,6 +450,7 @@
     setNet("offline");
     $("expired-title").textContent = t("expired_title");
     $("expired-text").textContent = t(reason === "link revoked" ? "expired_revoked" :
+      reason === "signed out" ? "expired_signed_out" :
       code === 4403 ? "expired_403" : "expired_401");
     $("expired").hidden = false;
   }

@@ -24,11 +24,13 @@ from registration.writer import Prepared, table
 
 __all__ = [
     "SESSION_LIFETIME",
+    "SIGNED_OUT",
     "SIDES",
     "Grant",
     "Principal",
     "RoleConflict",
     "UserExists",
+    "account_channel",
     "add_user",
     "end_session",
     "grant_role",
@@ -43,6 +45,13 @@ __all__ = [
 ]
 
 SESSION_LIFETIME = timedelta(hours=24)
+# After a commit that disables an account, resets it or takes a role: its open websockets (tablet, console), on
+# every instance, hear this on the account's channel and close 4403 "signed out".
+SIGNED_OUT = '{"type": "signed_out"}'
+
+
+def account_channel(user_id: int) -> str:
+    return f"account:{user_id}"
 
 
 # (role, event id or None: server-wide, item code or None: the whole event)

@@ -12,12 +12,13 @@ import base64
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.channels import ChannelsPlugin
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.accounts import staff
+from registration.accounts import service, staff
 from registration.accounts.guards import actor_name, current_principal, requires
 from registration.accounts.models import User
 from registration.accounts.security import ROLES
@@ -256,7 +257,7 @@ async def change(request: Req, db: AsyncSession, event_id: int | None, user_id: 
     """One change from the account's page; a refusal shows on the page (409 `role_conflict` and the others)."""
     form = await request.form()
     by = await actor_name(request)
-    token = ""
+    token, done = "", "unchanged"
     try:
         user = await _guarded(request, db, event_id, user_id, what not in ("grant", "revoke"))
         principal = await current_principal(request)
@@ -291,6 +292,8 @@ async def change(request: Req, db: AsyncSession, event_id: int | None, user_id: 
         return await account_page(request, db, event_id, user_id, status=exc.status_code,
                                   error=_message(exc, preferred_language(request)))
     await db.commit()
+    if what == "reset" or (what in ("disable", "revoke") and done != "unchanged"):  # committed: its sockets close
+        request.app.plugins.get(ChannelsPlugin).publish(service.SIGNED_OUT, [service.account_channel(user_id)])
     if token:
         return await account_page(request, db, event_id, user_id, new_link=_link_url(request, token))
     return Redirect(f"{_base(event_id)}/{user_id}?done={done}", status_code=303)
