@@ -29,9 +29,10 @@ from registration.events.service import load_event
 from registration.web import ApiError
 from results.live import ranking_and_state
 from results.recheck import RecheckRound
+from results.warnings import result_warnings
 from scoring.event_file import EventSpec
 
-__all__ = ["EventFacts", "event_blockers", "item_gate", "load_facts"]
+__all__ = ["EventFacts", "event_blockers", "event_checks", "item_gate", "load_facts"]
 
 log = logging.getLogger("contestday.results.gate")
 
@@ -45,6 +46,7 @@ class EventFacts:
     remarks: dict[int, int] = field(default_factory=dict)  # item id → open re-mark requests
     recheck: dict[int, str] = field(default_factory=dict)  # item id → status of its last re-check round
     seated: set[int] = field(default_factory=set)  # items with at least one present, seated entry
+    warnings: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # filled by item_gate: never block
 
 
 async def load_facts(session: AsyncSession, event_id: int, item_ids: Sequence[int]) -> EventFacts:
@@ -117,6 +119,10 @@ async def item_gate(session: AsyncSession, event_id: int, item: Item, facts: Eve
     if rank_all or item_id in facts.seated:
         ranking, state = await ranking_and_state(session, event_id, item.code, facts.loaded)
         found += _marking_blockers(ranking, state)
+        spec = next(i for i in facts.loaded[1].items if i.code == item.code)
+        facts.warnings[item_id] = result_warnings(
+            item.name, spec.team_size > 1, {g["group"]: len(g["rows"]) for g in ranking["groups"]},
+            facts.loaded[1].award_policy)
     remarks = facts.remarks.get(item_id, 0)
     if remarks:
         found.append(_blocker("remark_open", f"有 {remarks} 项重评请求尚未完成",
@@ -150,6 +156,12 @@ async def event_blockers(session: AsyncSession, event_id: int, items: Sequence[I
                          ) -> dict[int, list[dict[str, Any]]]:
     """Item id → its blockers, for every item given; an item whose check fails unexpectedly gets an
     `internal_error` blocker (logged with the traceback) and the others are still checked."""
+    return (await event_checks(session, event_id, items))[0]
+
+
+async def event_checks(session: AsyncSession, event_id: int, items: Sequence[Item]
+                       ) -> tuple[dict[int, list[dict[str, Any]]], dict[int, list[dict[str, Any]]]]:
+    """(item id → blockers, item id → warnings): `event_blockers` with the warnings the same pass found."""
     facts = await load_facts(session, event_id, [i.id or 0 for i in items])
     found: dict[int, list[dict[str, Any]]] = {}
     for item in items:
@@ -160,4 +172,4 @@ async def event_blockers(session: AsyncSession, event_id: int, items: Sequence[I
             found[item.id or 0] = [_blocker(
                 "internal_error", f"检查该赛项时出错（{type(exc).__name__}，已记录日志），请联系技术支持",
                 f"checking this item failed ({type(exc).__name__}, logged): contact support")]
-    return found
+    return found, facts.warnings

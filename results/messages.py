@@ -53,5 +53,6 @@ register({
     "合格人员名单": "Qualified (for the assessment body)",
     "巴渝青年技能之星推荐名单": "巴渝青年技能之星 candidates",
     "已发布第 {n} 版。": "Version {n} published.",
+    "请注意（不影响发布）：": "Please note (publishing is still allowed):",
     "已撤回（第 {n} 版）。": "Withdrawn (version {n}).",
 })

@@ -5,11 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import polars as pl
+
 from results.convert import input_frames
 from results.engine import compute_frames, results_frame
 from results.explain import explain_entry
 from results.inputs import BadInput, load_inputs
 from results.tables import SUFFIXES, write_table
+from results.warnings import render_warning, result_warnings
+from scoring.event_file import EventSpec
 
 __all__ = ["compute_command"]
 
@@ -26,6 +30,25 @@ def _warn(warnings: list[str], limit: int = 20) -> None:
     if len(warnings) > limit:
         more = len(warnings) - limit
         print(f"……另有 {more} 条警告 / … and {more} more warnings", file=sys.stderr)
+
+
+def _result_warnings(event: EventSpec, table: pl.DataFrame) -> list[str]:
+    """The publish page's warnings (few finalists, fixed prizes over 30 %), from the same ranked counts:
+    a team's members share one entry, so entries are counted, not rows."""
+    ranked = (table.filter(pl.col("position") != "").group_by("item", "group")
+              .agg(pl.col("entry").n_unique().alias("n")))
+    counts: dict[str, dict[str, int]] = {}
+    for row in ranked.iter_rows(named=True):
+        counts.setdefault(row["item"], {})[row["group"]] = row["n"]
+    return [render_warning(w) for item in event.items if item.code in counts
+            for w in result_warnings(item.name, item.team_size > 1,
+                                     _in_order(item.group_names, counts[item.code]),
+                                     event.award_policy)]
+
+
+def _in_order(names: tuple[str, ...] | list[str], counts: dict[str, int]) -> dict[str, int]:
+    # the event file's group order, as on the publish page
+    return {g: counts[g] for g in [*names, *sorted(set(counts) - set(names))] if g in counts}
 
 
 def compute_command(event_path: Path, entries_path: Path, scores_path: Path, out_path: Path | None,
@@ -57,6 +80,7 @@ def compute_command(event_path: Path, entries_path: Path, scores_path: Path, out
                      f"entry {explain!r} is not in {entries_path.name}")
     entries, people, scores = input_frames(inputs)
     table = results_frame(people, compute_frames(inputs.event, entries, scores))
+    _warn(_result_warnings(inputs.event, table), limit=100)
     if explain is not None:
         print(explain_entry(inputs, explain))
     if out_path is not None:

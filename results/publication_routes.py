@@ -1,8 +1,8 @@
 """Publication over HTTP: the chief judge's gate and actions (JSON), and the public results (pages and JSON)
 served only from published snapshots.
 
-- `GET  /api/events/{id}/items/{code}/publication`: the blockers and the current version (chief judge,
-  organiser).
+- `GET  /api/events/{id}/items/{code}/publication`: the blockers, the warnings (which never block) and the
+  current version (chief judge, organiser).
 - `POST /api/events/{id}/items/{code}/publication` `{reason?, working_days?}`: publish (409
   `publish_blocked` with every blocker; a reason from the second version on).
 - `POST /api/events/{id}/items/{code}/publication/withdraw` `{reason}`: withdraw (a new version).
@@ -37,9 +37,9 @@ from results import export_jobs, lists
 from results import messages as _messages  # noqa: F401  (registers the pages' English)
 from results.appeals import final, open_appeals_by_item
 from results.chief_pages import CHIEF_PAGES
-from results.gate import event_blockers
+from results.gate import event_checks, item_gate, load_facts
 from results.notice import DEFAULT_WORKING_DAYS
-from results.publication import Publication, blockers, current, decide_tie, public_view, publish, withdraw
+from results.publication import Publication, current, decide_tie, public_view, publish, withdraw
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["PUBLICATION_ROUTES", "announce", "board_channel", "public_results"]
@@ -95,8 +95,10 @@ class PublicationApi(Controller):
     @get("/", summary="发布前检查 / the publish gate: blockers and the current version")
     async def gate(self, event_id: FromPath[int], code: FromPath[str], db_session: DbSession) -> dict[str, Any]:
         item = await item_or_404(db_session, event_id, code)
-        found = await blockers(db_session, event_id, item.code)
+        facts = await load_facts(db_session, event_id, [item.id or 0])
+        found, _ranking = await item_gate(db_session, event_id, item, facts)  # what `blockers` runs, plus warnings
         return {"item": item.code, "blockers": found, "ready": not found,
+                "warnings": facts.warnings.get(item.id or 0, []),
                 "current": _current_summary(await current(db_session, item.id or 0))}
 
     @post("/", status_code=201, summary="发布成绩 / publish (refused while anything blocks)")
@@ -136,13 +138,13 @@ class PublishPages(Controller):
         event = await event_or_404(session, event_id)
         principal = await current_principal(request)
         rows = (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all()
-        found = await event_blockers(session, event_id, rows)  # one batch for the event, not a gate per item
+        found, warned = await event_checks(session, event_id, rows)  # one batch for the event, not per item
         latest: dict[int, Publication] = {}
         for row in (await session.exec(select(Publication).where(Publication.event_id == event_id)
                                        .order_by(col(Publication.version)))).all():
             latest[row.item_id] = row
         items = [{"code": item.code, "name": item.name, "current": _current_summary(latest.get(item.id or 0)),
-                  "blockers": found[item.id or 0]} for item in rows]
+                  "blockers": found[item.id or 0], "warnings": warned.get(item.id or 0, [])} for item in rows]
         return Template("results/publish.html", status_code=status, context={
             "lang": preferred_language(request), "principal": principal, "event": event, "items": items,
             "done": done, "error": error,

@@ -1,0 +1,59 @@
+"""Result warnings: what the notices expect more of, shown before publishing but never blocking it (pure).
+
+Seed 002 wants "决赛选手原则上不少于30人（队）" and both 30 % rules assume a group big enough for the fixed
+一/二/三等奖 1/2/3: below N = 20 those six alone exceed 30 %. "原则上" leaves both to the organiser, so they
+are warnings, not blockers; the server's publish gate and the offline command compute them here, from the
+same ranked counts, so the two say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from results.awards import award_counts
+from scoring.event_file import AwardPolicy
+
+__all__ = ["MIN_FINALISTS", "render_warning", "result_warnings"]
+
+MIN_FINALISTS = 30  # seed 002: "决赛选手原则上不少于30人（队）"
+FIXED_SHARE = Decimal("0.30")  # seed 001 "不超过参赛选手人数 30%", seed 002 "不得超过决赛参赛选手数量的30%"
+
+
+def _warning(code: str, zh: str, en: str, group: str | None, **detail: Any) -> dict[str, Any]:
+    return {"code": code, "message": zh, "message_en": en, "group": group, **detail}
+
+
+def result_warnings(item: str, team: bool, ranked: Mapping[str, int], policy: AwardPolicy) -> list[dict[str, Any]]:
+    """`ranked`: group → its ranked entries (people, or teams when `team`). An item nobody is ranked in yet
+    gets nothing: the blockers already say why it cannot be published."""
+    total = sum(ranked.values())
+    if total == 0:
+        return []
+    unit, unit_en = ("队", "teams") if team else ("人", "contestants")
+    found = []
+    if total < MIN_FINALISTS:
+        found.append(_warning(
+            "few_finalists", f"{item}：决赛人数（队数）少于 {MIN_FINALISTS}：共 {total} {unit}",
+            f"{item}: fewer than {MIN_FINALISTS} in the final: {total} {unit_en}", None,
+            count=total, minimum=MIN_FINALISTS))
+    for group, n in ranked.items():
+        if n == 0:
+            continue
+        counts = award_counts(policy, n)
+        fixed = counts.first + counts.second + counts.third
+        if fixed > FIXED_SHARE * n:
+            label = f"{item}{'（' + group + '）' if group else ''}"
+            share = f"{(Decimal(fixed * 100) / n).quantize(Decimal('0.1'))}"
+            found.append(_warning(
+                "fixed_prizes_over_30pct",
+                f"{label}：参赛 {n} {unit}，一、二、三等奖 {counts.first}+{counts.second}+{counts.third}="
+                f"{fixed} 名，占 {share}%，已超过 30%",
+                f"{label}: {n} {unit_en}; the fixed prizes {counts.first}+{counts.second}+{counts.third}={fixed} "
+                f"are {share} %, over 30 %", group, n=n, fixed=fixed))
+    return found
+
+
+def render_warning(warning: Mapping[str, Any]) -> str:
+    return f"{warning['message']} / {warning['message_en']}"
