@@ -24,8 +24,8 @@ from registration.writer import Prepared, table
 
 __all__ = [
     "SESSION_LIFETIME",
-    "SIGNED_OUT",
     "SIDES",
+    "SIGNED_OUT",
     "Grant",
     "Principal",
     "RoleConflict",
