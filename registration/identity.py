@@ -221,34 +221,72 @@ class AgeCheck:
     needs_review: bool  # a woman of unknown base who would be retired on the 50 base
     zh: str
     en: str
+    # What the reviewers must look at in an accepted (`ok`) entry: stable codes `retirement_base_unknown`,
+    # `retires_on_contest_day`. The registration turns each into a flag of the review queue.
+    reviews: tuple[IdWarning, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
 
 
-def check_age(birth: date, gender: Gender, on: date, female_base: int | None = None) -> AgeCheck:
-    """Registration age rule on the cut-off date `on`: 16 or over, and not yet at the statutory retirement age.
+_BASE_UNKNOWN = IdWarning("retirement_base_unknown", "女职工退休年龄基准（50/55 岁）需核实",
+                          "Female retirement base (50/55) to check.")
 
-    A woman of unknown base is judged on base 55; if the 50 base would already have her retired on `on`,
-    the result is still `ok` but `needs_review` (the reviewers ask her post). If even base 55 has her
-    retired, she is `over_retirement` whatever her post, so no review is asked for.
+
+def _age_text(ret: Retirement) -> tuple[str, str]:
+    years, months = ret.age
+    return (f"{years} 周岁" + (f" {months} 个月" if months else ""),
+            f"{years} years" + (f" {months} months" if months else ""))
+
+
+def _on_the_day(ret: Retirement, base_note: bool) -> IdWarning:
+    zh_age, en_age = _age_text(ret)
+    zh_base, en_base = ("按 50 周岁基准（女工人）", " on the 50 base (female worker)") if base_note else ("", "")
+    return IdWarning(
+        "retires_on_contest_day",
+        f"{zh_base}于比赛当天 {ret.date} 达到法定退休年龄（{zh_age}）：“法定退休年龄以内”含当天，予以受理，需核实",
+        f"Reaches the statutory retirement age ({en_age}){en_base} on the contest day {ret.date}: within the "
+        "age (the day itself counts), accepted for review.",
+    )
+
+
+def check_age(birth: date, gender: Gender, on: date, female_base: int | None = None) -> AgeCheck:
+    """Registration age rule on the cut-off date `on`: 16 or over, and within the statutory retirement age.
+
+    "法定退休年龄以内" includes the retirement day itself (民法典 §1259: "以内" includes the number), so a
+    person whose retirement day is `on` is `ok` with the `retires_on_contest_day` review; the day after is
+    `over_retirement`. A woman of unknown base is judged on base 55; if the 50 base would already have her
+    retired before `on`, the result is still `ok` with the `retirement_base_unknown` review (the reviewers ask
+    her post); if the 50 base has her retire on `on` itself, she is eligible on either base, and only the day
+    is reviewed. If even base 55 has her retired, she is `over_retirement` whatever her post.
     """
     ret = retirement(birth, gender, female_base)
     age = age_on(birth, on) if on >= birth else None
     if age is None or age < MINIMUM_AGE:
         return AgeCheck("too_young", age, ret, False, f"截止 {on} 未满 {MINIMUM_AGE} 周岁",
                         f"Under {MINIMUM_AGE} on {on}.")  # fmt: skip
-    if on >= ret.date:
-        years, months = ret.age
-        zh_age = f"{years} 周岁" + (f" {months} 个月" if months else "")
-        en_age = f"{years} years" + (f" {months} months" if months else "")
+    if on > ret.date:
+        zh_age, en_age = _age_text(ret)
         return AgeCheck("over_retirement", age, ret, False,
                         f"已于 {ret.date} 达到法定退休年龄（{zh_age}）",
                         f"Reached the statutory retirement age ({en_age}) on {ret.date}.")  # fmt: skip
-    if ret.base_assumed and on >= retirement(birth, "female", 50).date:
-        return AgeCheck("ok", age, ret, True,
-                        "按 55 周岁基准未到退休年龄，按 50 周岁基准（女工人）已到：请审核岗位",
-                        "Under the retirement age on the 55 base but over it on the 50 base (female worker): "
-                        "review her post.")  # fmt: skip
-    return AgeCheck("ok", age, ret, False, "年龄符合要求", "Age requirement met.")
+    reviews: list[IdWarning] = []
+    if on == ret.date:
+        reviews.append(_on_the_day(ret, False))
+    if ret.base_assumed:
+        on_50 = retirement(birth, "female", 50)
+        if on > on_50.date:
+            reviews.append(_BASE_UNKNOWN)
+        elif on == on_50.date:
+            reviews.append(_on_the_day(on_50, True))
+    base_review = _BASE_UNKNOWN in reviews
+    if base_review:
+        zh, en = ("按 55 周岁基准未到退休年龄，按 50 周岁基准（女工人）已到：请审核岗位",
+                  "Under the retirement age on the 55 base but over it on the 50 base (female worker): "
+                  "review her post.")
+    elif reviews:
+        zh, en = reviews[0].zh, reviews[0].en
+    else:
+        zh, en = "年龄符合要求", "Age requirement met."
+    return AgeCheck("ok", age, ret, base_review, zh, en, tuple(reviews))

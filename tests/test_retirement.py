@@ -137,7 +137,9 @@ def test_born_after_the_cut_off_is_too_young() -> None:
 def test_retirement_boundary_day_before_and_on() -> None:
     birth = date(1965, 1, 31)  # 60y1m, reached 2025-02-28
     assert check_age(birth, "male", date(2025, 2, 27)).status == "ok"
-    over = check_age(birth, "male", date(2025, 2, 28))
+    on = check_age(birth, "male", date(2025, 2, 28))  # "法定退休年龄以内" includes the day itself
+    assert on.ok and [r.code for r in on.reviews] == ["retires_on_contest_day"]
+    over = check_age(birth, "male", date(2025, 3, 1))
     assert over.status == "over_retirement" and not over.ok
     assert "60 周岁 1 个月" in over.zh and "2025-02-28" in over.en
 
@@ -149,8 +151,11 @@ def test_needs_review_when_only_the_50_base_retires_her() -> None:
     assert check_age(birth, "female", on, 50).status == "over_retirement"
     known55 = check_age(birth, "female", on, 55)
     assert (known55.status, known55.needs_review) == ("ok", False)
-    # From the very day she reaches 50 (base 50 unchanged for 1974 births); the day before, no review.
-    assert check_age(birth, "female", date(2024, 6, 10)).needs_review
+    # From the day after she reaches 50 (base 50 unchanged for 1974 births); on the day itself she is within
+    # the age on either base, so only the day is reviewed.
+    assert check_age(birth, "female", date(2024, 6, 11)).needs_review
+    day = check_age(birth, "female", date(2024, 6, 10))
+    assert not day.needs_review and [r.code for r in day.reviews] == ["retires_on_contest_day"]
     assert not check_age(birth, "female", date(2024, 6, 9)).needs_review
 
 

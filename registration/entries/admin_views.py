@@ -15,7 +15,8 @@ __all__ = ["DONE", "FLAGS", "REVIEWS", "SOURCES", "STATES", "edit_values", "erro
 STATES = {"active": "有效", "withdrawn": "已撤回", "rejected": "已驳回"}
 REVIEWS = {"none": "无需审核", "pending": "待审核", "approved": "审核通过", "rejected": "审核驳回"}
 FLAGS = {"possible_duplicate": "疑似重复报名", "instructor_conflict": "指导教师冲突", "unit_quota_warning": "单位超额",
-         "employee_qualification": "职工资格待核实", "retirement_base_unknown": "退休年龄基准待核实"}
+         "employee_qualification": "职工资格待核实", "retirement_base_unknown": "退休年龄基准待核实",
+         "retires_on_contest_day": "比赛当天达到退休年龄"}
 SOURCES = {"form": "扫码报名", "api": "扫码报名", "roster": "名单导入", "organiser": "组委会录入"}
 DONE = {"closed": "已截止报名", "reopened": "已重新开放报名", "approve": "已通过审核", "reject": "已驳回该报名",
         "saved": "已保存修改", "withdrawn": "已撤回该报名"}
@@ -205,6 +206,7 @@ register({
     "单位超额": "unit over quota",
     "职工资格待核实": "employee qualification to check",
     "退休年龄基准待核实": "retirement base to check",
+    "比赛当天达到退休年龄": "retires on the contest day",
     "扫码报名": "QR form",
     "名单导入": "roster import",
     "组委会录入": "entered by the organiser",

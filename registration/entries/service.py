@@ -123,8 +123,7 @@ def _check_member(ctx: RegistrationContext, req: RegistrationRequest, m: MemberR
     checked = Checked(m, parsed.number, parsed.kind, parsed.birth_date, parsed.gender,
                       ctx.personal.person_hash(parsed.number))
     checked.warnings += [{"code": w.code, "message": w.zh, "message_en": w.en} for w in parsed.warnings]
-    if age.needs_review:
-        checked.flags.append(("retirement_base_unknown", "女职工退休年龄基准（50/55 岁）需核实", {"member": prefix}))
+    checked.flags += [(r.code, r.zh, {"member": prefix}) for r in age.reviews]
     if m.identity == "employee" and not ((m.skill_level or 9) <= 4 or (m.years_in_occupation or 0) >= 5):
         checked.flags.append(("employee_qualification", "职工选手需具备四级（中级工）及以上或从业满 5 年，需核实",
                               {"member": prefix, "skill_level": m.skill_level, "years": m.years_in_occupation}))
