@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
+from registration.events.service import event_or_404
 from results import lists
 from results.publication import current
 
@@ -66,14 +67,16 @@ async def _items(session: AsyncSession, event_id: int) -> list[str]:
     return codes
 
 
-def _parts() -> list[tuple[str, str]]:
-    return [(kind, ext) for kind in lists.KINDS for ext in ("xlsx", "pdf") if not (kind == "sheets" and ext == "xlsx")]
+def _parts(event_kind: str) -> list[tuple[str, str]]:
+    return [(kind, ext) for kind in lists.KINDS for ext in ("xlsx", "pdf")
+            if not (kind == "sheets" and ext == "xlsx") and lists.offered(kind, event_kind)]
 
 
 async def _run(job: ExportJob, opener: Opener, personal: PersonalData) -> None:
     async with opener() as session:
         codes = await _items(session, job.event_id)
-    parts = _parts()
+        event_kind = (await event_or_404(session, job.event_id)).kind
+    parts = _parts(event_kind)
     job.total = len(codes) * len(parts)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -6,8 +6,10 @@ what only the organiser may see (ID numbers for the assessment body, birth dates
 - `results` 成绩总表: everyone ranked, every criterion;
 - `qualified` 合格人员名单: everyone qualified with the certificate level, for the assessment body (whole ID
   numbers: organiser only);
-- `stars` 巴渝青年技能之星推荐名单: 一等奖 winners under `age` (default 40) on `on` (default the publication
-  date; seed 004);
+- `stars` 巴渝青年技能之星推荐名单: 一等奖 winners born on or after 1 January of `year` − `age` (the
+  nomination year, default the publication's; 40): seed 004 writes "40周岁以下（1983年1月1日以后出生）" in its
+  2023 notice, a cut-off by birth date, not an age on some day. Only a 市级行业职业技能竞赛's 一等奖 goes
+  straight in, so the list exists for `city_industry` events only (`stars_offered`);
 - `sheets` 评分表存档: per seat, each judge's mark per criterion and the item's aggregate (PDF).
 Each is a `Sheet` (title, columns, rows) written as XLSX (every cell text) or PDF.
 """
@@ -24,6 +26,7 @@ from judging.analysis import fmt
 from judging.console import item_or_404, load_item_state
 from registration.entries.exports import LEVEL_NAMES, text_xlsx
 from registration.entries.personal import PersonalData
+from registration.events.service import event_or_404
 from registration.identity import GENDER_NAMES
 from registration.web import ApiError
 from results.list_pdf import table_pdf
@@ -31,10 +34,22 @@ from results.publication import anchor_line, current, seated_members
 from scoring.event_file import CHINA_TZ
 from scoring.marking import aggregate
 
-__all__ = ["KINDS", "Sheet", "build", "sheet_pdf", "sheet_xlsx"]
+__all__ = ["KINDS", "STARS_EVENT_KINDS", "Sheet", "build", "offered", "sheet_pdf", "sheet_xlsx", "stars_offered"]
 
 KINDS = {"awards": "获奖名单", "promotions": "晋升名单", "results": "成绩总表", "qualified": "合格人员名单",
          "stars": "巴渝青年技能之星推荐名单", "sheets": "评分表存档"}
+# seed 004 (四): "“巴渝工匠”杯市级行业职业技能竞赛一等奖选手，直接纳入“巴渝青年技能之星”": not district or
+# enterprise contests, whose winners go through the ordinary nomination by their 区县
+STARS_EVENT_KINDS = frozenset({"city_industry"})
+
+
+def stars_offered(event_kind: str) -> bool:
+    return event_kind in STARS_EVENT_KINDS
+
+
+def offered(kind: str, event_kind: str) -> bool:
+    """Whether the list `kind` exists for an event of `event_kind` (the publish page and the ZIP ask)."""
+    return kind != "stars" or stars_offered(event_kind)
 
 
 @dataclass(frozen=True)
@@ -51,15 +66,17 @@ def _level(level: int | None) -> str:
     return LEVEL_NAMES.get(level or 0, "")
 
 
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
 async def build(session: AsyncSession, event_id: int, item_code: str, kind: str, personal: PersonalData,
-                age: int = 40, on: date | None = None) -> Sheet:
+                age: int = 40, year: int | None = None) -> Sheet:
     if kind not in KINDS:
         raise ApiError(404, "unknown_list", f"没有名单“{kind}”", f"no list {kind!r}", lists=sorted(KINDS))
     item = await item_or_404(session, event_id, item_code)
+    if kind == "stars":
+        event_kind = (await event_or_404(session, event_id)).kind
+        if not stars_offered(event_kind):
+            raise ApiError(409, "stars_not_offered", "巴渝青年技能之星直接推荐仅适用于市级行业职业技能竞赛",
+                           "巴渝青年技能之星 direct nomination is for city industry contests only",
+                           event_kind=event_kind, offered_for=sorted(STARS_EVENT_KINDS))
     published = await current(session, item.id or 0)
     if published is None or published.state != "published" or published.body is None:
         raise ApiError(409, "not_published", "该赛项成绩尚未发布（或已撤回），名单以发布的成绩为准",
@@ -103,18 +120,18 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
         return Sheet(title, subtitle, ("序号", "姓名", "性别", "身份证号", "单位", "职业（工种）", "组别", "证书等级"),
                      rows, text_columns=("身份证号",), anchor=anchor)
     if kind == "stars":
-        day = on or datetime.fromisoformat(body["published_at"]).astimezone(CHINA_TZ).date()
+        nominated = year or datetime.fromisoformat(body["published_at"]).astimezone(CHINA_TZ).year
+        cut = date(nominated - age, 1, 1)  # "以后出生" counts the day itself: born 1983-01-01 is in for 2023
         rows = []
         for group, r in ranked:
             if r["award"] != "一等奖":
                 continue
             for m in members.get(r["seat"], []):
-                if _age(m.birth_date, day) < age:
+                if m.birth_date >= cut:
                     rows.append([str(len(rows) + 1), m.name, GENDER_NAMES.get(m.gender, m.gender),
-                                 m.birth_date.isoformat(), str(_age(m.birth_date, day)), r["unit"],
-                                 body["item_name"], group, r["award"]])
-        return Sheet(title, f"{subtitle} · 一等奖且 {day.isoformat()} 时未满 {age} 周岁",
-                     ("序号", "姓名", "性别", "出生日期", "年龄", "单位", "赛项", "组别", "奖项"), rows, anchor=anchor)
+                                 m.birth_date.isoformat(), r["unit"], body["item_name"], group, r["award"]])
+        return Sheet(title, f"{subtitle} · 一等奖且 {cut.year}年1月1日以后出生（{nominated} 年度 {age} 周岁以下）",
+                     ("序号", "姓名", "性别", "出生日期", "单位", "赛项", "组别", "奖项"), rows, anchor=anchor)
     # sheets: every judge's marks per seat and criterion, the aggregate, and the total
     state = await load_item_state(session, item)
     judges = {j.id or 0: j.name for _m, j in state.members}

@@ -149,7 +149,8 @@ class PublishPages(Controller):
             "lang": preferred_language(request), "principal": principal, "event": event, "items": items,
             "done": done, "error": error,
             "lists": [(k, gettext(v, preferred_language(request))) for k, v in lists.KINDS.items()
-                      if k != "sheets" and (k != "qualified" or _is_organiser(principal, event_id))]},
+                      if k != "sheets" and (k != "qualified" or _is_organiser(principal, event_id))
+                      and lists.offered(k, event.kind)]},
             headers={"Cache-Control": "no-store"})
 
     @get("/")
@@ -265,6 +266,22 @@ class TieApi(Controller):
                 "at": row.at.isoformat()}
 
 
+def _stars_query(params: Any) -> tuple[int, int | None]:
+    """`?age=` (周岁, default 40) and `?year=` (the nomination year, default the publication's) of the stars
+    list; an older client's `?on=YYYY-MM-DD` is read as its year, since the cut-off is 1 January of year − age."""
+    try:
+        age = int(params.get("age") or 40)
+        year_text, on_text = params.get("year"), params.get("on")
+        year = int(year_text) if year_text else date.fromisoformat(on_text).year if on_text else None
+    except ValueError:
+        age = year = -1
+    if not 1 <= age <= 100 or (year is not None and not 1900 <= year <= 9999):
+        raise ApiError(422, "invalid_query",
+                       "age 应为 1–100 的整数，year 应为年份（如 2023），on 应为日期（YYYY-MM-DD）",
+                       "age: a whole number 1–100; year: a year (e.g. 2023); on: a date (YYYY-MM-DD)")
+    return age, year
+
+
 class ListDownloads(Controller):
     """`GET /api/events/{id}/items/{code}/lists/{kind}.xlsx|.pdf` (results/lists.py); the qualified list holds
     whole ID numbers, so it is the organiser's only."""
@@ -284,15 +301,9 @@ class ListDownloads(Controller):
         if kind == "qualified" and not _is_organiser(principal, event_id):
             raise ApiError(403, "forbidden", "合格人员名单含完整身份证号，仅组织方可下载",
                            "the qualified list holds whole ID numbers: organisers only")
-        try:
-            age = int(request.query_params.get("age") or 40)
-            on_text = request.query_params.get("on")
-            on = date.fromisoformat(on_text) if on_text else None
-        except ValueError:
-            raise ApiError(422, "invalid_query", "age 应为整数，on 应为日期（YYYY-MM-DD）",
-                           "age: a whole number; on: a date (YYYY-MM-DD)") from None
+        age, year = _stars_query(request.query_params)
         personal = PersonalData(request.app.state.settings.secret_key)
-        sheet = await lists.build(db_session, event_id, code, kind, personal, age=age, on=on)
+        sheet = await lists.build(db_session, event_id, code, kind, personal, age=age, year=year)
         # rendering a long list takes a while: on a worker thread, so tablets and /health keep their answers
         data = await anyio.to_thread.run_sync(lists.sheet_xlsx if ext == "xlsx" else lists.sheet_pdf, sheet)
         media = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if ext == "xlsx"
