@@ -3,17 +3,13 @@ judge on an item's panel, and the personal link itself (signed, revocable by bum
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-
 from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging.models import Judge, PanelMember
 from registration.accounts.models import LoginSession, User
-from registration.accounts.security import new_token, same, sign, unsign
+from registration.accounts.security import new_token, sign, unsign, unsign_unscoped
 from registration.accounts.service import RoleConflict, grant_role
 from registration.entries.personal import normalise_phone, normalise_unit
 from registration.web import ApiError
@@ -77,19 +73,10 @@ def personal_link_token(secret_key: str, judge: Judge) -> str:
     return sign(secret_key, "judge-link", f"j{judge.id}.{judge.link_version}")
 
 
-def _printed_before_purposes(secret_key: str, token: str) -> str | None:
-    """A personal link printed before tokens named their purpose (an HMAC over the payload alone) keeps opening,
-    so cards already handed out survive the upgrade. Safe: no other token ever had a payload `j<id>.<version>`,
-    and revoking (a new link_version) retires these like any other."""
-    payload = token.rpartition(".")[0]
-    if not re.fullmatch(r"j\d+\.\d+", payload):
-        return None
-    mac = hmac.new(secret_key.encode(), payload.encode(), hashlib.sha256).hexdigest()[:32]
-    return payload if same(f"{payload}.{mac}", token) else None
-
-
 async def judge_from_link(session: AsyncSession, secret_key: str, token: str) -> Judge | None:
-    payload = unsign(secret_key, "judge-link", token) or _printed_before_purposes(secret_key, token)
+    # a link printed before tokens named their purpose keeps opening, so cards already handed out survive the
+    # upgrade; revoking (a new link_version) retires it like any other
+    payload = unsign(secret_key, "judge-link", token) or unsign_unscoped(secret_key, token, r"j\d+\.\d+")
     if payload is None or not payload.startswith("j"):
         return None
     judge_id, _, version = payload[1:].partition(".")

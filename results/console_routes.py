@@ -45,6 +45,7 @@ __all__ = ["CONSOLE_ROUTES", "ConsoleApi", "ConsolePages", "console_socket", "co
 
 Req = Request[Any, Any, Any]
 ROLES = frozenset({"chief_judge", "organiser"})
+_SIGNED_OUT = SIGNED_OUT.encode()  # as channel messages arrive: compared with every fanned-out change
 GUARD = requires(*sorted(ROLES))
 
 
@@ -199,7 +200,7 @@ async def console_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[in
     heard = [console_channel(event_id)] + ([account_channel(principal.user_id)] if principal.user_id else [])
 
     async def forward(event: bytes) -> None:
-        if event == SIGNED_OUT.encode():  # the account was disabled, reset or lost a role meanwhile
+        if event == _SIGNED_OUT:  # the account was disabled, reset or lost a role meanwhile
             with contextlib.suppress(Exception):
                 await socket.close(code=4403, reason="signed out")
         else:
