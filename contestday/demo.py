@@ -48,13 +48,13 @@ def demo_document(today: date | None = None) -> dict[str, Any]:
     """The demo's dates follow the day it is created: registration open for three weeks, the contest a
     month away, so every stage can be tried."""
     today = today or date.today()
-    text = resources.files("registration.data").joinpath("special_ability_contest_2026_items.csv").read_text("utf-8")
+    text = resources.files("scoring.data").joinpath("special_ability_contest_2026_items.csv").read_text("utf-8")
     items = [
         {
             "code": f"SA{int(row['seq']):02d}",
             "name": row["item"],
             "team_size": 1,
-            "exam_level": 4,
+            "certificate": "special_ability",  # seed 001: "按规定颁发相应专项职业能力证书" (no level, no promotion)
             "pass_mark": 60,
             "groups": ["学生组", "职工组"],
             "theory_weight": 0,

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from registration.catalog import catalog
+from scoring.catalog import catalog
 
 __all__ = [
     "CARD_VALID_YEARS", "CardFacts", "CardWarning", "card_warnings", "item_occupations", "occupation_matches",

@@ -15,14 +15,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from scoring.catalog import default_certificate
 from scoring.fields import CHINA_TZ, FieldError, FieldReader, read_date, read_datetime
 
 __all__ = [
     "AGGREGATES",
+    "AWARD_COUNTS",
     "AWARD_RULES",
+    "CERTIFICATES",
     "CHINA_TZ",
     "CRITERION_KINDS",
+    "DEFAULT_GROUP_IDENTITIES",
     "EVENT_KINDS",
+    "IDENTITIES",
     "AwardPolicy",
     "CriterionSpec",
     "EventFileError",
@@ -49,6 +54,16 @@ AWARD_RULES: dict[str, dict[str, Any]] = {
     "total_within_30pct": {"ratio": Decimal("0.30")},
 }
 UNIT_QUOTA_MODES = ("enforce", "warn")
+# What N of the 30 % rules counts on a team item: its people (seed 001: "参赛选手人数 30%") or its teams.
+AWARD_COUNTS: dict[str, str] = {"people": "按参赛人数", "teams": "按参赛队数"}
+# The certificate a qualified entry leads to. Only a 职业技能等级证书 has a level, hence exam_level and
+# promotion (seed 002); a 专项职业能力证书 (seed 001) has none.
+CERTIFICATES: dict[str, str] = {"skill_level": "职业技能等级证书", "special_ability": "专项职业能力证书"}
+# Seed 001: "企事业单位职工、院校教师和学生、灵活就业人员均可报名参赛".
+IDENTITIES: dict[str, str] = {"student": "学生", "employee": "职工", "teacher": "院校教师", "flexible": "灵活就业人员"}
+# Which identities a group takes when the event does not say; groups not named take every identity.
+DEFAULT_GROUP_IDENTITIES: dict[str, tuple[str, ...]] = {
+    "学生组": ("student",), "职工组": ("employee", "teacher", "flexible")}
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 MAX_THEORY_WEIGHT = Decimal("0.3")
 
@@ -66,6 +81,7 @@ class AwardPolicy:
     rule: str
     ratio: Decimal = Decimal("0.30")
     threshold: int | None = 30
+    count: str = "people"  # AWARD_COUNTS: on a team item, N counts people or teams
 
 
 @dataclass(frozen=True)
@@ -85,7 +101,7 @@ class ItemSpec:
     code: str
     name: str
     team_size: int
-    exam_level: int
+    exam_level: int | None  # None exactly when `certificate` is special_ability (no level)
     pass_mark: Decimal
     groups: tuple[str, ...]
     theory_weight: Decimal
@@ -94,6 +110,12 @@ class ItemSpec:
     promotion_top: int
     host_unit: str | None = None
     catalog_code: str | None = None
+    certificate: str = "skill_level"  # CERTIFICATES
+
+    @property
+    def levelled(self) -> bool:
+        """Does a qualified entry earn a certificate with a level (and so possibly promotion)?"""
+        return self.exam_level is not None
 
     def criterion(self, code: str) -> CriterionSpec | None:
         return next((c for c in self.criteria if c.code == code), None)
@@ -122,18 +144,29 @@ class EventSpec:
     registration_closes: datetime | None = None
     organiser: str | None = None
     warnings: tuple[FieldError, ...] = field(default=(), compare=False)
+    identities: tuple[str, ...] = tuple(IDENTITIES)  # who may register at all
+    group_identities: tuple[tuple[str, tuple[str, ...]], ...] = tuple(DEFAULT_GROUP_IDENTITIES.items())
+    photo_required: bool = False  # seed 002: "所有参赛人员照片"
+    residence_declaration: str | None = None  # e.g. seed 002's "在渝工作、学习或居住": a declaration to tick
+    student_major_required: bool = False  # seed 002: "全日制在校在籍相关专业学生"
 
     def item(self, code: str) -> ItemSpec | None:
         return next((i for i in self.items if i.code == code), None)
 
+    def group_takes(self, group: str) -> tuple[str, ...]:
+        """The identities a group takes: the event's mapping for a group it names, else every accepted one."""
+        named = dict(self.group_identities).get(group)
+        return tuple(i for i in (named if named is not None else self.identities) if i in self.identities)
+
 
 _EVENT_KEYS = {
     "name", "kind", "starts_on", "award_policy", "one_item_per_person", "unit_quota_per_group",
-    "unit_quota_mode", "registration_closes", "organiser",
+    "unit_quota_mode", "registration_closes", "organiser", "identities", "group_identities", "photo_required",
+    "residence_declaration", "student_major_required",
 }
 _ITEM_KEYS = {
     "code", "name", "team_size", "exam_level", "pass_mark", "groups", "theory_weight", "criteria",
-    "tie_break", "promotion_top", "host_unit", "catalog_code",
+    "tie_break", "promotion_top", "host_unit", "catalog_code", "certificate",
 }
 _CRITERION_KEYS = {"code", "name", "max", "kind", "aggregate", "trim_min_judges", "max_spread", "scale"}
 _JUDGEMENT_ONLY = ("aggregate", "trim_min_judges", "max_spread", "scale")
@@ -148,14 +181,15 @@ def _parse_award_policy(c: FieldReader, raw: Any, path: str) -> AwardPolicy | No
     if rule is None:
         return None
     params = AWARD_RULES[rule]
-    c.unknown_keys(obj, {"rule", *params}, path)
+    c.unknown_keys(obj, {"rule", "count", *params}, path)
     ratio = c.decimal(obj, "ratio", path, Decimal(0), Decimal(1), params["ratio"], lo_open=True)
     threshold = None
     if "threshold" in params:
         threshold = c.integer(obj, "threshold", path, 0, 100_000, params["threshold"])
-    if ratio is None:
+    count = c.choice(obj, "count", path, AWARD_COUNTS, default="people")
+    if ratio is None or count is None:
         return None
-    return AwardPolicy(rule=rule, ratio=ratio, threshold=threshold)
+    return AwardPolicy(rule=rule, ratio=ratio, threshold=threshold, count=count)
 
 
 def _parse_criterion(c: FieldReader, raw: Any, path: str) -> CriterionSpec | None:
@@ -233,7 +267,17 @@ def _parse_item(c: FieldReader, raw: Any, path: str) -> ItemSpec | None:
               "code may hold letters, digits, _ . - only, up to 32 characters")
     name = c.text(obj, "name", path)
     team_size = c.integer(obj, "team_size", path, 1, 10, default=1)
-    exam_level = c.integer(obj, "exam_level", path, 1, 5)
+    # A file that gives a level keeps contracts §2's meaning (a 职业技能等级证书); one that gives none takes
+    # the catalog's default, as the editor's item picker does.
+    implied = "skill_level" if "exam_level" in obj or name is None else default_certificate(name)
+    certificate = c.choice(obj, "certificate", path, CERTIFICATES, default=implied)
+    exam_level: int | None = None
+    if certificate == "special_ability":
+        if "exam_level" in obj:  # files written before certificate kinds existed carry one: keep them loading
+            c.warn(f"{path}.exam_level", "专项职业能力证书不分等级，命题等级不用（也不晋升）",
+                   "a special-ability certificate has no level: exam_level is ignored (and nobody is promoted)")
+    else:
+        exam_level = c.integer(obj, "exam_level", path, 1, 5)
     pass_mark = c.decimal(obj, "pass_mark", path, Decimal(0), Decimal(100), Decimal(60))
     theory_weight = c.decimal(obj, "theory_weight", path, Decimal(0), None, Decimal(0))
     if theory_weight is not None and theory_weight > MAX_THEORY_WEIGHT:
@@ -276,13 +320,50 @@ def _parse_item(c: FieldReader, raw: Any, path: str) -> ItemSpec | None:
     host_unit = c.text(obj, "host_unit", path, required=False)
     catalog_code = c.text(obj, "catalog_code", path, required=False)
 
-    values = (code, name, team_size, exam_level, pass_mark, theory_weight, promotion_top)
-    if any(v is None for v in values) or raw_criteria is None:
+    values = (code, name, team_size, pass_mark, theory_weight, promotion_top, certificate)
+    if any(v is None for v in values) or raw_criteria is None or (certificate == "skill_level" and exam_level is None):
         return None
-    assert code is not None and name is not None and team_size is not None and exam_level is not None
+    assert code is not None and name is not None and team_size is not None and certificate is not None
     assert pass_mark is not None and theory_weight is not None and promotion_top is not None
     return ItemSpec(code, name, team_size, exam_level, pass_mark, tuple(groups), theory_weight,
-                    tuple(criteria), tie_break, promotion_top, host_unit, catalog_code)
+                    tuple(criteria), tie_break, promotion_top, host_unit, catalog_code, certificate)
+
+
+def _parse_identities(c: FieldReader, event: Any, items: Sequence[ItemSpec]) -> tuple[
+        tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]:
+    """`identities` (who may register) and `group_identities` (group -> the identities it takes)."""
+    def identity_list(raw: Any, path: str) -> tuple[str, ...]:
+        if not isinstance(raw, list) or not raw:
+            c.err(path, "应为非空的身份列表：student、employee、teacher、flexible",
+                  "must be a non-empty list of student, employee, teacher, flexible")
+            return ()
+        found: list[str] = []
+        for k, value in enumerate(raw):
+            if value not in IDENTITIES:
+                c.err(f"{path}[{k}]", f"未知的身份“{value}”，可选：student（学生）、employee（职工）、"
+                      "teacher（院校教师）、flexible（灵活就业人员）",
+                      f"unknown identity {value!r}; one of student, employee, teacher, flexible")
+            elif value not in found:
+                found.append(value)
+        return tuple(found)
+
+    accepted = identity_list(event["identities"], "event.identities") if "identities" in event else tuple(IDENTITIES)
+    if "group_identities" not in event:
+        return accepted, tuple(DEFAULT_GROUP_IDENTITIES.items())
+    raw = c.mapping(event["group_identities"], "event.group_identities")
+    mapping: list[tuple[str, tuple[str, ...]]] = []
+    used = {g for item in items for g in item.groups}
+    for group, value in (raw or {}).items():
+        path = f"event.group_identities.{group}"
+        takes = identity_list(value, path)
+        if group not in used:
+            c.warn(path, f"没有赛项设“{group}”组别", f"no item has the group {group!r}")
+        outside = [i for i in takes if i not in accepted]
+        if outside:
+            c.err(path, f"身份 {'、'.join(outside)} 不在本赛事接受的身份（identities）之内",
+                  f"identities {', '.join(outside)} are not accepted by the event (identities)")
+        mapping.append((str(group), takes))
+    return accepted, tuple(mapping)
 
 
 def parse_event_document(doc: Any) -> EventSpec:
@@ -299,6 +380,8 @@ def parse_event_document(doc: Any) -> EventSpec:
     one_item = True
     quota: int | None = 2
     quota_mode: str | None = "warn"
+    photo = major = False
+    declaration: str | None = None
     if event is not None:
         c.unknown_keys(event, _EVENT_KEYS, "event")
         name = c.text(event, "name", "event")
@@ -316,6 +399,9 @@ def parse_event_document(doc: Any) -> EventSpec:
         quota_mode = c.choice(event, "unit_quota_mode", "event", UNIT_QUOTA_MODES, default="warn")
         closes = read_datetime(c, event, "registration_closes", "event")
         organiser = c.text(event, "organiser", "event", required=False)
+        photo = c.boolean(event, "photo_required", "event", False)
+        declaration = c.text(event, "residence_declaration", "event", required=False)
+        major = c.boolean(event, "student_major_required", "event", False)
         if closes is not None and starts_on is not None and closes.date() > starts_on:
             c.warn("event.registration_closes", "报名截止晚于比赛开始日期", "registration closes after the start")
 
@@ -336,12 +422,13 @@ def parse_event_document(doc: Any) -> EventSpec:
     if kind == "city_industry" and raw_items is not None and 0 < len(raw_items) < 3:
         c.warn("items", "市级行业赛原则上不少于 3 个赛项", "a city industry contest should have at least 3 items")
 
+    accepted, group_identities = _parse_identities(c, event or {}, items)
     if c.errors:
         raise EventFileError(c.errors)
     assert name is not None and kind is not None and starts_on is not None and policy is not None
     assert quota_mode is not None
     return EventSpec(name, kind, starts_on, policy, tuple(items), one_item, quota, quota_mode, closes,
-                     organiser, tuple(c.warnings))
+                     organiser, tuple(c.warnings), accepted, group_identities, photo, declaration, major)
 
 
 def _num(value: Decimal) -> int | float:
@@ -354,6 +441,7 @@ def to_document(spec: EventSpec) -> dict[str, Any]:
     policy: dict[str, Any] = {"rule": spec.award_policy.rule, "ratio": _num(spec.award_policy.ratio)}
     if "threshold" in AWARD_RULES[spec.award_policy.rule]:
         policy["threshold"] = spec.award_policy.threshold
+    policy["count"] = spec.award_policy.count
     event: dict[str, Any] = {
         "name": spec.name,
         "kind": spec.kind,
@@ -367,6 +455,12 @@ def to_document(spec: EventSpec) -> dict[str, Any]:
         event["registration_closes"] = spec.registration_closes.isoformat()
     if spec.organiser is not None:
         event["organiser"] = spec.organiser
+    event["identities"] = list(spec.identities)
+    event["group_identities"] = {group: list(takes) for group, takes in spec.group_identities}
+    event["photo_required"] = spec.photo_required
+    if spec.residence_declaration is not None:
+        event["residence_declaration"] = spec.residence_declaration
+    event["student_major_required"] = spec.student_major_required
     items = []
     for item in spec.items:
         criteria = []
@@ -384,7 +478,7 @@ def to_document(spec: EventSpec) -> dict[str, Any]:
             "code": item.code,
             "name": item.name,
             "team_size": item.team_size,
-            "exam_level": item.exam_level,
+            "certificate": item.certificate,
             "pass_mark": _num(item.pass_mark),
             "groups": list(item.groups),
             "theory_weight": _num(item.theory_weight),
@@ -392,6 +486,8 @@ def to_document(spec: EventSpec) -> dict[str, Any]:
             "tie_break": list(item.tie_break),
             "promotion_top": item.promotion_top,
         }
+        if item.exam_level is not None:
+            item_doc["exam_level"] = item.exam_level
         if item.host_unit is not None:
             item_doc["host_unit"] = item.host_unit
         if item.catalog_code is not None:

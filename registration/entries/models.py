@@ -71,7 +71,7 @@ class EntryMember(SQLModel, table=True):
     gender: str = Field(max_length=8)
     birth_date: date
     phone: str = Field(max_length=32)
-    identity: str = Field(max_length=16)  # student | employee
+    identity: str = Field(max_length=16)  # scoring.event_file.IDENTITIES
     education: str | None = Field(default=None, max_length=32)
     skill_level: int | None = None
     certificate_number: str | None = Field(default=None, max_length=64)
@@ -79,6 +79,8 @@ class EntryMember(SQLModel, table=True):
     female_base: int | None = None  # 50 | 55: a woman's retirement base depends on her post
     instructors: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
     photo: str | None = Field(default=None, max_length=200)  # file name under DATA_DIR/photos
+    major: str | None = Field(default=None, max_length=100)  # a student's 专业 (seed 002: 相关专业学生)
+    residence_declared: bool = False  # ticked the event's residence_declaration (seed 002: 在渝工作、学习或居住)
 
 
 class EntryFlag(SQLModel, table=True):

@@ -32,6 +32,11 @@ class Event(SQLModel, table=True):
     registration_closes: datetime | None = Field(default=None, sa_type=UTCDateTime)
     organiser: str | None = Field(default=None, max_length=200)
     registration_closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # closed by hand
+    identities: list[str] = Field(default_factory=list, sa_type=JSON)
+    group_identities: dict[str, list[str]] = Field(default_factory=dict, sa_type=JSON)
+    photo_required: bool = False
+    residence_declaration: str | None = Field(default=None, max_length=200)
+    student_major_required: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -45,6 +50,7 @@ class AwardPolicyRow(SQLModel, table=True):
     rule: str = Field(max_length=64)
     ratio: Decimal = Field(sa_type=DecimalText)
     threshold: int | None = None
+    count: str = Field(default="people", max_length=16)
 
 
 class Item(SQLModel, table=True):
@@ -57,13 +63,14 @@ class Item(SQLModel, table=True):
     code: str = Field(max_length=32)
     name: str = Field(max_length=200)
     team_size: int = 1
-    exam_level: int
+    exam_level: int | None = None  # None for a 专项职业能力证书 (certificate "special_ability")
     pass_mark: Decimal = Field(sa_type=Cents)
     theory_weight: Decimal = Field(sa_type=DecimalText)
     tie_break: list[str] = Field(default_factory=list, sa_type=JSON)
     promotion_top: int
     host_unit: str | None = Field(default=None, max_length=200)
     catalog_code: str | None = Field(default=None, max_length=64)
+    certificate: str = Field(default="skill_level", max_length=16)
 
 
 class ItemGroup(SQLModel, table=True):

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from registration import uploads
 from registration.accounts.guards import current_principal, requires
-from registration.catalog import search
+from scoring.catalog import search
 from registration.events import service
 from registration.events.models import Event
 from registration.web import ApiError, DbSession

@@ -35,6 +35,11 @@ def _event_fields(spec: EventSpec) -> dict[str, Any]:
         "unit_quota_mode": spec.unit_quota_mode,
         "registration_closes": spec.registration_closes,
         "organiser": spec.organiser,
+        "identities": list(spec.identities),
+        "group_identities": {group: list(takes) for group, takes in spec.group_identities},
+        "photo_required": spec.photo_required,
+        "residence_declaration": spec.residence_declaration,
+        "student_major_required": spec.student_major_required,
     }
 
 
@@ -51,6 +56,7 @@ def _item_fields(item: ItemSpec, position: int) -> dict[str, Any]:
         "promotion_top": item.promotion_top,
         "host_unit": item.host_unit,
         "catalog_code": item.catalog_code,
+        "certificate": item.certificate,
     }
 
 
@@ -117,7 +123,7 @@ async def create_event(session: AsyncSession, spec: EventSpec) -> int:
     assert event.id is not None
     policy = spec.award_policy
     session.add(AwardPolicyRow(event_id=event.id, rule=policy.rule, ratio=policy.ratio,
-                               threshold=policy.threshold))
+                               threshold=policy.threshold, count=policy.count))
     await _write_items(session, event.id, spec)
     return event.id
 
@@ -131,7 +137,7 @@ async def replace_event(session: AsyncSession, event: Event, spec: EventSpec) ->
     await session.exec(delete(AwardPolicyRow).where(col(AwardPolicyRow.event_id) == event.id))
     policy = spec.award_policy
     session.add(AwardPolicyRow(event_id=event.id, rule=policy.rule, ratio=policy.ratio,
-                               threshold=policy.threshold))
+                               threshold=policy.threshold, count=policy.count))
     await _write_items(session, event.id, spec)
 
 
@@ -162,16 +168,20 @@ async def load_event(session: AsyncSession, event_id: int) -> tuple[Event, Event
     item_specs = tuple(
         ItemSpec(i.code, i.name, i.team_size, i.exam_level, i.pass_mark, tuple(groups[i.id or 0]),
                  i.theory_weight, tuple(criteria[i.id or 0]), tuple(i.tie_break), i.promotion_top,
-                 i.host_unit, i.catalog_code)
+                 i.host_unit, i.catalog_code, i.certificate)
         for i in items
     )
     closes = event.registration_closes
     spec = EventSpec(
         name=event.name, kind=event.kind, starts_on=event.starts_on,
-        award_policy=AwardPolicy(policy.rule, policy.ratio, policy.threshold),
+        award_policy=AwardPolicy(policy.rule, policy.ratio, policy.threshold, policy.count),
         items=item_specs, one_item_per_person=event.one_item_per_person,
         unit_quota_per_group=event.unit_quota_per_group, unit_quota_mode=event.unit_quota_mode,
         registration_closes=closes.astimezone(CHINA_TZ) if closes else None, organiser=event.organiser,
+        identities=tuple(event.identities),
+        group_identities=tuple((group, tuple(takes)) for group, takes in event.group_identities.items()),
+        photo_required=event.photo_required, residence_declaration=event.residence_declaration,
+        student_major_required=event.student_major_required,
     )
     return event, spec
 
