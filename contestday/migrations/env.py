@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -20,10 +22,26 @@ def _run(connection: Connection) -> None:
                       render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left rows pointing at nothing: {broken[:5]}")
+
+
+def _foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite's batch mode rebuilds a table (copy, DROP, rename) to change a column; with foreign keys on, the
+    DROP would cascade and delete every row that points at the table (an item's criteria, entries, panels).
+    So migrations run with them off, and check them once at the end instead."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
 
 
 async def _run_async() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+    url = config.get_main_option("sqlalchemy.url") or ""
+    engine = create_engine(url)
+    if url.startswith("sqlite"):
+        event.listen(engine.sync_engine, "connect", _foreign_keys_off)  # after the app's own connect recipe
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
