@@ -59,8 +59,7 @@ def demo_document(today: date | None = None) -> dict[str, Any]:
             "groups": ["学生组", "职工组"],
             "theory_weight": 0,
             "criteria": _criteria(row["item"]),
-            "tie_break": ["practical", "criterion:B", "time_used"],
-            "promotion_top": 6,
+            "tie_break": ["practical", "criterion:B", "time_used"],  # no promotion_top: nobody is promoted
             "host_unit": row["host_unit"] or None,
         }
         for row in csv.DictReader(text.splitlines())

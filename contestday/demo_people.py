@@ -1,7 +1,8 @@
 """Synthetic contestants for the demo event: a few hundred registrations through the real service (so every
 rule applies), including the cases a reviewer must see — likely duplicates under another ID number, an
-employee instructing a student of the same item, employees without a declared qualification, and women
-whose retirement base is unknown."""
+employee instructing a student of the same item, employees without a declared qualification, women
+whose retirement base is unknown, and seed 001's 院校教师 and 灵活就业人员 (one without a unit: they have
+none, and no unit quota counts them)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def _person(rng: random.Random, identity: str, **overrides: Any) -> dict[str, An
         "phone": f"1{rng.choice('3578')}{rng.randrange(0, 10**9):09d}",
         "education": rng.choice(["中专/技校", "大专", "本科"]),
     }
-    if identity == "employee":
+    if identity != "student":
         body.update(skill_level=rng.choice([2, 3, 4]), years_in_occupation=rng.randrange(5, 25),
                     female_base=None if male else 55)
     body.update(overrides)
@@ -113,5 +114,12 @@ async def add_demo_registrations(session: AsyncSession, event_id: int, secret_ke
         body = _person(rng, "employee", id_number=_id_number(rng, birth, False), female_base=None)
         bodies.append({"item": items[10 + k], "group": "职工组", "unit": COMPANIES[10 + k], "instructors": [],
                        **body})
+    # seed 001: "企事业单位职工、院校教师和学生、灵活就业人员均可报名参赛" (both in 职工组)
+    for k in range(3):
+        body = _person(rng, "teacher")
+        bodies.append({"item": items[k], "group": "职工组", "unit": SCHOOLS[k], "instructors": [], **body})
+    for k, unit in enumerate(("", "灵活就业", "灵活就业")):  # three in one item: no quota of 2 holds them
+        body = _person(rng, "flexible", years_in_occupation=6 + k)
+        bodies.append({"item": items[1], "group": "职工组", "unit": unit, "instructors": [], **body})
     await run(bodies)
     return tally

@@ -8,15 +8,16 @@ read-only statistics for the chief judge and never feed a result.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from scoring.checks import Finding, check_measurement, check_spread
+from scoring.checks import Finding, check_deduction, check_measurement, check_spread
 from scoring.event_file import CriterionSpec
 from scoring.rounding import round2
 
-__all__ = ["BINS", "Marks", "Panel", "cell_findings", "distribution", "fmt", "histogram", "severity"]
+__all__ = ["BINS", "Marks", "Panel", "cell_findings", "deduction_marks", "distribution", "fmt", "histogram",
+           "severity"]
 
 Marks = Mapping[tuple[str, str], Sequence[tuple[int, Decimal]]]
 BINS = 10  # histogram bins over 0 … max
@@ -44,11 +45,23 @@ def _finding(seat: str, f: Finding) -> dict[str, object]:
             "message_en": f.en, "values": [fmt(v) for v in f.values]}
 
 
+def deduction_marks(criterion: CriterionSpec, given: Sequence[tuple[int, Decimal]], expected: Sequence[int],
+                    ) -> list[tuple[int, Decimal]]:
+    """The marks a deduction's agreement is judged on: once anyone has marked the cell, an expected judge's
+    blank is that judge saying "nothing to take off" (0, as contracts §3 counts no rows), so 5 against a blank
+    is a disagreement like 5 against 0. Nobody marking it is agreement on 0 and no finding."""
+    if criterion.kind != "deduction" or not given:
+        return list(given)
+    have = {j for j, _ in given}
+    return list(given) + [(j, Decimal(0)) for j in expected if j not in have]
+
+
 def cell_findings(criteria: Sequence[CriterionSpec], seats: Mapping[str, str], marks: Marks, panel: Panel,
-                  names: Mapping[int, str]) -> list[dict[str, object]]:
-    """Per seat and criterion: measurement disagreements and spreads over `max_spread` (scoring.checks), and
-    the panel judges whose mark is still missing. `seats`: occupied seat → the contestant's unit key; `names`:
-    judge id → name, for the messages."""
+                  names: Mapping[int, str], ruled: Collection[tuple[str, str]] = ()) -> list[dict[str, object]]:
+    """Per seat and criterion: measurement and deduction disagreements, spreads over `max_spread`
+    (scoring.checks), and the panel judges whose mark is still missing. `seats`: occupied seat → the
+    contestant's unit key; `names`: judge id → name, for the messages; `ruled`: the (seat, criterion) cells
+    whose deduction the chief judge has settled (裁定扣分), which disagree no more."""
     found: list[dict[str, object]] = []
     for seat, unit in seats.items():
         for criterion in criteria:
@@ -58,6 +71,13 @@ def cell_findings(criteria: Sequence[CriterionSpec], seats: Mapping[str, str], m
                 # both checks list every judge of the cell, in the order given: map the names back to ids
                 found.append({**_finding(seat, f), "judges": [j for j, _ in given]})
             if criterion.kind == "deduction":
+                if (seat, criterion.code) not in ruled:
+                    counted = deduction_marks(criterion, given, panel.expected(criterion.code, unit))
+                    shown = [(names.get(j, f"#{j}") + ("（未填）" if k >= len(given) else ""), v)
+                             for k, (j, v) in enumerate(counted)]
+                    for f in check_deduction(criterion, shown):
+                        found.append({**_finding(seat, f), "judges": [j for j, _ in counted],
+                                      "blank": [j for j, _ in counted[len(given):]]})
                 continue  # no deduction rows means nothing was taken off (contracts §3)
             have = {j for j, _ in given}
             missing = [j for j in panel.expected(criterion.code, unit) if j not in have]

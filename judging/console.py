@@ -8,7 +8,7 @@ time of the snapshot, so the page can tell which channel messages it already hol
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging.analysis import Marks, Panel, cell_findings, distribution, fmt, severity
 from judging.models import AuditHead, CriterionLock, Judge, PanelMember, RemarkRequest, Score, SheetSubmission
+from judging.models_extra import DeductionRuling
 from registration.checkin.blind import stage_of
 from registration.checkin.models import Attendance, SeatAssignment, SeatSession
 from registration.entries.models import Entry
@@ -48,10 +49,18 @@ class ItemState:
     members: list[tuple[PanelMember, Judge]]
     scores: list[tuple[Score, str, str]]  # (score, seat, criterion code), marks of present seats only
     marks: Marks  # non-blank values: (seat, criterion) → [(judge id, value)]
+    rulings: dict[tuple[str, str], DeductionRuling] = field(default_factory=dict)  # (seat, criterion) → 裁定扣分
 
     @property
     def markers(self) -> list[tuple[PanelMember, Judge]]:
         return [(m, j) for m, j in self.members if m.role in MARKING_ROLES]
+
+    def result_marks(self) -> Marks:
+        """The marks results are computed from: a ruled deduction counts the chief judge's value alone (judge
+        id 0), whatever the judges entered."""
+        if not self.rulings:
+            return self.marks
+        return {**self.marks, **{cell: [(0, r.value)] for cell, r in self.rulings.items()}}
 
 
 def findings_of(state: ItemState) -> list[dict[str, Any]]:
@@ -60,7 +69,7 @@ def findings_of(state: ItemState) -> list[dict[str, Any]]:
     panel = Panel({j.id or 0: tuple(m.criteria) for m, j in state.markers if m.role == "judge"},
                   {j.id or 0: j.unit_key for m, j in state.markers})
     return cell_findings(state.specs, {s.label: s.unit_key for s in state.seats}, state.marks, panel,
-                         {j.id or 0: j.name for _m, j in state.members})
+                         {j.id or 0: j.name for _m, j in state.members}, state.rulings.keys())
 
 
 async def item_or_404(session: AsyncSession, event_id: int, code: str | None) -> Item:
@@ -101,13 +110,16 @@ async def load_item_state(session: AsyncSession, item: Item) -> ItemState:
     for score, seat, code in scores:
         if score.value is not None:  # a cleared mark is no mark
             marks[(seat, code)].append((score.judge_id, score.value))
-    return ItemState(item, criteria, [spec_of(c) for c in criteria], seats, members, scores, dict(marks))
+    rulings = {(seat_of[r.entry_id], code_of[r.criterion_id]): r
+               for r in (await session.exec(select(DeductionRuling).where(DeductionRuling.item_id == item.id))).all()
+               if r.entry_id in seat_of and r.criterion_id in code_of}
+    return ItemState(item, criteria, [spec_of(c) for c in criteria], seats, members, scores, dict(marks), rulings)
 
 
 async def console_snapshot(session: AsyncSession, event_id: int, item_code: str | None) -> dict[str, Any]:
     """Seats × criteria × judges with values and versions, the panel, locks, signed sheets, open re-mark
-    requests (and the latest resolved ones), findings per seat and criterion, and the judges' severity and the
-    marks' distribution."""
+    requests (and the latest resolved ones), findings per seat and criterion, the chief judge's deduction
+    rulings, and the judges' severity and the marks' distribution."""
     head = (await session.exec(select(AuditHead).where(AuditHead.event_id == event_id))).first()
     item = await item_or_404(session, event_id, item_code)
     state = await load_item_state(session, item)
@@ -154,6 +166,8 @@ async def console_snapshot(session: AsyncSession, event_id: int, item_code: str 
                               "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None}
                              for r in resolved],
         "findings": findings_of(state),
+        "rulings": [{"seat": seat, "criterion": code, "value": fmt(r.value), "reason": r.reason, "by": r.by,
+                     "at": r.at.isoformat()} for (seat, code), r in sorted(state.rulings.items())],
         "severity": severity(state.specs, state.marks),
         "distribution": distribution(state.specs, state.marks),
     }

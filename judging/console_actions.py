@@ -1,32 +1,37 @@
 """The chief judge's actions: ask for a re-mark (and close one), lock and unlock a criterion or the whole item,
-reopen a signed sheet. Each one writes its row and its audit link in one transaction and commits; it returns
-what to fan out, and the caller publishes only then (`publish`), so a tablet or console never hears of an
-uncommitted change.
+reopen a signed sheet, settle a deduction the judges disagree on (裁定扣分). Each one writes its row and its audit
+link in one transaction and commits; it returns what to fan out, and the caller publishes only then (`publish`),
+so a tablet or console never hears of an uncommitted change.
 
-Unlocking, reopening and closing a re-mark request need a reason: it goes into the audit log, the trace the
-domain asks for.
+Unlocking, reopening, ruling and closing a re-mark request need a reason: it goes into the audit log, the trace
+the domain asks for.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging import audit, remarks
 from judging.console import MARKING_ROLES, findings_of, load_item_state
 from judging.models import CriterionLock, PanelMember, RemarkRequest, SheetSubmission
+from judging.models_extra import DeductionRuling
 from judging.ws import console_channel, judge_channel
+from registration.base import utcnow
 from registration.checkin.blind import lock_scores, stage_of
 from registration.events.models import Criterion, Item
 from registration.web import ApiError
+from scoring.checks import check_score
 
 __all__ = ["Outcome", "close_remark", "lock_criterion", "lock_item", "publish", "reopen_sheet", "request_remark",
-           "unlock_criterion", "unlock_item"]
+           "rule_deduction", "unlock_criterion", "unlock_item"]
 
 MAX_MESSAGE = 500
 
@@ -150,16 +155,17 @@ async def unlock_criterion(session: AsyncSession, item: Item, code: str, by: str
 
 async def lock_item(session: AsyncSession, item: Item, by: str) -> Outcome:
     """The item lock is the gate decryption checks (`lock_scores`): refused while marks are missing or
-    measurement judges disagree, since decryption would then reveal an incomplete result. A spread over
-    `max_spread` is the chief judge's to accept, so it does not block."""
+    measurement or deduction judges disagree (a deduction until the chief judge rules on it), since decryption
+    would then reveal an incomplete result. A spread over `max_spread` is the chief judge's to accept, so it
+    does not block."""
     findings = findings_of(await load_item_state(session, item))
     blocking = sum(1 for f in findings if f["severity"] == "error")
     if (await stage_of(session, item.id or 0)).scores_locked_at is not None:
         raise ApiError(409, "already_locked", "本赛项成绩已锁定", "the item's scores are already locked")
     if blocking:
-        raise ApiError(409, "unresolved_findings", f"还有 {blocking} 处缺评或测量分不一致，不能锁定",
-                       f"{blocking} missing marks or measurement disagreements remain: cannot lock",
-                       count=blocking)
+        raise ApiError(409, "unresolved_findings", f"还有 {blocking} 处缺评、测量分或扣分不一致，不能锁定",
+                       f"{blocking} missing marks or measurement/deduction disagreements remain: cannot lock",
+                       count=blocking, codes=sorted({str(f["code"]) for f in findings if f["severity"] == "error"}))
     await lock_scores(session, item.id or 0, by[:80], locked=True)
     link = await audit.append(session, item.event_id, "lock", actor=by, item_id=item.id)
     await session.commit()
@@ -189,3 +195,57 @@ async def reopen_sheet(session: AsyncSession, item: Item, judge_id: int, by: str
     await session.commit()
     tablet = {"type": "reopened", "item": item.code}
     return Outcome({**tablet, "seq": link.seq, "judge_id": judge_id}, [(judge_id, tablet)])
+
+
+def _ruling_value(criterion: Criterion, value: object) -> Decimal:
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        raise ApiError(422, "invalid_value", "请填写裁定的扣分（数字）", "the ruled deduction must be a number",
+                       field="value")
+    for finding in check_score(criterion.spec(), number):
+        raise ApiError(422, finding.code, finding.zh, finding.en, field="value")
+    return number
+
+
+async def rule_deduction(session: AsyncSession, item: Item, *, seat: str, criterion: str, value: object,
+                         reason: str | None, by: str) -> Outcome:
+    """裁定扣分: the chief judge's value for a deduction the judges disagree on (or a new value for one already
+    ruled), with the reason. Results then take this value off, whatever the judges entered; the finding goes.
+    Only where there is something to settle: the judges' agreement is not the chief judge's to override."""
+    text = _reason(reason)
+    crit = await _criterion(session, item, criterion)
+    if crit.kind != "deduction":
+        raise ApiError(422, "not_a_deduction", f"评分项 {crit.code} 不是扣分项", f"{crit.code} is not a deduction")
+    number = _ruling_value(crit, value)
+    if (await stage_of(session, item.id or 0)).scores_locked_at is not None:
+        raise ApiError(409, "already_locked", "本赛项成绩已锁定，须先解锁才能裁定",
+                       "the item's scores are locked: unlock before ruling")
+    state = await load_item_state(session, item)
+    entry_id = next((s.entry_id for s in state.seats if s.label == seat), None)
+    if entry_id is None:
+        raise ApiError(422, "empty_seat", f"赛位 {seat} 没有选手", f"nobody sits at {seat}")
+    before = state.rulings.get((seat, crit.code))
+    old_value = before.value if before else None  # read now: the UPDATE below refreshes the loaded row
+    disputed = any(f["code"] == "deduction_disagreement" and f["seat"] == seat and f["criterion"] == crit.code
+                   for f in findings_of(state))
+    if before is None and not disputed:
+        raise ApiError(409, "no_disagreement", f"赛位 {seat} 的扣分项 {crit.code} 各裁判一致，无须裁定",
+                       f"the judges agree on {crit.code} at {seat}: nothing to rule")
+    at = utcnow()
+    try:  # the unique (item, entry, criterion) decides a race of two first rulings: the later one updates
+        async with session.begin_nested():
+            session.add(DeductionRuling(item_id=item.id or 0, entry_id=entry_id, criterion_id=crit.id or 0,
+                                        value=number, reason=text, by=by[:80], at=at))
+    except IntegrityError:
+        await session.exec(update(DeductionRuling).where(
+            col(DeductionRuling.item_id) == item.id, col(DeductionRuling.entry_id) == entry_id,
+            col(DeductionRuling.criterion_id) == crit.id).values(value=number, reason=text, by=by[:80], at=at))
+    link = await audit.append(session, item.event_id, "ruling", actor=by, item_id=item.id, entry_id=entry_id,
+                              criterion_id=crit.id, reason=f"{seat}: {text}",
+                              old=(old_value, None), new=(number, None))
+    await session.commit()
+    return Outcome({"type": "ruling", "item": item.code, "seat": seat, "criterion": crit.code,
+                    "value": f"{number:.2f}", "reason": text, "by": by[:80], "seq": link.seq})

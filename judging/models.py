@@ -157,7 +157,7 @@ class ScoreEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(sa_column=_fk("event.id", index=False))
     seq: int
-    kind: str = Field(max_length=24)  # set | submit | reopen | lock | unlock | remark | resolve | paper
+    kind: str = Field(max_length=24)  # set | submit | reopen | lock | unlock | remark | resolve | paper | ruling
     item_id: int | None = None
     entry_id: int | None = None
     criterion_id: int | None = None

@@ -58,6 +58,12 @@ EN: dict[str, str] = {
     "优胜奖规则": "Merit award rule",
     "比例（0–1）": "Ratio (0–1)",
     "门槛人数": "Threshold (contestants)",
+    "团体赛项计数方式（30% 的基数）": "Team items: what N counts (base of the 30 %)",
+    "按参赛人数": "Count people",
+    "按参赛队数": "Count teams",
+    "团体赛项按参赛人数时，30% 按人数计，优胜奖名额向下取整到整队（不拆分队伍）；按参赛队数时，30% 按队数计。":
+        "On a team item counting people, the 30 % is of people and merit places round down to whole teams "
+        "(a team is never split); counting teams, the 30 % is of teams.",
     "一、二、三等奖各 1、2、3 名，另按规则设优胜奖。":
         "One first, two second and three third prizes; merit awards follow the rule.",
     "报名限制": "Registration limits",

@@ -7,8 +7,8 @@ actions stay in judging (judging/console.py, judging/console_actions.py); this m
 - `GET /console/events/{event_id}?item=CODE`: a server-rendered shell; judging/static/console.js draws it.
 - `/ws/console/{event_id}?item=CODE`: a snapshot on connect and on `{"type": "hello", "item"?}`, then every
   message of the event's console channel (stamped with the audit `seq`; the page asks again on a gap).
-- `POST /api/console/events/{event_id}/items/{code}/…`: the actions, JSON in and out; the change is published
-  after its commit.
+- `POST /api/console/events/{event_id}/items/{code}/…`: the actions (including `/rulings`, 裁定扣分), JSON in and
+  out; the change is published after its commit.
 """
 
 from __future__ import annotations
@@ -137,6 +137,16 @@ class ConsoleApi(Controller):
         item = await item_or_404(db_session, event_id, code)
         outcome = await actions.close_remark(db_session, item, remark_id, await actor_name(request),
                                              body.get("note"))
+        return await self._done(request, event_id, outcome)
+
+    @post("/rulings", status_code=200, summary="裁定扣分（须填原因）/ rule on a deduction the judges disagree on")
+    async def rule_deduction(self, request: Req, event_id: FromPath[int], code: FromPath[str],
+                             db_session: DbSession) -> dict[str, Any]:
+        body = await json_object(request)
+        item = await item_or_404(db_session, event_id, code)
+        outcome = await actions.rule_deduction(
+            db_session, item, seat=str(body.get("seat", "")), criterion=str(body.get("criterion", "")),
+            value=body.get("value", ""), reason=body.get("reason"), by=await actor_name(request))
         return await self._done(request, event_id, outcome)
 
     @post("/criteria/{criterion:str}/lock", status_code=200, summary="锁定评分项 / lock a criterion")

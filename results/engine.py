@@ -90,17 +90,24 @@ def _tier(pos: pl.Expr) -> pl.Expr:
 
 def _eligible(pos: pl.Expr) -> pl.Expr:
     """May this position earn promotion (results.ranking.boundary_state)."""
-    return (pl.col("exam_level") > 1) & (pos <= pl.col("top")) & (_tier(pos) < 4)
+    # A null exam_level is a 专项职业能力证书: no level, so never promotion (and no promotion boundary).
+    return (pl.col("exam_level").fill_null(0) > 1) & (pos <= pl.col("top")) & (_tier(pos) < 4)
 
 
 def _settle(event: EventSpec, ranked: pl.DataFrame) -> pl.DataFrame:
     """Awards, tie_unresolved, cert_level and promoted from positions."""
-    # Award edges per N: the rule is event-wide, so one small table per distinct group size.
-    sizes = ranked["n"].unique().sort().to_list()
-    edges: dict[str, list[int]] = {"n": sizes, "e1": [], "e2": [], "e3": [], "e4": []}
-    for size in sizes:
+    # Award edges per (N entries, team_size): the rule is event-wide, so one small table per distinct pair
+    # (team_size matters when award_policy.count counts people: results.awards.counted_size).
+    policy = event.award_policy
+    teams = pl.DataFrame({"item_idx": list(range(len(event.items))), "team": [i.team_size for i in event.items]},
+                         schema={"item_idx": pl.Int64, "team": pl.Int64})
+    ranked = ranked.join(teams, on="item_idx", how="left")
+    pairs = ranked.select("n", "team").unique().sort("n", "team").rows()
+    edges: dict[str, list[int]] = {"n": [p[0] for p in pairs], "team": [p[1] for p in pairs],
+                                   "e1": [], "e2": [], "e3": [], "e4": []}
+    for n, team_size in pairs:
         running = 0
-        for k, count in enumerate(award_counts(event.award_policy, size).as_tuple(), start=1):
+        for k, count in enumerate(award_counts(policy, n, team_size).as_tuple(), start=1):
             running += count
             edges[f"e{k}"].append(running)
     edge_frame = pl.DataFrame(edges, schema={k: pl.Int64 for k in edges})
@@ -110,17 +117,19 @@ def _settle(event: EventSpec, ranked: pl.DataFrame) -> pl.DataFrame:
         "top": [i.promotion_top for i in event.items]}, schema={k: pl.Int64 for k in ("item_idx", "exam_level", "top")})
     pos = pl.col("position")
     has_award = _tier(pos) < 4
-    cert = pl.when(~pl.col("qualified")).then(None).when((pos <= pl.col("top")) & has_award).then(
+    # max_horizontal skips nulls, so a level-less item (null exam_level) is sent to null first.
+    cert = pl.when(~pl.col("qualified") | pl.col("exam_level").is_null()).then(None).when(
+        (pos <= pl.col("top")) & has_award).then(
         pl.max_horizontal(pl.col("exam_level") - 1, pl.lit(1))).otherwise(pl.col("exam_level"))
     first, last = pl.col("rank"), pl.col("block_last")
-    return (ranked.join(edge_frame, on="n", how="left").join(item_frame, on="item_idx", how="left")
+    return (ranked.join(edge_frame, on=["n", "team"], how="left").join(item_frame, on="item_idx", how="left")
             .with_columns(
                 award=_tier(pos).replace_strict(list(range(5)), [*AWARD_NAMES, ""], return_dtype=pl.String),
                 cert_level=cert,
                 # Tier and eligibility are monotone in position: a block straddles a boundary exactly
                 # when they differ between its first and its last position.
                 tie_unresolved=(_tier(first) != _tier(last)) | (_eligible(first) != _eligible(last)))
-            .with_columns(promoted=pl.col("cert_level").fill_null(99) < pl.col("exam_level"))
+            .with_columns(promoted=(pl.col("cert_level").fill_null(99) < pl.col("exam_level")).fill_null(False))
             .select("eidx", "group_idx", "position", "rank", "award", "cert_level", "promoted", "tie_unresolved"))
 
 

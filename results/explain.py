@@ -30,7 +30,8 @@ def _criterion_lines(result: CriterionResult, judges: list[tuple[str, Decimal]])
     marks = "，".join(f"{j or '—'}={v}" for j, v in judges)
     lines = [head, f"    评分 marks: {marks}"]
     if result.method == "agreed":
-        lines.append(f"    测量分一致 agreed → {fmt2(result.score)}")
+        agreed = "测量分一致" if c.kind == "measurement" else "各裁判扣分一致"  # a deduction is agreed too (#18)
+        lines.append(f"    {agreed} agreed → {fmt2(result.score)}")
         return lines
     if result.dropped:
         lines.append(f"    {len(judges)} 名裁判 ≥ trim_min_judges {c.trim_min_judges}：去掉最高 {result.dropped[1]}、"
@@ -91,7 +92,7 @@ def explain_entry(inputs: Inputs, entry_id: str) -> str:
     sign = "≥" if score.qualified else "<"
     out.append(f"5. {fmt2(score.practical_pct)} {sign} 合格线 pass_mark {item.pass_mark} → {verdict}")
     n = len(outcomes)
-    counts = award_counts(inputs.event.award_policy, n)
+    counts = award_counts(inputs.event.award_policy, n, item.team_size)
     keys = "，".join(f"{k}={'（空）' if v is None else v}" for k, v in mine.keys)
     out.append(f"排名 ranking（{item.code}/{entry.group or '—'}，{n} 名参赛者排名 ranked；奖项 awards "
                f"一 {counts.first} 二 {counts.second} 三 {counts.third} 优胜 {counts.merit}）")
@@ -100,10 +101,15 @@ def explain_entry(inputs: Inputs, entry_id: str) -> str:
     others = "、".join(t for t in tied if t != entry_id)
     out.append(f"   名次 position {placing.position}，排名 rank {placing.rank}"
                + (f"，与 {others} 全部键相同 / tied on every key" if others else ""))
-    out.append(f"   奖项 award {placing.award or '（无）'}；证书等级 cert_level "
-               f"{placing.cert_level if placing.cert_level is not None else '（无，不合格）'}；晋升 promoted "
-               f"{str(placing.promoted).lower()}")
+    if item.exam_level is None:  # 专项职业能力证书: no level, so no cert_level and no promotion to explain
+        out.append(f"   奖项 award {placing.award or '（无）'}；证书 certificate "
+                   f"{'专项职业能力证书（合格）' if score.qualified else '（无，不合格）'}"
+                   "（不分等级 / a special-ability certificate has no level）")
+    else:
+        out.append(f"   奖项 award {placing.award or '（无）'}；证书等级 cert_level "
+                   f"{placing.cert_level if placing.cert_level is not None else '（无，不合格）'}；晋升 promoted "
+                   f"{str(placing.promoted).lower()}")
     if placing.tie_unresolved:
-        out.append("   ⚠ 并列跨越获奖或晋升分界，待裁判长确定顺序 / "
+        out.append(f"   ⚠ 并列跨越获奖{'' if item.exam_level is None else '或晋升'}分界，待裁判长确定顺序 / "
                    "tie_unresolved: the chief judge must record an order")
     return "\n".join(out)

@@ -58,30 +58,30 @@ class ExportJob:
                 "percent": 100 if self.total == 0 else round(100 * self.done / self.total)}
 
 
-async def _items(session: AsyncSession, event_id: int) -> list[str]:
+async def _items(session: AsyncSession, event_id: int) -> list[tuple[str, str]]:
+    """(code, certificate kind) of every published item."""
     codes = []
     for item in (await session.exec(select(Item).where(Item.event_id == event_id).order_by(col(Item.position)))).all():
         latest = await current(session, item.id or 0)
         if latest is not None and latest.state == "published":
-            codes.append(item.code)
+            codes.append((item.code, item.certificate))
     return codes
 
 
-def _parts(event_kind: str) -> list[tuple[str, str]]:
+def _parts(event_kind: str, certificate: str | None = None) -> list[tuple[str, str]]:
     return [(kind, ext) for kind in lists.KINDS for ext in ("xlsx", "pdf")
-            if not (kind == "sheets" and ext == "xlsx") and lists.offered(kind, event_kind)]
+            if not (kind == "sheets" and ext == "xlsx") and lists.offered(kind, event_kind, certificate)]
 
 
 async def _run(job: ExportJob, opener: Opener, personal: PersonalData) -> None:
     async with opener() as session:
         codes = await _items(session, job.event_id)
         event_kind = (await event_or_404(session, job.event_id)).kind
-    parts = _parts(event_kind)
-    job.total = len(codes) * len(parts)
+    job.total = sum(len(_parts(event_kind, certificate)) for _code, certificate in codes)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for code in codes:
-            for kind, ext in parts:
+        for code, certificate in codes:
+            for kind, ext in _parts(event_kind, certificate):
                 async with opener() as session:  # a short session per list: never one long transaction
                     sheet = await lists.build(session, job.event_id, code, kind, personal)
                 data = await asyncio.to_thread(lists.sheet_xlsx if ext == "xlsx" else lists.sheet_pdf, sheet)

@@ -101,6 +101,10 @@ def _marking_blockers(ranking: dict[str, Any], state: Any) -> list[dict[str, Any
             found.append(_blocker(code, f"未设裁判组：评分项 {criteria} 没有裁判评分（{zh}），请先为该赛项指派裁判",
                                   f"no panel: nobody marks criterion {criteria} ({en}); assign judges first",
                                   cells=cells))
+        elif code == "deduction_disagreement":
+            found.append(_blocker(code, f"扣分不一致，须各裁判一致或由裁判长在控制台裁定扣分：{zh}",
+                                  f"deduction judges disagree: they must agree or the chief judge rules on the "
+                                  f"console: {en}", cells=cells))
         else:
             found.append(_blocker(code, f"评分未完成或有误（{code}）：{zh}", f"{code}: {en}", cells=cells))
     return found
@@ -121,7 +125,7 @@ async def item_gate(session: AsyncSession, event_id: int, item: Item, facts: Eve
         found += _marking_blockers(ranking, state)
         spec = next(i for i in facts.loaded[1].items if i.code == item.code)
         facts.warnings[item_id] = result_warnings(
-            item.name, spec.team_size > 1, {g["group"]: len(g["rows"]) for g in ranking["groups"]},
+            item.name, spec.team_size, {g["group"]: len(g["rows"]) for g in ranking["groups"]},
             facts.loaded[1].award_policy)
     remarks = facts.remarks.get(item_id, 0)
     if remarks:

@@ -18,7 +18,7 @@ from typing import Any
 
 from results.model import STATUSES, Entry, Inputs, Mark, Person
 from results.tables import Table, TableError, read_table
-from scoring.checks import check_measurement, check_score, check_spread
+from scoring.checks import check_deduction, check_measurement, check_score, check_spread
 from scoring.event_file import EventFileError, EventSpec, ItemSpec, parse_event_document
 from scoring.marking import team_theory
 from scoring.rounding import decimal_places, parse_number
@@ -212,9 +212,10 @@ def _cross_check(entries_sheet: _Sheet, scores_sheet: _Sheet, entries: list[Entr
                 entries_sheet.err(entry.members[0].row, "entry",
                                   f"参赛者 {entry.entry} 的评分项 {criterion.code} 在 {scores_name} 中没有评分",
                                   f"entry {entry.entry} has no marks for criterion {criterion.code} in {scores_name}")
-            for finding in check_measurement(criterion, pairs):
+            for finding in check_measurement(criterion, pairs) + check_deduction(criterion, pairs):
                 bad = next(m for m in given if m.score != given[0].score)
-                scores_sheet.err(bad.row, "score", finding.zh, finding.en)
+                scores_sheet.err(bad.row, "score", f"参赛者 {entry.entry}：{finding.zh}",
+                                 f"entry {entry.entry}: {finding.en}")
             for finding in check_spread(criterion, pairs):
                 warnings.append(f"{scores_name} 参赛者 {entry.entry}：{finding.zh} / entry {entry.entry}: {finding.en}")
 

@@ -2,7 +2,10 @@
 what only the organiser may see (ID numbers for the assessment body, birth dates for the age rule):
 
 - `awards` 获奖名单: 序号, 赛项, 组别, 奖项, 姓名, 单位, 指导教师, 晋升等级 (domain.md's columns);
-- `promotions` 晋升名单: the promoted, exam level → certificate level;
+- `promotions` 晋升名单: the promoted, exam level → certificate level; only for an item whose certificate has
+  a level (职业技能等级证书, seed 002 "在命题等级基础上,可晋升高一等级"): a 专项职业能力证书 (seed 001) has no
+  level, so nobody is promoted, the 获奖名单 has no 晋升等级 column and the other lists say
+  "专项职业能力证书（合格）" where a level would be (`levelled`, `offered`);
 - `results` 成绩总表: everyone ranked, every criterion;
 - `qualified` 合格人员名单: everyone qualified with the certificate level, for the assessment body (whole ID
   numbers: organiser only);
@@ -19,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,21 +38,32 @@ from results.publication import anchor_line, current, seated_members
 from scoring.event_file import CHINA_TZ
 from scoring.marking import aggregate
 
-__all__ = ["KINDS", "STARS_EVENT_KINDS", "Sheet", "build", "offered", "sheet_pdf", "sheet_xlsx", "stars_offered"]
+__all__ = ["KINDS", "SPECIAL_ABILITY_QUALIFIED", "STARS_EVENT_KINDS", "Sheet", "build", "levelled", "offered",
+           "sheet_pdf", "sheet_xlsx", "stars_offered"]
 
 KINDS = {"awards": "获奖名单", "promotions": "晋升名单", "results": "成绩总表", "qualified": "合格人员名单",
          "stars": "巴渝青年技能之星推荐名单", "sheets": "评分表存档"}
 # seed 004 (四): "“巴渝工匠”杯市级行业职业技能竞赛一等奖选手，直接纳入“巴渝青年技能之星”": not district or
 # enterprise contests, whose winners go through the ordinary nomination by their 区县
 STARS_EVENT_KINDS = frozenset({"city_industry"})
+# What the lists print for a qualified entry of a level-less item, in place of its certificate level.
+SPECIAL_ABILITY_QUALIFIED = "专项职业能力证书（合格）"
 
 
 def stars_offered(event_kind: str) -> bool:
     return event_kind in STARS_EVENT_KINDS
 
 
-def offered(kind: str, event_kind: str) -> bool:
-    """Whether the list `kind` exists for an event of `event_kind` (the publish page and the ZIP ask)."""
+def levelled(certificate: str | None) -> bool:
+    """Does an item's certificate kind have levels (and so promotion)? Unknown (old snapshots): it does."""
+    return certificate != "special_ability"
+
+
+def offered(kind: str, event_kind: str, certificate: str | None = None) -> bool:
+    """Whether the list `kind` exists for an item of `certificate` kind in an event of `event_kind` (the
+    publish page and the ZIP ask)."""
+    if kind == "promotions" and not levelled(certificate):
+        return False
     return kind != "stars" or stars_offered(event_kind)
 
 
@@ -77,11 +92,23 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
             raise ApiError(409, "stars_not_offered", "巴渝青年技能之星直接推荐仅适用于市级行业职业技能竞赛",
                            "巴渝青年技能之星 direct nomination is for city industry contests only",
                            event_kind=event_kind, offered_for=sorted(STARS_EVENT_KINDS))
+    if kind == "promotions" and not levelled(item.certificate):
+        raise ApiError(409, "no_promotion_list", "本赛项颁发专项职业能力证书，不分等级，没有晋升名单",
+                       "this item leads to a special-ability certificate, which has no level: there is no "
+                       "promotion list", certificate=item.certificate)
     published = await current(session, item.id or 0)
     if published is None or published.state != "published" or published.body is None:
         raise ApiError(409, "not_published", "该赛项成绩尚未发布（或已撤回），名单以发布的成绩为准",
                        "the item's results are not published: lists follow the published results")
     body = published.body
+    # the snapshot's own kind when it says (published before certificate kinds: the item's)
+    has_level = levelled(body.get("certificate", item.certificate))
+
+    def cert(r: dict[str, Any]) -> str:
+        if has_level:
+            return _level(r["cert_level"])
+        return SPECIAL_ABILITY_QUALIFIED if r["qualified"] else ""
+    cert_column = "证书等级" if has_level else "证书"
     anchor = anchor_line(body)
     exam_level = item.exam_level
     subtitle = f"{body['event']} · {body['item_name']} · 第 {body['version']} 版（{body['published_at'][:10]} 发布）"
@@ -89,10 +116,10 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
     title = f"{body['item_name']}{KINDS[kind]}"
     if kind == "awards":
         rows = [[str(n), body["item_name"], group, r["award"], "、".join(r["names"]), r["unit"],
-                 "、".join(r["instructors"]), _level(r["cert_level"]) if r["promoted"] else ""]
+                 "、".join(r["instructors"]), _level(r["cert_level"]) if r["promoted"] else ""][:8 if has_level else 7]
                 for n, (group, r) in enumerate([x for x in ranked if x[1]["award"]], 1)]
-        return Sheet(title, subtitle, ("序号", "赛项", "组别", "奖项", "姓名", "单位", "指导教师", "晋升等级"), rows,
-                     anchor=anchor)
+        award_columns: tuple[str, ...] = ("序号", "赛项", "组别", "奖项", "姓名", "单位", "指导教师", "晋升等级")
+        return Sheet(title, subtitle, award_columns if has_level else award_columns[:7], rows, anchor=anchor)
     if kind == "promotions":
         rows = [[str(n), body["item_name"], group, str(r["rank"]), "、".join(r["names"]), r["unit"],
                  _level(exam_level), _level(r["cert_level"])]
@@ -102,22 +129,22 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
     if kind == "results":
         codes = [c["code"] for c in body["criteria"]]
         columns = ("组别", "名次", "赛位", "姓名", "单位", *[f"{c['name']}（{c['max']}）" for c in body["criteria"]],
-                   "实操成绩", "总成绩", "合格", "奖项", "证书等级")
+                   "实操成绩", "总成绩", "合格", "奖项", cert_column)
         rows = [[group, str(r["rank"]), r["seat"], "、".join(r["names"]), r["unit"],
                  *[r["criteria"].get(code) or "" for code in codes], r["practical"] or "", r["total"] or "",
-                 "合格" if r["qualified"] else "不合格", r["award"], _level(r["cert_level"])] for group, r in ranked]
+                 "合格" if r["qualified"] else "不合格", r["award"], cert(r)] for group, r in ranked]
         return Sheet(title, subtitle, columns, rows, anchor=anchor)
     members = {seat: ms for seat, (_row, ms) in (await seated_members(session, item.id or 0)).items()}
     if kind == "qualified":
         rows = []
         for group, r in ranked:
-            if r["cert_level"] is None:
+            if not r["qualified"]:
                 continue
             for m in members.get(r["seat"], []):
                 rows.append([str(len(rows) + 1), m.name, GENDER_NAMES.get(m.gender, m.gender),
                              personal.decrypt(m.id_number_enc) or m.id_masked, r["unit"], body["item_name"], group,
-                             _level(r["cert_level"])])
-        return Sheet(title, subtitle, ("序号", "姓名", "性别", "身份证号", "单位", "职业（工种）", "组别", "证书等级"),
+                             cert(r)])
+        return Sheet(title, subtitle, ("序号", "姓名", "性别", "身份证号", "单位", "职业（工种）", "组别", cert_column),
                      rows, text_columns=("身份证号",), anchor=anchor)
     if kind == "stars":
         nominated = year or datetime.fromisoformat(body["published_at"]).astimezone(CHINA_TZ).year
@@ -141,7 +168,8 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
         for c in state.specs:
             given = state.marks.get((s.label, c.code), ())
             marks = "；".join(f"{judges.get(int(j), j)} {fmt(Decimal(v))}" for j, v in given)
-            score = aggregate(c, [v for _, v in given]).score if given or c.kind == "deduction" else None
+            used = state.result_marks().get((s.label, c.code), ())  # a ruled deduction: the chief judge's value
+            score = aggregate(c, [v for _, v in used]).score if used or c.kind == "deduction" else None
             rows.append([s.label, names.get(s.label, ""), f"{c.code} {c.name}", marks, fmt(score) if score is not None
                          else "缺"])
     return Sheet(title, subtitle, ("赛位", "姓名", "评分项", "各裁判评分", "该项得分"), rows, anchor=anchor)

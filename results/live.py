@@ -7,9 +7,10 @@ function behind `contestday results compute`, does every step; nothing here re-i
 
 Provisional, and blind: rows are keyed by seat (before decryption the console knows seats, not names).
 Entries whose marks cannot be computed yet (a missing mark, a criterion no panel judge marks, measurement judges
-who disagree) are left out of the ranking and listed as pending; the award counts then follow the entries ranked
-so far. Theory and time used are not recorded in this system yet: an item that weighs theory is ranked on the
-practical alone (said so by `basis`), and a `time_used` tie-break key is blank for everyone.
+who disagree, deduction judges who disagree with no ruling of the chief judge yet) are left out of the ranking
+and listed as pending; the award counts then follow the entries ranked so far. Theory and time used are not
+recorded in this system yet: an item that weighs theory is ranked on the practical alone (said so by `basis`),
+and a `time_used` tie-break key is blank for everyone.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def apply_tie_orders(item: ItemSpec, policy: AwardPolicy, rows: list[dict[str, A
             for p in placings]
 
 
-PENDING_TEXT = {"no_panel": "未设裁判组", "missing_marks": "缺评", "measurement_disagreement": "测量值不一致"}
+PENDING_TEXT = {"no_panel": "未设裁判组", "missing_marks": "缺评", "measurement_disagreement": "测量值不一致",
+                "deduction_disagreement": "扣分不一致（待裁判长裁定）"}
 
 
 def unmarked(state: ItemState) -> dict[str, list[str]]:
@@ -136,8 +138,8 @@ async def provisional_inputs(session: AsyncSession, event_id: int, item_code: st
         Entry(key, item.code, group, status, order, None, None,
               (Person(order + 2, key, key, "", item.code, group, None, None, status),))
         for order, (key, group, status) in enumerate(rows))
-    marks = tuple(Mark(0, seat, code, str(judge), value)
-                  for (seat, code), given in state.marks.items() for judge, value in given)
+    marks = tuple(Mark(0, seat, code, str(judge), value)  # a ruled deduction: the chief judge's value alone
+                  for (seat, code), given in state.result_marks().items() for judge, value in given)
     return Inputs(replace(spec, items=(item_spec,)), entries, marks), state, pending
 
 
@@ -158,7 +160,8 @@ async def ranking_and_state(session: AsyncSession, event_id: int, item_code: str
     item_spec = inputs.event.items[0]
     entries, _people, scores = input_frames(inputs)
     computed = compute_frames(inputs.event, entries, scores)
-    by_criterion = {(seat, c.code): aggregate(c, [v for _, v in state.marks.get((seat, c.code), ())]).score
+    used = state.result_marks()
+    by_criterion = {(seat, c.code): aggregate(c, [v for _, v in used.get((seat, c.code), ())]).score
                     for seat in {s.label for s in state.seats} - set(pending) for c in item_spec.criteria}
     groups: dict[str, dict[str, Any]] = {g: {"group": g, "rows": [], "absent": 0} for g in item_spec.group_names}
     for row in computed.sort("position", nulls_last=True).iter_rows(named=True):
@@ -184,6 +187,7 @@ async def ranking_and_state(session: AsyncSession, event_id: int, item_code: str
     totals = [from_cents(int(t)) for t in computed["total_c"].drop_nulls().to_list()]
     return {
         "item": state.item.code, "basis": "practical" if state.item.theory_weight > 0 else "total",
+        "levelled": state.item.exam_level is not None,  # a 专项职业能力证书 item has no level column
         "complete": not pending, "groups": list(groups.values()),
         "pending": [{"seat": seat, "reasons": reasons,
                      "text": "、".join(dict.fromkeys(f"{r.split(':', 1)[0]} {PENDING_TEXT.get(r.split(':', 1)[1], r)}"

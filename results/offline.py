@@ -41,7 +41,7 @@ def _result_warnings(event: EventSpec, table: pl.DataFrame) -> list[str]:
     for row in ranked.iter_rows(named=True):
         counts.setdefault(row["item"], {})[row["group"]] = row["n"]
     return [render_warning(w) for item in event.items if item.code in counts
-            for w in result_warnings(item.name, item.team_size > 1,
+            for w in result_warnings(item.name, item.team_size,
                                      _in_order(item.group_names, counts[item.code]),
                                      event.award_policy)]
 

@@ -1,7 +1,8 @@
 """Publishing an item's results: the gate, immutable versioned snapshots, and what the public may see.
 
 - **The gate** (results/gate.py) lists every blocker (`blockers`): scores not locked; marks missing (or a
-  criterion no panel judge marks), measurement judges who disagree, panels whose spread is over the tolerance,
+  criterion no panel judge marks), measurement judges who disagree, deduction judges who disagree with no
+  ruling (`deduction_disagreement`, settled by 裁定扣分), panels whose spread is over the tolerance,
   or any other error the console shows; a re-mark asked and not done; the re-check (复核) not done (or a full
   re-check demanded); the seat mapping not fully revealed (decrypted); a tie on an award or promotion boundary
   (`tie_unresolved`). `publish` refuses while any is left, with the list.
@@ -122,8 +123,9 @@ async def _snapshot(session: AsyncSession, event: Event, item: Item, ranking: di
                          "cert_level": r["cert_level"], "cert_level_name": LEVEL_NAMES.get(r["cert_level"] or 0, ""),
                          "promoted": r["promoted"], "criteria": r["criteria"]})
         groups.append({"group": g["group"], "rows": rows, "absent": g["absent"]})
+    # the certificate kind travels with the snapshot: the lists, the public page and the board follow it
     return {"event": event.name, "item": item.code, "item_name": item.name, "version": version,
-            "criteria": ranking["criteria"],
+            "certificate": item.certificate, "criteria": ranking["criteria"],
             "published_at": at.astimezone(CHINA_TZ).isoformat(), "basis": ranking["basis"], "groups": groups,
             "notice": {"working_days": working_days, "last_day": period.last_day.isoformat(),
                        "ends_at": period.ends_at.isoformat(), "calendar_known": period.calendar_known}}

@@ -143,14 +143,16 @@ class PublishPages(Controller):
         for row in (await session.exec(select(Publication).where(Publication.event_id == event_id)
                                        .order_by(col(Publication.version)))).all():
             latest[row.item_id] = row
+        listed = [(k, gettext(v, preferred_language(request))) for k, v in lists.KINDS.items()
+                  if k != "sheets" and (k != "qualified" or _is_organiser(principal, event_id))]
         items = [{"code": item.code, "name": item.name, "current": _current_summary(latest.get(item.id or 0)),
-                  "blockers": found[item.id or 0], "warnings": warned.get(item.id or 0, [])} for item in rows]
+                  "blockers": found[item.id or 0], "warnings": warned.get(item.id or 0, []),
+                  # no 晋升名单 for a 专项职业能力证书 item (no level, so nobody is promoted)
+                  "lists": [(k, v) for k, v in listed if lists.offered(k, event.kind, item.certificate)]}
+                 for item in rows]
         return Template("results/publish.html", status_code=status, context={
             "lang": preferred_language(request), "principal": principal, "event": event, "items": items,
-            "done": done, "error": error,
-            "lists": [(k, gettext(v, preferred_language(request))) for k, v in lists.KINDS.items()
-                      if k != "sheets" and (k != "qualified" or _is_organiser(principal, event_id))
-                      and lists.offered(k, event.kind)]},
+            "done": done, "error": error},
             headers={"Cache-Control": "no-store"})
 
     @get("/")

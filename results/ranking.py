@@ -39,20 +39,26 @@ def boundary_state(item: ItemSpec, counts: AwardCounts, position: int) -> tuple[
     """What changes across a boundary: the award tier and whether the position may earn promotion.
 
     Promotion needs position ≤ promotion_top and an award; at exam level 1 nobody can be promoted,
-    so no promotion boundary exists there.
+    and a 专项职业能力证书 (no level, seed 001) promotes nobody, so no promotion boundary exists there.
     """
     award = award_for_position(counts, position)
     tier = AWARD_NAMES.index(award) if award else len(AWARD_NAMES)
-    eligible = item.exam_level > 1 and position <= item.promotion_top and bool(award)
+    eligible = (item.exam_level is not None and item.exam_level > 1 and position <= item.promotion_top
+                and bool(award))
     return tier, eligible
 
 
 def cert_level(item: ItemSpec, position: int, award: str, qualified: bool) -> int | None:
-    if not qualified:
+    """The level of the certificate earned: None when not qualified or when the certificate has no level."""
+    if not qualified or item.exam_level is None:
         return None
     if position <= item.promotion_top and award:
         return max(1, item.exam_level - 1)
     return item.exam_level
+
+
+def _promoted(item: ItemSpec, level: int | None) -> bool:
+    return level is not None and item.exam_level is not None and level < item.exam_level
 
 
 def place_group(item: ItemSpec, policy: AwardPolicy,
@@ -63,7 +69,7 @@ def place_group(item: ItemSpec, policy: AwardPolicy,
     tier or the promotion eligibility differs between its first and last position (both are monotone
     in position, so comparing the ends is the same as checking every k, k+1 inside).
     """
-    counts = award_counts(policy, len(ordered))
+    counts = award_counts(policy, len(ordered), item.team_size)
     first_of: dict[int, int] = {}
     last_of: dict[int, int] = {}
     for position, (_, block, _) in enumerate(ordered, start=1):
@@ -76,7 +82,7 @@ def place_group(item: ItemSpec, policy: AwardPolicy,
         straddles = (boundary_state(item, counts, first_of[block])
                      != boundary_state(item, counts, last_of[block]))
         placings.append(Placing(entry, position, first_of[block], award, level,
-                                level is not None and level < item.exam_level, straddles))
+                                _promoted(item, level), straddles))
     return placings
 
 
@@ -98,7 +104,7 @@ def apply_chief_order(item: ItemSpec, policy: AwardPolicy, placings: Sequence[Pl
     if {p.entry for p in block} != set(order):
         raise ValueError(f"order must list exactly the tied block at rank {rank}: "
                          f"{', '.join(p.entry for p in block)}")
-    counts = award_counts(policy, len(placings))
+    counts = award_counts(policy, len(placings), item.team_size)
     start = min(p.position for p in block)
     chosen = {}
     for offset, entry in enumerate(order):
@@ -106,6 +112,6 @@ def apply_chief_order(item: ItemSpec, policy: AwardPolicy, placings: Sequence[Pl
         award = award_for_position(counts, position)
         level = cert_level(item, position, award, qualified[entry])
         chosen[entry] = replace(by_entry[entry], position=position, rank=position, award=award,
-                                cert_level=level, promoted=level is not None and level < item.exam_level,
+                                cert_level=level, promoted=_promoted(item, level),
                                 tie_unresolved=False)
     return sorted((chosen.get(p.entry, p) for p in placings), key=lambda p: p.position)

@@ -3,7 +3,8 @@
 Seed 002 wants "决赛选手原则上不少于30人（队）" and both 30 % rules assume a group big enough for the fixed
 一/二/三等奖 1/2/3: below N = 20 those six alone exceed 30 %. "原则上" leaves both to the organiser, so they
 are warnings, not blockers; the server's publish gate and the offline command compute them here, from the
-same ranked counts, so the two say the same thing.
+same ranked counts, so the two say the same thing. On a team item N counts people or teams as
+`award_policy.count` says, the same N the awards are computed from.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from results.awards import award_counts
+from results.awards import award_counts, counted_n, counted_size
 from scoring.event_file import AwardPolicy
 
 __all__ = ["MIN_FINALISTS", "render_warning", "result_warnings"]
@@ -25,33 +26,44 @@ def _warning(code: str, zh: str, en: str, group: str | None, **detail: Any) -> d
     return {"code": code, "message": zh, "message_en": en, "group": group, **detail}
 
 
-def result_warnings(item: str, team: bool, ranked: Mapping[str, int], policy: AwardPolicy) -> list[dict[str, Any]]:
-    """`ranked`: group → its ranked entries (people, or teams when `team`). An item nobody is ranked in yet
-    gets nothing: the blockers already say why it cannot be published."""
-    total = sum(ranked.values())
-    if total == 0:
+def result_warnings(item: str, team_size: int, ranked: Mapping[str, int], policy: AwardPolicy
+                    ) -> list[dict[str, Any]]:
+    """`ranked`: group → its ranked entries (people, or teams of `team_size`). N is the awards' own
+    (`results.awards.counted_n`): on a team item people when `policy.count` is "people", else teams, and the
+    messages say 人 or 队 accordingly. An item nobody is ranked in yet gets nothing: the blockers already say
+    why it cannot be published."""
+    if isinstance(team_size, bool):  # the former signature took `team: bool`; True would read as 1
+        raise TypeError("team_size is the item's team size, not a flag")
+    if sum(ranked.values()) == 0:
         return []
-    unit, unit_en = ("队", "teams") if team else ("人", "contestants")
+    size = counted_size(policy, team_size)
+    by_team = team_size > 1 and size == 1
+    unit, unit_en = ("队", "teams") if by_team else ("人", "contestants")
+    total = counted_n(policy, team_size, sum(ranked.values()))
     found = []
     if total < MIN_FINALISTS:
         found.append(_warning(
             "few_finalists", f"{item}：决赛人数（队数）少于 {MIN_FINALISTS}：共 {total} {unit}",
             f"{item}: fewer than {MIN_FINALISTS} in the final: {total} {unit_en}", None,
-            count=total, minimum=MIN_FINALISTS))
-    for group, n in ranked.items():
-        if n == 0:
+            count=total, minimum=MIN_FINALISTS, unit=unit))
+    for group, entries in ranked.items():
+        if entries == 0:
             continue
-        counts = award_counts(policy, n)
-        fixed = counts.first + counts.second + counts.third
+        n = counted_n(policy, team_size, entries)
+        counts = award_counts(policy, entries, team_size)
+        teams = counts.first + counts.second + counts.third
+        fixed = size * teams  # people (or teams) holding the fixed prizes, in N's unit
         if fixed > FIXED_SHARE * n:
             label = f"{item}{'（' + group + '）' if group else ''}"
             share = f"{(Decimal(fixed * 100) / n).quantize(Decimal('0.1'))}"
+            held, held_en = ((f"{teams} 队（{fixed} 人）", f"{teams} teams ({fixed} people)") if size > 1
+                             else (f"{fixed} {'队' if by_team else '名'}", f"{fixed}"))
             found.append(_warning(
                 "fixed_prizes_over_30pct",
                 f"{label}：参赛 {n} {unit}，一、二、三等奖 {counts.first}+{counts.second}+{counts.third}="
-                f"{fixed} 名，占 {share}%，已超过 30%",
-                f"{label}: {n} {unit_en}; the fixed prizes {counts.first}+{counts.second}+{counts.third}={fixed} "
-                f"are {share} %, over 30 %", group, n=n, fixed=fixed))
+                f"{held}，占 {share}%，已超过 30%",
+                f"{label}: {n} {unit_en}; the fixed prizes {counts.first}+{counts.second}+{counts.third}={held_en} "
+                f"are {share} %, over 30 %", group, n=n, fixed=fixed, unit=unit))
     return found
 
 

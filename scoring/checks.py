@@ -18,6 +18,7 @@ __all__ = [
     "ERROR",
     "WARNING",
     "Finding",
+    "check_deduction",
     "check_item_marks",
     "check_measurement",
     "check_score",
@@ -30,7 +31,9 @@ WARNING = "warning"
 
 @dataclass(frozen=True)
 class Finding:
-    code: str  # score_out_of_range | too_many_decimals | measurement_disagreement | spread_exceeded | missing_marks
+    # score_out_of_range | too_many_decimals | measurement_disagreement | deduction_disagreement | spread_exceeded |
+    # missing_marks
+    code: str
     severity: str  # error | warning
     criterion: str
     zh: str
@@ -74,6 +77,21 @@ def check_measurement(criterion: CriterionSpec, marks: Sequence[tuple[str, Decim
                     tuple(j for j, _ in marks), tuple(v for _, v in marks))]
 
 
+def check_deduction(criterion: CriterionSpec, marks: Sequence[tuple[str, Decimal]]) -> list[Finding]:
+    """A deduction is one agreed figure too (#18): judges who mark it must agree, or the chief judge rules.
+
+    Averaging would take 2.50 off when one judge saw a 5-point violation and another saw none: neither judge's
+    finding. A caller that knows who was expected passes an expected judge's blank as 0 (no deduction)."""
+    if criterion.kind != "deduction" or len({v for _, v in marks}) <= 1:
+        return []
+    return [Finding("deduction_disagreement", ERROR, criterion.code,
+                    f"扣分项 {criterion.code} 各裁判扣分不一致（{'、'.join(f'{j}={v}' for j, v in marks)}），"
+                    "须一致或由裁判长裁定",
+                    f"deduction {criterion.code}: judges disagree ({', '.join(f'{j}={v}' for j, v in marks)}); "
+                    "they must agree or the chief judge rules",
+                    tuple(j for j, _ in marks), tuple(v for _, v in marks))]
+
+
 def check_spread(criterion: CriterionSpec, marks: Sequence[tuple[str, Decimal]]) -> list[Finding]:
     """A judgement panel whose highest and lowest marks differ by more than `max_spread`."""
     if criterion.kind != "judgement" or criterion.max_spread is None or len(marks) < 2:
@@ -101,6 +119,7 @@ def check_item_marks(item: ItemSpec, marks: Mapping[str, Sequence[tuple[str, Dec
         for judge, value in given:
             found += check_score(criterion, value, judge)
         found += check_measurement(criterion, given)
+        found += check_deduction(criterion, given)
         found += check_spread(criterion, given)
         if complete and not given and criterion.kind != "deduction":
             found.append(Finding("missing_marks", ERROR, criterion.code,

@@ -61,7 +61,8 @@ def criterion_table(items: Sequence[ItemSpec]) -> CriterionTable:
 @dataclass(frozen=True)
 class ScoredFrames:
     # entries in input order + eidx, item_idx, gained_c, deducted_c, practical_c, pct_c, total_c,
-    # qualified, n_marked (non-deduction criteria with marks), n_required, n_disagree
+    # qualified, n_marked (non-deduction criteria with marks), n_required, n_disagree (measurements and
+    # deductions whose judges differ)
     entries: pl.DataFrame
     criteria: pl.DataFrame  # one row per (entry, criterion) with marks: eidx, gid, n, score_c, disagree
     table: CriterionTable
@@ -97,8 +98,8 @@ def _criterion_scores(scores: pl.DataFrame, entries: pl.DataFrame, table: Criter
     mean = _half_up(pl.col("sm"), pl.col("n"))
     trimmed = pl.when(pl.col("n") >= pl.col("trim")).then(
         _half_up(pl.col("sm") - pl.col("mn") - pl.col("mx"), pl.col("n") - 2)).otherwise(mean)
-    score = (pl.when(pl.col("kind") == KIND_CODES["measurement"]).then(pl.col("mn"))
-             .when(pl.col("kind") == KIND_CODES["deduction"]).then(mean)
+    agreed = pl.col("kind").is_in([KIND_CODES["measurement"], KIND_CODES["deduction"]])
+    score = (pl.when(agreed).then(pl.col("mn"))  # one figure both kinds; mn != mx is flagged `disagree`
              .when(pl.col("agg") == AGG_CODES["median"]).then((pl.col("lo") + pl.col("hi") + 1) // 2)
              .when(pl.col("agg") == AGG_CODES["trimmed_mean"]).then(trimmed)
              .otherwise(mean))
@@ -106,7 +107,7 @@ def _criterion_scores(scores: pl.DataFrame, entries: pl.DataFrame, table: Criter
             .with_columns(eidx=pl.col("key") // n_gid, gid=pl.col("key") % n_gid)
             .join(props, on="gid", how="left")
             .with_columns(score_c=score,
-                          disagree=(pl.col("kind") == KIND_CODES["measurement"]) & (pl.col("mn") != pl.col("mx")))
+                          disagree=agreed & (pl.col("mn") != pl.col("mx")))
             .select("eidx", "gid", "kind", "n", "mn", "mx", "score_c", "disagree"))
 
 

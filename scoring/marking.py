@@ -24,7 +24,7 @@ __all__ = [
 
 
 class MarkingError(ValueError):
-    """Marks that cannot be evaluated (missing, or measurement judges who disagree)."""
+    """Marks that cannot be evaluated (missing, or measurement or deduction judges who disagree)."""
 
     def __init__(self, code: str, criterion: str, zh: str, en: str):
         self.code, self.criterion, self.zh, self.en = code, criterion, zh, en
@@ -35,7 +35,7 @@ class MarkingError(ValueError):
 class CriterionResult:
     criterion: CriterionSpec
     marks: tuple[Decimal, ...]  # as entered, in input order
-    method: str  # none | agreed | mean | median | trimmed_mean (deductions use mean)
+    method: str  # none | agreed | mean | median | trimmed_mean (measurements and deductions: agreed)
     used: tuple[Decimal, ...]  # the marks that went into the aggregate
     dropped: tuple[Decimal, ...]  # what the trimmed mean left out
     exact: Decimal  # before rounding
@@ -78,10 +78,13 @@ def aggregate(criterion: CriterionSpec, marks: Sequence[Decimal]) -> CriterionRe
                                f"measurement judges disagree: {', '.join(map(str, marks))}")
         return CriterionResult(criterion, marks, "agreed", marks[:1], (), marks[0], round2(marks[0]))
     if criterion.kind == "deduction":
-        # The contract gives deductions no aggregate; the mean is the same as the agreed value
-        # whenever the judges agree, and never rejects a sheet another reading would accept.
-        exact = _mean(marks)
-        return CriterionResult(criterion, marks, "mean", marks, (), exact, round2(exact))
+        # Like a measurement (#18): an average of 5 and 0 is neither judge's deduction; a disagreement is
+        # settled by the chief judge (whose ruling then arrives here as the only mark).
+        if len(set(marks)) > 1:
+            raise MarkingError("deduction_disagreement", criterion.code,
+                               f"扣分不一致：{'、'.join(map(str, marks))}",
+                               f"deduction judges disagree: {', '.join(map(str, marks))}")
+        return CriterionResult(criterion, marks, "agreed", marks[:1], (), marks[0], round2(marks[0]))
     method = criterion.aggregate or "mean"
     ordered = sorted(marks)
     if method == "median":

@@ -113,19 +113,24 @@ def cases(draw: st.DrawFn, max_entries: int = 24) -> Inputs:
     policy: dict[str, Any] = {"ratio": D(draw(st.sampled_from(["0.3", "0.29", "0.5", "0.1", "1"])))}
     if "threshold" in AWARD_RULES[rule]:
         policy["threshold"] = draw(st.integers(0, 12))
+    if draw(st.booleans()):  # on team items N counts people (the default) or teams (#18 point 6)
+        policy["count"] = draw(st.sampled_from(["people", "teams"]))
     items = []
     for i in range(draw(st.integers(1, 2))):
         criteria = draw(criteria_docs())
         codes = [c["code"] for c in criteria if c["kind"] != "deduction"]
         keys = ["practical", "theory", "time_used", *(f"criterion:{c}" for c in codes)]
         tie_break = draw(st.lists(st.sampled_from(keys), unique=True, max_size=4))
-        doc = item_doc(f"I{i}", criteria, team_size=draw(st.sampled_from([1, 2])),
-                       exam_level=draw(st.integers(1, 5)),
+        level = draw(st.integers(0, 5))  # 0: a 专项职业能力证书 (no level, never promoted)
+        doc = item_doc(f"I{i}", criteria, team_size=draw(st.sampled_from([1, 2, 3])), exam_level=level,
                        pass_mark=D(draw(st.sampled_from(["0", "50", "60", "60.5", "90"]))),
                        groups=draw(st.sampled_from([[], ["学生组", "职工组"]])),
                        theory_weight=D(draw(st.sampled_from(["0", "0.1", "0.25", "0.3"]))), tie_break=tie_break)
         if draw(st.booleans()):
             doc["promotion_top"] = draw(st.integers(0, 8))
+        if level == 0:
+            del doc["exam_level"]
+            doc["certificate"] = "special_ability"
         items.append(doc)
     event = parse_event_document(event_doc(items, rule, **policy))
     people: list[tuple[Any, ...]] = []
@@ -145,6 +150,7 @@ def cases(draw: st.DrawFn, max_entries: int = 24) -> Inputs:
             judges = draw(st.integers(0 if c.kind == "deduction" else 1, 5))
             agreed = draw(_cents_upto(max_c))
             for j in range(judges):
-                cents = agreed if c.kind == "measurement" else draw(_cents_upto(max_c))
+                # measurements and deductions: the judges agree (#18: a disagreement is an error, not a mean)
+                cents = agreed if c.kind in ("measurement", "deduction") else draw(_cents_upto(max_c))
                 marks.append((f"E{e}", c.code, f"J{j}", D(cents) / 100))
     return make_inputs(event, people, marks)

@@ -275,9 +275,10 @@ async def test_provisional_ranking_equals_the_offline_command(admin: Any, db: An
         await mark(db, "王裁判", seat, "B", b1, f"w-b-{k}")
         await mark(db, "张裁判", seat, "B", b2, f"z-b-{k}")
         scores += [[seat, "A", "王", a], [seat, "A", "张", a], [seat, "B", "王", b1], [seat, "B", "张", b2]]
-        if s is not None:
+        if s is not None:  # both judges on the panel mark the deduction and agree (#18: a blank would disagree)
             await mark(db, "王裁判", seat, "S", s, f"w-s-{k}")
-            scores.append([seat, "S", "王", s])
+            await mark(db, "张裁判", seat, "S", s, f"z-s-{k}")
+            scores += [[seat, "S", "王", s], [seat, "S", "张", s]]
     live = (await admin.get(f"/api/console/events/{contest.event_id}/items/LED")).json()["ranking"]
 
     async with db() as session:

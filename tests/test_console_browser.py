@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
@@ -70,7 +71,8 @@ async def _seed(settings: Settings) -> Contest:
                     b = 33  # 48 − 33 = 15 > max_spread 10
                 await mark(db, name, seat, "A", a, f"{name}-{seat}-A")
                 await mark(db, name, seat, "B", str(b), f"{name}-{seat}-B")
-        await mark(db, "王裁判", seats[2], "S", "2", "w-s")
+        for name in ("王裁判", "李裁判", "张裁判"):  # a deduction every expected judge agrees on (#18)
+            await mark(db, name, seats[2], "S", "2", f"{name}-s")
         await mark(db, "王裁判", seats[5], "A", "28", "w-5a")
         return contest
     finally:
@@ -109,21 +111,30 @@ async def _tablet_waits_for_remark(base: str, token: str, ready: threading.Event
             return message
 
 
-def test_console_shows_findings_and_receives_marks_live(settings: Settings, live_server: str, browser: Any,
-                                                        tmp_path: Path) -> None:
-    contest = _run(_seed(settings))
-    seats = contest.seats
-    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+def chief_console(browser: Any, base: str, event_id: int, width: int = 1440,
+                  height: int = 1000) -> tuple[Any, list[str]]:
+    """The console of the LED item, signed in as the chief judge through the login page it sends one to; and
+    the list its script errors land in."""
+    page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    sent: list[str] = []  # what the page sends on its websockets
-    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
-    page.goto(f"{live_server}/console/events/{contest.event_id}?item=LED")
+    page.goto(f"{base}/console/events/{event_id}?item=LED")
     assert "/login" in page.url
     page.fill("input[name=name]", "chief")
     page.fill("input[name=password]", "pw-12345678")
     page.click("form.card button[type=submit]")
-    page.wait_for_url(f"**/console/events/{contest.event_id}*")
+    page.wait_for_url(f"**/console/events/{event_id}*")
+    return page, errors
+
+
+def test_console_shows_findings_and_receives_marks_live(settings: Settings, live_server: str, browser: Any,
+                                                        tmp_path: Path) -> None:
+    contest = _run(_seed(settings))
+    seats = contest.seats
+    page, errors = chief_console(browser, live_server, contest.event_id)
+    sent: list[str] = []  # what the page sends on its websockets
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
+    page.reload()
     page.wait_for_selector("#net[data-state=online]")
 
     # findings highlighted: the disagreement and the spread at seat 0, missing marks at seat 5
@@ -133,6 +144,7 @@ def test_console_shows_findings_and_receives_marks_live(settings: Settings, live
     assert page.locator("#severity svg rect").count() >= 6 and page.locator("#distribution svg").count() == 4
     ranking = page.inner_text("#ranking")
     assert "一等奖" in ranking and seats[5] in page.inner_text("#ranking-note")
+    assert "证书等级" in page.inner_text("#ranking thead")  # a 职业技能等级证书 item: the level column is there
 
     # a mark entered on a tablet reaches its cell within a second, without a reload
     page.evaluate("window.__sameDocument = true")
@@ -184,3 +196,29 @@ def test_console_shows_findings_and_receives_marks_live(settings: Settings, live
         DOCS_SHOT.write_bytes(shot.read_bytes())
     assert errors == []
     page.close()
+
+
+async def _make_special_ability(settings: Settings, event_id: int) -> None:
+    engine = create_engine(settings.database_url, poolclass=NullPool)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await session.exec(text("UPDATE item SET certificate = 'special_ability', exam_level = NULL "  # type: ignore[call-overload]
+                                    "WHERE event_id = :e"), params={"e": event_id})
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+def test_console_ranking_of_a_special_ability_item_has_no_level_column(settings: Settings, live_server: str,
+                                                                       browser: Any) -> None:
+    """Seed 001 “参赛选手成绩合格的,按规定颁发相应专项职业能力证书”: such a certificate has no level, so the
+    console's provisional ranking shows awards but no 证书等级 column (#18 point 1)."""
+    contest = _run(_seed(settings))
+    _run(_make_special_ability(settings, contest.event_id))
+    page, errors = chief_console(browser, live_server, contest.event_id, 1024, 900)
+    page.wait_for_selector("#ranking table")
+    assert "一等奖" in page.inner_text("#ranking")
+    assert "证书等级" not in page.inner_text("#ranking thead") and not errors
+    heads = page.locator("#ranking thead tr").first.locator("th").count()
+    cells = page.locator("#ranking tbody tr").first.locator("td, th").count()
+    assert heads == cells  # the rows dropped the column too

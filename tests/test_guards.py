@@ -96,6 +96,7 @@ EXPECTED.update({  # the chief judge's console (results/console_routes.py); the 
     ("GET", C): CONSOLE,
     ("POST", f"{C}/remarks"): CONSOLE,
     ("POST", f"{C}/remarks/{{remark_id:int}}/close"): CONSOLE,
+    ("POST", f"{C}/rulings"): CONSOLE,
     ("POST", f"{C}/scores/import"): CONSOLE,
     ("POST", f"{C}/criteria/{{criterion:str}}/lock"): CONSOLE,
     ("POST", f"{C}/criteria/{{criterion:str}}/unlock"): CONSOLE,

@@ -5,6 +5,7 @@ kept for the README (docs/screenshots/event-editor.png)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import threading
@@ -59,6 +60,26 @@ def _sign_in(page: Any, base: str) -> None:
     page.fill("input[name=password]", "pw-12345678")
     page.click("form.card button[type=submit]")
     page.wait_for_url(f"{base}/admin/events")
+
+
+def organiser_page(settings: Settings, browser: Any, base: str, width: int) -> tuple[Any, list[str]]:
+    """A signed-in organiser's page on the new-event editor, and the list its script errors land in."""
+    _add_organiser(settings)
+    page = browser.new_page(viewport={"width": width, "height": 900}, locale="zh-CN")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _sign_in(page, base)
+    page.goto(f"{base}/admin/events/new")
+    return page, errors
+
+
+def post_event(page: Any, base: str, doc: dict[str, Any]) -> int:
+    """Create an event through the API as the page's organiser (its session and CSRF token)."""
+    csrf = page.evaluate("document.querySelector('[data-csrf]').dataset.csrf")
+    created = page.request.post(f"{base}/api/events", data=json.dumps(doc, ensure_ascii=False),
+                                headers={"content-type": "application/json", "x-csrf-token": csrf})
+    assert created.status == 201, created.text()
+    return int(created.json()["id"])
 
 
 def test_organiser_builds_an_event_in_the_editor(settings: Settings, live_server: str, browser: Any,

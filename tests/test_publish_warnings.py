@@ -32,7 +32,7 @@ SEED_002 = AwardPolicy("total_within_30pct")
 @pytest.mark.parametrize("policy", [SEED_001, SEED_002])
 def test_a_group_of_15_is_warned_with_its_numbers(policy: AwardPolicy) -> None:
     """"一等奖1名、二等奖2名、三等奖3名" in a group of 15: 6 of 15 = 40 %, over the notices' 30 %."""
-    found = {w["code"]: w for w in result_warnings("LED 显示屏应用", False, {"职工组": 15}, policy)}
+    found = {w["code"]: w for w in result_warnings("LED 显示屏应用", 1, {"职工组": 15}, policy)}
     fixed = found["fixed_prizes_over_30pct"]
     assert fixed["group"] == "职工组" and (fixed["n"], fixed["fixed"]) == (15, 6)
     assert "参赛 15 人" in fixed["message"] and "1+2+3=6" in fixed["message"] and "40.0%" in fixed["message"]
@@ -43,19 +43,22 @@ def test_a_group_of_15_is_warned_with_its_numbers(policy: AwardPolicy) -> None:
 
 def test_a_group_of_40_and_of_20_is_not_warned() -> None:
     """N = 40 (and the edge N = 20, 6/20 = 30 %, "不超过" allows it): nothing to warn about."""
-    assert result_warnings("LED", False, {"": 40}, SEED_001) == []
-    assert [w["code"] for w in result_warnings("LED", False, {"学生组": 20, "职工组": 19}, SEED_002)] == [
+    assert result_warnings("LED", 1, {"": 40}, SEED_001) == []
+    assert [w["code"] for w in result_warnings("LED", 1, {"学生组": 20, "职工组": 19}, SEED_002)] == [
         "fixed_prizes_over_30pct"]  # 39 in the final, but 职工组's 19 is too small for 6 fixed prizes
 
 
 def test_an_item_of_25_has_few_finalists_and_teams_count_as_teams() -> None:
     """"决赛选手原则上不少于30人（队）": an item of 25 (in groups of 20 + 5) is warned; teams count by the team."""
-    found = result_warnings("物联网安装调试员", False, {"学生组": 20, "职工组": 5}, SEED_002)
+    found = result_warnings("物联网安装调试员", 1, {"学生组": 20, "职工组": 5}, SEED_002)
     assert [(w["code"], w["group"]) for w in found] == [("few_finalists", None), ("fixed_prizes_over_30pct", "职工组")]
     assert found[0]["count"] == 25 and "共 25 人" in found[0]["message"]
-    [team] = [w for w in result_warnings("双人赛", True, {"": 25}, SEED_002) if w["code"] == "few_finalists"]
+    by_teams = AwardPolicy("total_within_30pct", count="teams")
+    [team] = [w for w in result_warnings("双人赛", 2, {"": 25}, by_teams) if w["code"] == "few_finalists"]
     assert "共 25 队" in team["message"] and "25 teams" in team["message_en"]
-    assert result_warnings("无人参赛", False, {"": 0}, SEED_002) == []  # the blockers already say why
+    # counting people (the default), 25 two-person teams are 50 people: enough for the final
+    assert [w["code"] for w in result_warnings("双人赛", 2, {"": 25}, SEED_002)] == []
+    assert result_warnings("无人参赛", 1, {"": 0}, SEED_002) == []  # the blockers already say why
 
 
 def _workbook(rows: list[tuple[str, str, str, str]]) -> bytes:
@@ -104,4 +107,5 @@ def test_the_offline_command_prints_the_warnings_and_writes_the_same_file(
     assert len({r["entry"] for r in rows if r["item"] == "LED"}) == 11 and students == 8
     assert "警告 warning: LED显示屏应用：决赛人数（队数）少于 30：共 11 人" in err
     assert "LED显示屏应用（学生组）：参赛 8 人，一、二、三等奖 1+2+3=6 名，占 75.0%，已超过 30%" in err
-    assert "工业机器人系统运维（双人团体）：决赛人数（队数）少于 30：共 4 队" in err  # a team is one 队
+    # award_policy.count defaults to people: the 4 two-person teams are 8 人 (they would be 4 队 by teams)
+    assert "工业机器人系统运维（双人团体）：决赛人数（队数）少于 30：共 8 人" in err

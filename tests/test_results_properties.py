@@ -38,18 +38,22 @@ def _groups(rows: list[dict[str, str]]) -> dict[tuple[str, str], list[dict[str, 
 def test_award_counts_never_exceed_the_rule(inputs: Inputs) -> None:
     rows = fast_table(inputs).to_dicts()
     policy = inputs.event.award_policy
-    for members in _groups(rows).values():
+    items = {i.code: i for i in inputs.event.items}
+    for (item, _group), members in _groups(rows).items():
         n = len(members)
-        counts = award_counts(policy, n)
+        size = items[item].team_size if policy.count == "people" else 1  # people an entry counts for
+        counts = award_counts(policy, n, items[item].team_size)
         given_ = Counter(r["award"] for r in members if r["award"])
         assert [given_[a] for a in AWARD_NAMES] == list(counts.as_tuple())
         assert counts.total <= n
         assert counts.first <= 1 and counts.second <= 2 and counts.third <= 3
-        bound = int(policy.ratio * n)
+        bound = int(policy.ratio * n * size)  # places (people, or teams) within the ratio of N
         if policy.rule == "merit_if_over_30":
-            assert counts.merit == (0 if n <= (policy.threshold or 0) else min(bound, n - min(n, 6)))
+            assert counts.merit == (0 if n * size <= (policy.threshold or 0) else min(bound // size, n - min(n, 6)))
         else:
-            assert counts.total <= max(min(n, 6), bound)
+            # whole teams only: the award winners' places stay within the ratio unless the fixed six exceed it
+            assert counts.total * size <= max(min(n, 6) * size, bound)
+            assert counts.merit == 0 or (counts.total + 1) * size > bound or counts.total == n
         # awards go strictly by position
         awarded = sorted(int(r["position"]) for r in members if r["award"])
         assert awarded == list(range(1, len(awarded) + 1))
@@ -62,6 +66,9 @@ def test_promoted_entries_are_top_qualified_award_holders(inputs: Inputs) -> Non
     items = {i.code: i for i in inputs.event.items}
     for row in rows:
         item = items[row["item"]]
+        if item.exam_level is None:  # 专项职业能力证书: no level and no promotion, qualified or not
+            assert row["cert_level"] == "" and row["promoted"] == "false"
+            continue
         if row["promoted"] == "true":
             assert int(row["position"]) <= item.promotion_top
             assert row["qualified"] == "true" and row["award"]

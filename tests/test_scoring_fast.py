@@ -34,6 +34,8 @@ def sheet(draw: st.DrawFn) -> tuple[dict[str, list[int]], int]:
     marks = {"A": [draw(st.integers(0, 4000))] * draw(st.integers(1, 3))}
     for c in ITEM.criteria[1:]:
         marks[c.code] = draw(_marks(to_cents(c.max), 0 if c.kind == "deduction" else 1))
+        if c.kind == "deduction":  # judges who mark a deduction agree (#18); a disagreement is an error
+            marks[c.code] = marks[c.code][:1] * len(marks[c.code])
     return marks, draw(st.integers(0, 10_000))
 
 

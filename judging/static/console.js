@@ -142,21 +142,25 @@
   }
 
   /* A small dialog for the actions that need words: the reason of an unlock or reopen, a re-mark message. */
-  function ask(title, detail, label, okText, run) {
+  function ask(title, detail, label, okText, run, valueLabel) {
     var dialog = $("dialog");
     $("dialog-title").textContent = title; $("dialog-detail").textContent = detail || "";
+    // 裁定扣分 also asks for a figure; every other dialog is words only
+    $("dialog-value-row").hidden = !valueLabel; $("dialog-value").value = "";
+    $("dialog-value-label").textContent = valueLabel || "";
     $("dialog-label").textContent = label; $("dialog-text").value = ""; $("dialog-error").textContent = "";
     $("dialog-ok").textContent = okText; $("dialog-cancel").textContent = t("cancel");
     $("dialog-cancel").onclick = function () { dialog.close(); };
     $("dialog-form").onsubmit = function (ev) {
       ev.preventDefault();
-      var text = $("dialog-text").value.trim();
+      var text = $("dialog-text").value.trim(), value = $("dialog-value").value.trim();
+      if (valueLabel && !value) { $("dialog-error").textContent = t("rule_value_needed"); return; }
       if (!text) { $("dialog-error").textContent = t("reason_needed"); return; }
-      run(text).then(function () { dialog.close(); },
+      run(text, value).then(function () { dialog.close(); },
         function (err) { $("dialog-error").textContent = t("error", { message: message(err) }); });
     };
     dialog.showModal();
-    $("dialog-text").focus();
+    $(valueLabel ? "dialog-value" : "dialog-text").focus();
   }
   function withReason(path, title) {
     ask(title, "", t("reason"), t("confirm"), function (reason) {
@@ -175,6 +179,9 @@
   }
   function findingsAt(seat, code) {
     return state.snap.findings.filter(function (f) { return f.seat === seat && f.criterion === code; });
+  }
+  function rulingAt(seat, code) {
+    return (state.snap.rulings || []).filter(function (r) { return r.seat === seat && r.criterion === code; })[0];
   }
   function judgeName(id) {
     var j = state.snap.judges.filter(function (x) { return x.id === id; })[0];
@@ -216,9 +223,10 @@
       if (item.locked) withReason("/unlock", t("unlock_item_title"));
       else act("/lock", {});
     };
-    var count = { spread_exceeded: 0, measurement_disagreement: 0, missing_marks: 0 };
+    var count = { spread_exceeded: 0, measurement_disagreement: 0, deduction_disagreement: 0, missing_marks: 0 };
     snap.findings.forEach(function (f) { count[f.code] = (count[f.code] || 0) + 1; });
-    $("counts").textContent = t("n_findings", { spread: count.spread_exceeded, disagree: count.measurement_disagreement,
+    $("counts").textContent = t("n_findings", { spread: count.spread_exceeded,
+                                               disagree: count.measurement_disagreement + count.deduction_disagreement,
                                                missing: count.missing_marks });
     var judges = snap.judges.filter(function (j) { return j.role === "judge"; });
     $("sheets").textContent = t("sheets", { n: judges.filter(function (j) { return j.submitted; }).length, total: judges.length });
@@ -276,8 +284,12 @@
     here.forEach(function (f) {
       if (f.code === "missing_marks" && f.judges.indexOf(j.id) >= 0) { td.classList.add("missing"); title.push(t("missing")); }
       if (f.code === "spread_exceeded") { td.classList.add("spread"); title.push(message(f)); }
-      if (f.code === "measurement_disagreement") { td.classList.add("disagree"); title.push(message(f)); }
+      if (f.code === "measurement_disagreement" || f.code === "deduction_disagreement") {
+        td.classList.add("disagree"); title.push(message(f));
+      }
     });
+    var ruled = rulingAt(seat, c.code);
+    if (ruled) { td.classList.add("ruled"); title.push(t("ruled", { value: ruled.value })); }
     if (remark) {
       td.classList.add(remark.answered ? "remark-answered" : "remark");
       title.push(remark.answered ? t("remark_answered") : t("remark_open", { message: remark.message }));
@@ -334,7 +346,15 @@
     // an open re-mark request holds publication back: never "nothing needs attention" while one is open
     if (!snap.findings.length && !snap.remarks.length) list.appendChild(el("li", { cls: "ok", text: t("findings_none") }));
     shown.forEach(function (f) {
-      list.appendChild(el("li", { cls: f.code }, [el("strong", { text: f.seat + " · " + f.criterion }), " ", message(f)]));
+      list.appendChild(el("li", { cls: f.code }, [el("strong", { text: f.seat + " · " + f.criterion }), " ", message(f),
+        f.code === "deduction_disagreement" ? el("button", { type: "button", cls: "c-mini c-rule", text: t("rule"),
+          onclick: function () { ruleDialog(f.seat, f.criterion, message(f)); } }) : null]));
+    });
+    (snap.rulings || []).forEach(function (r) {
+      list.appendChild(el("li", { cls: "ruled" }, [el("strong", { text: r.seat + " · " + r.criterion }), " ",
+        t("ruled_line", { value: r.value, reason: r.reason, by: r.by }),
+        el("button", { type: "button", cls: "c-mini c-rule", text: t("rule_again"),
+          onclick: function () { ruleDialog(r.seat, r.criterion, t("ruled", { value: r.value })); } })]));
     });
     if (missing.length) {
       var bySeat = {};
@@ -356,6 +376,16 @@
         el("strong", { text: r.seat + " · " + r.criterion + " · " + judgeName(r.judge_id) }), " ",
         t("resolved_" + r.resolution) + (r.note ? "：" + r.note : "")]));
     });
+  }
+
+  /* 裁定扣分: the judges disagree on a deduction (one saw a violation, another did not): the chief judge records
+     the points off, with the reason for the log; results use that figure and the finding goes. */
+  function ruleDialog(seat, code, detail) {
+    var c = state.snap.criteria.filter(function (x) { return x.code === code; })[0] || { max: "" };
+    ask(t("rule_title", { seat: seat, code: code, max: c.max }), detail, t("reason"), t("rule"), function (reason, value) {
+      return post("/rulings", { seat: seat, criterion: code, value: value, reason: reason })
+        .then(function () { toast(t("ruled_done")); });
+    }, t("rule_value", { max: c.max }));
   }
 
   /* 关闭请求: the chief judge closes a request (sent by mistake, or the change checked), with a note for the log. */
@@ -426,7 +456,8 @@
       var head = el("tr", {}, [el("th", { text: t("position") }), el("th", { text: t("rank") }), el("th", { text: t("seat") })]
         .concat(snap.criteria.map(function (c) { return el("th", { cls: "num", text: c.code }); }))
         .concat(["practical", "practical_pct", "total"].map(function (k) { return el("th", { cls: "num", text: t(k) }); }))
-        .concat(["qualified", "award", "cert_level"].map(function (k) { return el("th", { text: t(k) }); })));
+        .concat(["qualified", "award"].concat(ranking.levelled === false ? [] : ["cert_level"])
+          .map(function (k) { return el("th", { text: t(k) }); })));
       var tbody = el("tbody");
       g.rows.forEach(function (r) {
         var tr = el("tr", { cls: (r.award ? "award " : "") + (r.tie_unresolved ? "tie" : "") }, [
@@ -435,8 +466,9 @@
           .concat([el("td", { cls: "num", text: r.practical }), el("td", { cls: "num", text: r.practical_pct }),
                    el("td", { cls: "num strong", text: r.total }), el("td", { text: r.qualified ? t("yes") : t("no") }),
                    el("td", {}, [r.award ? el("span", { cls: "award-tag", text: r.award }) : null,
-                                 r.tie_unresolved ? el("span", { cls: "tie-tag", text: t("tie_unresolved") }) : null]),
-                   el("td", { text: r.cert_level === null ? "" : String(r.cert_level) + (r.promoted ? " ↑" : "") })]));
+                                 r.tie_unresolved ? el("span", { cls: "tie-tag", text: t("tie_unresolved") }) : null])]
+            .concat(ranking.levelled === false ? [] :
+                    [el("td", { text: r.cert_level === null ? "" : String(r.cert_level) + (r.promoted ? " ↑" : "") })])));
         tbody.appendChild(tr);
       });
       box.appendChild(el("table", { cls: "c-ranking" }, [el("thead", {}, [head]), tbody]));

@@ -39,11 +39,14 @@
     return list.filter(function (i) { return i.code === at.code; })[0] || list[0] || null;
   }
 
-  function row(r) {
+  // A 专项职业能力证书 has no level: its items show who qualified for it, never a promotion.
+  function levelled(item) { return item.view.certificate !== "special_ability"; }
+
+  function row(r, plain) {
     if (r === null) { return el("tr", { "class": "none" }, [el("td", { colspan: "6" }, ["本组无有效成绩"])]); }
+    var last = plain ? (r.qualified ? "合格" : "") : (r.promoted ? "晋升" + (r.cert_level_name || r.cert_level + "级") : "");
     return el("tr", {}, [el("td", {}, [String(r.rank)]), el("td", {}, [r.names.join("、")]), el("td", {}, [r.unit]),
-      el("td", {}, [r.total || ""]), el("td", { "class": "award" }, [r.award]),
-      el("td", {}, [r.promoted ? "晋升" + (r.cert_level_name || r.cert_level + "级") : ""])]);
+      el("td", {}, [r.total || ""]), el("td", { "class": "award" }, [r.award]), el("td", {}, [last])]);
   }
 
   // One group's part of a page: its header (with "（续）" when the group began on an earlier page) and a
@@ -53,8 +56,9 @@
     var cols = el("colgroup", {}, ["rank", "name", "unit", "total", "award", "promo"].map(function (c) {
       return el("col", { "class": "c-" + c });
     }));
-    var tbody = el("tbody", {}, seg.rows.map(row));
-    var table = el("table", {}, [cols, el("thead", {}, [el("tr", {}, HEAD.map(function (h) { return el("th", {}, [h]); }))]), tbody]);
+    var tbody = el("tbody", {}, seg.rows.map(function (r) { return row(r, seg.plain); }));
+    var head = seg.plain ? HEAD.slice(0, 5).concat(["证书"]) : HEAD;
+    var table = el("table", {}, [cols, el("thead", {}, [el("tr", {}, head.map(function (h) { return el("th", {}, [h]); }))]), tbody]);
     var box = el("div", { "class": "group", "data-group": seg.group || "" }, label ? [el("h3", {}, [label]), table] : [table]);
     return { box: box, tbody: tbody };
   }
@@ -98,11 +102,11 @@
       var i = 0, seg = null, built = null;
       while (i < rows.length) {
         if (!seg) {
-          seg = { group: g.group, cont: i > 0, more: false, rows: [] };
+          seg = { group: g.group, cont: i > 0, more: false, rows: [], plain: !levelled(item) };
           built = segment(seg);
           f.body.appendChild(built.box);
         }
-        var tr = row(rows[i]);
+        var tr = row(rows[i], seg.plain);
         built.tbody.appendChild(tr);
         if (fits() || (!page.length && !seg.rows.length)) { seg.rows.push(rows[i]); i += 1; continue; }
         built.tbody.removeChild(tr);

@@ -179,7 +179,7 @@ class RegistrationAdminPages(Controller):
         [view] = await svc.entry_views(db, [await _entry(db, event_id, entry_id)])
         return await self._page(request, db, event_id, "edit.html", status, v=view, values=values,
                                 errors=errors or {}, items=ctx.spec.items, team=len(view.members) > 1,
-                                levels=EXAM_LEVELS,
+                                levels=EXAM_LEVELS, declaration=ctx.spec.residence_declaration,
                                 group_names=list(dict.fromkeys(g for i in ctx.spec.items for g in i.groups)))
 
     @get("/{entry_id:int}/edit")
@@ -196,7 +196,7 @@ class RegistrationAdminPages(Controller):
         [view] = await svc.entry_views(db_session, [await _entry(db_session, event_id, entry_id)])
         stored = [ctx.personal.decrypt(m.id_number_enc) or "" for m in view.members]
         try:
-            req = read_request(form_payload(values, stored))
+            req = read_request(form_payload(values, stored, [bool(m.photo) for m in view.members]))
             # the organiser corrects entries after the deadline too: the other rules stay
             await amend(db_session, dataclasses.replace(ctx, closes=None, closed_at=None), entry_id, req)
         except (RequestError, ApiError) as exc:

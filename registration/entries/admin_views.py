@@ -16,12 +16,13 @@ STATES = {"active": "有效", "withdrawn": "已撤回", "rejected": "已驳回"}
 REVIEWS = {"none": "无需审核", "pending": "待审核", "approved": "审核通过", "rejected": "审核驳回"}
 FLAGS = {"possible_duplicate": "疑似重复报名", "instructor_conflict": "指导教师冲突", "unit_quota_warning": "单位超额",
          "employee_qualification": "职工资格待核实", "retirement_base_unknown": "退休年龄基准待核实",
-         "retires_on_contest_day": "比赛当天达到退休年龄"}
+         "retires_on_contest_day": "比赛当天达到退休年龄", "photo_required": "未上传照片",
+         "residence_not_declared": "未声明在渝", "major_required": "未填写专业"}
 SOURCES = {"form": "扫码报名", "api": "扫码报名", "roster": "名单导入", "organiser": "组委会录入"}
 DONE = {"closed": "已截止报名", "reopened": "已重新开放报名", "approve": "已通过审核", "reject": "已驳回该报名",
         "saved": "已保存修改", "withdrawn": "已撤回该报名"}
 _MEMBER_KEYS = ("identity", "name", "id_number", "phone", "education", "skill_level", "certificate_number",
-                "years_in_occupation", "female_base")
+                "years_in_occupation", "female_base", "major", "residence_declared")
 # a refusal without a `field` still belongs next to one input of the form
 _FIELD_OF_CODE = {"unknown_item": "item", "team_size_mismatch": "item", "unknown_group": "group",
                   "unit_quota_exceeded": "unit", "duplicate_entry": "id_number", "already_registered": "id_number"}
@@ -41,7 +42,8 @@ def edit_values(view: Any) -> dict[str, str]:
         values.update({p + "identity": m.identity, p + "name": m.name, p + "id_number": "", p + "phone": m.phone,
                        p + "education": _s(m.education), p + "skill_level": _s(m.skill_level),
                        p + "certificate_number": _s(m.certificate_number),
-                       p + "years_in_occupation": _s(m.years_in_occupation), p + "female_base": _s(m.female_base)})
+                       p + "years_in_occupation": _s(m.years_in_occupation), p + "female_base": _s(m.female_base),
+                       p + "major": _s(m.major), p + "residence_declared": "1" if m.residence_declared else ""})
     instructors = members[0].instructors if members else []
     for i, ins in enumerate(instructors):
         values[f"instructors[{i}].name"], values[f"instructors[{i}].phone"] = ins.get("name", ""), ins.get("phone", "")
@@ -49,11 +51,15 @@ def edit_values(view: Any) -> dict[str, str]:
     return values
 
 
-def form_payload(values: Mapping[str, str], stored_numbers: Sequence[str]) -> dict[str, Any]:
-    """The request body of a posted edit form; an empty ID number field keeps the stored number."""
+def form_payload(values: Mapping[str, str], stored_numbers: Sequence[str],
+                 stored_photos: Sequence[bool] = ()) -> dict[str, Any]:
+    """The request body of a posted edit form; an empty ID number field keeps the stored number, and the
+    same person keeps their stored photo (the service carries it over)."""
     def member(prefix: str, i: int) -> dict[str, str]:
         m = {k: values.get(prefix + k, "").strip() for k in _MEMBER_KEYS}
         m["id_number"] = m["id_number"] or stored_numbers[i]
+        if i < len(stored_photos) and stored_photos[i] and m["id_number"].upper() == stored_numbers[i].upper():
+            m["photo"] = "kept"
         return m
 
     rows = int(values.get("instructor_rows", "2")) if values.get("instructor_rows", "2").isdigit() else 2
@@ -151,6 +157,9 @@ register({
     "报名来源": "Source",
     "学生": "Student",
     "职工": "Employee",
+    "院校教师": "College teacher",
+    "灵活就业人员": "Flexible worker",
+    "灵活就业": "Flexible worker (no unit)",
     "男": "Male",
     "女": "Female",
     "学历": "Education",
@@ -207,6 +216,16 @@ register({
     "职工资格待核实": "employee qualification to check",
     "退休年龄基准待核实": "retirement base to check",
     "比赛当天达到退休年龄": "retires on the contest day",
+    "未上传照片": "no photo",
+    "未声明在渝": "residence not declared",
+    "未填写专业": "no major given",
+    "照片": "Photo",
+    "在渝声明": "Residence",
+    "已勾选": "ticked",
+    "未勾选": "not ticked",
+    "本人声明": "Declaration",
+    "专业": "Major",
+    "未填写": "not given",
     "扫码报名": "QR form",
     "名单导入": "roster import",
     "组委会录入": "entered by the organiser",

@@ -22,6 +22,7 @@ import polars as pl
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from registration.entries.identities import IDENTITIES, unit_label
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
@@ -33,15 +34,15 @@ __all__ = [
 ]
 
 LEVEL_NAMES = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
-IDENTITY_NAMES = {"student": "学生", "employee": "职工"}
+IDENTITY_NAMES = IDENTITIES  # 学生、职工、院校教师、灵活就业人员
 # 参赛选手报名表: every field of the form. The first columns are the roster template's, so an export
 # imports again as a roster (赛项代码 wins over 赛项; 性别 and 出生日期 come from the ID number and are ignored).
 FORM_COLUMNS = ("序号", "赛项代码", "赛项", "组别", "身份", "姓名", "性别", "出生日期", "身份证号", "手机", "单位",
-                "学历", "技能等级", "证书编号", "从业年限", "女职工退休基准", "指导教师1", "指导教师1电话",
-                "指导教师2", "指导教师2电话", "队伍", "照片", "审核", "报名来源", "报名编号")
+                "学历", "技能等级", "证书编号", "从业年限", "女职工退休基准", "专业", "在渝声明", "指导教师1",
+                "指导教师1电话", "指导教师2", "指导教师2电话", "队伍", "照片", "审核", "报名来源", "报名编号")
 # 参赛信息汇总表: one line per contestant, for the item's mailbox and the organising committee
 SUMMARY_COLUMNS = ("序号", "赛项", "组别", "单位", "姓名", "性别", "身份证号", "手机", "参赛身份", "学历",
-                   "现技能等级", "指导教师", "备注")
+                   "现技能等级", "专业", "在渝声明", "指导教师", "备注")
 TEXT_COLUMNS = ("身份证号", "手机", "证书编号", "指导教师1电话", "指导教师2电话", "报名编号", "队伍")
 _REVIEW_NAMES = {"none": "", "pending": "待审核", "approved": "已通过", "rejected": "已驳回"}
 _SOURCE_NAMES = {"form": "扫码报名", "api": "扫码报名", "roster": "名单导入", "organiser": "组委会录入"}
@@ -71,7 +72,7 @@ async def load_people(session: AsyncSession, event_id: int, personal: PersonalDa
         query = query.where(Item.code == item_code)
     rows = (await session.exec(query.order_by(col(Item.position), col(Entry.group_name), col(Entry.unit_key),
                                               col(Entry.id), col(EntryMember.position)))).all()
-    return [PersonRow(item.code, item.name, entry.group_name, entry.unit,
+    return [PersonRow(item.code, item.name, entry.group_name, unit_label(entry.unit),  # 灵活就业 for no unit
                       entry.ticket_code[:8] if item.team_size > 1 else "", member,
                       personal.decrypt(member.id_number_enc) or member.id_masked, entry.review, entry.source,
                       entry.ticket_code) for entry, item, member in rows]
@@ -85,14 +86,19 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _declared(m: EntryMember) -> str:
+    """Seed 002's "应在渝工作、学习或居住": ticked by the contestant on the form."""
+    return "已声明" if m.residence_declared else ""
+
+
 def _form_row(n: int, p: PersonRow) -> list[str]:
     m = p.member
     return [str(n), p.item_code, p.item_name, p.group, IDENTITY_NAMES.get(m.identity, m.identity), m.name,
             GENDER_NAMES.get(m.gender, m.gender),
             m.birth_date.isoformat() if isinstance(m.birth_date, date) else _text(m.birth_date),
             p.id_number, m.phone, p.unit, _text(m.education), LEVEL_NAMES.get(m.skill_level or 0, ""),
-            _text(m.certificate_number), _text(m.years_in_occupation), _text(m.female_base),
-            _instructor(m, 0, "name"), _instructor(m, 0, "phone"), _instructor(m, 1, "name"),
+            _text(m.certificate_number), _text(m.years_in_occupation), _text(m.female_base), _text(m.major),
+            _declared(m), _instructor(m, 0, "name"), _instructor(m, 0, "phone"), _instructor(m, 1, "name"),
             _instructor(m, 1, "phone"), p.team, photo_name(p.unit, m.name) if m.photo else "",
             _REVIEW_NAMES.get(p.review, p.review), _SOURCE_NAMES.get(p.source, p.source), p.ticket_code]
 
@@ -102,7 +108,7 @@ def _summary_row(n: int, p: PersonRow) -> list[str]:
     note = "；".join(x for x in (_REVIEW_NAMES.get(p.review, ""), f"队伍 {p.team}" if p.team else "") if x)
     return [str(n), p.item_name, p.group, p.unit, m.name, GENDER_NAMES.get(m.gender, m.gender), p.id_number,
             m.phone, IDENTITY_NAMES.get(m.identity, m.identity), _text(m.education),
-            LEVEL_NAMES.get(m.skill_level or 0, ""),
+            LEVEL_NAMES.get(m.skill_level or 0, ""), _text(m.major), _declared(m),
             "、".join(i.get("name", "") for i in m.instructors), note]
 
 

@@ -92,7 +92,8 @@ def _edit_extra(ctx: RegistrationContext, members: list[EntryMember], token: str
     pad = ["", ""]
     return {"action": f"/r/{ctx.event_id}/mine/edit", "mine_token": token,
             "kept_ids": [m.id_masked for m in members] + pad,
-            "kept_phones": [mask_phone(m.phone) for m in members] + pad}
+            "kept_phones": [mask_phone(m.phone) for m in members] + pad,
+            "kept_photos": [bool(m.photo) for m in members] + [False, False]}
 
 
 class MinePages(Controller):
@@ -144,6 +145,9 @@ class MinePages(Controller):
         entry, members, token = owned
         item = await db_session.get(Item, entry.item_id)
         values = member_values(entry, members, item.code if item else "")
+        for m in members:  # what seed 002 asks besides the usual fields (the declaration stays ticked)
+            values.update({f"m{m.position}_major": m.major or "",
+                           f"m{m.position}_residence_declared": "1" if m.residence_declared else ""})
         return form_page(ctx, values, mode="edit", extra=_edit_extra(ctx, members, token))
 
     @post("/edit", request_max_body_size=MAX_FORM_BYTES)
@@ -165,14 +169,15 @@ class MinePages(Controller):
             t = await load_ticket(db_session, entry.ticket_code, request.app.state.settings.public_url)
             return _mine(ctx, t, token, error=CHECKED_IN.message, code=CHECKED_IN.code, status=409, checked_in=True)
         kept = pf.KeptData([ctx.personal.decrypt(m.id_number_enc) or "" for m in members],
-                           [m.phone for m in members], list(members[0].instructors) if members else [])
+                           [m.phone for m in members], list(members[0].instructors) if members else [],
+                           {m.position: m.person_hash for m in members if m.photo})
         keep = {m.position: (m.person_hash, m.photo) for m in members if m.photo}
         item = ctx.spec.item(form.values.get("item", ""))
         try:
             # decoding photos takes a good part of a second: off the event loop
             req, photos = (await uploads.off_loop(check_form, ctx, form, kept) if form.photos
                            else check_form(ctx, form, kept))
-            await amend(db_session, ctx, entry.id, req)
+            await amend(db_session, ctx, entry.id, req, own=True)
         except (RequestError, ApiError) as exc:
             status, errors = refusal(exc, bool(item and item.team_size > 1))
             return form_page(ctx, form.values, errors, status=status, mode="edit",

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.accounts.security import same, sign, unsign
+from registration.entries.identities import unit_label
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData, normalise_phone
 from registration.entries.request import IDENTITIES
@@ -107,8 +108,8 @@ async def load_ticket(session: AsyncSession, raw_code: str, public_url: str) -> 
     members = tuple(MemberView(m.name, m.id_masked, mask_phone(m.phone), IDENTITIES.get(m.identity, m.identity),
                                bool(m.photo)) for m in await load_members(session, entry.id))
     return TicketView(code, format_code(code), f"{public_url}/t/{code}", event.id, event.name,
-                      f"{event.starts_on:%Y年%m月%d日}", item.code, item.name, entry.group_name, entry.unit,
-                      entry.state, state_label(entry), members)
+                      f"{event.starts_on:%Y年%m月%d日}", item.code, item.name, entry.group_name,
+                      unit_label(entry.unit), entry.state, state_label(entry), members)
 
 
 async def find_own_entry(session: AsyncSession, personal: PersonalData, event_id: int, id_number: str,

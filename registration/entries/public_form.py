@@ -2,8 +2,10 @@
 contracts §5 (read_request stays the one validator), and placing every refusal next to its field.
 
 Field names: item, group, identity, unit, confirm; per member `m{i}_name`, `m{i}_id_number`, … and
-`m{i}_photo`; instructors `ins{i}_name`, `ins{i}_phone`. One identity serves the whole team: a group
-takes one identity anyway (学生组 students, 职工组 employees).
+`m{i}_photo`, `m{i}_major`, `m{i}_residence_declared`; instructors `ins{i}_name`, `ins{i}_phone`. One
+identity serves the whole team: the form
+offers only the identities the chosen group takes (学生组 students; 职工组 employees, teachers, flexible
+workers by default).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import Any
 
 from litestar.datastructures import UploadFile
 
+from registration.entries.identities import ALIASES, IDENTITIES, identity_refusal
 from registration.entries.request import EDUCATION, RequestError
-from registration.entries.service import GROUP_IDENTITY
 from registration.events.pages import EXAM_LEVELS
 from registration.identity import InvalidIdNumber, parse_id_number
 from scoring.event_file import EventSpec
@@ -33,6 +35,8 @@ __all__ = [
     "errors_for",
     "errors_for_all",
     "form_field",
+    "identities_json",
+    "identity_options",
     "items_json",
     "label",
     "precheck",
@@ -41,7 +45,7 @@ __all__ = [
 ]
 
 MEMBER_FIELDS = ("name", "id_number", "phone", "education", "skill_level", "certificate_number",
-                 "years_in_occupation", "female_base")
+                 "years_in_occupation", "female_base", "major", "residence_declared")
 INSTRUCTOR_ROWS = 2
 SKILL_LEVELS = EXAM_LEVELS
 # A woman's retirement base depends on her post (domain.md): ask it rather than guess from her birth.
@@ -49,11 +53,13 @@ FEMALE_POSTS = ((55, "干部/管理岗"), (50, "工人岗"))
 LABELS = {"item": "赛项", "group": "组别", "identity": "身份", "unit": "工作单位或学校", "confirm": "确认声明",
           "name": "姓名", "id_number": "身份证号码", "phone": "手机号码", "education": "学历",
           "skill_level": "技能等级", "certificate_number": "证书编号", "years_in_occupation": "本职业工作年限",
-          "female_base": "岗位类别", "photo": "照片", "instructors": "指导教师"}
+          "female_base": "岗位类别", "photo": "照片", "instructors": "指导教师", "major": "专业",
+          "residence_declared": "居住/工作地声明"}
 # Refusals of the service that name no field: where the contestant should look.
 CODE_FIELDS = {"duplicate_entry": "m0_id_number", "already_registered": "m0_id_number",
                "duplicate_member": "m1_id_number", "unit_quota_exceeded": "unit", "unknown_item": "item",
                "team_size_mismatch": "item", "unknown_group": "group", "group_identity_mismatch": "identity",
+               "identity_not_accepted": "identity",
                "not_confirmed": "confirm", "invalid_photo": "m0_photo"}
 
 
@@ -71,7 +77,7 @@ class KeptData:
     id_numbers: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     instructors: list[dict[str, str]] = field(default_factory=list)
-
+    photos: dict[int, str] = field(default_factory=dict)  # position -> person hash of a stored photo
 
 @dataclass
 class FormErrors:
@@ -133,7 +139,7 @@ def form_field(api_field: str | None, code: str) -> str:
         return "identity" if m.group(2) == "identity" else f"m{m.group(1)}_{m.group(2)}"
     if m := re.fullmatch(r"instructors\[(\d+)\](?:\.(\w+))?", api_field):
         return f"ins{m.group(1)}_{m.group(2) or 'name'}"
-    if api_field in MEMBER_FIELDS:
+    if api_field in (*MEMBER_FIELDS, "photo"):
         return f"m0_{api_field}"
     return api_field
 
@@ -196,19 +202,42 @@ def precheck(payload: Mapping[str, Any], spec: EventSpec) -> list[RequestError]:
             except InvalidIdNumber as exc:
                 errors.append(RequestError("invalid_id_number", f"{prefix}id_number", f"身份证号码有误：{exc.zh}",
                                            f"invalid ID number: {exc.en}"))
+        if spec.residence_declaration and m.get("residence_declared") not in ("1", "on", True):
+            errors.append(RequestError("residence_not_declared", f"{prefix}residence_declared",
+                                       f"请确认本人{spec.residence_declaration}", "confirm the residence rule"))
+        if spec.student_major_required and m.get("identity") == "student" and not str(m.get("major") or "").strip():
+            errors.append(RequestError("major_required", f"{prefix}major", "学生选手须填写所学专业",
+                                       "a student must give their major"))
     item, group = spec.item(str(payload.get("item") or "")), str(payload.get("group") or "").strip()
     if item is not None and item.groups and not group:
         errors.append(RequestError("missing_field", "group", "请选择组别", "choose a group"))
-    wanted = GROUP_IDENTITY.get(group)
-    identity = members[0].get("identity") if members else None
-    if wanted is not None and identity in ("student", "employee") and identity != wanted:
-        errors.append(RequestError("group_identity_mismatch", "members[0].identity" if "members" in payload
-                                   else "identity", f"{group}只接受{'学生' if wanted == 'student' else '职工'}报名",
-                                   f"{group} takes {wanted}s only"))
+    identity = str(members[0].get("identity") or "") if members else ""
+    refusal = identity_refusal(spec, group, ALIASES.get(identity, identity))
+    if refusal is not None:
+        errors.append(RequestError(refusal[0], "members[0].identity" if "members" in payload else "identity",
+                                   *refusal[1:]))
     return errors
 
 
 def items_json(spec: EventSpec) -> str:
     """The items for the page's script (groups by item, team sizes); `</` escaped for a <script> block."""
     data = [{"code": i.code, "name": i.name, "groups": list(i.groups), "team": i.team_size} for i in spec.items]
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+# the form's wording of each identity (the student's line repeats who counts as one)
+_IDENTITY_TEXT = {**IDENTITIES, "student": "学生（在渝全日制院校在籍学生）"}
+
+
+def identity_options(spec: EventSpec, group: str = "") -> list[tuple[str, str]]:
+    """The identities a group takes (every accepted one for no group: the page without JavaScript, where
+    the group may still change, offers them all; the script narrows them to the chosen group's)."""
+    takes = set(spec.group_takes(group) if group and group != "-" else spec.identities)
+    return [(code, text) for code, text in _IDENTITY_TEXT.items() if code in takes]
+
+
+def identities_json(spec: EventSpec) -> str:
+    """Which identities each group takes, for the page's script: {"": accepted, group: [...], ...}."""
+    groups = dict.fromkeys(g for item in spec.items for g in item.groups)
+    data = {"": list(spec.identities), **{g: list(spec.group_takes(g)) for g in groups}}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")

@@ -3,6 +3,7 @@ next to their fields, photo storing after a registration succeeded."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -17,6 +18,7 @@ from registration.entries.photos import PhotoError, prepare_photo, store_photo
 from registration.entries.public_data import load_members
 from registration.entries.request import RequestError, read_request
 from registration.entries.service import RegistrationContext
+from registration.identity import InvalidIdNumber, parse_id_number
 from registration.web import ApiError
 from scoring.event_file import CHINA_TZ
 
@@ -48,7 +50,10 @@ def form_page(ctx: RegistrationContext, values: dict[str, str], errors: pf.FormE
         "group_options": group_options, "has_team": any(i.team_size > 1 for i in spec.items),
         "team_selected": bool(selected and selected.team_size > 1), "items_json": pf.items_json(spec),
         "educations": [(e, e) for e in pf.EDUCATION], "skill_levels": pf.SKILL_LEVELS,
-        "female_posts": pf.FEMALE_POSTS, "mine_token": "", **(extra or {}),
+        "female_posts": pf.FEMALE_POSTS, "mine_token": "", "photo_required": spec.photo_required,
+        "residence_declaration": spec.residence_declaration, "major_required": spec.student_major_required,
+        "kept_photos": [], "identity_options": pf.identity_options(spec),
+        "identities_json": pf.identities_json(spec), **(extra or {}),
     }
     return Template("public/form.html", context=context, status_code=status)
 
@@ -75,12 +80,33 @@ def check_form(ctx: RegistrationContext, form: pf.FormInput,
             photos[position] = prepare_photo(data)
         except PhotoError as exc:
             errors.append(RequestError("invalid_photo", f"m{position}_photo", exc.zh, exc.en))
+    having = _with_photo(ctx, payload, team, set(form.photos), kept)
+    if ctx.spec.photo_required:
+        errors += [RequestError("photo_required", f"m{i}_photo", "本赛事要求上传参赛人员照片",
+                                "this event needs a photo of every contestant") for i in range(team) if i not in having]
     if not form.confirmed:
         errors.append(RequestError("not_confirmed", "confirm", "请勾选确认：本人未重复报名、未以多重身份报名",
                                    "confirm that you hold no other entry and enter under one identity only"))
     if errors or req is None:
         raise RequestError.of(errors)
-    return req, photos
+    members = tuple(dataclasses.replace(m, has_photo=i in having) for i, m in enumerate(req.members))
+    return dataclasses.replace(req, members=members), photos
+
+
+def _with_photo(ctx: RegistrationContext, payload: dict[str, Any], team: int, uploaded: set[int],
+                kept: pf.KeptData | None) -> set[int]:
+    """The positions that will have a photo: uploaded now, or stored for the same person (an edit keeps it)."""
+    having = {i for i in uploaded if i < team}
+    members = payload.get("members") or [payload]
+    for position, person_hash in (kept.photos if kept else {}).items():
+        if position < min(team, len(members)):
+            try:
+                number = parse_id_number(str(members[position].get("id_number") or "")).number
+            except InvalidIdNumber:
+                continue
+            if ctx.personal.person_hash(number) == person_hash:
+                having.add(position)
+    return having
 
 
 def refusal(exc: Exception, team: bool) -> tuple[int, pf.FormErrors]:

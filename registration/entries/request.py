@@ -2,7 +2,8 @@
 
 Individual: {"item", "group", "identity", "name", "id_number", "phone", "unit", "instructors": [...], ...}.
 Two-person team: the same with "members": [{"identity", "name", "id_number", "phone", ...}, ...] instead
-of the personal fields at the top.
+of the personal fields at the top. Per person also `major` (专业), `residence_declared` (the event's
+residence declaration ticked) and `photo` (base64, read by the route): what seed 002 asks of contestants.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from registration.entries.identities import ALIASES, IDENTITIES
 from registration.entries.personal import normalise_phone
 
 __all__ = ["IDENTITIES", "MemberRequest", "RegistrationRequest", "RequestError", "read_request"]
 
-IDENTITIES = {"student": "学生", "employee": "职工"}
 EDUCATION = ("初中", "高中", "中专/技校", "大专", "本科", "研究生")
 _NAME_RE = re.compile(r"^[\u3400-\u9fff\U00020000-\U0003134F·A-Za-z .\-]{1,32}$")
 T = TypeVar("T")
@@ -67,6 +68,9 @@ class MemberRequest:
     certificate_number: str | None = None
     years_in_occupation: int | None = None
     female_base: int | None = None
+    major: str | None = None  # a student's 专业 (seed 002: 全日制在校在籍相关专业学生)
+    residence_declared: bool = False  # ticked the event's residence_declaration (seed 002: 在渝工作、学习或居住)
+    has_photo: bool = False  # a photo comes with this person (the form's upload, one kept, or the API's `photo`)
 
 
 @dataclass(frozen=True)
@@ -131,10 +135,11 @@ def _name(obj: Mapping[str, Any], key: str, field: str) -> str:
 def _identity(obj: Mapping[str, Any], prefix: str) -> str:
     identity = _text(obj, "identity", f"{prefix}identity") or ""
     if identity not in IDENTITIES:
-        identity = {"学生": "student", "职工": "employee"}.get(identity, identity)
+        identity = ALIASES.get(identity, identity)
     if identity not in IDENTITIES:
-        raise RequestError("invalid_field", f"{prefix}identity", "身份应为学生（student）或职工（employee）",
-                           "identity must be student or employee")
+        raise RequestError("invalid_field", f"{prefix}identity", "身份应为学生（student）、职工（employee）、"
+                           "院校教师（teacher）或灵活就业人员（flexible）",
+                           "identity must be student, employee, teacher or flexible")
     return identity
 
 
@@ -163,6 +168,9 @@ def _member(obj: Mapping[str, Any], prefix: str, check: _Collect) -> MemberReque
         years_in_occupation=check(_int, obj, "years_in_occupation", f"{prefix}years_in_occupation", 0, 60,
                                   default=None),
         female_base=female_base,
+        major=check(_text, obj, "major", f"{prefix}major", required=False, limit=100, default=None),
+        residence_declared=obj.get("residence_declared") in (True, 1, "1", "on", "true", "yes"),
+        has_photo=bool(obj.get("photo")),
     )
 
 
@@ -197,7 +205,9 @@ def read_request(payload: Any) -> RegistrationRequest:
     request = RegistrationRequest(
         item=check(_text, payload, "item", "item", limit=32, default=None) or "",
         group=check(_text, payload, "group", "group", required=False, limit=64, default=None) or "",
-        unit=check(_text, payload, "unit", "unit", default=None) or "",
+        # a flexible worker has no unit to name (seed 001's 灵活就业人员); everyone else says who sends them
+        unit=check(_text, payload, "unit", "unit", required=not all(m.identity == "flexible" for m in members),
+                   default=None) or "",
         members=tuple(members),
         instructors=tuple(instructors),
     )

@@ -47,7 +47,7 @@ _ALIASES = {
     "手机号": "phone", "手机号码": "phone", "联系电话": "phone", "工作单位": "unit", "所在单位": "unit",
     "单位名称": "unit", "参赛身份": "identity", "文化程度": "education", "现技能等级": "skill_level",
     "女职工退休基准": "female_base", "队伍": "team", "item_code": "item_code", "female_base": "female_base",
-    "team": "team",
+    "team": "team", "专业": "major", "所学专业": "major", "major": "major",
 }
 HEADERS: dict[str, str] = {**{zh: key for zh, key in COLUMNS}, **{key: key for _, key in COLUMNS}, **_ALIASES}
 REQUIRED = ("item", "name", "id_number", "phone", "unit")
@@ -301,12 +301,14 @@ def row_payload(row: RosterRow, item_codes: Mapping[str, str]) -> dict[str, Any]
     item = row.text("item_code") or row.text("item")
     identity = row.text("identity")
     group = row.text("group")
-    if not identity:  # the group says it: 学生组 takes students, 职工组 employees
+    # left empty, the group says it: 学生组 students, 职工组 employees (院校教师 and 灵活就业人员 are written
+    # out; read_request takes the Chinese names)
+    if not identity:
         identity = {"学生组": "student", "职工组": "employee"}.get(group, "")
     payload: dict[str, Any] = {
         "item": item_codes.get(item, item), "group": group, "identity": identity, "name": row.text("name"),
         "id_number": row.text("id_number"), "phone": row.text("phone"), "unit": row.text("unit"),
-        "education": row.text("education") or None, "certificate_number": row.text("certificate_number") or None,
+        "education": row.text("education") or None, "major": row.text("major") or None, "certificate_number": row.text("certificate_number") or None,
         "skill_level": parse_skill_level(row.text("skill_level")) or None,
         "years_in_occupation": re.sub(r"\s*年$", "", row.text("years_in_occupation")) or None,
         "female_base": re.sub(r"\s*岁$", "", row.text("female_base")) or None,
@@ -338,7 +340,8 @@ def template_xlsx(items: Sequence[tuple[str, str, Sequence[str]]]) -> bytes:
         notes.write_string(row, 0, code)
         notes.write_string(row, 1, name)
         notes.write_string(row, 2, "、".join(groups) or "（不分组）")
-    tips = ("“赛项”填赛项名称或赛项代码；“身份”填学生或职工；“技能等级”填如“四级/中级工”。",
+    tips = ("“赛项”填赛项名称或赛项代码；“身份”填学生、职工、院校教师或灵活就业人员（灵活就业人员可不填单位）；"
+            "“技能等级”填如“四级/中级工”。",
             "身份证号、手机请保持文本格式（模板已设置），不要让 Excel 转成数字。",
             "指导教师可填 0–2 位，每位须同时填写姓名和手机。")
     for offset, tip in enumerate(tips):

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, or_, select, update
 from sqlmodel import col
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from registration.base import utcnow
 from registration.checkin.models import Attendance, SeatAssignment, SeatSession
+from registration.entries.identities import NON_STUDENT, identity_refusal, no_quota
 from registration.entries.models import Entry, EntryFlag, EntryInstructor, EntryMember, QuotaSlot
 from registration.entries.personal import PersonalData, normalise_phone, normalise_unit
 from registration.entries.request import MemberRequest, RegistrationRequest
@@ -26,7 +27,6 @@ from registration.writer import Prepared, Writer, insert_or_ignore, row_values, 
 from scoring.event_file import EventSpec, ItemSpec
 
 __all__ = [
-    "GROUP_IDENTITY",
     "Checked",
     "Outcome",
     "RegistrationContext",
@@ -39,11 +39,9 @@ __all__ = [
     "register",
     "release",
     "seat_of",
+    "store_photo_names",
     "withdraw",
 ]
-
-GROUP_IDENTITY = {"学生组": "student", "职工组": "employee"}  # 学生组 takes students, 职工组 employees
-
 
 @dataclass(frozen=True)
 class RegistrationContext:
@@ -87,6 +85,10 @@ def is_open(closes: datetime | None, closed_at: datetime | None, now: datetime) 
     return closes is None or now < closes
 
 
+# how a flag names a contestant of each non-student standing
+_STANDING = {"employee": "职工选手", "teacher": "院校教师选手", "flexible": "灵活就业人员选手"}
+
+
 def _refuse(status: int, code: str, zh: str, en: str, **extra: Any) -> ApiError:
     return ApiError(status, code, zh, en, **extra)
 
@@ -112,11 +114,9 @@ def _check_member(ctx: RegistrationContext, req: RegistrationRequest, m: MemberR
     except InvalidIdNumber as exc:
         raise _refuse(422, "invalid_id_number", f"身份证号码有误：{exc.zh}", f"invalid ID number: {exc.en}",
                       field=f"{prefix}id_number", reason=exc.code) from exc
-    wanted = GROUP_IDENTITY.get(req.group)
-    if wanted is not None and m.identity != wanted:
-        raise _refuse(422, "group_identity_mismatch",
-                      f"{req.group}只接受{'学生' if wanted == 'student' else '职工'}报名",
-                      f"{req.group} takes {wanted}s only", field=f"{prefix}identity")
+    refusal = identity_refusal(ctx.spec, req.group, m.identity)
+    if refusal is not None:
+        raise _refuse(422, *refusal, field=f"{prefix}identity")
     age = check_age(parsed.birth_date, parsed.gender, ctx.spec.starts_on, m.female_base)
     if not age.ok:
         raise _refuse(422, "age_out_of_range", age.zh, age.en, field=f"{prefix}id_number")
@@ -124,10 +124,30 @@ def _check_member(ctx: RegistrationContext, req: RegistrationRequest, m: MemberR
                       ctx.personal.person_hash(parsed.number))
     checked.warnings += [{"code": w.code, "message": w.zh, "message_en": w.en} for w in parsed.warnings]
     checked.flags += [(r.code, r.zh, {"member": prefix}) for r in age.reviews]
-    if m.identity == "employee" and not ((m.skill_level or 9) <= 4 or (m.years_in_occupation or 0) >= 5):
-        checked.flags.append(("employee_qualification", "职工选手需具备四级（中级工）及以上或从业满 5 年，需核实",
+    # seed 002's "以职工身份参赛的…四级（中级工）及以上…或…5年以上": every non-student standing (identities.py)
+    if m.identity in NON_STUDENT and not ((m.skill_level or 9) <= 4 or (m.years_in_occupation or 0) >= 5):
+        checked.flags.append(("employee_qualification",
+                              f"{_STANDING[m.identity]}需具备四级（中级工）及以上或从业满 5 年，需核实",
                               {"member": prefix, "skill_level": m.skill_level, "years": m.years_in_occupation}))
     return checked
+
+
+def _eligibility(spec: EventSpec, m: MemberRequest, prefix: str) -> list[ApiError]:
+    """What an event asks of every person who registers themselves (seed 002: "所有参赛人员照片", "应在渝
+    工作、学习或居住", "全日制在校在籍相关专业学生"). A unit's roster and the organiser's own entries are not
+    refused for them: the review pages show what is missing."""
+    missing = []
+    if spec.photo_required and not m.has_photo:
+        missing.append(_refuse(422, "photo_required", "本赛事要求上传参赛人员照片",
+                               "this event needs a photo of every contestant", field=f"{prefix}photo"))
+    if spec.residence_declaration and not m.residence_declared:
+        missing.append(_refuse(422, "residence_not_declared", f"请确认本人{spec.residence_declaration}",
+                               f"confirm the event's residence rule: {spec.residence_declaration}",
+                               field=f"{prefix}residence_declared"))
+    if spec.student_major_required and m.identity == "student" and not m.major:
+        missing.append(_refuse(422, "major_required", "学生选手须填写所学专业", "a student must give their major",
+                               field=f"{prefix}major"))
+    return missing
 
 
 class StaleContext(Exception):
@@ -149,15 +169,16 @@ _LIKELY = Prepared(select(_M.c.entry_id).join(_E, _E.c.id == _M.c.entry_id)
                   or_(_M.c.phone == bindparam("phone"),
                       (_M.c.birth_date == bindparam("birth_date")) & (_E.c.unit_key == bindparam("unit_key")))))
 _ACTIVE_OTHER = (_E.c.item_id == bindparam("item_id"), _E.c.state == "active", _E.c.id != bindparam("entry_id"))
-_EMPLOYEES_NAMED = Prepared(select(_M.c.name, _M.c.phone).join(_E, _E.c.id == _M.c.entry_id)
-                    .where(*_ACTIVE_OTHER, _M.c.identity == "employee",
+_EMPLOYEES_NAMED = Prepared(select(_M.c.name, _M.c.phone, _M.c.identity).join(_E, _E.c.id == _M.c.entry_id)
+                    .where(*_ACTIVE_OTHER, _M.c.identity.in_(sorted(NON_STUDENT)),
                            _M.c.name.in_(bindparam("names", expanding=True))))
 _STUDENTS_OF = Prepared(select(_M.c.name).join(_I, _I.c.entry_id == _M.c.entry_id).join(_E, _E.c.id == _M.c.entry_id)
                 .where(_I.c.item_id == bindparam("item_id"), _I.c.name == bindparam("name"),
                        _I.c.phone == bindparam("phone"), *_ACTIVE_OTHER, _M.c.identity == "student"))
 _UNIT_COUNT = Prepared(select(func.count()).select_from(_E).where(
     _E.c.item_id == bindparam("item_id"), _E.c.group_name == bindparam("group_name"),
-    _E.c.unit_key == bindparam("unit_key"), _E.c.state == "active"))
+    _E.c.unit_key == bindparam("unit_key"), _E.c.state == "active",
+    exists().where(_M.c.entry_id == _E.c.id, _M.c.identity != "flexible")))  # flexible workers take no place
 _INSERT_ENTRY, _INSERT_FLAGS, _INSERT_INSTRUCTORS = Prepared(insert(_E)), Prepared(insert(_F)), Prepared(insert(_I))
 _SET_REVIEW = Prepared(update(_E).where(_E.c.id == bindparam("entry_id")).values(review=bindparam("review")))
 
@@ -202,19 +223,22 @@ def _likely_duplicates(conn: Connection, ctx: RegistrationContext, c: Checked, u
 
 def _instructor_conflicts(conn: Connection, entry: dict[str, Any], checked: list[Checked],
                           instructors: tuple[tuple[str, str], ...]) -> list[str]:
-    """An employee contestant may not be the instructor of a student contestant in the same item: look both
-    ways (our instructors among the item's employees; our employees among the item's instructors)."""
+    """Seed 002: "以职工身份参赛选手不得担任同一赛事中同一项目的学生参赛选手指导教师". Every non-student
+    standing competes "以职工身份" (identities.py): a teacher coaching a student of the item they compete in
+    is the very case. Look both ways (our instructors among the item's non-student contestants; our
+    non-student contestants among the item's instructors)."""
     found = []
     where = {"item_id": entry["item_id"], "entry_id": entry["id"]}
     if instructors and any(c.request.identity == "student" for c in checked):
         employees = _EMPLOYEES_NAMED.execute(conn, {**where, "names": [n for n, _ in instructors]}).rows
-        found += [f"指导教师{name}同时是本赛项的职工选手" for name, phone in employees
+        found += [f"指导教师{name}同时是本赛项的{_STANDING[identity]}" for name, phone, identity in employees
                   if (name, phone) in set(instructors)]
     for c in checked:
-        if c.request.identity != "employee":
+        if c.request.identity not in NON_STUDENT:
             continue
         students = _STUDENTS_OF.execute(conn, {**where, "name": c.request.name, "phone": c.request.phone}).scalars()
-        found += [f"职工选手{c.request.name}是本赛项学生选手{name}的指导教师" for name in students]
+        found += [f"{_STANDING[c.request.identity]}{c.request.name}是本赛项学生选手{name}的指导教师"
+                  for name in students]
     return found
 
 
@@ -245,7 +269,7 @@ async def register(target: AsyncSession | Writer, ctx: RegistrationContext, req:
         moment = now or utcnow()
         if fresh:
             _check_event_row(conn, ctx, moment)
-        item, checked = _check(ctx, req, moment)  # after the freshness check: the rules are the event's own
+        item, checked = _check(ctx, req, moment, own=source in ("form", "api"))  # after the freshness check
         entry = row_values(Entry, event_id=ctx.event_id, item_id=ctx.item_ids[item.code], group_name=req.group,
                            unit=req.unit, unit_key=normalise_unit(req.unit), ticket_code=new_ticket_code(),
                            source=source, created_at=moment, updated_at=moment)
@@ -256,16 +280,19 @@ async def register(target: AsyncSession | Writer, ctx: RegistrationContext, req:
 
 
 async def amend(session: AsyncSession, ctx: RegistrationContext, entry_id: int, req: RegistrationRequest, *,
-                now: datetime | None = None) -> Outcome:
+                now: datetime | None = None, own: bool = False) -> Outcome:
     """Replace an active entry's details (the contestant's correction, or the organiser's edit) in one
     transaction: the old places are given up and the new ones taken under the same constraints, so a
-    refused amendment leaves the entry exactly as it was. The ticket code stays."""
-    item, checked = _check(ctx, req, now)
+    refused amendment leaves the entry exactly as it was. The ticket code stays; a member's photo stays with
+    the same person in the same place. `own`: the contestant's correction (the event's requirements apply)."""
+    item, checked = _check(ctx, req, now, own=own)
 
     def job(conn: Connection) -> Outcome:
         row = conn.execute(select(_E).where(_E.c.id == entry_id)).mappings().first()
         if row is None or row["event_id"] != ctx.event_id or row["state"] != "active":
             raise _refuse(404, "unknown_registration", "找不到该报名或已撤回", "no such active registration")
+        photos = {(r.position, r.person_hash): r.photo for r in conn.execute(
+            select(_M.c.position, _M.c.person_hash, _M.c.photo).where(_M.c.entry_id == entry_id))}
         for statement in _release_statements(entry_id):
             conn.execute(statement)
         for t in (_M, _F, _I):
@@ -274,26 +301,34 @@ async def amend(session: AsyncSession, ctx: RegistrationContext, entry_id: int, 
                              "unit_key": normalise_unit(req.unit), "review": "none", "updated_at": now or utcnow()}
         conn.execute(update(_E).where(_E.c.id == entry_id).values(
             {k: entry[k] for k in ("item_id", "group_name", "unit", "unit_key", "review", "updated_at")}))
-        return _store(conn, ctx, req, item, checked, entry)
+        return _store(conn, ctx, req, item, checked, entry, photos)
 
     return await run_in_session(session, job)
 
 
 def _check(ctx: RegistrationContext, req: RegistrationRequest,
-           now: datetime | None) -> tuple[ItemSpec, list[Checked]]:
+           now: datetime | None, *, own: bool = False) -> tuple[ItemSpec, list[Checked]]:
     """Every rule that needs no database: open, item, group, team size, each member."""
     if not is_open(ctx.closes, ctx.closed_at, now or utcnow()):
         raise _refuse(422, "registration_closed", "报名已截止", "registration is closed")
     item = _item_and_group(ctx, req)
     checked = [_check_member(ctx, req, m, f"members[{i}]." if len(req.members) > 1 else "")
                for i, m in enumerate(req.members)]
+    for i, (m, c) in enumerate(zip(req.members, checked, strict=True)):
+        prefix = f"members[{i}]." if len(req.members) > 1 else ""
+        missing = _eligibility(ctx.spec, m, prefix)
+        if missing and own:
+            raise missing[0]
+        # a roster or the organiser's entry: accepted, and the reviewer sees what is missing
+        c.flags += [(exc.code, f"{m.name}：{exc.message}", {"member": prefix}) for exc in missing]
     if len({c.person_hash for c in checked}) < len(checked):
         raise _refuse(422, "duplicate_member", "同一人不能在队伍中出现两次", "the same person twice in one team")
     return item, checked
 
 
 def _store(conn: Connection, ctx: RegistrationContext, req: RegistrationRequest, item: ItemSpec,
-           checked: list[Checked], entry: dict[str, Any]) -> Outcome:
+           checked: list[Checked], entry: dict[str, Any],
+           photos: dict[tuple[int, str], str | None] | None = None) -> Outcome:
     """Members, quota place and flags of an inserted entry; raises (the caller's savepoint rolls back) to
     refuse."""
     entry_id = entry["id"]
@@ -308,7 +343,8 @@ def _store(conn: Connection, ctx: RegistrationContext, req: RegistrationRequest,
             birth_date=c.birth_date, phone=c.request.phone, identity=c.request.identity,
             education=c.request.education, skill_level=c.request.skill_level,
             certificate_number=c.request.certificate_number, years_in_occupation=c.request.years_in_occupation,
-            female_base=c.request.female_base, instructors=instructors)
+            female_base=c.request.female_base, instructors=instructors, major=c.request.major,
+            residence_declared=c.request.residence_declared, photo=(photos or {}).get((position, c.person_hash)))
         if insert_or_ignore(conn, EntryMember).execute(conn, member).rowcount != 1:
             raise _conflict(conn, ctx, checked, item.code)
     if instructors:
@@ -317,7 +353,7 @@ def _store(conn: Connection, ctx: RegistrationContext, req: RegistrationRequest,
 
     flags = [_flag(entry_id, code, msg, detail) for c in checked for code, msg, detail in c.flags]
     quota = ctx.spec.unit_quota_per_group
-    if quota is not None:
+    if quota is not None and not no_quota(c.request.identity for c in checked):
         if ctx.spec.unit_quota_mode == "enforce":
             if not _take_quota_slot(conn, entry, quota):
                 raise _refuse(409, "unit_quota_exceeded",
@@ -342,6 +378,12 @@ def _store(conn: Connection, ctx: RegistrationContext, req: RegistrationRequest,
         _INSERT_FLAGS.execute(conn, flags)
     warnings = [w for c in checked for w in c.warnings]
     return Outcome(entry_id, entry["ticket_code"], review, warnings, sorted({f["code"] for f in flags}))
+
+
+def store_photo_names(conn: Connection, entry_id: int, names: dict[int, str]) -> None:
+    """Name the stored photo files on an entry's members (position -> file name)."""
+    for position, name in names.items():
+        conn.execute(update(_M).where(_M.c.entry_id == entry_id, _M.c.position == position).values(photo=name))
 
 
 def _release_statements(entry_id: int) -> tuple[Any, Any]:

@@ -23,6 +23,8 @@ from registration.i18n import gettext, register
 from registration.web import ApiError, DbSession, preferred_language
 from scoring.event_file import (
     AGGREGATES,
+    AWARD_COUNTS,
+    CERTIFICATES,
     CHINA_TZ,
     CRITERION_KINDS,
     EVENT_KINDS,
@@ -46,8 +48,9 @@ TIE_BREAK_KEYS = {"practical": "实操成绩", "theory": "理论成绩", "criter
                   "time_used": "用时（少者优先）"}
 # Labels the templates translate through `_()` without a literal (tests/test_i18n.py checks them too).
 LABELS: tuple[dict[str, str], ...] = (
-    EVENT_KINDS, CRITERION_KINDS, AGGREGATES, dict((str(k), v) for k, v in EXAM_LEVELS), AWARD_RULE_NAMES,
-    QUOTA_MODES, TIE_BREAK_KEYS, {g: g for g in STANDARD_GROUPS}, {k: k for k in TIE_BREAK_KEYS if not k.isascii()})
+    EVENT_KINDS, CRITERION_KINDS, AGGREGATES, dict((str(k), v) for k, v in EXAM_LEVELS), AWARD_RULE_NAMES, AWARD_COUNTS,
+    QUOTA_MODES, TIE_BREAK_KEYS, {g: g for g in STANDARD_GROUPS}, {k: k for k in TIE_BREAK_KEYS if not k.isascii()},
+    CERTIFICATES)
 
 
 # The organiser's event page is also the event's hub: every page of the contest day, in the order of the day.
@@ -100,6 +103,15 @@ register({
     "裁判组": "Panel",
     "赛位安排": "Seat plan",
     "加密与解密页": "The sealed page",
+    "证书类型": "Certificate",
+    "要求上传照片": "Photo required",
+    "学生须填写专业": "Students give their major",
+    "居住/工作地声明（空为不要求）": "Residence declaration (empty: not asked)",
+    "选手报名时须勾选“本人”加上述声明，如：本人在渝工作、学习或居住。":
+        "Contestants tick “I” followed by this declaration, e.g. “I work, study or live in Chongqing”.",
+    "在渝工作、学习或居住": "work, study or live in Chongqing",
+    "职业技能等级证书": "Vocational skill level certificate",
+    "专项职业能力证书": "Special ability certificate (no level)",
     "只有加密裁判登录后能打开：请在各赛项的裁判组里指定加密裁判，把这个地址交给他。":
         "Only the encryption judge can open it: name the encryption judge in an item's panel and give them this "
         "address.",
@@ -130,7 +142,7 @@ def new_document() -> dict[str, Any]:
 
 def blank_item() -> dict[str, Any]:
     # None, not "": the validator then says 必填 (required) for what is still to fill in
-    return {"code": None, "name": None, "team_size": 1, "exam_level": 4, "pass_mark": 60,
+    return {"code": None, "name": None, "team_size": 1, "certificate": "skill_level", "exam_level": 4, "pass_mark": 60,
             "groups": list(STANDARD_GROUPS), "theory_weight": 0, "tie_break": ["practical"], "promotion_top": 6,
             "criteria": [{"code": "A", "name": None, "max": None, "kind": "measurement"}]}
 
@@ -250,8 +262,8 @@ class EventPages(Controller):
             "warnings": [] if errors or not isinstance(doc, dict) else _warnings(doc, context["lang"]),
             "hub": None if event_id is None else hub_view(event_id, editor_view(doc)["items"]),
             "kinds": EVENT_KINDS, "criterion_kinds": CRITERION_KINDS, "aggregates": AGGREGATES,
-            "levels": EXAM_LEVELS, "rules": AWARD_RULE_NAMES, "quota_modes": QUOTA_MODES,
-            "standard_groups": STANDARD_GROUPS, "tie_break_keys": TIE_BREAK_KEYS})
+            "levels": EXAM_LEVELS, "rules": AWARD_RULE_NAMES, "award_counts": AWARD_COUNTS, "quota_modes": QUOTA_MODES,
+            "standard_groups": STANDARD_GROUPS, "tie_break_keys": TIE_BREAK_KEYS, "certificates": CERTIFICATES})
 
     @get("/events")
     async def event_list(self, request: Req, db_session: DbSession) -> Template:

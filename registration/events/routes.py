@@ -11,10 +11,10 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from registration import uploads
 from registration.accounts.guards import current_principal, requires
-from scoring.catalog import search
 from registration.events import service
 from registration.events.models import Event
 from registration.web import ApiError, DbSession
+from scoring.catalog import search
 from scoring.event_file import EventFileError, EventSpec, FieldError, parse_event_document
 
 __all__ = ["CatalogController", "EventController", "decode_event_file", "read_event_file", "validate_event_file"]

@@ -54,7 +54,11 @@
   function readItem(section) {
     const item = {};
     ["code", "name", "catalog_code", "host_unit"].forEach((k) => put(item, k, text(field(section, k))));
-    ["team_size", "exam_level", "promotion_top"].forEach((k) => put(item, k, text(field(section, k)), integer));
+    const certificate = field(section, "certificate");
+    if (certificate) item.certificate = certificate.value;
+    // a 专项职业能力证书 has no level: no exam_level, no promotion_top (the file would warn and ignore them)
+    const levels = item.certificate === "special_ability" ? [] : ["exam_level", "promotion_top"];
+    ["team_size", ...levels].forEach((k) => put(item, k, text(field(section, k)), integer));
     ["pass_mark", "theory_weight"].forEach((k) => put(item, k, text(field(section, k)), decimal));
     const groups = $$('[data-field="group"]:checked', section).map((el) => el.value);
     text(field(section, "other_groups")).split(/[,，、;；]/).map((g) => g.trim())
@@ -75,11 +79,16 @@
     const policy = { rule: v("event.award_policy.rule") };
     put(policy, "ratio", v("event.award_policy.ratio"), decimal);
     if (policy.rule === "merit_if_over_30") put(policy, "threshold", v("event.award_policy.threshold"), integer);
+    put(policy, "count", v("event.award_policy.count"));
     event.award_policy = policy;
     event.one_item_per_person = $('[data-path="event.one_item_per_person"]', form).checked;
     const quota = v("event.unit_quota_per_group");
     event.unit_quota_per_group = quota === "" ? null : integer(quota);
     event.unit_quota_mode = v("event.unit_quota_mode");
+    // seed 002: "所有参赛人员照片", "应在渝工作、学习或居住", "全日制在校在籍相关专业学生"
+    event.photo_required = $('[data-path="event.photo_required"]', form).checked;
+    event.student_major_required = $('[data-path="event.student_major_required"]', form).checked;
+    put(event, "residence_declaration", v("event.residence_declaration"));
     put(event, "registration_closes", v("event.registration_closes"));
     return { event, items: $$(".item", itemsBox).map(readItem) };
   }
@@ -185,6 +194,16 @@
     if (judged && !text(field(row, "trim_min_judges"))) field(row, "trim_min_judges").value = "5";
   }
 
+  // 命题等级 and 晋升名额 only mean something for a 职业技能等级证书; a 专项职业能力证书 has no level.
+  function toggleCertificate(item) {
+    const select = field(item, "certificate");
+    const special = !!select && select.value === "special_ability";
+    $$(":scope > .grid label.levelled", item).forEach((label) => {
+      label.hidden = special;
+      $$("[data-field]", label).forEach((el) => { el.disabled = special; });
+    });
+  }
+
   function updateTotals() {
     $$(".item", itemsBox).forEach((item) => {
       let total = 0;
@@ -207,6 +226,7 @@
         itemsBox.append(section);
         reindex();
         $$("tr.criterion", section).forEach(toggleJudged);
+        toggleCertificate(section);
         field(section, "code").focus();
         break;
       }
@@ -229,6 +249,7 @@
   form.addEventListener("input", updateTotals);
   form.addEventListener("change", (ev) => {
     if (ev.target.matches('[data-field="kind"]')) toggleJudged(ev.target.closest("tr"));
+    if (ev.target.matches('[data-field="certificate"]')) toggleCertificate(ev.target.closest(".item"));
     if (ev.target.matches('[data-path="event.award_policy.rule"]')) toggleThreshold();
     updateTotals();
   });
@@ -248,6 +269,7 @@
   // The textarea form is the no-JavaScript path: fold it away unless it holds errors to fix.
   if ($("#error-summary").hidden) $("#raw").removeAttribute("open");
   $$("tr.criterion", form).forEach(toggleJudged);
+  $$(".item", itemsBox).forEach(toggleCertificate);
   toggleThreshold();
   reindex();
   updateTotals();

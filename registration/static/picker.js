@@ -25,6 +25,7 @@
       button.className = "pick";
       button.dataset.name = entry.name;
       button.dataset.code = entry.code;
+      button.dataset.kind = entry.kind;
       const name = document.createElement("strong");
       name.textContent = entry.name;
       const meta = document.createElement("small");
@@ -69,6 +70,13 @@
     };
     set("name", pick.dataset.name);
     set("catalog_code", pick.dataset.code);
+    // the catalog says the certificate: a special ability leads to a 专项职业能力证书 (no level), an
+    // occupation to a 职业技能等级证书 (with 命题等级 and promotion)
+    const certificate = item.querySelector('[data-field="certificate"]');
+    if (certificate) {
+      certificate.value = pick.dataset.kind === "special_ability" ? "special_ability" : "skill_level";
+      certificate.dispatchEvent(new Event("change", { bubbles: true }));
+    }
     const picker = pick.closest(".picker");
     picker.querySelector(".picker-results").hidden = true;
     picker.querySelector(".picker-q").value = "";

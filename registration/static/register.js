@@ -6,6 +6,7 @@
   var form = document.getElementById("reg");
   if (!form) return;
   var items = JSON.parse(document.getElementById("items").textContent);
+  var takes = JSON.parse((document.getElementById("identities") || {}).textContent || "{}");
   var start = form.getAttribute("data-start");
   var W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
   function $(id) { return document.getElementById(id); }
@@ -70,10 +71,15 @@
   }
 
   function refresh() {
-    var it = team(), two = !!(it && it.team > 1), emp = $("identity").value === "employee";
+    var it = team(), two = !!(it && it.team > 1), who = $("identity").value;
+    var emp = !!who && who !== "student";  // 以职工身份参赛: employees, teachers, flexible workers (seed 002)
+    var unit = $("unit"), unitLabel = form.querySelector("label[for=unit]");
+    unit.required = who !== "flexible";  // 灵活就业人员可不填单位
+    if (unitLabel) unitLabel.className = unit.required ? "req" : "";
     each(".team-only", function (el) { el.hidden = !two; });
     each("#member-1 input, #member-1 select", function (el) { el.disabled = !two; });
     each(".emp", function (el) { el.hidden = !emp; });
+    each(".stu", function (el) { el.hidden = $("identity").value !== "student"; });
     for (var i = 0; i < 2; i++) {
       var r = member(i), fem = form.querySelector("#member-" + i + " .fem");
       if (fem) fem.hidden = !(emp && r.birth && !r.male);
@@ -91,13 +97,20 @@
     if (sel.selectedIndex < 0) sel.selectedIndex = 0;
   }
 
-  $("item").addEventListener("change", function () { fillGroups(); refresh(); });
-  $("group").addEventListener("change", function () {
-    var g = $("group").value;
-    if (g === "学生组") $("identity").value = "student";
-    if (g === "职工组") $("identity").value = "employee";
-    refresh();
-  });
+  $("item").addEventListener("change", function () { fillGroups(); fillIdentities(); refresh(); });
+  // the identities the chosen group takes (the event says; 学生组 students, 职工组 the other three by default)
+  var allIdentities = Array.prototype.map.call($("identity").options, function (o) { return [o.value, o.text]; });
+  function fillIdentities() {
+    var g = $("group").value, sel = $("identity"), keep = sel.value;
+    var ok = takes[g === "-" ? "" : g] || takes[""];
+    if (!ok) return;
+    var offered = allIdentities.filter(function (o) { return !o[0] || ok.indexOf(o[0]) >= 0; });
+    sel.innerHTML = "";
+    offered.forEach(function (o) { sel.appendChild(new Option(o[1], o[0])); });
+    sel.value = offered.length === 2 ? offered[1][0] : keep;  // one identity only: chosen for them
+    if (sel.selectedIndex < 0) sel.selectedIndex = 0;
+  }
+  $("group").addEventListener("change", function () { fillIdentities(); refresh(); });
   $("identity").addEventListener("change", refresh);
   each("input[name$=_id_number]", function (el) {
     el.addEventListener("input", function () { touched[el.id] = true; refresh(); });
@@ -118,6 +131,13 @@
         bad = bad || input;
       }
     }
+    // what the event asks of every person (seed 002): a photo, the residence declaration
+    each("input[data-required]", function (el) {
+      if (!el.disabled && !el.value) { say(el.id, "本赛事要求上传参赛人员照片"); bad = bad || el; }
+    });
+    each("input[name$=_residence_declared]", function (el) {
+      if (!el.disabled && !el.checked) { say(el.id, "请勾选本人声明"); bad = bad || el; }
+    });
     if (!$("confirm").checked) {
       say("confirm", "请勾选确认：本人未重复报名、未以多重身份报名");
       bad = bad || $("confirm");
@@ -130,5 +150,6 @@
     }
   });
   if ($("item").value) fillGroups();
+  if ($("group").value) fillIdentities();
   refresh();
 })();
