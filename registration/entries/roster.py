@@ -308,7 +308,8 @@ def row_payload(row: RosterRow, item_codes: Mapping[str, str]) -> dict[str, Any]
     payload: dict[str, Any] = {
         "item": item_codes.get(item, item), "group": group, "identity": identity, "name": row.text("name"),
         "id_number": row.text("id_number"), "phone": row.text("phone"), "unit": row.text("unit"),
-        "education": row.text("education") or None, "major": row.text("major") or None, "certificate_number": row.text("certificate_number") or None,
+        "education": row.text("education") or None, "major": row.text("major") or None,
+        "certificate_number": row.text("certificate_number") or None,
         "skill_level": parse_skill_level(row.text("skill_level")) or None,
         "years_in_occupation": re.sub(r"\s*年$", "", row.text("years_in_occupation")) or None,
         "female_base": re.sub(r"\s*岁$", "", row.text("female_base")) or None,
