@@ -31,9 +31,9 @@ from registration.entries.personal import PersonalData
 from registration.entries.tickets import normalise_code
 from registration.events.models import Event
 from registration.events.service import event_or_404
-from registration.identity import normalise_id_number
 from registration.web import ApiError, DbSession, download, json_object
 from results import export_jobs
+from scoring.identity import normalise_id_number
 
 __all__ = ["CERTIFICATE_ROUTES"]
 

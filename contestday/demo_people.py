@@ -15,8 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from registration.entries.context import load_context
 from registration.entries.request import read_request
 from registration.entries.service import register
-from registration.identity import check_character
 from registration.web import ApiError
+from scoring.identity import check_character
 
 __all__ = ["add_demo_registrations"]
 

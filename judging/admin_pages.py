@@ -30,9 +30,9 @@ from registration.entries.qr import qr_png, qr_svg
 from registration.events.models import Event, Item
 from registration.events.service import event_or_404
 from registration.i18n import gettext
-from registration.identity import InvalidIdNumber, parse_id_number
 from registration.pdf_fonts import FontNotFound
 from registration.web import ApiError, DbSession, download, preferred_language
+from scoring.identity import InvalidIdNumber, parse_id_number
 
 __all__ = ["JudgeAdminPages"]
 

@@ -27,8 +27,8 @@ from judging.models import Judge
 from judging.models_extra import JudgeIdentity
 from registration.entries import roster
 from registration.entries.personal import PersonalData, normalise_phone
-from registration.identity import InvalidIdNumber, parse_id_number
 from registration.web import ApiError
+from scoring.identity import InvalidIdNumber, parse_id_number
 
 __all__ = ["COLUMNS", "ImportResult", "import_judges", "parse_date", "read_table", "template_xlsx"]
 

@@ -24,8 +24,8 @@ from registration.accounts.service import revoke_role
 from registration.entries.models import Entry
 from registration.entries.personal import PersonalData, normalise_phone, normalise_unit
 from registration.events.models import Criterion, Event, Item
-from registration.identity import mask_id_number
 from registration.web import ApiError
+from scoring.identity import mask_id_number
 
 __all__ = [
     "ROLE_NAMES", "JudgeView", "PanelView", "Seat", "add_card", "assign_seat", "create_judge", "id_number_of",

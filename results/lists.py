@@ -31,11 +31,11 @@ from judging.console import item_or_404, load_item_state
 from registration.entries.exports import LEVEL_NAMES, text_xlsx
 from registration.entries.personal import PersonalData
 from registration.events.service import event_or_404
-from registration.identity import GENDER_NAMES
 from registration.web import ApiError
 from results.list_pdf import table_pdf
 from results.publication import anchor_line, current, seated_members
 from scoring.event_file import CHINA_TZ
+from scoring.identity import GENDER_NAMES
 from scoring.marking import aggregate
 
 __all__ = ["KINDS", "SPECIAL_ABILITY_QUALIFIED", "STARS_EVENT_KINDS", "Sheet", "build", "levelled", "offered",

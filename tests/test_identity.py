@@ -1,4 +1,4 @@
-"""registration.identity: ID numbers built here with our own copy of the GB 11643-1999 check algorithm."""
+"""scoring.identity: ID numbers built here with our own copy of the GB 11643-1999 check algorithm."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registration.identity import (
+from scoring.identity import (
     InvalidIdNumber,
     age_on,
     check_character,
@@ -181,7 +181,7 @@ def test_age_on_refuses_a_date_before_birth() -> None:
 
 
 def test_the_modules_are_pure() -> None:
-    code = ("import sys, registration.identity, registration.retirement; "
+    code = ("import sys, scoring.identity, scoring.retirement; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in {'litestar', 'sqlmodel', 'sqlalchemy'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

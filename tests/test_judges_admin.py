@@ -21,7 +21,7 @@ from judging.cards import card_warnings, item_occupations, occupation_matches, v
 from judging.models import ExaminerCard, Judge, PanelMember
 from judging.models_extra import JudgeIdentity
 from registration.entries.personal import PersonalData
-from registration.identity import mask_id_number
+from scoring.identity import mask_id_number
 from tests.helpers import EXAMPLE_EVENT, login_headers
 from tests.idgen import make_id
 from tests.judging_setup import SECRET, seated_contest

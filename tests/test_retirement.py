@@ -1,4 +1,4 @@
-"""registration.retirement and the age check: expected values copied from the official tables of the 2025
+"""scoring.retirement and the age check: expected values copied from the official tables of the 2025
 reform (retirement age as years + months, and the retirement month), not computed from the module's formula."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from itertools import pairwise
 
 import pytest
 
-from registration.identity import check_age
-from registration.retirement import Gender, retirement, retirement_age_months, retirement_date
+from scoring.identity import check_age
+from scoring.retirement import Gender, retirement, retirement_age_months, retirement_date
 
 # (gender, female base, birth year-month, (age years, months), retirement year-month)
 TABLE = [

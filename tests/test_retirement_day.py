@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from registration.identity import check_age
-from registration.retirement import retirement_date
+from scoring.identity import check_age
+from scoring.retirement import retirement_date
 from tests.idgen import make_id
 from tests.test_registration_api import Client, make_event, person, post
 

@@ -28,8 +28,8 @@ from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.entries.public_data import mask_phone
 from registration.events.models import Item
-from registration.identity import normalise_id_number
 from registration.web import ApiError
+from scoring.identity import normalise_id_number
 
 __all__ = ["LIMIT", "MIN_NAME", "MIN_PHONE_DIGITS", "Found", "search"]
 

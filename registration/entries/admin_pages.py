@@ -38,9 +38,9 @@ from registration.entries.tickets import format_code
 from registration.events.pages import EXAM_LEVELS
 from registration.events.service import event_or_404
 from registration.i18n import gettext
-from registration.identity import GENDER_NAMES
 from registration.web import ApiError, DbSession, download, preferred_language
 from scoring.event_file import CHINA_TZ
+from scoring.identity import GENDER_NAMES
 
 __all__ = ["RegistrationAdminPages"]
 

@@ -22,8 +22,8 @@ from registration.entries.request import RequestError, read_request
 from registration.entries.roster import COLUMNS, Roster, RosterRow, row_payload
 from registration.entries.service import RegistrationContext, is_open, register
 from registration.events.models import Event, Item, ItemGroup
-from registration.identity import normalise_id_number
 from registration.web import ApiError
+from scoring.identity import normalise_id_number
 
 __all__ = [
     "MIN_INITIAL",

@@ -26,7 +26,7 @@ from registration.entries.identities import IDENTITIES, unit_label
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
-from registration.identity import GENDER_NAMES
+from scoring.identity import GENDER_NAMES
 
 __all__ = [
     "FORM_COLUMNS", "SUMMARY_COLUMNS", "PersonRow", "form_xlsx", "load_people", "photo_name", "photos_zip",

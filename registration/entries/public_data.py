@@ -20,7 +20,7 @@ from registration.entries.personal import PersonalData, normalise_phone
 from registration.entries.request import IDENTITIES
 from registration.entries.tickets import format_code, normalise_code
 from registration.events.models import Event, Item
-from registration.identity import InvalidIdNumber, normalise_id_number, parse_id_number
+from scoring.identity import InvalidIdNumber, normalise_id_number, parse_id_number
 
 __all__ = [
     "MemberView",

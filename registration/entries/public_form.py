@@ -21,8 +21,8 @@ from litestar.datastructures import UploadFile
 from registration.entries.identities import ALIASES, IDENTITIES, identity_refusal
 from registration.entries.request import EDUCATION, RequestError
 from registration.events.pages import EXAM_LEVELS
-from registration.identity import InvalidIdNumber, parse_id_number
 from scoring.event_file import EventSpec
+from scoring.identity import InvalidIdNumber, parse_id_number
 
 __all__ = [
     "EDUCATION",

@@ -18,9 +18,9 @@ from registration.entries.photos import PhotoError, prepare_photo, store_photo
 from registration.entries.public_data import load_members
 from registration.entries.request import RequestError, read_request
 from registration.entries.service import RegistrationContext
-from registration.identity import InvalidIdNumber, parse_id_number
 from registration.web import ApiError
 from scoring.event_file import CHINA_TZ
+from scoring.identity import InvalidIdNumber, parse_id_number
 
 __all__ = ["MINE_COOKIE", "check_form", "closed_page", "context_or_none", "expired_cookie", "form_page",
            "message_page", "refusal", "same_token", "save_photos"]

@@ -21,10 +21,10 @@ from registration.entries.personal import PersonalData, normalise_phone, normali
 from registration.entries.request import MemberRequest, RegistrationRequest
 from registration.entries.tickets import new_ticket_code
 from registration.events.models import Event, Item
-from registration.identity import InvalidIdNumber, check_age, mask_id_number, parse_id_number
 from registration.web import ApiError
 from registration.writer import Prepared, Writer, insert_or_ignore, row_values, run_in_session, run_job, table
 from scoring.event_file import EventSpec, ItemSpec
+from scoring.identity import InvalidIdNumber, check_age, mask_id_number, parse_id_number
 
 __all__ = [
     "Checked",

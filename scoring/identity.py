@@ -1,5 +1,5 @@
 """Resident ID numbers (GB 11643-1999) and the permits that share their format, and the registration age
-check (16 to the statutory retirement age, `registration.retirement`): pure, stdlib only.
+check (16 to the statutory retirement age, `scoring.retirement`): pure, stdlib only.
 
 Covers the mainland resident ID, the HK/Macau/Taiwan residence permits (810000/820000/830000) and the 2023
 foreigner permanent-residence card (18 digits starting with 9). All four use the same check character.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from registration.retirement import Gender, Retirement, retirement
+from scoring.retirement import Gender, Retirement, retirement
 
 __all__ = [
     "GENDER_NAMES",
