@@ -33,12 +33,12 @@ from registration.i18n import gettext
 from registration.pdf_fonts import FontNotFound
 from registration.web import ApiError, DbSession, download, preferred_language
 from scoring.identity import InvalidIdNumber, parse_id_number
+from scoring.skill_levels import LEVEL_NAMES
 
 __all__ = ["JudgeAdminPages"]
 
 Req = Request[Any, Any, Any]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-LEVEL_NAMES = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
 
 
 

@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from judging.analysis import fmt
 from judging.console import item_or_404, load_item_state
-from registration.entries.exports import LEVEL_NAMES, text_xlsx
+from registration.entries.exports import text_xlsx
 from registration.entries.personal import PersonalData
 from registration.events.service import event_or_404
 from registration.web import ApiError
@@ -37,6 +37,7 @@ from results.publication import anchor_line, current, seated_members
 from scoring.event_file import CHINA_TZ
 from scoring.identity import GENDER_NAMES
 from scoring.marking import aggregate
+from scoring.skill_levels import LEVEL_NAMES
 
 __all__ = ["KINDS", "SPECIAL_ABILITY_QUALIFIED", "STARS_EVENT_KINDS", "Sheet", "build", "levelled", "offered",
            "sheet_pdf", "sheet_xlsx", "stars_offered"]

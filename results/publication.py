@@ -38,7 +38,6 @@ from judging.console import item_or_404
 from judging.models import AuditHead
 from registration.base import UTCDateTime, utcnow
 from registration.checkin.blind import full_mapping
-from registration.entries.exports import LEVEL_NAMES
 from registration.entries.models import EntryMember
 from registration.events.models import Event, Item
 from registration.events.service import load_event
@@ -47,6 +46,7 @@ from results.gate import item_gate, load_facts
 from results.live import TieOrder, apply_tie_orders, provisional_ranking
 from results.notice import DEFAULT_WORKING_DAYS, notice_period
 from scoring.event_file import CHINA_TZ
+from scoring.skill_levels import LEVEL_NAMES
 
 __all__ = ["Publication", "anchor_line", "audit_anchors", "blockers", "current", "decide_tie", "public_view",
            "publish", "seated_members", "withdraw"]

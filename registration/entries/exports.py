@@ -27,13 +27,13 @@ from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
 from scoring.identity import GENDER_NAMES
+from scoring.skill_levels import LEVEL_NAMES
 
 __all__ = [
     "FORM_COLUMNS", "SUMMARY_COLUMNS", "PersonRow", "form_xlsx", "load_people", "photo_name", "photos_zip",
     "report_xlsx", "summary_xlsx", "text_xlsx",
 ]
 
-LEVEL_NAMES = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
 IDENTITY_NAMES = IDENTITIES  # 学生、职工、院校教师、灵活就业人员
 # 参赛选手报名表: every field of the form. The first columns are the roster template's, so an export
 # imports again as a roster (赛项代码 wins over 赛项; 性别 and 出生日期 come from the ID number and are ignored).

@@ -26,6 +26,7 @@ import xlsxwriter
 
 from registration import uploads
 from registration.entries.request import RequestError
+from scoring.skill_levels import level_from_text
 
 __all__ = [
     "COLUMNS", "ID_COLUMN", "Cell", "Roster", "RosterError", "RosterRow", "keyed_rows", "parse_skill_level",
@@ -54,8 +55,6 @@ REQUIRED = ("item", "name", "id_number", "phone", "unit")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-_LEVELS = {"五级": 5, "初级工": 5, "初级": 5, "四级": 4, "中级工": 4, "中级": 4, "三级": 3, "高级工": 3, "高级": 3,
-           "二级": 2, "技师": 2, "一级": 1, "高级技师": 1}
 
 
 class RosterError(ValueError):
@@ -272,8 +271,9 @@ def parse_skill_level(text: str) -> str:
     """'四级/中级工', '中级工', '四级（中级工）' or '4' → '4'; anything else is passed on for the request to refuse."""
     text = unicodedata.normalize("NFKC", text).strip()
     for part in re.split(r"[/()、,\s]+", text):
-        if part in _LEVELS:
-            return str(_LEVELS[part])
+        level = level_from_text(part)
+        if level is not None:
+            return str(level)
     return text
 
 

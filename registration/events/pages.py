@@ -32,13 +32,13 @@ from scoring.event_file import (
     parse_event_document,
     toml_ready,
 )
+from scoring.skill_levels import LEVELS
 
 __all__ = ["EXAM_LEVELS", "HUB_ITEM_LINKS", "HUB_SECTIONS", "EventPages", "editor_view", "hub_view", "new_document"]
 
 Req = Request[Any, Any, Any]
 
-EXAM_LEVELS: tuple[tuple[int, str], ...] = (
-    (5, "五级/初级工"), (4, "四级/中级工"), (3, "三级/高级工"), (2, "二级/技师"), (1, "一级/高级技师"))
+EXAM_LEVELS = LEVELS  # the levels an item may be set at: all five
 AWARD_RULE_NAMES = {"merit_if_over_30": "参赛超过门槛人数时另设优胜奖（按比例）",
                     "total_within_30pct": "全部获奖者不超过参赛人数的比例"}
 QUOTA_MODES = {"warn": "超额时提醒", "enforce": "超额时拒绝"}
