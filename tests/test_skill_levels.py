@@ -11,7 +11,8 @@ from scoring.skill_levels import LEVEL_NAMES, LEVELS
 
 def test_the_table_lists_the_five_levels_lowest_first() -> None:
     """domain.md: "5 五级/初级工, 4 四级/中级工, 3 三级/高级工, 2 二级/技师, 1 一级/高级技师"."""
-    assert LEVELS == ((5, "五级/初级工"), (4, "四级/中级工"), (3, "三级/高级工"), (2, "二级/技师"), (1, "一级/高级技师"))
+    assert LEVELS == ((5, "五级/初级工"), (4, "四级/中级工"), (3, "三级/高级工"), (2, "二级/技师"),
+                      (1, "一级/高级技师"))
     assert LEVEL_NAMES[4] == "四级/中级工"
 
 
