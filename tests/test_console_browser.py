@@ -10,7 +10,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -111,13 +111,16 @@ async def _tablet_waits_for_remark(base: str, token: str, ready: threading.Event
             return message
 
 
-def chief_console(browser: Any, base: str, event_id: int, width: int = 1440,
-                  height: int = 1000) -> tuple[Any, list[str]]:
+def chief_console(browser: Any, base: str, event_id: int, width: int = 1440, height: int = 1000,
+                  watch: Callable[[Any], None] | None = None) -> tuple[Any, list[str]]:
     """The console of the LED item, signed in as the chief judge through the login page it sends one to; and
-    the list its script errors land in."""
+    the list its script errors land in. `watch(page)` runs before the first navigation (to listen from the
+    start)."""
     page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    if watch is not None:
+        watch(page)
     page.goto(f"{base}/console/events/{event_id}?item=LED")
     assert "/login" in page.url
     page.fill("input[name=name]", "chief")
@@ -131,10 +134,9 @@ def test_console_shows_findings_and_receives_marks_live(settings: Settings, live
                                                         tmp_path: Path) -> None:
     contest = _run(_seed(settings))
     seats = contest.seats
-    page, errors = chief_console(browser, live_server, contest.event_id)
     sent: list[str] = []  # what the page sends on its websockets
-    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
-    page.reload()
+    page, errors = chief_console(browser, live_server, contest.event_id, watch=lambda p: p.on(
+        "websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame)))))
     page.wait_for_selector("#net[data-state=online]")
 
     # findings highlighted: the disagreement and the spread at seat 0, missing marks at seat 5
