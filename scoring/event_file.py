@@ -112,11 +112,6 @@ class ItemSpec:
     catalog_code: str | None = None
     certificate: str = "skill_level"  # CERTIFICATES
 
-    @property
-    def levelled(self) -> bool:
-        """Does a qualified entry earn a certificate with a level (and so possibly promotion)?"""
-        return self.exam_level is not None
-
     def criterion(self, code: str) -> CriterionSpec | None:
         return next((c for c in self.criteria if c.code == code), None)
 

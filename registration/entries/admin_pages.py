@@ -35,12 +35,12 @@ from registration.entries.models import Entry
 from registration.entries.request import RequestError, read_request
 from registration.entries.service import amend, decide_review, is_open, seat_of, withdraw
 from registration.entries.tickets import format_code
-from registration.events.pages import EXAM_LEVELS
 from registration.events.service import event_or_404
 from registration.i18n import gettext
 from registration.web import ApiError, DbSession, download, preferred_language
 from scoring.event_file import CHINA_TZ
 from scoring.identity import GENDER_NAMES
+from scoring.skill_levels import LEVELS
 
 __all__ = ["RegistrationAdminPages"]
 
@@ -179,7 +179,7 @@ class RegistrationAdminPages(Controller):
         [view] = await svc.entry_views(db, [await _entry(db, event_id, entry_id)])
         return await self._page(request, db, event_id, "edit.html", status, v=view, values=values,
                                 errors=errors or {}, items=ctx.spec.items, team=len(view.members) > 1,
-                                levels=EXAM_LEVELS, declaration=ctx.spec.residence_declaration,
+                                levels=LEVELS, declaration=ctx.spec.residence_declaration,
                                 group_names=list(dict.fromkeys(g for i in ctx.spec.items for g in i.groups)))
 
     @get("/{entry_id:int}/edit")

@@ -34,7 +34,6 @@ __all__ = [
     "report_xlsx", "summary_xlsx", "text_xlsx",
 ]
 
-IDENTITY_NAMES = IDENTITIES  # 学生、职工、院校教师、灵活就业人员
 # 参赛选手报名表: every field of the form. The first columns are the roster template's, so an export
 # imports again as a roster (赛项代码 wins over 赛项; 性别 and 出生日期 come from the ID number and are ignored).
 FORM_COLUMNS = ("序号", "赛项代码", "赛项", "组别", "身份", "姓名", "性别", "出生日期", "身份证号", "手机", "单位",
@@ -93,7 +92,7 @@ def _declared(m: EntryMember) -> str:
 
 def _form_row(n: int, p: PersonRow) -> list[str]:
     m = p.member
-    return [str(n), p.item_code, p.item_name, p.group, IDENTITY_NAMES.get(m.identity, m.identity), m.name,
+    return [str(n), p.item_code, p.item_name, p.group, IDENTITIES.get(m.identity, m.identity), m.name,
             GENDER_NAMES.get(m.gender, m.gender),
             m.birth_date.isoformat() if isinstance(m.birth_date, date) else _text(m.birth_date),
             p.id_number, m.phone, p.unit, _text(m.education), LEVEL_NAMES.get(m.skill_level or 0, ""),
@@ -107,7 +106,7 @@ def _summary_row(n: int, p: PersonRow) -> list[str]:
     m = p.member
     note = "；".join(x for x in (_REVIEW_NAMES.get(p.review, ""), f"队伍 {p.team}" if p.team else "") if x)
     return [str(n), p.item_name, p.group, p.unit, m.name, GENDER_NAMES.get(m.gender, m.gender), p.id_number,
-            m.phone, IDENTITY_NAMES.get(m.identity, m.identity), _text(m.education),
+            m.phone, IDENTITIES.get(m.identity, m.identity), _text(m.education),
             LEVEL_NAMES.get(m.skill_level or 0, ""), _text(m.major), _declared(m),
             "、".join(i.get("name", "") for i in m.instructors), note]
 

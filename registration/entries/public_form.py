@@ -20,7 +20,6 @@ from litestar.datastructures import UploadFile
 
 from registration.entries.identities import ALIASES, IDENTITIES, identity_refusal
 from registration.entries.request import EDUCATION, RequestError
-from registration.events.pages import EXAM_LEVELS
 from scoring.event_file import EventSpec
 from scoring.identity import InvalidIdNumber, parse_id_number
 
@@ -28,7 +27,6 @@ __all__ = [
     "EDUCATION",
     "FEMALE_POSTS",
     "INSTRUCTOR_ROWS",
-    "SKILL_LEVELS",
     "FormErrors",
     "FormInput",
     "KeptData",
@@ -47,7 +45,6 @@ __all__ = [
 MEMBER_FIELDS = ("name", "id_number", "phone", "education", "skill_level", "certificate_number",
                  "years_in_occupation", "female_base", "major", "residence_declared")
 INSTRUCTOR_ROWS = 2
-SKILL_LEVELS = EXAM_LEVELS
 # A woman's retirement base depends on her post (domain.md): ask it rather than guess from her birth.
 FEMALE_POSTS = ((55, "干部/管理岗"), (50, "工人岗"))
 LABELS = {"item": "赛项", "group": "组别", "identity": "身份", "unit": "工作单位或学校", "confirm": "确认声明",

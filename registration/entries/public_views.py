@@ -21,6 +21,7 @@ from registration.entries.service import RegistrationContext
 from registration.web import ApiError
 from scoring.event_file import CHINA_TZ
 from scoring.identity import InvalidIdNumber, parse_id_number
+from scoring.skill_levels import LEVELS
 
 __all__ = ["MINE_COOKIE", "check_form", "closed_page", "context_or_none", "expired_cookie", "form_page",
            "message_page", "refusal", "same_token", "save_photos"]
@@ -49,7 +50,7 @@ def form_page(ctx: RegistrationContext, values: dict[str, str], errors: pf.FormE
         "item_options": [(i.code, i.name + ("（双人赛项）" if i.team_size > 1 else "")) for i in spec.items],
         "group_options": group_options, "has_team": any(i.team_size > 1 for i in spec.items),
         "team_selected": bool(selected and selected.team_size > 1), "items_json": pf.items_json(spec),
-        "educations": [(e, e) for e in pf.EDUCATION], "skill_levels": pf.SKILL_LEVELS,
+        "educations": [(e, e) for e in pf.EDUCATION], "skill_levels": LEVELS,
         "female_posts": pf.FEMALE_POSTS, "mine_token": "", "photo_required": spec.photo_required,
         "residence_declaration": spec.residence_declaration, "major_required": spec.student_major_required,
         "kept_photos": [], "identity_options": pf.identity_options(spec),

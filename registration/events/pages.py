@@ -34,11 +34,10 @@ from scoring.event_file import (
 )
 from scoring.skill_levels import LEVELS
 
-__all__ = ["EXAM_LEVELS", "HUB_ITEM_LINKS", "HUB_SECTIONS", "EventPages", "editor_view", "hub_view", "new_document"]
+__all__ = ["HUB_ITEM_LINKS", "HUB_SECTIONS", "EventPages", "editor_view", "hub_view", "new_document"]
 
 Req = Request[Any, Any, Any]
 
-EXAM_LEVELS = LEVELS  # the levels an item may be set at: all five
 AWARD_RULE_NAMES = {"merit_if_over_30": "参赛超过门槛人数时另设优胜奖（按比例）",
                     "total_within_30pct": "全部获奖者不超过参赛人数的比例"}
 QUOTA_MODES = {"warn": "超额时提醒", "enforce": "超额时拒绝"}
@@ -48,7 +47,7 @@ TIE_BREAK_KEYS = {"practical": "实操成绩", "theory": "理论成绩", "criter
                   "time_used": "用时（少者优先）"}
 # Labels the templates translate through `_()` without a literal (tests/test_i18n.py checks them too).
 LABELS: tuple[dict[str, str], ...] = (
-    EVENT_KINDS, CRITERION_KINDS, AGGREGATES, dict((str(k), v) for k, v in EXAM_LEVELS), AWARD_RULE_NAMES, AWARD_COUNTS,
+    EVENT_KINDS, CRITERION_KINDS, AGGREGATES, dict((str(k), v) for k, v in LEVELS), AWARD_RULE_NAMES, AWARD_COUNTS,
     QUOTA_MODES, TIE_BREAK_KEYS, {g: g for g in STANDARD_GROUPS}, {k: k for k in TIE_BREAK_KEYS if not k.isascii()},
     CERTIFICATES)
 
@@ -262,7 +261,7 @@ class EventPages(Controller):
             "warnings": [] if errors or not isinstance(doc, dict) else _warnings(doc, context["lang"]),
             "hub": None if event_id is None else hub_view(event_id, editor_view(doc)["items"]),
             "kinds": EVENT_KINDS, "criterion_kinds": CRITERION_KINDS, "aggregates": AGGREGATES,
-            "levels": EXAM_LEVELS, "rules": AWARD_RULE_NAMES, "award_counts": AWARD_COUNTS, "quota_modes": QUOTA_MODES,
+            "levels": LEVELS, "rules": AWARD_RULE_NAMES, "award_counts": AWARD_COUNTS, "quota_modes": QUOTA_MODES,
             "standard_groups": STANDARD_GROUPS, "tie_break_keys": TIE_BREAK_KEYS, "certificates": CERTIFICATES})
 
     @get("/events")
