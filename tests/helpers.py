@@ -50,6 +50,18 @@ def example_event(**changes: Any) -> dict[str, Any]:
     return doc
 
 
+async def finished_job(client: Any, job: str, headers: dict[str, str]) -> dict[str, Any]:
+    """Poll a background job's progress page (up to 10 s) until it is no longer running; its last view."""
+    import asyncio
+
+    for _ in range(100):
+        view: dict[str, Any] = (await client.get(f"{job}/progress.json", headers=headers)).json()
+        if view["state"] != "running":
+            break
+        await asyncio.sleep(0.1)
+    return view
+
+
 async def post_login(client: Any, form: dict[str, str], **kwargs: Any) -> Any:
     """POST /login as the sign-in page does: GET it first for the CSRF token (its cookie stays in the jar)."""
     page = await client.get("/login")

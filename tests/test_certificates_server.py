@@ -4,7 +4,6 @@ in a batch with progress, and fetched by the contestant at the self-service kios
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,7 +14,7 @@ from certificates.store import SERIAL_RANDOM, IssuedCertificate, mask_name, sign
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.entries.tickets import ALPHABET
-from tests.helpers import login_headers
+from tests.helpers import finished_job, login_headers
 from tests.judging_setup import SECRET
 from tests.test_publication import marked, settle
 
@@ -82,11 +81,7 @@ async def test_a_batch_in_handing_out_order_with_progress_and_one_certificate(cl
                                 headers=organiser, follow_redirects=False)
     assert started.status_code == 303
     job = started.headers["location"]
-    for _ in range(100):
-        view = (await client.get(f"{job}/progress.json", headers=organiser)).json()
-        if view["state"] != "running":
-            break
-        await asyncio.sleep(0.1)
+    view = await finished_job(client, job, organiser)
     assert view["state"] == "done" and view["done"] == view["total"] == 6
     pdf = (await client.get(f"{job}/archive.zip", headers=organiser)).content
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 6

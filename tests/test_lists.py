@@ -11,7 +11,7 @@ import polars as pl
 from sqlmodel import select
 
 from registration.entries.models import EntryMember
-from tests.helpers import login_headers
+from tests.helpers import finished_job, login_headers
 from tests.test_publication import marked, settle
 
 URL = "/api/events/{event}/items/LED/lists/{name}"
@@ -63,7 +63,6 @@ async def test_lists_follow_the_published_results(client: Any, db: Any) -> None:
 
 
 async def test_every_list_in_one_zip_with_progress(client: Any, db: Any) -> None:
-    import asyncio
     import zipfile
 
     contest = await marked(db)
@@ -76,11 +75,7 @@ async def test_every_list_in_one_zip_with_progress(client: Any, db: Any) -> None
     started = await client.post(base, headers=organiser, follow_redirects=False)
     assert started.status_code == 303
     page = started.headers["location"]
-    for _ in range(100):
-        view = (await client.get(f"{page}/progress.json", headers=organiser)).json()
-        if view["state"] != "running":
-            break
-        await asyncio.sleep(0.1)
+    view = await finished_job(client, page, organiser)
     assert view["state"] == "done" and view["done"] == view["total"] == 11 and view["percent"] == 100
     shown = await client.get(page, headers=organiser)
     assert "已完成：11 份" in shown.text and "archive.zip" in shown.text

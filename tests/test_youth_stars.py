@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from registration.entries.models import EntryMember
 from registration.events.models import Event
-from tests.helpers import login_headers
+from tests.helpers import finished_job, login_headers
 from tests.test_publication import marked, settle
 
 URL = "/api/events/{event}/items/LED/lists/{name}"
@@ -103,7 +103,6 @@ async def test_city_industry_publish_page_offers_stars(client: Any, db: Any) -> 
 async def test_district_archive_leaves_out_stars(client: Any, db: Any) -> None:
     """The ZIP of every list follows the same rule: a district contest's archive has no stars list and still
     completes (9 files: 5 lists as XLSX and PDF, the score sheets as PDF only)."""
-    import asyncio
     import zipfile
 
     contest, _chief = await published(client, db, "district")
@@ -111,11 +110,7 @@ async def test_district_archive_leaves_out_stars(client: Any, db: Any) -> None:
     started = await client.post(f"/console/events/{contest.event_id}/exports", headers=organiser,
                                 follow_redirects=False)
     page = started.headers["location"]
-    for _ in range(100):
-        view = (await client.get(f"{page}/progress.json", headers=organiser)).json()
-        if view["state"] != "running":
-            break
-        await asyncio.sleep(0.1)
+    view = await finished_job(client, page, organiser)
     assert view["state"] == "done" and view["total"] == 9, view
     archive = zipfile.ZipFile(io.BytesIO((await client.get(f"{page}/archive.zip", headers=organiser)).content))
     assert not any("巴渝青年技能之星" in n for n in archive.namelist()) and len(archive.namelist()) == 9
