@@ -66,15 +66,21 @@ def check_score(criterion: CriterionSpec, value: Decimal, judge: str = "") -> li
     return found
 
 
-def check_measurement(criterion: CriterionSpec, marks: Sequence[tuple[str, Decimal]]) -> list[Finding]:
-    """A measurement is one agreed figure: every judge who entered it must have entered the same."""
-    if criterion.kind != "measurement" or len({v for _, v in marks}) <= 1:
+def _agreement(criterion: CriterionSpec, marks: Sequence[tuple[str, Decimal]], kind: str, code: str,
+               zh: str, en_tail: str = "") -> list[Finding]:
+    """Measurements and deductions are one agreed figure: a finding `code` when the judges' marks differ."""
+    if criterion.kind != kind or len({v for _, v in marks}) <= 1:
         return []
     listed = "、".join(f"{j}={v}" for j, v in marks)
-    return [Finding("measurement_disagreement", ERROR, criterion.code,
-                    f"测量项 {criterion.code} 各裁判分数不一致（{listed}）",
-                    f"measurement {criterion.code}: judges disagree ({', '.join(f'{j}={v}' for j, v in marks)})",
+    return [Finding(code, ERROR, criterion.code, zh.format(code=criterion.code, listed=listed),
+                    f"{kind} {criterion.code}: judges disagree ({', '.join(f'{j}={v}' for j, v in marks)}){en_tail}",
                     tuple(j for j, _ in marks), tuple(v for _, v in marks))]
+
+
+def check_measurement(criterion: CriterionSpec, marks: Sequence[tuple[str, Decimal]]) -> list[Finding]:
+    """A measurement is one agreed figure: every judge who entered it must have entered the same."""
+    return _agreement(criterion, marks, "measurement", "measurement_disagreement",
+                      "测量项 {code} 各裁判分数不一致（{listed}）")
 
 
 def check_deduction(criterion: CriterionSpec, marks: Sequence[tuple[str, Decimal]]) -> list[Finding]:
@@ -82,14 +88,9 @@ def check_deduction(criterion: CriterionSpec, marks: Sequence[tuple[str, Decimal
 
     Averaging would take 2.50 off when one judge saw a 5-point violation and another saw none: neither judge's
     finding. A caller that knows who was expected passes an expected judge's blank as 0 (no deduction)."""
-    if criterion.kind != "deduction" or len({v for _, v in marks}) <= 1:
-        return []
-    return [Finding("deduction_disagreement", ERROR, criterion.code,
-                    f"扣分项 {criterion.code} 各裁判扣分不一致（{'、'.join(f'{j}={v}' for j, v in marks)}），"
-                    "须一致或由裁判长裁定",
-                    f"deduction {criterion.code}: judges disagree ({', '.join(f'{j}={v}' for j, v in marks)}); "
-                    "they must agree or the chief judge rules",
-                    tuple(j for j, _ in marks), tuple(v for _, v in marks))]
+    return _agreement(criterion, marks, "deduction", "deduction_disagreement",
+                      "扣分项 {code} 各裁判扣分不一致（{listed}），须一致或由裁判长裁定",
+                      "; they must agree or the chief judge rules")
 
 
 def check_spread(criterion: CriterionSpec, marks: Sequence[tuple[str, Decimal]]) -> list[Finding]:
