@@ -51,32 +51,42 @@ def _run(coro: Awaitable[T]) -> T:
     return out[0]
 
 
-async def _seed(settings: Settings) -> Contest:
+async def seated_with_chief(settings: Settings, n: int, judges: tuple[tuple[str, str], ...],
+                            fill: Callable[[Any, Contest], Awaitable[None]]) -> Contest:
+    """A seated contest of `n` with `judges` on its panel and a chief judge "chief"; `fill(db, contest)` marks."""
     engine = create_engine(settings.database_url, poolclass=NullPool)
     db = create_sessionmaker(engine)
     try:
-        contest = await seated_contest(db, n=6, judges=JUDGES)
+        contest = await seated_contest(db, n=n, judges=judges)
         async with db() as session:
             await accounts.add_user(session, "chief", "pw-12345678", ["chief_judge"], display_name="赵裁判长")
             await session.commit()
-        seats = contest.seats
-        # a full sheet for most seats; seat 0 with a spread on B and a disagreement on A; seat 5 half marked
-        for k, seat in enumerate(seats[:5]):
-            for name in ("王裁判", "李裁判", "张裁判"):
-                if name == "李裁判" and contest.units[k] == "单位1":
-                    continue
-                a = "30" if not (k == 0 and name == "张裁判") else "31.5"
-                b = {"王裁判": 48 - 3 * k, "李裁判": 45 - 2 * k, "张裁判": 46 - 3 * k}[name]
-                if k == 0 and name == "李裁判":
-                    b = 33  # 48 − 33 = 15 > max_spread 10
-                await mark(db, name, seat, "A", a, f"{name}-{seat}-A")
-                await mark(db, name, seat, "B", str(b), f"{name}-{seat}-B")
-        for name in ("王裁判", "李裁判", "张裁判"):  # a deduction every expected judge agrees on (#18)
-            await mark(db, name, seats[2], "S", "2", f"{name}-s")
-        await mark(db, "王裁判", seats[5], "A", "28", "w-5a")
+        await fill(db, contest)
         return contest
     finally:
         await engine.dispose()
+
+
+async def _seed(settings: Settings) -> Contest:
+    return await seated_with_chief(settings, 6, JUDGES, _fill)
+
+
+async def _fill(db: Any, contest: Contest) -> None:
+    """A full sheet for most seats; seat 0 with a spread on B and a disagreement on A; seat 5 half marked."""
+    seats = contest.seats
+    for k, seat in enumerate(seats[:5]):
+        for name in ("王裁判", "李裁判", "张裁判"):
+            if name == "李裁判" and contest.units[k] == "单位1":
+                continue
+            a = "30" if not (k == 0 and name == "张裁判") else "31.5"
+            b = {"王裁判": 48 - 3 * k, "李裁判": 45 - 2 * k, "张裁判": 46 - 3 * k}[name]
+            if k == 0 and name == "李裁判":
+                b = 33  # 48 − 33 = 15 > max_spread 10
+            await mark(db, name, seat, "A", a, f"{name}-{seat}-A")
+            await mark(db, name, seat, "B", str(b), f"{name}-{seat}-B")
+    for name in ("王裁判", "李裁判", "张裁判"):  # a deduction every expected judge agrees on (#18)
+        await mark(db, name, seats[2], "S", "2", f"{name}-s")
+    await mark(db, "王裁判", seats[5], "A", "28", "w-5a")
 
 
 async def _unpublished_remark(settings: Settings, contest: Contest, seat: str) -> None:

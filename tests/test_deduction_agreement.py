@@ -229,22 +229,12 @@ async def test_a_judge_changing_the_mark_to_agree_clears_it(client: Any, db: Any
 # ---- the console page: 裁定扣分 ----
 
 async def _seed_browser(settings: Any) -> Contest:
-    from sqlalchemy.pool import NullPool
+    from tests.test_console_browser import seated_with_chief
 
-    from contestday.db import create_engine, create_sessionmaker
-    from registration.accounts import service as accounts
-    engine = create_engine(settings.database_url, poolclass=NullPool)
-    db = create_sessionmaker(engine)
-    try:
-        contest = await seated_contest(db, n=3, judges=JUDGES)
-        async with db() as session:
-            await accounts.add_user(session, "chief", "pw-12345678", ["chief_judge"], display_name="赵裁判长")
-            await session.commit()
+    async def fill(db: Any, contest: Contest) -> None:
         await _fill(db, contest)
         await _mark(db, "王裁判", contest.seats[0], "S", "5", "w-s")  # 张裁判 leaves S blank
-        return contest
-    finally:
-        await engine.dispose()
+    return await seated_with_chief(settings, 3, JUDGES, fill)
 
 
 @pytest.mark.browser
