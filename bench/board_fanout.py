@@ -32,9 +32,9 @@ from bench._server import collector_paused, print_figures, served  # noqa: E402
 async def prepare(url: str) -> tuple[int, str, str]:
     """A contest ready to publish (marked, locked, re-checked, decrypted); returns (event id, a chief judge's
     session token and CSRF token)."""
-    from contestday.db import create_engine, create_sessionmaker
-    from contestday.migrate import upgrade
-    from registration.accounts import service as accounts
+    from contestday.accounts import service as accounts
+    from contestday.db.engine import create_engine, create_sessionmaker
+    from contestday.db.migrate import upgrade
     from tests.test_publication import marked, settle
 
     await asyncio.to_thread(upgrade, url)

@@ -34,10 +34,10 @@ from bench._server import collector_paused, print_figures, served  # noqa: E402
 
 async def prepare(url: str, entries: int) -> tuple[int, list[str], str, str]:
     """Returns (event id, the ticket codes, a check-in staff session token and its CSRF token)."""
-    from contestday.db import create_engine, create_sessionmaker
-    from contestday.migrate import upgrade
-    from registration.accounts import service as accounts
-    from registration.base import utcnow
+    from contestday.accounts import service as accounts
+    from contestday.db.engine import create_engine, create_sessionmaker
+    from contestday.db.migrate import upgrade
+    from contestday.db.types import utcnow
     from registration.checkin.seats import SessionPlan, replace_plan
     from registration.entries.models import Entry, EntryMember
     from registration.entries.tickets import new_ticket_code

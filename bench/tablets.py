@@ -41,12 +41,12 @@ async def prepare(url: str, tablets: int, seats: int) -> tuple[int, list[str], s
     """Returns (event id, one session token per judge, the chief judge's session token)."""
     from sqlmodel import select
 
-    from contestday.db import create_engine, create_sessionmaker
-    from contestday.migrate import upgrade
+    from contestday.accounts import service as accounts
+    from contestday.accounts.models import User
+    from contestday.db.engine import create_engine, create_sessionmaker
+    from contestday.db.migrate import upgrade
+    from contestday.db.types import utcnow
     from judging.registry import add_judge, assign
-    from registration.accounts import service as accounts
-    from registration.accounts.models import User
-    from registration.base import utcnow
     from registration.checkin.models import Attendance, SeatAssignment
     from registration.checkin.seats import SessionPlan, replace_plan
     from registration.entries.models import Entry, EntryMember

@@ -22,7 +22,7 @@ from certificates.render import (
     render,
     template_from_document,
 )
-from registration.pdf_fonts import FontNotFound, cjk_font
+from contestday.pdf.fonts import FontNotFound, cjk_font
 from results.inputs import BadInput, load_event
 from results.tables import TableError, read_table
 

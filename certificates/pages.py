@@ -17,11 +17,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from certificates import store
-from registration.accounts.guards import actor_name, current_principal, requires
+from contestday.accounts.guards import actor_name, current_principal, requires
+from contestday.web.errors import Refusal
+from contestday.web.i18n import gettext, preferred_language, register
+from contestday.web.sessions import DbSession
 from registration.events.models import Item
 from registration.events.service import event_or_404
-from registration.i18n import gettext, register
-from registration.web import ApiError, DbSession, preferred_language
 from results.appeals import open_appeals_by_item
 from results.publication import current
 
@@ -82,7 +83,7 @@ def _row(r: store.IssuedCertificate, replaced: dict[str, str], secret: str) -> d
 
 
 async def certificate_page(request: Req, session: AsyncSession, event_id: int, status: int = 200, done: str = "",
-                           error: ApiError | None = None) -> Template:
+                           error: Refusal | None = None) -> Template:
     """The page, optionally with a done message or a refusal (kept on the page, with its code)."""
     event = await event_or_404(session, event_id)
     settings = request.app.state.settings
@@ -143,7 +144,7 @@ class CertificateListPage(Controller):
             row = (await session.exec(select(store.IssuedCertificate).where(
                 store.IssuedCertificate.serial == serial))).first()
             if row is None or row.event_id != event_id:
-                raise ApiError(404, "unknown_certificate", f"本赛事没有编号为 {serial} 的证书",
+                raise Refusal(404, "unknown_certificate", f"本赛事没有编号为 {serial} 的证书",
                                f"no certificate {serial} in this event")
             by = await actor_name(request)
             if action == "revoke":
@@ -152,7 +153,7 @@ class CertificateListPage(Controller):
             else:
                 new = await store.reissue(session, serial, reason, by)
                 target = f"done=reissued&serial={new.serial}&old={serial}"
-        except ApiError as exc:
+        except Refusal as exc:
             await session.rollback()
             return await certificate_page(request, session, event_id, exc.status_code, error=exc)
         return Redirect(f"/console/events/{event_id}/certificates?{target}", status_code=303)

@@ -6,7 +6,7 @@ database).
   and `overprint` (套打) prints only the fields, for stock that is already printed. `offset_x_mm` /
   `offset_y_mm` shift every field to calibrate a printer; `calibration_page` prints crosshairs where each
   field goes.
-- Fonts are embedded TrueType subsets (registration.pdf_fonts: the configured font, else WenQuanYi Zen Hei or
+- Fonts are embedded TrueType subsets (contestday.pdf.fonts: the configured font, else WenQuanYi Zen Hei or
   AR PL UMing, else a clear error saying what to install). `coverage` lists the names with characters the
   font lacks; with a fallback font (e.g. HanaMinB for 𠮷) those fields are drawn in it instead.
 - The QR code encodes the certificate's verify URL and is drawn as vector rectangles (a few hundred bytes,
@@ -31,7 +31,7 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
-from registration.pdf_fonts import cjk_font, missing_glyphs
+from contestday.pdf.fonts import cjk_font, missing_glyphs
 
 __all__ = ["DEFAULT_TEMPLATE", "Certificate", "Field", "LayoutError", "Template", "calibration_page", "coverage",
            "layout_errors", "render", "template_from_document"]

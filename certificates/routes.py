@@ -23,15 +23,18 @@ from sqlmodel import col, select
 from certificates import store
 from certificates.pages import CertificateListPage, certificate_page
 from certificates.render import calibration_page, layout_errors, render
-from registration import uploads
-from registration.accounts import limits
-from registration.accounts.guards import actor_name, current_principal, requires
+from contestday.accounts import limits
+from contestday.accounts.guards import actor_name, current_principal, requires
+from contestday.web import uploads
+from contestday.web.bodies import json_object
+from contestday.web.downloads import download
+from contestday.web.errors import Refusal
+from contestday.web.sessions import DbSession
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.entries.tickets import normalise_code
 from registration.events.models import Event
 from registration.events.service import event_or_404
-from registration.web import ApiError, DbSession, download, json_object
 from results import export_jobs
 from scoring.identity import normalise_id_number
 
@@ -58,7 +61,7 @@ _TEMPLATE_FORM_LIMIT = uploads.MAX_IMAGE_BYTES + uploads.MAX_LAYOUT_BYTES + 64 *
 def _design_kind(image: bytes) -> str:
     """'JPEG' or 'PNG' for a design within the bounds (its header only: no pixels are decoded here)."""
     uploads.check_size(image, uploads.MAX_IMAGE_BYTES, "底图", "the design")
-    not_image = ApiError(422, "invalid_image", "底图应为 JPEG 或 PNG 图片", "the design must be a JPEG or PNG")
+    not_image = Refusal(422, "invalid_image", "底图应为 JPEG 或 PNG 图片", "the design must be a JPEG or PNG")
     try:
         with PILImage.open(io.BytesIO(image), formats=["JPEG", "PNG"]) as probe:
             kind, (width, height) = str(probe.format), probe.size
@@ -154,7 +157,7 @@ class CertificatePages(Controller):
         try:
             view = await store.verify_view(db_session, serial, request.query_params.get("s"),
                                            request.app.state.settings.secret_key)
-        except ApiError:
+        except Refusal:
             return Template("certificates/verify.html", status_code=404, context={"view": None, "serial": serial})
         if view["qr_genuine"] is not False:
             await attempt.succeeded()
@@ -172,10 +175,10 @@ class CertificatePages(Controller):
             store.IssuedCertificate.serial == serial))).first()
         organiser = principal is not None and row is not None and principal.holds("organiser", row.event_id)
         if not organiser and not _token_ok(settings.secret_key, serial, token):
-            raise ApiError(403, "invalid_link", "链接已过期或无效，请在自助机上重新查询",
+            raise Refusal(403, "invalid_link", "链接已过期或无效，请在自助机上重新查询",
                            "the link is invalid or expired")
         if row is None or row.state != "valid":
-            raise ApiError(404, "unknown_certificate", "没有该有效证书", "no such valid certificate")
+            raise Refusal(404, "unknown_certificate", "没有该有效证书", "no such valid certificate")
         certs = await store.printable(db_session, row.event_id, settings.public_url, settings.secret_key,
                                       serials=[serial])
         template = store.load_template(settings.data_dir, row.event_id)
@@ -202,19 +205,19 @@ class CertificatePages(Controller):
             try:
                 layout = json.loads(str(raw))
             except ValueError as exc:
-                raise ApiError(422, "invalid_layout", f"版式 JSON 有误：{exc}", f"bad layout JSON: {exc}") from None
+                raise Refusal(422, "invalid_layout", f"版式 JSON 有误：{exc}", f"bad layout JSON: {exc}") from None
             if not isinstance(layout, dict):
-                raise ApiError(422, "invalid_layout", "版式 JSON 应为对象", "the layout must be an object",
+                raise Refusal(422, "invalid_layout", "版式 JSON 应为对象", "the layout must be an object",
                                errors=[])
         layout["overprint"] = form.get("overprint") in ("1", "on", "true")
         for key in ("offset_x_mm", "offset_y_mm"):
             try:
                 layout[key] = float(str(form.get(key) or layout.get(key) or 0))
             except ValueError:
-                raise ApiError(422, "invalid_offset", "偏移量应为数字（毫米）", "offsets are numbers (mm)") from None
+                raise Refusal(422, "invalid_offset", "偏移量应为数字（毫米）", "offsets are numbers (mm)") from None
         errors = layout_errors(layout)
         if errors:
-            raise ApiError(422, "invalid_layout", f"版式有 {len(errors)} 处错误：" + "；".join(
+            raise Refusal(422, "invalid_layout", f"版式有 {len(errors)} 处错误：" + "；".join(
                 f"{e['field']} {e['message']}" for e in errors[:5]), f"{len(errors)} bad layout value(s)",
                 errors=errors)
         design = form.get("design")
@@ -241,7 +244,7 @@ class CertificatePages(Controller):
         form = await request.form()
         try:
             made = await store.issue(db_session, event_id, str(form.get("item") or "") or None)
-        except ApiError as exc:
+        except Refusal as exc:
             await db_session.rollback()
             return await certificate_page(request, db_session, event_id, exc.status_code, error=exc)
         if form.get("back") == "certificates":
@@ -258,7 +261,7 @@ class CertificatePages(Controller):
         event = await event_or_404(db_session, event_id)
         try:
             await store.refuse_while_appealed(db_session, event_id, item)
-        except ApiError as exc:
+        except Refusal as exc:
             return await certificate_page(request, db_session, event_id, exc.status_code, error=exc)
         settings, state = request.app.state.settings, request.app.state
 

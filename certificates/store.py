@@ -30,12 +30,12 @@ from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from certificates.render import Certificate
-from registration.base import UTCDateTime, utcnow
+from contestday.db.types import UTCDateTime, utcnow
+from contestday.web.errors import Refusal
 from registration.entries.models import Entry, EntryMember
 from registration.entries.tickets import ALPHABET
 from registration.events.models import Item
 from registration.events.service import event_or_404
-from registration.web import ApiError
 from results.appeals import open_appeals_by_item
 from results.publication import current, seated_members
 from scoring.event_file import CHINA_TZ
@@ -110,8 +110,8 @@ async def _next_number(session: AsyncSession, item_id: int) -> int:
                                    .where(IssuedCertificate.item_id == item_id))).one()) + 1
 
 
-def _appeal_open(item: Item, count: int) -> ApiError:
-    return ApiError(409, "appeal_open",
+def _appeal_open(item: Item, count: int) -> Refusal:
+    return Refusal(409, "appeal_open",
                     f"赛项“{item.name}”有 {count} 件申诉尚未裁定：仲裁裁定后方可颁发或打印荣誉证书",
                     f"{item.code} has {count} open appeal(s): certificates wait for arbitration's ruling",
                     item=item.code, open_appeals=count)
@@ -146,7 +146,7 @@ async def issue(session: AsyncSession, event_id: int, item_code: str | None = No
     if item_code is not None:
         items = [i for i in items if i.code == item_code]
         if not items:
-            raise ApiError(404, "unknown_item", f"本赛事没有赛项“{item_code}”", f"no item {item_code!r}")
+            raise Refusal(404, "unknown_item", f"本赛事没有赛项“{item_code}”", f"no item {item_code!r}")
     day = issued_on or utcnow().astimezone(CHINA_TZ).date()
     issuer = event.organiser or f"{event.name}组委会"
     made = 0
@@ -155,7 +155,7 @@ async def issue(session: AsyncSession, event_id: int, item_code: str | None = No
         published = await current(session, item.id or 0)
         if published is None or published.state != "published" or published.body is None:
             if item_code is not None:
-                raise ApiError(409, "not_published", "该赛项成绩尚未发布：证书只按发布的成绩颁发",
+                raise Refusal(409, "not_published", "该赛项成绩尚未发布：证书只按发布的成绩颁发",
                                "the item's results are not published: certificates follow published results")
             continue
         if held.get(item.id or 0):
@@ -196,16 +196,16 @@ async def issue(session: AsyncSession, event_id: int, item_code: str | None = No
 async def _get(session: AsyncSession, serial: str) -> IssuedCertificate:
     row = (await session.exec(select(IssuedCertificate).where(IssuedCertificate.serial == serial))).first()
     if row is None:
-        raise ApiError(404, "unknown_certificate", f"没有编号为 {serial} 的证书", f"no certificate {serial}")
+        raise Refusal(404, "unknown_certificate", f"没有编号为 {serial} 的证书", f"no certificate {serial}")
     return row
 
 
 async def revoke(session: AsyncSession, serial: str, reason: str, by: str, commit: bool = True) -> IssuedCertificate:
     if not reason.strip():
-        raise ApiError(422, "reason_required", "作废证书须填写原因", "revoking needs a reason")
+        raise Refusal(422, "reason_required", "作废证书须填写原因", "revoking needs a reason")
     row = await _get(session, serial)
     if row.state != "valid":
-        raise ApiError(409, "already_revoked", "该证书已作废", "this certificate is already revoked")
+        raise Refusal(409, "already_revoked", "该证书已作废", "this certificate is already revoked")
     row.state, row.active_key, row.reason = "revoked", None, reason.strip()[:500]
     row.revoked_at, row.revoked_by = utcnow(), by[:80]
     session.add(row)

@@ -17,7 +17,6 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException
-from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -32,26 +31,30 @@ import registration
 import results
 from certificates.routes import CERTIFICATE_ROUTES
 from contestday import health
-from contestday.db import READ_ONLY, create_engine, create_sessionmaker, create_writer
+from contestday.accounts import limits
+from contestday.accounts.routes import AccountController
+from contestday.db.engine import READ_ONLY, create_engine, create_sessionmaker, create_writer
 from contestday.logs import configure_logging
+from contestday.openapi import OPENAPI_ASSETS, document_refusals, openapi_config
 from contestday.settings import Settings
+from contestday.web.errors import Refusal
+from contestday.web.http import error_body
+from contestday.web.i18n import jinja_gettext, preferred_language
+from judging import audit
 from judging.admin_pages import JudgeAdminPages
 from judging.pages import TabletPages
 from judging.paper_routes import PaperController
 from judging.routes import JudgeLinkController
 from judging.ws import judge_socket
 from kiosk.routes import KIOSK_ROUTES
-from registration.accounts import limits
-from registration.accounts.routes import AccountController
-from registration.accounts.staff_pages import STAFF_PAGES
 from registration.checkin.routes import CheckinController, KioskPhotoController, SealedController
 from registration.entries.admin_pages import RegistrationAdminPages
 from registration.entries.public_pages import MinePages, PosterPages, PublicPages
 from registration.entries.routes import RegistrationController
 from registration.events.pages import EventPages
 from registration.events.routes import CatalogController, EventController
-from registration.i18n import jinja_gettext
-from registration.web import ApiError, error_body, preferred_language
+from registration.staff.pages import STAFF_PAGES
+from registration.staff.start import StartPage
 from results.appeal_routes import APPEAL_ROUTES
 from results.console_routes import CONSOLE_ROUTES
 from results.notice import notice_until
@@ -64,10 +67,13 @@ log = logging.getLogger("contestday.http")
 
 # Each context keeps its templates in `<package>/templates/<context>/…` (names never clash) and its static
 # files in `<package>/static/`, served under /static/ and /static/<package>/.
-TEMPLATE_DIRS = [Path(registration.__file__).parent / "templates", Path(kiosk.__file__).parent / "templates",
-                 Path(judging.__file__).parent / "templates", Path(results.__file__).parent / "templates",
-                 Path(certificates.__file__).parent / "templates"]
-STATIC_DIRS = [Path(registration.__file__).parent / "static"]
+# The kernel's templates (base.html, error.html, the sign-in pages) and app.css sit with the kernel; the
+# composition root's own (home.html) beside app.py.
+ROOT = Path(__file__).parent
+TEMPLATE_DIRS = [ROOT / "templates", ROOT / "web" / "templates", ROOT / "accounts" / "templates",
+                 *(Path(package.__file__ or "").parent / "templates"
+                   for package in (registration, kiosk, judging, results, certificates))]
+STATIC_DIRS = [ROOT / "web" / "static", Path(registration.__file__ or "").parent / "static"]
 KIOSK_STATIC = Path(kiosk.__file__).parent / "static"
 JUDGING_STATIC = Path(judging.__file__).parent / "static"
 
@@ -130,6 +136,8 @@ def _channels_backend(settings: Settings) -> ChannelsBackend:
 
 def create_app(settings: Settings) -> Litestar:
     configure_logging(settings.log_level)
+    if settings.audit_key is not None:
+        audit.use_key(settings.audit_key)  # this process's key for new audit links (one instance per process)
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
 
@@ -172,10 +180,10 @@ def create_app(settings: Settings) -> Litestar:
 
     channels = ChannelsPlugin(backend=_channels_backend(settings), arbitrary_channels_allowed=True,
                               subscriber_max_backlog=1000, subscriber_backlog_strategy="dropleft")
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health.health, health.home,
-            AccountController, EventController, CatalogController, EventPages, RegistrationController,
+            AccountController, StartPage, EventController, CatalogController, EventPages, RegistrationController,
             CheckinController, SealedController, KioskPhotoController, judge_socket,
             JudgeLinkController, PaperController, RecheckController, TabletPages, JudgeAdminPages,
             PublicPages, MinePages, PosterPages,
@@ -185,6 +193,7 @@ def create_app(settings: Settings) -> Litestar:
             *PUBLICATION_ROUTES,
             *APPEAL_ROUTES,
             *CERTIFICATE_ROUTES,
+            *OPENAPI_ASSETS,
             create_static_files_router(path="/static", directories=list(STATIC_DIRS)),
             create_static_files_router(path="/static/kiosk", directories=[KIOSK_STATIC], name="kiosk-static"),
             create_static_files_router(path="/static/judging", directories=[JUDGING_STATIC], name="judging-static"),
@@ -194,13 +203,14 @@ def create_app(settings: Settings) -> Litestar:
                      "open_session": open_session, "read_session": read_session, "writer": writer,
                      "reader": reader}),
         exception_handlers={HTTPException: _exception_handler, NotAuthorizedException: _exception_handler,
-                            ApiError: _exception_handler, Exception: _exception_handler},
+                            Refusal: _exception_handler, Exception: _exception_handler},
         template_config=TemplateConfig(directory=list(TEMPLATE_DIRS), engine=JinjaTemplateEngine,
                                        engine_callback=template_callback),
-        openapi_config=OpenAPIConfig(title="contestday", version="0.1.0",
-                                     description="职业技能竞赛赛事日系统 / contest-day system"),
+        openapi_config=openapi_config(),
         plugins=[channels],
         middleware=[_request_log_middleware],
         on_startup=[lambda app: writer.start(), lambda app: reader.start()],
         on_shutdown=[dispose_engine],
     )
+    document_refusals(app)
+    return app

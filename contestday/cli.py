@@ -21,10 +21,14 @@ T = TypeVar("T")
 
 def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one session on an up-to-date database, then close everything."""
-    from contestday.db import create_engine, create_sessionmaker
-    from contestday.migrate import upgrade
+    from contestday.db.engine import create_engine, create_sessionmaker
+    from contestday.db.migrate import upgrade
 
     upgrade(settings.database_url)
+    if settings.audit_key is not None:
+        from judging import audit
+
+        audit.use_key(settings.audit_key)
 
     async def run() -> T:
         engine = create_engine(settings.database_url)
@@ -65,7 +69,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
 def serve(host: str, port: int, workers: int) -> None:
-    from contestday.migrate import upgrade
+    from contestday.db.migrate import upgrade
 
     settings = load_settings()
     upgrade(settings.database_url)
@@ -132,7 +136,7 @@ def db() -> None:
 
 @db.command("upgrade", help="升级数据库结构 / bring the schema up to date")
 def db_upgrade() -> None:
-    from contestday.migrate import upgrade
+    from contestday.db.migrate import upgrade
 
     settings = load_settings()
     upgrade(settings.database_url)
@@ -147,16 +151,16 @@ def event() -> None:
 @event.command("import", help="导入赛事文件（JSON 或 TOML）/ import an event file")
 @click.argument("file", type=click.Path(path_type=Path))
 def event_import(file: Path) -> None:
+    from contestday.web.errors import Refusal
     from registration.events import service
     from registration.events.routes import decode_event_file
-    from registration.web import ApiError
     from scoring.event_file import EventFileError, parse_event_document
 
     if not file.is_file():
         _fail(f"{file}: 文件不存在 / no such file")
     try:
         spec = parse_event_document(decode_event_file(file.read_bytes(), filename=file.name))
-    except ApiError as exc:
+    except Refusal as exc:
         _fail(f"{file}: {exc.message} / {exc.message_en}")
         return
     except EventFileError as exc:
@@ -203,11 +207,11 @@ def user() -> None:
 def _run_user(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """A `user …` command's work; a refusal (unknown user, role, event or item; a role conflict) is printed in
     Chinese and English with exit code 2."""
-    from registration.web import ApiError
+    from contestday.web.errors import Refusal
 
     try:
         return _with_session(load_settings(), work)
-    except ApiError as exc:
+    except Refusal as exc:
         _fail(f"{exc.message} / {exc.message_en}")
         raise  # unreachable: _fail exits
 
@@ -228,9 +232,9 @@ def _link(token: str) -> str:
 @click.option("--display-name", default=None)
 def user_add(name: str, roles: tuple[str, ...], event_id: int | None, item_code: str | None, password: str | None,
              with_link: bool, display_name: str | None) -> None:
-    from registration.accounts import staff
-    from registration.accounts.security import hash_password
-    from registration.web import ApiError
+    from contestday.accounts.security import hash_password
+    from contestday.web.errors import Refusal
+    from registration.staff import service as staff
 
     if event_id is None and set(roles) - {"organiser"}:
         _fail("只有组委会（管理员）的角色可以覆盖全部赛事；其他角色请用 --event 指定赛事 / "
@@ -245,7 +249,7 @@ def user_add(name: str, roles: tuple[str, ...], event_id: int | None, item_code:
             await staff.check_scope(session, role, event_id, item_code)
         try:
             user = await staff.create_account(session, name, display_name, [], "cli", event_id)
-        except ApiError as exc:
+        except Refusal as exc:
             if exc.code == "user_exists":
                 _fail(f"用户 {name} 已存在 / user {name} exists")
             raise
@@ -268,9 +272,9 @@ def user_add(name: str, roles: tuple[str, ...], event_id: int | None, item_code:
 @user.command("list", help="列出用户及其角色 / list users with their roles")
 @click.option("--event", "event_id", type=int, default=None, help="只列本赛事的账号 / this event's accounts only")
 def user_list(event_id: int | None) -> None:
-    from registration.accounts import staff
-    from registration.accounts.security import ROLES
+    from contestday.accounts.security import ROLES
     from registration.events.models import Event
+    from registration.staff import service as staff
     from scoring.event_file import CHINA_TZ
 
     async def work(session: AsyncSession) -> list[staff.AccountView]:
@@ -294,7 +298,7 @@ def user_list(event_id: int | None) -> None:
 
 
 def _account_change(name: str, change: Callable[[AsyncSession, Any], Awaitable[T]]) -> T:
-    from registration.accounts import staff
+    from registration.staff import service as staff
 
     async def work(session: AsyncSession) -> T:
         result = await change(session, await staff.account_by_name(session, name))
@@ -307,7 +311,7 @@ def _account_change(name: str, change: Callable[[AsyncSession, Any], Awaitable[T
 @user.command("disable", help="停用用户：其会话立即结束 / disable a user: their sessions end at once")
 @click.argument("name")
 def user_disable(name: str) -> None:
-    from registration.accounts import staff
+    from registration.staff import service as staff
 
     changed = _account_change(name, lambda s, u: staff.set_active(s, u, False, "cli"))
     click.echo(f"已停用 / disabled {name}" if changed else f"{name} 已是停用状态 / was disabled already")
@@ -316,7 +320,7 @@ def user_disable(name: str) -> None:
 @user.command("enable", help="启用用户 / enable a user")
 @click.argument("name")
 def user_enable(name: str) -> None:
-    from registration.accounts import staff
+    from registration.staff import service as staff
 
     changed = _account_change(name, lambda s, u: staff.set_active(s, u, True, "cli"))
     click.echo(f"已启用 / enabled {name}" if changed else f"{name} 已是启用状态 / was enabled already")
@@ -325,7 +329,7 @@ def user_enable(name: str) -> None:
 @user.command("reset", help="重置：旧密码、会话和旧链接失效，打印新的一次性登录链接 / reset: a new one-time link")
 @click.argument("name")
 def user_reset(name: str) -> None:
-    from registration.accounts import staff
+    from registration.staff import service as staff
 
     token = _account_change(name, lambda s, u: staff.reset(s, u, "cli"))
     click.echo(f"已重置 / reset {name}；一次性登录链接（只能用一次）/ one-time sign-in link: {_link(token)}")
@@ -334,7 +338,7 @@ def user_reset(name: str) -> None:
 @user.command("link", help="新的一次性登录链接 / a fresh one-time sign-in link")
 @click.argument("name")
 def user_link(name: str) -> None:
-    from registration.accounts import staff
+    from registration.staff import service as staff
 
     token = _account_change(name, lambda s, u: staff.issue_link(s, u, "cli"))
     click.echo(f"一次性登录链接（只能用一次）/ one-time sign-in link for {name}: {_link(token)}")

@@ -10,9 +10,9 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.accounts import service as accounts
+from contestday.accounts.models import User
 from contestday.demo_people import add_demo_registrations
-from registration.accounts import service as accounts
-from registration.accounts.models import User
 from registration.events import service as events
 from registration.events.models import Event
 from scoring.event_file import parse_event_document

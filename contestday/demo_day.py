@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.base import utcnow
+from contestday.db.types import utcnow
 from registration.checkin.models import Attendance, SeatAssignment
 from registration.checkin.seats import SessionPlan, replace_plan
 from registration.entries.models import Entry, EntryMember

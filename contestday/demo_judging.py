@@ -11,10 +11,10 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.accounts.models import User
 from judging.models import Judge
 from judging.registry import add_judge, assign, personal_link_token
 from judging.service import apply_op
-from registration.accounts.models import User
 from registration.checkin.seats import draw
 from registration.checkin.service import redeem
 from registration.entries.models import Entry

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.web.errors import Refusal
 from registration.entries.context import load_context
 from registration.entries.request import read_request
 from registration.entries.service import register
-from registration.web import ApiError
 from scoring.identity import check_character
 
 __all__ = ["add_demo_registrations"]
@@ -86,7 +86,7 @@ async def add_demo_registrations(session: AsyncSession, event_id: int, secret_ke
         for body in batch:
             try:
                 outcome = await register(session, ctx, read_request(body), source="demo")
-            except ApiError:
+            except Refusal:
                 tally["refused"] += 1  # e.g. a unit's quota in that group is used: the rules hold in the demo
                 continue
             accepted.append(body)

@@ -12,10 +12,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.db.types import utcnow
 from judging.models import Judge, PanelMember
 from judging.registry import assign
 from judging.service import apply_op
-from registration.base import utcnow
 from registration.checkin.blind import blind_seats, lock_scores, reveal
 from registration.checkin.seats import draw
 from registration.checkin.service import redeem

@@ -8,10 +8,11 @@ from litestar import MediaType, Request, Response, get
 from litestar.response import Template
 from sqlalchemy import text
 
-from contestday.migrate import current_revision, head_revision
-from registration.accounts.guards import current_principal
+from contestday.accounts.guards import current_principal
+from contestday.db.migrate import current_revision, head_revision
+from contestday.web.i18n import preferred_language
+from contestday.web.sessions import DbSession
 from registration.events.service import list_events
-from registration.web import DbSession, preferred_language
 
 __all__ = ["health", "home"]
 

@@ -1,10 +1,10 @@
 """Imports every context's tables so SQLModel.metadata (and Alembic) sees the whole schema."""
 
 from certificates import store as certificates_store
+from contestday.accounts import models as accounts_models
 from judging import models as judging_models
 from judging import models_extra as judging_models_extra
 from judging import paper as judging_paper
-from registration.accounts import models as accounts_models
 from registration.checkin import models as checkin_models
 from registration.entries import models as entries_models
 from registration.events import models as events_models

@@ -99,8 +99,8 @@ def _audit_key(env: Mapping[str, str], data_dir: Path, create: bool) -> bytes | 
 
 def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = True,
                   create_audit_key: bool = True) -> Settings:
-    """Read settings from `environ` (default os.environ) over a `.env` file in the working directory. The audit
-    key read becomes this process's key for new audit links (one instance per process); `create_audit_key`
+    """Read settings from `environ` (default os.environ) over a `.env` file in the working directory. The composition
+    root hands the audit key to `judging.audit.use_key` (one instance per process); `create_audit_key`
     False (for `audit verify`) leaves a missing key missing instead of making a new one."""
     env: dict[str, str] = {}
     if dotenv and Path(".env").exists():
@@ -123,8 +123,4 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         appeal_hours=int(env.get(f"{_PREFIX}APPEAL_HOURS") or 2),
         audit_key=_audit_key(env, data_dir, create_audit_key),
     )
-    if settings.audit_key is not None:
-        from judging import audit  # here, not at the top: settings load before any app module
-
-        audit.use_key(settings.audit_key)
     return settings

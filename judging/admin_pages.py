@@ -15,6 +15,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
+from contestday.accounts.guards import actor_name, current_principal, requires
+from contestday.pdf.fonts import FontNotFound
+from contestday.web import uploads
+from contestday.web.downloads import download
+from contestday.web.errors import Refusal
+from contestday.web.i18n import gettext, preferred_language
+from contestday.web.sessions import DbSession
 from judging import judge_import, link_cards
 from judging import registry_service as svc
 from judging.admin_messages import DONE
@@ -22,16 +29,11 @@ from judging.judge_import import parse_date
 from judging.models import Judge
 from judging.registry import PANEL_ROLES, personal_link_token, revoke_link
 from judging.ws import publish_revoked
-from registration import uploads
-from registration.accounts.guards import actor_name, current_principal, requires
 from registration.entries import roster
 from registration.entries.personal import PersonalData, normalise_phone
 from registration.entries.qr import qr_png, qr_svg
 from registration.events.models import Event, Item
 from registration.events.service import event_or_404
-from registration.i18n import gettext
-from registration.pdf_fonts import FontNotFound
-from registration.web import ApiError, DbSession, download, preferred_language
 from scoring.identity import InvalidIdNumber, parse_id_number
 from scoring.skill_levels import LEVEL_NAMES
 
@@ -119,7 +121,7 @@ class JudgeAdminPages(Controller):
             try:
                 judge = await svc.create_judge(db_session, self._personal(request), event_id, values["name"],
                                                values["unit"], values["phone"], id_number)
-            except ApiError as exc:
+            except Refusal as exc:
                 errors["id_number"] = exc.message_en if preferred_language(request) == "en" else exc.message
             else:
                 await db_session.commit()
@@ -132,7 +134,7 @@ class JudgeAdminPages(Controller):
         event = await self._event(db, event_id)
         view = next((v for v in await svc.judge_views(db, event) if v.judge.id == judge_id), None)
         if view is None:
-            raise ApiError(404, "unknown_judge", "找不到该裁判", "no such judge")
+            raise Refusal(404, "unknown_judge", "找不到该裁判", "no such judge")
         link = self._link(request, view.judge)
         if "values" not in context:  # the one page with the whole ID number: the judge's own
             number = await svc.id_number_of(db, self._personal(request), view.judge)
@@ -156,7 +158,7 @@ class JudgeAdminPages(Controller):
             try:
                 await svc.update_judge(db_session, self._personal(request), judge, values["name"], values["unit"],
                                        values["phone"], id_number)
-            except ApiError as exc:
+            except Refusal as exc:
                 errors["id_number"] = exc.message_en if preferred_language(request) == "en" else exc.message
             else:
                 await db_session.commit()
@@ -254,7 +256,7 @@ class JudgeAdminPages(Controller):
     async def _item(self, db: DbSession, event_id: int, code: str) -> Item:
         item = (await db.exec(select(Item).where(Item.event_id == event_id, Item.code == code))).first()
         if item is None:
-            raise ApiError(404, "unknown_item", "找不到该赛项", "no such item")
+            raise Refusal(404, "unknown_item", "找不到该赛项", "no such item")
         return item
 
     async def _panel(self, request: Req, db: DbSession, event_id: int, code: str, status: int = 200,
@@ -277,10 +279,10 @@ class JudgeAdminPages(Controller):
         criteria = [str(c) for c in form.getall("criteria", [])]  # ticked boxes; none: every criterion
         try:
             if not judge_id.isdigit():
-                raise ApiError(422, "no_judge", "请选择裁判", "choose a judge")
+                raise Refusal(422, "no_judge", "请选择裁判", "choose a judge")
             await svc.assign_seat(db_session, event_id, item, int(judge_id), str(form.get("role") or ""), criteria,
                                   await actor_name(request))
-        except ApiError as exc:
+        except Refusal as exc:
             await db_session.rollback()
             lang = preferred_language(request)
             return await self._panel(request, db_session, event_id, code, exc.status_code,

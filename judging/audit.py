@@ -27,9 +27,9 @@ from sqlalchemy import Connection, bindparam, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.db.types import utcnow
+from contestday.db.writer import Prepared, insert_or_ignore, table
 from judging.models import AuditHead, ScoreEvent
-from registration.base import utcnow
-from registration.writer import Prepared, insert_or_ignore, table
 
 __all__ = [
     "GENESIS", "Anchor", "BrokenLink", "ChainReport", "Link", "ProcessKey", "append", "append_link", "check_event",

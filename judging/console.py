@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.web.errors import Refusal
 from judging.analysis import Marks, Panel, cell_findings, distribution, fmt, severity
 from judging.models import AuditHead, CriterionLock, Judge, PanelMember, RemarkRequest, Score, SheetSubmission
 from judging.models_extra import DeductionRuling
@@ -22,7 +23,6 @@ from registration.checkin.blind import stage_of
 from registration.checkin.models import Attendance, SeatAssignment, SeatSession
 from registration.entries.models import Entry
 from registration.events.models import Criterion, Item
-from registration.web import ApiError
 from scoring.event_file import CriterionSpec
 
 __all__ = ["MARKING_ROLES", "ItemState", "Seat", "console_snapshot", "findings_of", "item_or_404", "load_item_state",
@@ -78,7 +78,7 @@ async def item_or_404(session: AsyncSession, event_id: int, code: str | None) ->
     query = query.where(Item.code == code) if code else query.order_by(col(Item.position))
     item = (await session.exec(query)).first()
     if item is None or item.id is None:
-        raise ApiError(404, "unknown_item", f"本赛事没有赛项“{code or ''}”", f"no item {code!r} in this event")
+        raise Refusal(404, "unknown_item", f"本赛事没有赛项“{code or ''}”", f"no item {code!r} in this event")
     return item
 
 

@@ -19,15 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.db.types import utcnow
+from contestday.web.errors import Refusal
 from judging import audit, remarks
 from judging.console import MARKING_ROLES, findings_of, load_item_state
 from judging.models import CriterionLock, PanelMember, RemarkRequest, SheetSubmission
 from judging.models_extra import DeductionRuling
 from judging.ws import console_channel, judge_channel
-from registration.base import utcnow
 from registration.checkin.blind import lock_scores, stage_of
 from registration.events.models import Criterion, Item
-from registration.web import ApiError
 from scoring.checks import check_score
 
 __all__ = ["Outcome", "close_remark", "lock_criterion", "lock_item", "publish", "reopen_sheet", "request_remark",
@@ -56,7 +56,7 @@ def publish(channels: _Publisher, event_id: int, outcome: Outcome) -> None:
 def _reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
-        raise ApiError(422, "reason_required", "请填写原因（将记入日志）", "a reason is required (it is logged)")
+        raise Refusal(422, "reason_required", "请填写原因（将记入日志）", "a reason is required (it is logged)")
     return text[:MAX_MESSAGE]
 
 
@@ -64,7 +64,7 @@ async def _criterion(session: AsyncSession, item: Item, code: str) -> Criterion:
     criterion = (await session.exec(select(Criterion).where(Criterion.item_id == item.id,
                                                             Criterion.code == code))).first()
     if criterion is None:
-        raise ApiError(404, "unknown_criterion", f"赛项 {item.code} 没有评分项“{code}”",
+        raise Refusal(404, "unknown_criterion", f"赛项 {item.code} 没有评分项“{code}”",
                        f"item {item.code} has no criterion {code!r}")
     return criterion
 
@@ -80,13 +80,13 @@ async def request_remark(session: AsyncSession, item: Item, *, judge_id: int, se
     """A RemarkRequest for one judge's mark; the message reaches that judge's tablet."""
     text = message.strip()[:MAX_MESSAGE]
     if not text:
-        raise ApiError(422, "message_required", "请填写给裁判的说明", "write a message for the judge")
+        raise Refusal(422, "message_required", "请填写给裁判的说明", "write a message for the judge")
     crit = await _criterion(session, item, criterion)
     if judge_id not in await _panel_judges(session, item):
-        raise ApiError(422, "not_on_panel", "该裁判不在本赛项的裁判组中", "this judge is not on the item's panel")
+        raise Refusal(422, "not_on_panel", "该裁判不在本赛项的裁判组中", "this judge is not on the item's panel")
     state = await load_item_state(session, item)
     if seat not in {s.label for s in state.seats}:
-        raise ApiError(422, "empty_seat", f"赛位 {seat} 没有选手", f"nobody sits at {seat}")
+        raise Refusal(422, "empty_seat", f"赛位 {seat} 没有选手", f"nobody sits at {seat}")
     remark = RemarkRequest(item_id=item.id or 0, judge_id=judge_id, seat=seat, criterion=crit.code, message=text,
                            by=by[:80])
     session.add(remark)
@@ -105,10 +105,10 @@ async def close_remark(session: AsyncSession, item: Item, remark_id: int, by: st
     text = _reason(note)
     remark = await session.get(RemarkRequest, remark_id)
     if remark is None or remark.item_id != item.id:
-        raise ApiError(404, "unknown_remark", f"赛项 {item.code} 没有这条复评请求",
+        raise Refusal(404, "unknown_remark", f"赛项 {item.code} 没有这条复评请求",
                        f"no such re-mark request in {item.code}")
     if remark.resolved_at is not None:
-        raise ApiError(409, "already_resolved", "该复评请求已处理", "this re-mark request is already resolved")
+        raise Refusal(409, "already_resolved", "该复评请求已处理", "this re-mark request is already resolved")
     crit = (await session.exec(select(Criterion.id).where(Criterion.item_id == item.id,
                                                           Criterion.code == remark.criterion))).first()
     cell = remarks.Cell(item.event_id, item.id or 0, item.code, remark.judge_id, remark.seat, remark.criterion, crit)
@@ -116,7 +116,7 @@ async def close_remark(session: AsyncSession, item: Item, remark_id: int, by: st
                                                                    by=by, note=text))
     if message is None:  # resolved by the judge between the read and the guarded update
         await session.rollback()
-        raise ApiError(409, "already_resolved", "该复评请求已处理", "this re-mark request is already resolved")
+        raise Refusal(409, "already_resolved", "该复评请求已处理", "this re-mark request is already resolved")
     await session.commit()
     return Outcome(message, [(cell.judge_id, remarks.tablet_copy(message))])
 
@@ -133,7 +133,7 @@ async def lock_criterion(session: AsyncSession, item: Item, code: str, by: str) 
         async with session.begin_nested():  # the unique (item, criterion) decides a race of two locks
             session.add(CriterionLock(item_id=item.id or 0, criterion_id=crit.id or 0, by=by[:80]))
     except IntegrityError:
-        raise ApiError(409, "already_locked", f"评分项 {code} 已锁定", f"criterion {code} is already locked") from None
+        raise Refusal(409, "already_locked", f"评分项 {code} 已锁定", f"criterion {code} is already locked") from None
     link = await audit.append(session, item.event_id, "lock", actor=by, item_id=item.id, criterion_id=crit.id)
     await session.commit()
     return await _lock_message(session, item, "locked", crit.code, link.seq)
@@ -145,7 +145,7 @@ async def unlock_criterion(session: AsyncSession, item: Item, code: str, by: str
     lock = (await session.exec(select(CriterionLock).where(CriterionLock.item_id == item.id,
                                                            CriterionLock.criterion_id == crit.id))).first()
     if lock is None:
-        raise ApiError(409, "not_locked", f"评分项 {code} 未锁定", f"criterion {code} is not locked")
+        raise Refusal(409, "not_locked", f"评分项 {code} 未锁定", f"criterion {code} is not locked")
     await session.delete(lock)
     link = await audit.append(session, item.event_id, "unlock", actor=by, item_id=item.id, criterion_id=crit.id,
                               reason=text)
@@ -161,9 +161,9 @@ async def lock_item(session: AsyncSession, item: Item, by: str) -> Outcome:
     findings = findings_of(await load_item_state(session, item))
     blocking = sum(1 for f in findings if f["severity"] == "error")
     if (await stage_of(session, item.id or 0)).scores_locked_at is not None:
-        raise ApiError(409, "already_locked", "本赛项成绩已锁定", "the item's scores are already locked")
+        raise Refusal(409, "already_locked", "本赛项成绩已锁定", "the item's scores are already locked")
     if blocking:
-        raise ApiError(409, "unresolved_findings", f"还有 {blocking} 处缺评、测量分或扣分不一致，不能锁定",
+        raise Refusal(409, "unresolved_findings", f"还有 {blocking} 处缺评、测量分或扣分不一致，不能锁定",
                        f"{blocking} missing marks or measurement/deduction disagreements remain: cannot lock",
                        count=blocking, codes=sorted({str(f["code"]) for f in findings if f["severity"] == "error"}))
     await lock_scores(session, item.id or 0, by[:80], locked=True)
@@ -175,7 +175,7 @@ async def lock_item(session: AsyncSession, item: Item, by: str) -> Outcome:
 async def unlock_item(session: AsyncSession, item: Item, by: str, reason: str | None) -> Outcome:
     text = _reason(reason)
     if (await stage_of(session, item.id or 0)).scores_locked_at is None:
-        raise ApiError(409, "not_locked", "本赛项成绩未锁定", "the item's scores are not locked")
+        raise Refusal(409, "not_locked", "本赛项成绩未锁定", "the item's scores are not locked")
     await lock_scores(session, item.id or 0, by[:80], locked=False)  # refuses once decryption has begun
     link = await audit.append(session, item.event_id, "unlock", actor=by, item_id=item.id, reason=text)
     await session.commit()
@@ -188,7 +188,7 @@ async def reopen_sheet(session: AsyncSession, item: Item, judge_id: int, by: str
     sheet = (await session.exec(select(SheetSubmission).where(SheetSubmission.item_id == item.id,
                                                               SheetSubmission.judge_id == judge_id))).first()
     if sheet is None:
-        raise ApiError(409, "not_submitted", "该裁判尚未签字提交评分表", "this judge has not submitted the sheet")
+        raise Refusal(409, "not_submitted", "该裁判尚未签字提交评分表", "this judge has not submitted the sheet")
     await session.delete(sheet)
     link = await audit.append(session, item.event_id, "reopen", actor=by, item_id=item.id, judge_id=judge_id,
                               reason=text)
@@ -203,10 +203,10 @@ def _ruling_value(criterion: Criterion, value: object) -> Decimal:
     except InvalidOperation:
         number = None
     if number is None or not number.is_finite():
-        raise ApiError(422, "invalid_value", "请填写裁定的扣分（数字）", "the ruled deduction must be a number",
+        raise Refusal(422, "invalid_value", "请填写裁定的扣分（数字）", "the ruled deduction must be a number",
                        field="value")
     for finding in check_score(criterion.spec(), number):
-        raise ApiError(422, finding.code, finding.zh, finding.en, field="value")
+        raise Refusal(422, finding.code, finding.zh, finding.en, field="value")
     return number
 
 
@@ -218,21 +218,21 @@ async def rule_deduction(session: AsyncSession, item: Item, *, seat: str, criter
     text = _reason(reason)
     crit = await _criterion(session, item, criterion)
     if crit.kind != "deduction":
-        raise ApiError(422, "not_a_deduction", f"评分项 {crit.code} 不是扣分项", f"{crit.code} is not a deduction")
+        raise Refusal(422, "not_a_deduction", f"评分项 {crit.code} 不是扣分项", f"{crit.code} is not a deduction")
     number = _ruling_value(crit, value)
     if (await stage_of(session, item.id or 0)).scores_locked_at is not None:
-        raise ApiError(409, "already_locked", "本赛项成绩已锁定，须先解锁才能裁定",
+        raise Refusal(409, "already_locked", "本赛项成绩已锁定，须先解锁才能裁定",
                        "the item's scores are locked: unlock before ruling")
     state = await load_item_state(session, item)
     entry_id = next((s.entry_id for s in state.seats if s.label == seat), None)
     if entry_id is None:
-        raise ApiError(422, "empty_seat", f"赛位 {seat} 没有选手", f"nobody sits at {seat}")
+        raise Refusal(422, "empty_seat", f"赛位 {seat} 没有选手", f"nobody sits at {seat}")
     before = state.rulings.get((seat, crit.code))
     old_value = before.value if before else None  # read now: the UPDATE below refreshes the loaded row
     disputed = any(f["code"] == "deduction_disagreement" and f["seat"] == seat and f["criterion"] == crit.code
                    for f in findings_of(state))
     if before is None and not disputed:
-        raise ApiError(409, "no_disagreement", f"赛位 {seat} 的扣分项 {crit.code} 各裁判一致，无须裁定",
+        raise Refusal(409, "no_disagreement", f"赛位 {seat} 的扣分项 {crit.code} 各裁判一致，无须裁定",
                        f"the judges agree on {crit.code} at {seat}: nothing to rule")
     at = utcnow()
     try:  # the unique (item, entry, criterion) decides a race of two first rulings: the later one updates

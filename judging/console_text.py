@@ -3,7 +3,7 @@ script's messages, which the page hands to console.js in its language as a JSON 
 
 from __future__ import annotations
 
-from registration.i18n import register
+from contestday.web.i18n import register
 
 __all__ = ["CONSOLE_JS"]
 

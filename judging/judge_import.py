@@ -21,13 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.web.errors import Refusal
 from judging import registry_service as svc
 from judging.cards import valid_until_from_issue
 from judging.models import Judge
 from judging.models_extra import JudgeIdentity
 from registration.entries import roster
 from registration.entries.personal import PersonalData, normalise_phone
-from registration.web import ApiError
 from scoring.identity import InvalidIdNumber, parse_id_number
 
 __all__ = ["COLUMNS", "ImportResult", "import_judges", "parse_date", "read_table", "template_xlsx"]
@@ -201,7 +201,7 @@ async def import_judges(session: AsyncSession, personal: PersonalData, event_id:
                 code, card = await _apply(session, personal, event_id, row)
         except _RowError as exc:
             results.append(ImportResult(raw.number, name, False, exc.code, exc.zh, exc.en))
-        except ApiError as exc:
+        except Refusal as exc:
             results.append(ImportResult(raw.number, name, False, exc.code, exc.message, exc.message_en))
         except IntegrityError:
             results.append(ImportResult(raw.number, name, False, "conflict", "与已有数据冲突，未导入",

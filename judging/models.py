@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from registration.base import Cents, UTCDateTime, utcnow
+from contestday.db.types import Cents, UTCDateTime, utcnow
 
 __all__ = [
     "AppliedOp", "AuditHead", "CriterionLock", "ExaminerCard", "Judge", "PanelMember", "RemarkRequest", "Score",

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from registration.base import Cents, UTCDateTime, utcnow
+from contestday.db.types import Cents, UTCDateTime, utcnow
 
 __all__ = ["DeductionRuling", "JudgeIdentity"]
 

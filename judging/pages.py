@@ -12,9 +12,10 @@ from typing import Any
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.response import Template
 
-from registration.accounts.guards import current_principal, requires
-from registration.i18n import gettext, register
-from registration.web import ApiError, error_body, preferred_language
+from contestday.accounts.guards import current_principal, requires
+from contestday.web.errors import Refusal
+from contestday.web.http import error_body
+from contestday.web.i18n import gettext, preferred_language, register
 
 __all__ = ["TABLET_JS", "TabletPages"]
 
@@ -198,7 +199,7 @@ class TabletPages(Controller):
     path = "/judge"
     guards = [requires("judge", "chief_judge")]
     include_in_schema = False
-    exception_handlers = {ApiError: _refused}
+    exception_handlers = {Refusal: _refused}
 
     @get("/")
     async def tablet(self, request: Req) -> Template:

@@ -12,13 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.db.types import UTCDateTime, utcnow
+from contestday.web.errors import Refusal
 from judging import audit, remarks
 from judging.models import Judge, Score
-from registration.base import UTCDateTime, utcnow
 from registration.checkin.models import Attendance, SeatAssignment
 from registration.entries.models import Entry
 from registration.events.models import Criterion, Item
-from registration.web import ApiError
 from scoring.checks import check_score
 
 __all__ = ["PaperEntry", "PaperResolution", "enter_sheet", "resolve_sheet", "sheet_state"]
@@ -54,23 +54,23 @@ class PaperResolution(SQLModel, table=True):
 
 def _read(raw: Any, criteria: dict[str, Criterion]) -> Marks:
     if not isinstance(raw, list) or not raw:
-        raise ApiError(422, "invalid_sheet", "评分表为空", "the sheet is empty")
+        raise Refusal(422, "invalid_sheet", "评分表为空", "the sheet is empty")
     marks: Marks = {}
     for n, row in enumerate(raw):
         seat, code, value = str(row.get("seat", "")), str(row.get("criterion", "")), row.get("value")
         criterion = criteria.get(code)
         if criterion is None:
-            raise ApiError(422, "unknown_criterion", f"第 {n + 1} 行：没有评分项 {code}",
+            raise Refusal(422, "unknown_criterion", f"第 {n + 1} 行：没有评分项 {code}",
                            f"row {n + 1}: no criterion {code}")
         if value not in (None, ""):
             try:
                 number = Decimal(str(value))
             except InvalidOperation:
-                raise ApiError(422, "invalid_score", f"第 {n + 1} 行：分数格式不正确",
+                raise Refusal(422, "invalid_score", f"第 {n + 1} 行：分数格式不正确",
                                f"row {n + 1}: not a number") from None
             found = check_score(criterion.spec(), number)
             if found:
-                raise ApiError(422, found[0].code, f"第 {n + 1} 行：{found[0].zh}", f"row {n + 1}: {found[0].en}")
+                raise Refusal(422, found[0].code, f"第 {n + 1} 行：{found[0].zh}", f"row {n + 1}: {found[0].en}")
             value = f"{number:.2f}"
         marks[(seat, code)] = value or None
     return marks
@@ -83,20 +83,20 @@ async def _criteria(session: AsyncSession, item_id: int) -> dict[str, Criterion]
 async def enter_sheet(session: AsyncSession, item_id: int, judge: Judge, round_: int, raw: Any, by: str) -> None:
     """Store one typing. The second must be by someone else than the first (four eyes). Commits."""
     if round_ not in (1, 2):
-        raise ApiError(422, "invalid_round", "录入轮次只能是 1 或 2", "round is 1 or 2")
+        raise Refusal(422, "invalid_round", "录入轮次只能是 1 或 2", "round is 1 or 2")
     marks = _read(raw, await _criteria(session, item_id))
     other = (await session.exec(select(PaperEntry).where(PaperEntry.item_id == item_id,
                                                          PaperEntry.judge_id == judge.id,
                                                          PaperEntry.round == 3 - round_))).first()
     if other is not None and other.entered_by == by:
-        raise ApiError(409, "four_eyes", "两次录入须由不同的人完成", "the two typings must be by different people")
+        raise Refusal(409, "four_eyes", "两次录入须由不同的人完成", "the two typings must be by different people")
     session.add(PaperEntry(item_id=item_id, judge_id=judge.id or 0, round=round_, entered_by=by,
                            marks=[{"seat": s, "criterion": c, "value": v} for (s, c), v in sorted(marks.items())]))
     try:
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        raise ApiError(409, "already_entered", f"第 {round_} 次录入已完成",
+        raise Refusal(409, "already_entered", f"第 {round_} 次录入已完成",
                        f"round {round_} is already entered") from None
 
 
@@ -129,9 +129,9 @@ async def resolve_sheet(session: AsyncSession, item_id: int, judge: Judge, choic
     entries = {e.round: e for e in (await session.exec(select(PaperEntry).where(
         PaperEntry.item_id == item_id, PaperEntry.judge_id == judge.id))).all()}
     if len(entries) < 2:
-        raise ApiError(409, "needs_two_entries", "需两人各录入一次后才能核定", "both typings are needed first")
+        raise Refusal(409, "needs_two_entries", "需两人各录入一次后才能核定", "both typings are needed first")
     if by in {e.entered_by for e in entries.values()}:
-        raise ApiError(409, "four_eyes", "核定人须是两位录入人之外的第三人", "the resolver must be a third person")
+        raise Refusal(409, "four_eyes", "核定人须是两位录入人之外的第三人", "the resolver must be a third person")
     criteria = await _criteria(session, item_id)
     first, second = _marks(entries[1]), _marks(entries[2])
     chosen = _read(choices, criteria) if choices else {}
@@ -142,7 +142,7 @@ async def resolve_sheet(session: AsyncSession, item_id: int, judge: Judge, choic
         elif key in chosen:
             final[key] = chosen[key]
         else:
-            raise ApiError(422, "unresolved_difference", f"赛位 {key[0]} 评分项 {key[1]} 的差异尚未核定",
+            raise Refusal(422, "unresolved_difference", f"赛位 {key[0]} 评分项 {key[1]} 的差异尚未核定",
                            f"seat {key[0]}, criterion {key[1]}: difference not settled", seat=key[0],
                            criterion=key[1])
     seats = dict((await session.exec(
@@ -154,9 +154,9 @@ async def resolve_sheet(session: AsyncSession, item_id: int, judge: Judge, choic
     for (seat, code), value in final.items():
         entry = seats.get(seat)
         if entry is None:
-            raise ApiError(422, "empty_seat", f"赛位 {seat} 没有选手", f"nobody sits at {seat}", seat=seat)
+            raise Refusal(422, "empty_seat", f"赛位 {seat} 没有选手", f"nobody sits at {seat}", seat=seat)
         if judge.unit_key and judge.unit_key == entry.unit_key:
-            raise ApiError(409, "conflict_of_interest", f"赛位 {seat}：该裁判与选手同单位，须回避",
+            raise Refusal(409, "conflict_of_interest", f"赛位 {seat}：该裁判与选手同单位，须回避",
                            f"seat {seat}: the judge is from the contestant's unit", seat=seat)
         criterion = criteria[code]
         number = None if value is None else Decimal(value)
@@ -182,5 +182,5 @@ async def resolve_sheet(session: AsyncSession, item_id: int, judge: Judge, choic
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        raise ApiError(409, "already_resolved", "该评分表已核定", "this sheet is already resolved") from None
+        raise Refusal(409, "already_resolved", "该评分表已核定", "this sheet is already resolved") from None
     return changes

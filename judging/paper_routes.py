@@ -12,12 +12,13 @@ from litestar.params import FromPath
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.accounts.guards import current_principal, requires
+from contestday.web.errors import Refusal
+from contestday.web.sessions import DbSession
 from judging.models import Judge
 from judging.paper import enter_sheet, resolve_sheet, sheet_state
 from judging.ws import console_channel, publish_resolved
-from registration.accounts.guards import current_principal, requires
 from registration.events.models import Item
-from registration.web import ApiError, DbSession
 
 __all__ = ["PaperController"]
 
@@ -33,7 +34,7 @@ async def _target(session: AsyncSession, event_id: int, code: str, judge_id: int
     item = (await session.exec(select(Item).where(Item.event_id == event_id, Item.code == code))).first()
     judge = await session.get(Judge, judge_id)
     if item is None or judge is None or judge.event_id != event_id:
-        raise ApiError(404, "not_found", "找不到该赛项或裁判", "no such item or judge")
+        raise Refusal(404, "not_found", "找不到该赛项或裁判", "no such item or judge")
     return item, judge
 
 

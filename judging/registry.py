@@ -7,12 +7,12 @@ from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.accounts.models import LoginSession, User
+from contestday.accounts.security import new_token, sign, unsign, unsign_unscoped
+from contestday.accounts.service import RoleConflict, grant_role
+from contestday.web.errors import Refusal
 from judging.models import Judge, PanelMember
-from registration.accounts.models import LoginSession, User
-from registration.accounts.security import new_token, sign, unsign, unsign_unscoped
-from registration.accounts.service import RoleConflict, grant_role
 from registration.entries.personal import normalise_phone, normalise_unit
-from registration.web import ApiError
 
 __all__ = ["PANEL_ROLES", "add_judge", "assign", "conflict_error", "judge_from_link", "personal_link_token",
            "revoke_link"]
@@ -43,7 +43,7 @@ async def assign(session: AsyncSession, judge: Judge, item_id: int, role: str,
     sides of the blind in this event (judging one item, holding another's seat → name list). The caller
     commits."""
     if role not in PANEL_ROLES:
-        raise ApiError(422, "unknown_role", f"未知的裁判组角色“{role}”", f"unknown panel role {role!r}")
+        raise Refusal(422, "unknown_role", f"未知的裁判组角色“{role}”", f"unknown panel role {role!r}")
     member = PanelMember(item_id=item_id, judge_id=judge.id or 0, role=role, criteria=list(criteria or []))
     session.add(member)
     await session.flush()
@@ -57,7 +57,7 @@ async def assign(session: AsyncSession, judge: Judge, item_id: int, role: str,
     return member
 
 
-def conflict_error(name: str, exc: RoleConflict) -> ApiError:
+def conflict_error(name: str, exc: RoleConflict) -> Refusal:
     """409 `role_conflict`: a judge cannot hold the seat → name list of the event they score in, nor the other
     way round."""
     if exc.held_side == "sealing":
@@ -66,7 +66,7 @@ def conflict_error(name: str, exc: RoleConflict) -> ApiError:
     else:
         zh = f"{name} 已在本赛事担任裁判或裁判长，不能再担任加密裁判（盲评：评分者不得知道选手姓名）"
         en = f"{name} scores in this event and cannot also be its encryption judge (blind scoring)"
-    return ApiError(409, "role_conflict", zh, en, role=exc.role)
+    return Refusal(409, "role_conflict", zh, en, role=exc.role)
 
 
 def personal_link_token(secret_key: str, judge: Judge) -> str:

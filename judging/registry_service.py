@@ -2,7 +2,7 @@
 examiner cards, an item's panel with its warnings, assigning and removing panel seats.
 
 The caller commits. Uniqueness (one judge per person per event, one seat per judge × role × item) lives in
-the schema; a clash comes back as ApiError 409 with a stable code.
+the schema; a clash comes back as Refusal 409 with a stable code.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.accounts.models import User
+from contestday.accounts.service import revoke_role
+from contestday.web.errors import Refusal
 from judging.cards import CardFacts, CardWarning, card_warnings, item_occupations
 from judging.models import ExaminerCard, Judge, PanelMember
 from judging.models_extra import JudgeIdentity
 from judging.registry import PANEL_ROLES, add_judge, assign
-from registration.accounts.models import User
-from registration.accounts.service import revoke_role
 from registration.entries.models import Entry
 from registration.entries.personal import PersonalData, normalise_phone, normalise_unit
 from registration.events.models import Criterion, Event, Item
-from registration.web import ApiError
 from scoring.identity import mask_id_number
 
 __all__ = [
@@ -65,7 +65,7 @@ class PanelView:
 async def judge_of_event(session: AsyncSession, event_id: int, judge_id: int) -> Judge:
     judge = await session.get(Judge, judge_id)
     if judge is None or judge.event_id != event_id:
-        raise ApiError(404, "unknown_judge", "找不到该裁判", "no such judge")
+        raise Refusal(404, "unknown_judge", "找不到该裁判", "no such judge")
     return judge
 
 
@@ -82,7 +82,7 @@ async def _set_identity(session: AsyncSession, personal: PersonalData, judge: Ju
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
-        raise ApiError(409, "judge_exists", "该身份证号码的裁判已在本赛事登记",
+        raise Refusal(409, "judge_exists", "该身份证号码的裁判已在本赛事登记",
                        "a judge with this ID number is already registered for this event") from exc
 
 
@@ -226,14 +226,14 @@ async def assign_seat(session: AsyncSession, event_id: int, item: Item, judge_id
     known = set((await session.exec(select(Criterion.code).where(Criterion.item_id == item.id))).all())
     unknown = [c for c in criteria if c not in known]
     if unknown:
-        raise ApiError(422, "unknown_criterion", f"本赛项没有评分项 {'、'.join(unknown)}",
+        raise Refusal(422, "unknown_criterion", f"本赛项没有评分项 {'、'.join(unknown)}",
                        f"no such criteria in this item: {', '.join(unknown)}")
     try:
         async with session.begin_nested():
             # criteria only narrow a judge's seat; a chief or encryption judge has the whole item
             return await assign(session, judge, item.id or 0, role, criteria if role == "judge" else [], by)
     except IntegrityError as exc:
-        raise ApiError(409, "already_on_panel", f"{judge.name} 已担任本赛项的{ROLE_NAMES.get(role, role)}",
+        raise Refusal(409, "already_on_panel", f"{judge.name} 已担任本赛项的{ROLE_NAMES.get(role, role)}",
                        f"{judge.name} already holds this seat on the panel") from exc
 
 
@@ -242,7 +242,7 @@ async def remove_seat(session: AsyncSession, item: Item, member_id: int, by: str
     judge seat of the event is left), recorded."""
     member = await session.get(PanelMember, member_id)
     if member is None or member.item_id != item.id:
-        raise ApiError(404, "unknown_seat", "找不到该裁判组成员", "no such panel seat")
+        raise Refusal(404, "unknown_seat", "找不到该裁判组成员", "no such panel seat")
     judge = await session.get(Judge, member.judge_id)
     await session.delete(member)
     await session.flush()

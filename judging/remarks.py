@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from contestday.db.types import utcnow
+from contestday.db.writer import Prepared, table
 from judging import audit
 from judging.models import RemarkRequest
-from registration.base import utcnow
-from registration.writer import Prepared, table
 
 __all__ = ["HOW", "Cell", "resolve_cell", "resolve_one", "tablet_copy"]
 

@@ -9,11 +9,12 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from contestday.accounts import service as accounts
+from contestday.accounts.guards import SESSION_COOKIE
+from contestday.accounts.models import User
+from contestday.web.errors import Refusal
+from contestday.web.sessions import DbSession
 from judging.registry import judge_from_link
-from registration.accounts import service as accounts
-from registration.accounts.guards import SESSION_COOKIE
-from registration.accounts.models import User
-from registration.web import ApiError, DbSession
 
 __all__ = ["JudgeLinkController"]
 
@@ -27,7 +28,7 @@ class JudgeLinkController(Controller):
         judge = await judge_from_link(db_session, request.app.state.settings.secret_key, token)
         user = await db_session.get(User, judge.user_id) if judge is not None and judge.user_id else None
         if judge is None or user is None or not user.active:
-            raise ApiError(401, "invalid_link", "裁判链接无效或已撤销，请联系裁判长", "invalid or revoked judge link")
+            raise Refusal(401, "invalid_link", "裁判链接无效或已撤销，请联系裁判长", "invalid or revoked judge link")
         session_token, _csrf = await accounts.start_session(db_session, user)
         await db_session.commit()
         cookie = Cookie(key=SESSION_COOKIE, value=session_token, httponly=True, samesite="lax", path="/",

@@ -3,7 +3,7 @@ one mark per row). Every row goes through the tablet's own rules (`set_score_job
 panel, the criterion theirs, the item and criterion not locked, the sheet not signed, someone in the seat, no
 conflict of interest, 0…max with 2 decimals or the 0–3 scale) and into the audit log (device "import").
 All or nothing: one refused row and nothing is stored; the answer lists every refused row. The file is
-bounded like every upload (registration.uploads), and to MAX_MARKS marks: one import is one transaction."""
+bounded like every upload (contestday.web.uploads), and to MAX_MARKS marks: one import is one transaction."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from sqlalchemy import Connection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.db.writer import run_in_session
+from contestday.web import uploads
+from contestday.web.errors import Refusal
 from judging.models import Judge
 from judging.service import Applied, JudgeRef, set_score_job
-from registration import uploads
 from registration.entries import roster
-from registration.web import ApiError
-from registration.writer import run_in_session
 
 __all__ = ["MAX_MARKS", "ImportRefused", "import_scores", "read_marks"]
 
@@ -71,7 +71,7 @@ async def import_scores(session: AsyncSession, event_id: int, item_code: str, ma
     re-mark requests the changed marks resolved (to fan out after the commit). Runs in the caller's session,
     which is committed on success."""
     if not marks:
-        raise ApiError(422, "empty_file", "文件中没有评分行", "the file holds no marks")
+        raise Refusal(422, "empty_file", "文件中没有评分行", "the file holds no marks")
     judges = {j.name: JudgeRef.of(j) for j in (await session.exec(select(Judge).where(Judge.event_id == event_id)))}
     digest = hashlib.sha256(repr(marks).encode()).hexdigest()[:12]
 

@@ -4,7 +4,7 @@
 `{"type": "nack", "op_id", "code", "message", "message_en", ["current"]}`; both are stored with the op id, so
 a replayed operation gets exactly the same reply and is never applied twice.
 
-An operation is one job of prepared Core statements (registration/writer.py): on the app's writer (SQLite:
+An operation is one job of prepared Core statements (contestday/db/writer.py): on the app's writer (SQLite:
 grouped into one commit with the others waiting; PostgreSQL: its own transaction), or inside a session.
 """
 
@@ -21,13 +21,13 @@ from sqlalchemy import Connection, and_, bindparam, insert, literal, or_, select
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.db.types import utcnow
+from contestday.db.writer import Prepared, Retry, Writer, insert_or_ignore, row_values, run_job, table
 from judging import audit, remarks
 from judging.models import AppliedOp, CriterionLock, Judge, PanelMember, RemarkRequest, Score, SheetSubmission
-from registration.base import utcnow
 from registration.checkin.models import Attendance, ItemStage, SeatAssignment
 from registration.entries.models import Entry
 from registration.events.models import Criterion, Item
-from registration.writer import Prepared, Retry, Writer, insert_or_ignore, row_values, run_job, table
 from scoring.checks import check_score
 from scoring.event_file import CriterionSpec
 

@@ -8,12 +8,12 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.web.errors import Refusal
 from judging.models import CriterionLock, Judge, PanelMember, RemarkRequest, SheetSubmission
 from judging.service import judge_scores
 from registration.checkin.blind import blind_seats
 from registration.checkin.models import ItemStage
 from registration.events.models import Criterion, Item
-from registration.web import ApiError
 
 __all__ = ["judge_for_user", "tablet_snapshot"]
 
@@ -21,7 +21,7 @@ __all__ = ["judge_for_user", "tablet_snapshot"]
 async def judge_for_user(session: AsyncSession, user_id: int | None) -> Judge:
     judge = (await session.exec(select(Judge).where(Judge.user_id == user_id))).first() if user_id else None
     if judge is None:
-        raise ApiError(403, "not_a_judge", "该账号不是本赛事的裁判", "this account is not a judge")
+        raise Refusal(403, "not_a_judge", "该账号不是本赛事的裁判", "this account is not a judge")
     return judge
 
 

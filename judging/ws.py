@@ -21,13 +21,13 @@ from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect, WebSocketException
 
+from contestday.accounts.guards import current_principal
+from contestday.accounts.service import SIGNED_OUT, account_channel
+from contestday.web.errors import Refusal
+from contestday.web.ws_origin import refuse_foreign_origin
 from judging.remarks import tablet_copy
 from judging.service import JudgeRef, apply_op
 from judging.snapshot import judge_for_user, tablet_snapshot
-from registration.accounts.guards import current_principal
-from registration.accounts.service import SIGNED_OUT, account_channel
-from registration.web import ApiError
-from registration.ws_origin import refuse_foreign_origin
 
 __all__ = ["MAX_MESSAGE", "console_channel", "judge_channel", "judge_socket", "publish_resolved", "publish_revoked",
            "receive_messages"]
@@ -119,7 +119,7 @@ async def judge_socket(socket: WebSocket[Any, Any, Any], channels: NamedDependen
         async with read_session() as session:
             judge = await judge_for_user(session, principal.user_id)
             snapshot = await tablet_snapshot(session, judge)
-    except ApiError:
+    except Refusal:
         await socket.accept()
         await socket.close(code=4403, reason="not a judge")
         return

@@ -14,17 +14,19 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
+from contestday.accounts.guards import actor_name, current_principal, requires
+from contestday.accounts.service import login_link_token
+from contestday.web.errors import Refusal
+from contestday.web.i18n import preferred_language
+from contestday.web.sessions import DbSession
 from kiosk import messages, queries
 from kiosk import plan_form as pf
 from kiosk import seat_lists as lists
-from registration.accounts.guards import actor_name, current_principal, requires
-from registration.accounts.service import login_link_token
 from registration.checkin import seats
 from registration.checkin.models import SeatAssignment, SeatSession
 from registration.checkin.service import mark_absent
 from registration.entries.models import Entry
 from registration.entries.tickets import normalise_code
-from registration.web import ApiError, DbSession, preferred_language
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["CheckinAdminPages", "SeatListPages", "download"]
@@ -110,7 +112,7 @@ class CheckinAdminPages(Controller):
         lang = preferred_language(request)
         try:
             await seats.replace_plan(db_session, item.id or 0, seats.read_plan(payload))
-        except ApiError as exc:
+        except Refusal as exc:
             message = exc.message_en if lang == "en" else exc.message
             path = str(exc.extra_fields.get("field", ""))
             for sep in ("：", ": "):  # next to its field the message needs no path in front
@@ -126,7 +128,7 @@ class CheckinAdminPages(Controller):
         values = {k: str(form.get(k) or "").strip() for k in ("item", "contestant", "seat", "reason", "minutes")}
         try:
             label = await self._move(db_session, event_id, values, await actor_name(request))
-        except ApiError as exc:
+        except Refusal as exc:
             lang = preferred_language(request)
             error = {"field": exc.extra_fields.get("field", ""), "message": exc.message_en if lang == "en"
                      else exc.message}
@@ -146,17 +148,17 @@ class CheckinAdminPages(Controller):
                 Entry.ticket_code == normalise_code(who), Entry.item_id == item.id)
         assignment = (await db.exec(found)).first() if who else None
         if assignment is None:
-            raise ApiError(404, "not_drawn", "该座位无人，或该凭证尚未抽签",
+            raise Refusal(404, "not_drawn", "该座位无人，或该凭证尚未抽签",
                            "nobody on that seat, or that ticket has no seat", field="contestant")
         from_label = assignment.seat_label
         target = await queries.session_of_seat(db, item.id or 0, values["seat"].upper())
         if target is None:
-            raise ApiError(422, "unknown_seat", "目标座位不属于该赛项", "no such seat in this item", field="seat")
+            raise Refusal(422, "unknown_seat", "目标座位不属于该赛项", "no such seat in this item", field="seat")
         minutes = int(values["minutes"]) if values["minutes"].isdigit() else 0
         try:
             moved = await seats.move(db, assignment.entry_id, target.id or 0, values["seat"].upper(),
                                      values["reason"], minutes, by)
-        except ApiError as exc:
+        except Refusal as exc:
             exc.extra_fields.setdefault("field", {"reason_required": "reason"}.get(exc.code, "seat"))
             raise
         return f"{from_label} → {moved.seat_label}"

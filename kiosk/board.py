@@ -17,8 +17,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
+from contestday.web.errors import Refusal
+from contestday.web.sessions import DbSession
 from judging.ws import receive_messages
-from registration.web import ApiError, DbSession
 from results.publication_routes import board_channel, public_results
 
 __all__ = ["BOARD_ROUTES"]
@@ -59,7 +60,7 @@ async def board_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[int]
 
     try:
         first = await snapshot()
-    except ApiError:
+    except Refusal:
         await socket.accept()
         await socket.close(code=4404, reason="no such event")
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registration.i18n import gettext, register
+from contestday.web.i18n import gettext, register
 
 __all__ = ["KIOSK_JS", "t"]
 

@@ -12,11 +12,12 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 from litestar.response import Template
 
+from contestday.accounts.guards import current_principal, requires
+from contestday.web.i18n import preferred_language
+from contestday.web.sessions import DbSession
 from kiosk import messages, queries
 from kiosk import seat_lists as lists
 from kiosk.admin import download
-from registration.accounts.guards import current_principal, requires
-from registration.web import DbSession, preferred_language
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["KioskPages", "SealedPages"]

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from contestday.web.errors import Refusal
 from registration.checkin.models import SeatSession
-from registration.web import ApiError
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["BLANK_ROWS", "FIELDS", "form_rows", "plan_rows", "to_payload", "where"]
@@ -72,7 +72,7 @@ def to_payload(rows: Sequence[dict[str, str]]) -> tuple[dict[str, Any], list[int
     return {"sessions": sessions}, kept
 
 
-def where(exc: ApiError, kept: Sequence[int]) -> str:
+def where(exc: Refusal, kept: Sequence[int]) -> str:
     """The form field (`s{n}_{key}`, or "" for the plan as a whole) a read_plan refusal belongs to."""
     path = str(exc.extra_fields.get("field", ""))
     if not path.startswith("sessions["):

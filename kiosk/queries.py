@@ -11,13 +11,13 @@ from sqlalchemy import func
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.accounts.models import User, UserRole
+from contestday.accounts.models import User, UserRole
+from contestday.web.errors import Refusal
 from registration.checkin import blind
 from registration.checkin.models import SeatAssignment, SeatMove, SeatSession
 from registration.checkin.seats import seat_labels
 from registration.checkin.service import attendance_counts
 from registration.events.models import Event, Item
-from registration.web import ApiError
 
 __all__ = ["ItemStatus", "checkin_staff", "event_or_404", "item_or_404", "item_status", "moves", "session_of_seat"]
 
@@ -44,14 +44,14 @@ class ItemStatus:
 async def event_or_404(session: AsyncSession, event_id: int) -> Event:
     event = await session.get(Event, event_id)
     if event is None:
-        raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
+        raise Refusal(404, "unknown_event", "找不到该赛事", "no such event")
     return event
 
 
 async def item_or_404(session: AsyncSession, event_id: int, code: str) -> Item:
     item = (await session.exec(select(Item).where(Item.event_id == event_id, Item.code == code))).first()
     if item is None or item.id is None:
-        raise ApiError(404, "unknown_item", f"本赛事没有赛项“{code}”", f"no item {code!r} in this event")
+        raise Refusal(404, "unknown_item", f"本赛事没有赛项“{code}”", f"no item {code!r} in this event")
     return item
 
 

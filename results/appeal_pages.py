@@ -16,12 +16,13 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.accounts.guards import actor_name, current_principal, requires
+from contestday.accounts.guards import actor_name, current_principal, requires
+from contestday.web.errors import Refusal
+from contestday.web.i18n import gettext, preferred_language, register
+from contestday.web.sessions import DbSession
 from registration.entries.models import Entry, EntryMember
 from registration.events.models import Item
 from registration.events.service import event_or_404
-from registration.i18n import gettext, register
-from registration.web import ApiError, DbSession, preferred_language
 from results.appeals import RULINGS, Appeal, file_appeal, rule
 from results.publication_routes import announce
 from scoring.event_file import CHINA_TZ
@@ -96,7 +97,7 @@ async def _appellants(session: AsyncSession, entry_ids: list[int]) -> dict[int, 
 
 
 async def _page(request: Req, session: AsyncSession, event_id: int, status: int = 200, done: str = "",
-                error: ApiError | None = None, values: dict[Any, Any] | None = None) -> Template:
+                error: Refusal | None = None, values: dict[Any, Any] | None = None) -> Template:
     event = await event_or_404(session, event_id)
     lang = preferred_language(request)
     principal = await current_principal(request)
@@ -158,7 +159,7 @@ class AppealAdminPage(Controller):
         try:
             row = await file_appeal(db_session, event_id, text=values["text"], item_code=values["item"],
                                     by=values["filed_by"], hours=request.app.state.settings.appeal_hours)
-        except ApiError as exc:
+        except Refusal as exc:
             await db_session.rollback()
             return await _page(request, db_session, event_id, exc.status_code, error=exc, values={"paper": values})
         return Redirect(f"/console/events/{event_id}/appeals?done=paper&n={row.id}", status_code=303)
@@ -173,7 +174,7 @@ class AppealAdminPage(Controller):
         try:
             row, published = await rule(db_session, event_id, appeal_id, ruling, text, changes,
                                         await actor_name(request))
-        except ApiError as exc:
+        except Refusal as exc:
             await db_session.rollback()
             return await _page(request, db_session, event_id, exc.status_code, error=exc, values=values)
         version = ""

@@ -10,11 +10,13 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
-from registration.accounts import limits
-from registration.accounts.guards import actor_name, requires
+from contestday.accounts import limits
+from contestday.accounts.guards import actor_name, requires
+from contestday.web.bodies import json_object
+from contestday.web.errors import Refusal
+from contestday.web.sessions import DbSession
 from registration.events.models import Item
 from registration.events.service import event_or_404
-from registration.web import ApiError, DbSession, json_object
 from results.appeal_pages import AppealAdminPage
 from results.appeals import appeal_view, file_appeal, list_appeals, rule
 from results.publication_routes import announce
@@ -37,7 +39,7 @@ class AppealApi(Controller):
         try:
             row = await file_appeal(db_session, event_id, text=body["text"], ticket_code=body["ticket_code"],
                                     hours=request.app.state.settings.appeal_hours)
-        except ApiError as exc:
+        except Refusal as exc:
             if exc.code != "unknown_ticket":
                 await attempt.succeeded()
             raise
@@ -89,11 +91,11 @@ class AppealPage(Controller):
         attempt: limits.Attempt | None = None
         try:
             if not values["ticket_code"].strip():
-                raise ApiError(422, "missing_field", "请填写参赛凭证号", "the ticket code is required")
+                raise Refusal(422, "missing_field", "请填写参赛凭证号", "the ticket code is required")
             attempt = await limits.attempt(request, limits.APPEAL)  # a wrong ticket code counts per address
             row = await file_appeal(db_session, event_id, text=values["text"], ticket_code=values["ticket_code"],
                                     hours=request.app.state.settings.appeal_hours)
-        except ApiError as exc:
+        except Refusal as exc:
             await db_session.rollback()
             if attempt is not None and exc.code != "unknown_ticket":
                 await attempt.succeeded()

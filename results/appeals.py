@@ -19,13 +19,13 @@ from sqlalchemy import Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.db.types import UTCDateTime, utcnow
+from contestday.web.errors import Refusal
 from judging.console import item_or_404
-from registration.base import UTCDateTime, utcnow
 from registration.checkin.blind import stage_of
 from registration.entries.models import Entry
 from registration.entries.tickets import normalise_code
 from registration.events.models import Item
-from registration.web import ApiError
 from results.publication import Publication, current, publish
 
 __all__ = ["Appeal", "appeal_deadline", "appeal_view", "file_appeal", "final", "is_final", "list_appeals",
@@ -63,9 +63,9 @@ async def appeal_deadline(session: AsyncSession, item_id: int, hours: int) -> da
 def _clean(text: str) -> str:
     text = text.strip()
     if not text:
-        raise ApiError(422, "missing_field", "请写明申诉事项和理由", "the appeal needs its grounds", field="text")
+        raise Refusal(422, "missing_field", "请写明申诉事项和理由", "the appeal needs its grounds", field="text")
     if len(text) > 2000:
-        raise ApiError(422, "too_long", "申诉内容不超过 2000 字", "at most 2000 characters", field="text")
+        raise Refusal(422, "too_long", "申诉内容不超过 2000 字", "at most 2000 characters", field="text")
     return text
 
 
@@ -78,17 +78,17 @@ async def file_appeal(session: AsyncSession, event_id: int, *, text: str, hours:
     if ticket_code:
         entry = (await session.exec(select(Entry).where(Entry.ticket_code == normalise_code(ticket_code)))).first()
         if entry is None or entry.event_id != event_id or entry.state != "active":
-            raise ApiError(404, "unknown_ticket", "凭证号有误：查无此报名", "unknown ticket code", field="ticket_code")
+            raise Refusal(404, "unknown_ticket", "凭证号有误：查无此报名", "unknown ticket code", field="ticket_code")
         deadline = await appeal_deadline(session, entry.item_id, hours)
         if deadline is not None and moment > deadline:
-            raise ApiError(422, "appeal_window_closed",
+            raise Refusal(422, "appeal_window_closed",
                            f"申诉时限已过（赛项结束后 {hours} 小时内）", f"appeals close {hours} h after the item ends")
         row = Appeal(event_id=event_id, item_id=entry.item_id, entry_id=entry.id, source="contestant",
                      filed_by="选手", text=body, filed_at=moment)
     else:
         item = await item_or_404(session, event_id, item_code)
         if not by.strip():
-            raise ApiError(422, "missing_field", "请填写申诉人", "who filed the appeal", field="filed_by")
+            raise Refusal(422, "missing_field", "请填写申诉人", "who filed the appeal", field="filed_by")
         row = Appeal(event_id=event_id, item_id=item.id or 0, source="paper", filed_by=by.strip()[:80], text=body,
                      filed_at=moment)
     session.add(row)
@@ -102,14 +102,14 @@ async def rule(session: AsyncSession, event_id: int, appeal_id: int, ruling: str
     (the gate applies). Commits."""
     row = await session.get(Appeal, appeal_id)
     if row is None or row.event_id != event_id:
-        raise ApiError(404, "unknown_appeal", "没有该申诉", "no such appeal")
+        raise Refusal(404, "unknown_appeal", "没有该申诉", "no such appeal")
     if row.state != "open":
-        raise ApiError(409, "already_ruled", "该申诉已有裁定", "this appeal has been ruled on")
+        raise Refusal(409, "already_ruled", "该申诉已有裁定", "this appeal has been ruled on")
     if ruling not in RULINGS:
-        raise ApiError(422, "invalid_ruling", "裁定只能是“申诉成立”或“申诉不成立”", "ruling: upheld or dismissed")
+        raise Refusal(422, "invalid_ruling", "裁定只能是“申诉成立”或“申诉不成立”", "ruling: upheld or dismissed")
     reasons = _clean(text)
     if changes and ruling != "upheld":
-        raise ApiError(422, "invalid_ruling", "只有成立的申诉才能改变成绩", "only an upheld appeal changes results")
+        raise Refusal(422, "invalid_ruling", "只有成立的申诉才能改变成绩", "only an upheld appeal changes results")
     published = None
     if changes:
         item = await session.get(Item, row.item_id)

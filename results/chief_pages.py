@@ -23,11 +23,12 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.accounts.guards import actor_name, current_principal, requires
+from contestday.web.errors import Refusal
+from contestday.web.i18n import gettext, preferred_language, register
+from contestday.web.sessions import DbSession
 from judging.console import item_or_404
-from registration.accounts.guards import actor_name, current_principal, requires
 from registration.events.service import event_or_404
-from registration.i18n import gettext, register
-from registration.web import ApiError, DbSession, preferred_language
 from results.live import TieOrder, provisional_ranking
 from results.publication import decide_tie
 from results.recheck import MIN_RATIO, record, round_view, start_round
@@ -61,7 +62,7 @@ def _message(request: Req) -> str:
     return gettext(text, preferred_language(request)).format(seat=request.query_params.get("seat", "")) if text else ""
 
 
-def _error(request: Req, exc: ApiError) -> str:
+def _error(request: Req, exc: Refusal) -> str:
     return exc.message_en if preferred_language(request) == "en" else exc.message
 
 
@@ -97,9 +98,9 @@ class RecheckPages(Controller):
             try:
                 ratio = Decimal(str(form.get("ratio") or "15").strip().rstrip("%")) / 100
             except InvalidOperation:
-                raise ApiError(422, "invalid_ratio", "抽查比例应为 15 到 100 之间的数", "the ratio is 15…100") from None
+                raise Refusal(422, "invalid_ratio", "抽查比例应为 15 到 100 之间的数", "the ratio is 15…100") from None
             await start_round(db_session, event_id, code, await actor_name(request), ratio)
-        except ApiError as exc:
+        except Refusal as exc:
             await db_session.rollback()
             return await self._page(request, db_session, event_id, code, exc.status_code, error=_error(request, exc))
         return Redirect(f"/console/events/{event_id}/items/{code}/recheck?done=started", status_code=303)
@@ -111,7 +112,7 @@ class RecheckPages(Controller):
         try:
             await record(db_session, event_id, code, seat, str(form.get("outcome") or ""),
                          str(form.get("note") or ""), await actor_name(request))
-        except ApiError as exc:
+        except Refusal as exc:
             await db_session.rollback()
             return await self._page(request, db_session, event_id, code, exc.status_code, error=_error(request, exc))
         return Redirect(f"/console/events/{event_id}/items/{code}/recheck?done=recorded&seat={seat}#seat-{seat}",
@@ -157,12 +158,12 @@ class TiePages(Controller):
                 except ValueError:
                     positions[seat] = 0
             if sorted(positions.values()) != list(range(1, len(block) + 1)):
-                raise ApiError(422, "invalid_order", f"请为每个赛位选择不同的名次顺序（1–{len(block)}）",
+                raise Refusal(422, "invalid_order", f"请为每个赛位选择不同的名次顺序（1–{len(block)}）",
                                f"give each seat a different place, 1 to {len(block)}")
             seats = sorted(block, key=positions.__getitem__)
             await decide_tie(db_session, event_id, code, str(form.get("group") or ""), seats,
                              str(form.get("reason") or ""), await actor_name(request))
-        except ApiError as exc:
+        except Refusal as exc:
             await db_session.rollback()
             return await self._page(request, db_session, event_id, code, exc.status_code, error=_error(request, exc))
         return Redirect(f"/console/events/{event_id}/items/{code}/ties?done=decided", status_code=303)

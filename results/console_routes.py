@@ -26,19 +26,21 @@ from litestar.params import FromPath
 from litestar.response import Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.accounts.guards import actor_name, current_principal, requires
+from contestday.accounts.service import SIGNED_OUT, account_channel
+from contestday.web import uploads
+from contestday.web.bodies import json_object
+from contestday.web.errors import Refusal
+from contestday.web.i18n import gettext, preferred_language
+from contestday.web.sessions import DbSession
+from contestday.web.ws_origin import refuse_foreign_origin
 from judging import console_actions as actions
 from judging import score_import
 from judging.console import console_snapshot, item_or_404
 from judging.console_text import CONSOLE_JS
 from judging.ws import console_channel, publish_resolved, receive_messages
-from registration import uploads
-from registration.accounts.guards import actor_name, current_principal, requires
-from registration.accounts.service import SIGNED_OUT, account_channel
 from registration.entries.roster import RosterError
 from registration.events.service import event_or_404
-from registration.i18n import gettext
-from registration.web import ApiError, DbSession, json_object, preferred_language
-from registration.ws_origin import refuse_foreign_origin
 from results.live import provisional_ranking
 
 __all__ = ["CONSOLE_ROUTES", "ConsoleApi", "ConsolePages", "console_socket", "console_view"]
@@ -96,19 +98,19 @@ class ConsoleApi(Controller):
                             db_session: DbSession) -> dict[str, Any]:
         upload = (await uploads.read_form(request)).get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            raise ApiError(422, "missing_file", "请选择评分表文件（.xlsx 或 .csv）",
+            raise Refusal(422, "missing_file", "请选择评分表文件（.xlsx 或 .csv）",
                            "choose a scores file (.xlsx or .csv)")
         try:  # parsed before the first query: on SQLite that opens the write transaction, held till the end
             marks = await uploads.off_loop(score_import.read_marks, await upload.read(), upload.filename)
         except RosterError as exc:
-            raise ApiError(422, exc.code, exc.zh, exc.en) from None
+            raise Refusal(422, exc.code, exc.zh, exc.en) from None
         item = await item_or_404(db_session, event_id, code)
         try:
             # in this request's session (it holds the transaction already): the same rules and statements
             applied, resolved = await score_import.import_scores(db_session, event_id, item.code, marks,
                                                                  await actor_name(request))
         except score_import.ImportRefused as exc:
-            raise ApiError(422, "import_refused", f"评分表有 {len(exc.errors)} 行不能导入，未导入任何分数",
+            raise Refusal(422, "import_refused", f"评分表有 {len(exc.errors)} 行不能导入，未导入任何分数",
                            f"{len(exc.errors)} row(s) refused: nothing was imported", errors=exc.errors) from None
         channels: ChannelsPlugin = request.app.plugins.get(ChannelsPlugin)
         channels.publish(json.dumps({"type": "refresh", "item": item.code}), [console_channel(event_id)])
@@ -122,7 +124,7 @@ class ConsoleApi(Controller):
         item = await item_or_404(db_session, event_id, code)
         judge_id = body.get("judge_id")
         if not isinstance(judge_id, int):
-            raise ApiError(422, "missing_field", "judge_id：必填", "judge_id is required", field="judge_id")
+            raise Refusal(422, "missing_field", "judge_id：必填", "judge_id is required", field="judge_id")
         outcome = await actions.request_remark(
             db_session, item, judge_id=judge_id, seat=str(body.get("seat", "")),
             criterion=str(body.get("criterion", "")), message=str(body.get("message", "")),
@@ -220,7 +222,7 @@ async def console_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[in
         try:
             async with open_session() as session:
                 first = await console_view(session, event_id, item_code)
-        except ApiError as exc:
+        except Refusal as exc:
             await socket.close(code=4404, reason=exc.code)
             return
         item_code = first["item"]["code"]
@@ -232,7 +234,7 @@ async def console_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[in
                     try:
                         async with open_session() as session:
                             snapshot = await console_view(session, event_id, str(wanted))
-                    except ApiError as exc:
+                    except Refusal as exc:
                         await socket.send_json({"type": "error", **exc.body()})
                         continue
                     item_code = snapshot["item"]["code"]

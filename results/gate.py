@@ -21,12 +21,12 @@ from typing import Any
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.web.errors import Refusal
 from judging.console import findings_of
 from judging.models import RemarkRequest
 from registration.checkin.models import Attendance, ItemStage, SeatAssignment
 from registration.events.models import Item
 from registration.events.service import load_event
-from registration.web import ApiError
 from results.live import ranking_and_state
 from results.recheck import RecheckRound
 from results.warnings import result_warnings
@@ -52,7 +52,7 @@ class EventFacts:
 async def load_facts(session: AsyncSession, event_id: int, item_ids: Sequence[int]) -> EventFacts:
     loaded = await load_event(session, event_id)
     if loaded is None:
-        raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
+        raise Refusal(404, "unknown_event", "没有该赛事", "no such event")
     ids = list(item_ids)
     facts = EventFacts(loaded)
     facts.stages = {s.item_id: s for s in (await session.exec(

@@ -13,7 +13,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from registration.pdf_fonts import cjk_font
+from contestday.pdf.fonts import cjk_font
 
 __all__ = ["table_pdf"]
 

@@ -26,12 +26,12 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.web.errors import Refusal
 from judging.analysis import fmt
 from judging.console import item_or_404, load_item_state
 from registration.entries.exports import text_xlsx
 from registration.entries.personal import PersonalData
 from registration.events.service import event_or_404
-from registration.web import ApiError
 from results.list_pdf import table_pdf
 from results.publication import anchor_line, current, seated_members
 from scoring.event_file import CHINA_TZ
@@ -85,21 +85,21 @@ def _level(level: int | None) -> str:
 async def build(session: AsyncSession, event_id: int, item_code: str, kind: str, personal: PersonalData,
                 age: int = 40, year: int | None = None) -> Sheet:
     if kind not in KINDS:
-        raise ApiError(404, "unknown_list", f"没有名单“{kind}”", f"no list {kind!r}", lists=sorted(KINDS))
+        raise Refusal(404, "unknown_list", f"没有名单“{kind}”", f"no list {kind!r}", lists=sorted(KINDS))
     item = await item_or_404(session, event_id, item_code)
     if kind == "stars":
         event_kind = (await event_or_404(session, event_id)).kind
         if not stars_offered(event_kind):
-            raise ApiError(409, "stars_not_offered", "巴渝青年技能之星直接推荐仅适用于市级行业职业技能竞赛",
+            raise Refusal(409, "stars_not_offered", "巴渝青年技能之星直接推荐仅适用于市级行业职业技能竞赛",
                            "巴渝青年技能之星 direct nomination is for city industry contests only",
                            event_kind=event_kind, offered_for=sorted(STARS_EVENT_KINDS))
     if kind == "promotions" and not levelled(item.certificate):
-        raise ApiError(409, "no_promotion_list", "本赛项颁发专项职业能力证书，不分等级，没有晋升名单",
+        raise Refusal(409, "no_promotion_list", "本赛项颁发专项职业能力证书，不分等级，没有晋升名单",
                        "this item leads to a special-ability certificate, which has no level: there is no "
                        "promotion list", certificate=item.certificate)
     published = await current(session, item.id or 0)
     if published is None or published.state != "published" or published.body is None:
-        raise ApiError(409, "not_published", "该赛项成绩尚未发布（或已撤回），名单以发布的成绩为准",
+        raise Refusal(409, "not_published", "该赛项成绩尚未发布（或已撤回），名单以发布的成绩为准",
                        "the item's results are not published: lists follow the published results")
     body = published.body
     # the snapshot's own kind when it says (published before certificate kinds: the item's)

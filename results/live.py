@@ -24,12 +24,12 @@ from sqlalchemy import JSON, Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.db.types import UTCDateTime, utcnow
+from contestday.web.errors import Refusal
 from judging.analysis import fmt, histogram
 from judging.console import ItemState, findings_of, item_or_404, load_item_state
-from registration.base import UTCDateTime, utcnow
 from registration.entries.models import Entry as EntryRow
 from registration.events.service import load_event
-from registration.web import ApiError
 from results.convert import input_frames
 from results.engine import compute_frames
 from results.model import Entry, Inputs, Mark, Person, Placing
@@ -118,7 +118,7 @@ async def provisional_inputs(session: AsyncSession, event_id: int, item_code: st
     `loaded`: the event as `load_event` gives it, for a caller that ranks many items."""
     loaded = loaded or await load_event(session, event_id)
     if loaded is None:
-        raise ApiError(404, "unknown_event", "没有该赛事", "no such event")
+        raise Refusal(404, "unknown_event", "没有该赛事", "no such event")
     _event, spec = loaded
     item = await item_or_404(session, event_id, item_code)
     item_spec = spec.item(item.code)

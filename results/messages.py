@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registration.i18n import register
+from contestday.web.i18n import register
 
 __all__: list[str] = []
 

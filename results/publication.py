@@ -33,15 +33,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.db.types import UTCDateTime, utcnow
+from contestday.web.errors import Refusal
 from judging import audit
 from judging.console import item_or_404
 from judging.models import AuditHead
-from registration.base import UTCDateTime, utcnow
 from registration.checkin.blind import full_mapping
 from registration.entries.models import EntryMember
 from registration.events.models import Event, Item
 from registration.events.service import load_event
-from registration.web import ApiError
 from results.gate import item_gate, load_facts
 from results.live import TieOrder, apply_tie_orders, provisional_ranking
 from results.notice import DEFAULT_WORKING_DAYS, notice_period
@@ -142,7 +142,7 @@ async def _store(session: AsyncSession, row: Publication) -> Publication:
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        raise ApiError(409, "publication_conflict", "另一位裁判长刚刚发布或撤回了该赛项，请刷新后重试",
+        raise Refusal(409, "publication_conflict", "另一位裁判长刚刚发布或撤回了该赛项，请刷新后重试",
                        "someone else just published or withdrew this item: reload and try again") from None
     return row
 
@@ -156,11 +156,11 @@ async def publish(session: AsyncSession, event_id: int, item_code: str, by: str,
     assert event is not None and item.id is not None
     found, ranking = await _gate(session, event_id, item.code)
     if found:
-        raise ApiError(409, "publish_blocked", f"尚不能发布：{len(found)} 项未完成（{found[0]['message']}…）",
+        raise Refusal(409, "publish_blocked", f"尚不能发布：{len(found)} 项未完成（{found[0]['message']}…）",
                        f"cannot publish yet: {len(found)} blocker(s)", blockers=found)
     version = await _next_version(session, item.id)
     if version > 1 and not reason.strip():
-        raise ApiError(422, "reason_required", "再次发布须填写原因", "publishing again needs a reason")
+        raise Refusal(422, "reason_required", "再次发布须填写原因", "publishing again needs a reason")
     at = now or utcnow()
     body = await _snapshot(session, event, item, ranking, version, at, working_days)
     head = (await session.exec(select(AuditHead.seq, AuditHead.hash).where(AuditHead.event_id == event_id))).first()
@@ -177,10 +177,10 @@ async def withdraw(session: AsyncSession, event_id: int, item_code: str, by: str
     item = await item_or_404(session, event_id, item_code)
     assert item.id is not None
     if not reason.strip():
-        raise ApiError(422, "reason_required", "撤回须填写原因", "withdrawing needs a reason")
+        raise Refusal(422, "reason_required", "撤回须填写原因", "withdrawing needs a reason")
     latest = await current(session, item.id)
     if latest is None or latest.state != "published":
-        raise ApiError(409, "not_published", "该赛项成绩未发布", "this item's results are not published")
+        raise Refusal(409, "not_published", "该赛项成绩未发布", "this item's results are not published")
     return await _store(session, Publication(event_id=event_id, item_id=item.id, version=latest.version + 1,
                                              state="withdrawn", at=now or utcnow(), by=by[:80],
                                              reason=reason.strip()[:500]))
@@ -192,11 +192,11 @@ async def decide_tie(session: AsyncSession, event_id: int, item_code: str, group
     refused unless it is exactly a tied block of the group now. Logged in the audit chain. Commits."""
     item = await item_or_404(session, event_id, item_code)
     if not reason.strip():
-        raise ApiError(422, "reason_required", "裁定并列名次须填写理由", "ordering a tie needs a reason")
+        raise Refusal(422, "reason_required", "裁定并列名次须填写理由", "ordering a tie needs a reason")
     ranking = await provisional_ranking(session, event_id, item.code)
     rows = next((g["rows"] for g in ranking["groups"] if g["group"] == group), None)
     if rows is None:
-        raise ApiError(404, "unknown_group", f"该赛项没有组别“{group}”", f"no group {group!r} in this item")
+        raise Refusal(404, "unknown_group", f"该赛项没有组别“{group}”", f"no group {group!r} in this item")
     loaded = await load_event(session, event_id)
     assert loaded is not None
     spec = loaded[1]
@@ -204,7 +204,7 @@ async def decide_tie(session: AsyncSession, event_id: int, item_code: str, group
     assert item_spec is not None
     after = apply_tie_orders(item_spec, spec.award_policy, rows, [seats])
     if not any(r.get("decided") for r in after):
-        raise ApiError(422, "not_a_tied_block", "所列赛位不是一个完整的并列组，请按名次列出该并列组的全部赛位",
+        raise Refusal(422, "not_a_tied_block", "所列赛位不是一个完整的并列组，请按名次列出该并列组的全部赛位",
                        "the seats are not exactly one tied block: list every seat of the block, in order",
                        tied=[r["seat"] for r in rows if r["tie_unresolved"]])
     row = TieOrder(item_id=item.id or 0, group_name=group, seats=list(seats), reason=reason.strip()[:500],

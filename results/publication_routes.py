@@ -26,13 +26,16 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.accounts.guards import actor_name, current_principal, requires
+from contestday.web.bodies import json_object
+from contestday.web.downloads import download
+from contestday.web.errors import Refusal
+from contestday.web.i18n import gettext, preferred_language
+from contestday.web.sessions import DbSession
 from judging.console import item_or_404
-from registration.accounts.guards import actor_name, current_principal, requires
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
 from registration.events.service import event_or_404
-from registration.i18n import gettext
-from registration.web import ApiError, DbSession, download, json_object, preferred_language
 from results import export_jobs, lists
 from results import messages as _messages  # noqa: F401  (registers the pages' English)
 from results.appeals import final, open_appeals_by_item
@@ -107,7 +110,7 @@ class PublicationApi(Controller):
         body = await json_object(request)
         days = body.get("working_days", DEFAULT_WORKING_DAYS)
         if not isinstance(days, int) or not 1 <= days <= 30:
-            raise ApiError(422, "invalid_working_days", "公示期应为 1–30 个工作日", "working_days: 1 to 30",
+            raise Refusal(422, "invalid_working_days", "公示期应为 1–30 个工作日", "working_days: 1 to 30",
                            field="working_days")
         item = await item_or_404(db_session, event_id, code)
         row = await publish(db_session, event_id, item.code, await actor_name(request),
@@ -178,7 +181,7 @@ class PublishPages(Controller):
             except ValueError:
                 days = 0
             if not 1 <= days <= 30:
-                raise ApiError(422, "invalid_working_days", "公示期应为 1–30 个工作日", "working_days: 1 to 30")
+                raise Refusal(422, "invalid_working_days", "公示期应为 1–30 个工作日", "working_days: 1 to 30")
             return await publish(db_session, event_id, item.code, by, str(form.get("reason") or ""), days)
 
         return await self._act(request, db_session, event_id, code, act, "published")
@@ -199,7 +202,7 @@ class PublishPages(Controller):
         try:
             item = await item_or_404(session, event_id, code)
             row = await act(item, await actor_name(request))
-        except ApiError as exc:
+        except Refusal as exc:
             await session.rollback()
             lang = preferred_language(request)
             return await self._page(request, session, event_id, exc.status_code,
@@ -225,7 +228,7 @@ class ExportPages(Controller):
     def _job(self, request: Req, event_id: int, job_id: str) -> export_jobs.ExportJob:
         job = export_jobs.find_job(request.app.state, event_id, job_id)
         if job is None:
-            raise ApiError(404, "unknown_export", "没有该导出任务（服务重启后请重新导出）",
+            raise Refusal(404, "unknown_export", "没有该导出任务（服务重启后请重新导出）",
                            "no such export (start again after a restart)")
         return job
 
@@ -245,7 +248,7 @@ class ExportPages(Controller):
     async def archive(self, request: Req, event_id: FromPath[int], job_id: FromPath[str]) -> Response[bytes]:
         job = self._job(request, event_id, job_id)
         if job.state != "done" or job.path is None:
-            raise ApiError(409, "export_not_ready", "导出尚未完成", "the export is not finished")
+            raise Refusal(409, "export_not_ready", "导出尚未完成", "the export is not finished")
         return download(job.path.read_bytes(), job.filename, job.media_type, ascii_stem="export", no_store=True)
 
 
@@ -260,7 +263,7 @@ class TieApi(Controller):
         body = await json_object(request, "reason")
         seats = body.get("seats")
         if not isinstance(seats, list) or not seats or not all(isinstance(s, str) for s in seats):
-            raise ApiError(422, "missing_field", "seats：请按名次列出并列组的全部赛位", "seats: the block, in order",
+            raise Refusal(422, "missing_field", "seats：请按名次列出并列组的全部赛位", "seats: the block, in order",
                            field="seats")
         row = await decide_tie(db_session, event_id, code, str(body.get("group") or ""), seats, body["reason"],
                                await actor_name(request))
@@ -278,7 +281,7 @@ def _stars_query(params: Any) -> tuple[int, int | None]:
     except ValueError:
         age = year = -1
     if not 1 <= age <= 100 or (year is not None and not 1900 <= year <= 9999):
-        raise ApiError(422, "invalid_query",
+        raise Refusal(422, "invalid_query",
                        "age 应为 1–100 的整数，year 应为年份（如 2023），on 应为日期（YYYY-MM-DD）",
                        "age: a whole number 1–100; year: a year (e.g. 2023); on: a date (YYYY-MM-DD)")
     return age, year
@@ -297,11 +300,11 @@ class ListDownloads(Controller):
                        db_session: DbSession) -> Response[bytes]:
         kind, _, ext = name.partition(".")
         if ext not in ("xlsx", "pdf") or (kind == "sheets" and ext != "pdf"):
-            raise ApiError(404, "unknown_format", "名单格式只有 .xlsx 和 .pdf（评分表存档仅 PDF）",
+            raise Refusal(404, "unknown_format", "名单格式只有 .xlsx 和 .pdf（评分表存档仅 PDF）",
                            "lists come as .xlsx or .pdf (score sheets: PDF only)")
         principal = await current_principal(request)
         if kind == "qualified" and not _is_organiser(principal, event_id):
-            raise ApiError(403, "forbidden", "合格人员名单含完整身份证号，仅组织方可下载",
+            raise Refusal(403, "forbidden", "合格人员名单含完整身份证号，仅组织方可下载",
                            "the qualified list holds whole ID numbers: organisers only")
         age, year = _stars_query(request.query_params)
         personal = PersonalData(request.app.state.settings.secret_key)
@@ -326,7 +329,7 @@ class PublicResults(Controller):
     async def item_page(self, event_id: FromPath[int], code: FromPath[str], db_session: DbSession) -> Template:
         data = await public_results(db_session, event_id)
         if not any(i["code"] == code for i in data["items"]):
-            raise ApiError(404, "unknown_item", f"本赛事没有赛项“{code}”", f"no item {code!r} in this event")
+            raise Refusal(404, "unknown_item", f"本赛事没有赛项“{code}”", f"no item {code!r} in this event")
         return Template("results/public.html", context={**data, "only": code},
                         headers={"Cache-Control": "no-cache"})
 

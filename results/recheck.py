@@ -16,11 +16,11 @@ from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.db.types import DecimalText, UTCDateTime, utcnow
+from contestday.web.errors import Refusal
 from judging import audit
 from judging.console import item_or_404
-from registration.base import DecimalText, UTCDateTime, utcnow
 from registration.checkin.blind import blind_seats
-from registration.web import ApiError
 from results.live import provisional_ranking
 
 __all__ = ["MIN_RATIO", "RecheckRound", "RecheckSeat", "record", "round_view", "start_round"]
@@ -62,12 +62,12 @@ async def start_round(session: AsyncSession, event_id: int, item_code: str, by: 
                       error_limit: Decimal = DEFAULT_ERROR_LIMIT) -> RecheckRound:
     """Draw the seats to re-check. After a round that ended `full_required`, the next round is a full one."""
     if not MIN_RATIO <= ratio <= 1:
-        raise ApiError(422, "invalid_ratio", "抽查比例应在 15% 到 100% 之间", "the random share is 15 %…100 %")
+        raise Refusal(422, "invalid_ratio", "抽查比例应在 15% 到 100% 之间", "the random share is 15 %…100 %")
     item = await item_or_404(session, event_id, item_code)
     previous = (await session.exec(select(RecheckRound).where(RecheckRound.item_id == item.id)
                                    .order_by(col(RecheckRound.id).desc()))).first()
     if previous is not None and previous.status == "open":
-        raise ApiError(409, "recheck_open", "上一轮复核尚未完成", "the previous re-check round is still open")
+        raise Refusal(409, "recheck_open", "上一轮复核尚未完成", "the previous re-check round is still open")
     full = previous is not None and previous.status == "full_required"
     occupied = [s["seat"] for s in await blind_seats(session, item.id or 0) if s["occupied"]]
     ranking = await provisional_ranking(session, event_id, item_code)
@@ -92,18 +92,18 @@ async def record(session: AsyncSession, event_id: int, item_code: str, seat: str
                  by: str) -> RecheckRound:
     """Record one seat's re-check; close the round once every seat is checked."""
     if outcome not in ("ok", "corrected"):
-        raise ApiError(422, "invalid_outcome", "结果只能是“无误”或“已更正”", "outcome is ok or corrected")
+        raise Refusal(422, "invalid_outcome", "结果只能是“无误”或“已更正”", "outcome is ok or corrected")
     if outcome == "corrected" and not note.strip():
-        raise ApiError(422, "reason_required", "更正须说明更正内容", "a correction needs a note")
+        raise Refusal(422, "reason_required", "更正须说明更正内容", "a correction needs a note")
     item = await item_or_404(session, event_id, item_code)
     round_ = (await session.exec(select(RecheckRound).where(RecheckRound.item_id == item.id,
                                                             RecheckRound.status == "open"))).first()
     if round_ is None:
-        raise ApiError(409, "no_open_recheck", "没有进行中的复核", "no re-check round is open")
+        raise Refusal(409, "no_open_recheck", "没有进行中的复核", "no re-check round is open")
     row = (await session.exec(select(RecheckSeat).where(RecheckSeat.round_id == round_.id,
                                                         RecheckSeat.seat == seat))).first()
     if row is None:
-        raise ApiError(404, "not_in_sample", f"赛位 {seat} 不在本轮复核范围内", f"seat {seat} is not in this round")
+        raise Refusal(404, "not_in_sample", f"赛位 {seat} 不在本轮复核范围内", f"seat {seat} is not in this round")
     row.outcome, row.note, row.checked_by, row.checked_at = outcome, note.strip(), by, utcnow()
     session.add(row)
     await audit.append(session, item.event_id, "recheck", actor=by, item_id=item.id,

@@ -8,8 +8,9 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
-from registration.accounts.guards import actor_name, requires
-from registration.web import ApiError, DbSession
+from contestday.accounts.guards import actor_name, requires
+from contestday.web.errors import Refusal
+from contestday.web.sessions import DbSession
 from results.recheck import MIN_RATIO, record, round_view, start_round
 
 __all__ = ["RecheckController"]
@@ -32,7 +33,7 @@ class RecheckController(Controller):
         try:
             ratio = Decimal(str(body.get("ratio", MIN_RATIO)))
         except InvalidOperation:
-            raise ApiError(422, "invalid_ratio", "抽查比例格式不正确", "the ratio is not a number") from None
+            raise Refusal(422, "invalid_ratio", "抽查比例格式不正确", "the ratio is not a number") from None
         await start_round(db_session, event_id, code, await actor_name(request), ratio)
         return await round_view(db_session, event_id, code)
 

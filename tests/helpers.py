@@ -72,7 +72,7 @@ async def post_login(client: Any, form: dict[str, str], **kwargs: Any) -> Any:
 async def login_headers(client: Any, db: Any, name: str, *roles: str) -> dict[str, str]:
     """Create a user with `roles`, sign in through the real form, and return headers that act as that user
     (session cookie + CSRF token), leaving the shared client's cookie jar empty."""
-    from registration.accounts.service import add_user
+    from contestday.accounts.service import add_user
 
     async with db() as session:
         await add_user(session, name, "pw-12345678", list(roles))

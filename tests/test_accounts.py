@@ -9,9 +9,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
-from registration.accounts import service
-from registration.accounts.guards import SESSION_COOKIE
-from registration.accounts.models import LoginSession, User
+from contestday.accounts import service
+from contestday.accounts.guards import SESSION_COOKIE
+from contestday.accounts.models import LoginSession, User
 from tests.helpers import EXAMPLE_EVENT, post_login
 
 

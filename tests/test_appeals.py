@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import select
 
-from registration.base import utcnow
+from contestday.db.types import utcnow
 from registration.entries.models import Entry
 from results.appeals import is_final
 from results.publication_routes import public_results

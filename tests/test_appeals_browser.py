@@ -17,9 +17,9 @@ from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
-from contestday.db import create_engine, create_sessionmaker
+from contestday.accounts import service as accounts
+from contestday.db.engine import create_engine, create_sessionmaker
 from contestday.settings import Settings
-from registration.accounts import service as accounts
 from registration.entries.models import Entry, EntryMember
 from results.notice import notice_until
 from tests.test_board_browser import _ready

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import contestday.models  # noqa: F401
-from contestday.db import create_engine
+from contestday.db.engine import create_engine
 from contestday.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from contestday.migrate import alembic_config, upgrade
+from contestday.db.migrate import alembic_config, upgrade
 from contestday.settings import Settings, load_settings
 from judging.audit import check_event, key_id, link_hash, link_mac, replay, use_key
 from judging.models import AuditHead, Judge, ScoreEvent

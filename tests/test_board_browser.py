@@ -12,9 +12,9 @@ import httpx
 import pytest
 from sqlalchemy.pool import NullPool
 
-from contestday.db import create_engine, create_sessionmaker
+from contestday.accounts import service as accounts
+from contestday.db.engine import create_engine, create_sessionmaker
 from contestday.settings import Settings
-from registration.accounts import service as accounts
 from tests.test_console_browser import _run
 from tests.test_pages_browser import _shot
 from tests.test_publication import marked, settle

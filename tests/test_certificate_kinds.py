@@ -287,8 +287,8 @@ async def _published_special(settings: Any) -> tuple[int, str]:
     (whose session token is returned too)."""
     from sqlalchemy.pool import NullPool
 
-    from contestday.db import create_engine, create_sessionmaker
-    from registration.accounts import service as accounts
+    from contestday.accounts import service as accounts
+    from contestday.db.engine import create_engine, create_sessionmaker
     from results.publication import publish
 
     engine = create_engine(settings.database_url, poolclass=NullPool)

@@ -12,7 +12,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
 from certificates.store import IssuedCertificate, issue, sign
-from contestday.db import create_engine, create_sessionmaker
+from contestday.db.engine import create_engine, create_sessionmaker
 from contestday.settings import Settings
 from registration.entries.models import EntryMember
 from registration.entries.personal import PersonalData
@@ -69,7 +69,7 @@ def test_verify_page_and_self_service_kiosk(settings: Settings, live_server: str
 
 
 async def _organiser(settings: Settings) -> None:
-    from registration.accounts import service as accounts
+    from contestday.accounts import service as accounts
 
     engine = create_engine(settings.database_url, poolclass=NullPool)
     try:

@@ -19,12 +19,12 @@ from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
-from contestday.db import create_engine, create_sessionmaker
+from contestday.accounts import service as accounts
+from contestday.db.engine import create_engine, create_sessionmaker
 from contestday.settings import Settings
 from judging.console import item_or_404
 from judging.console_actions import request_remark
 from judging.models import Judge
-from registration.accounts import service as accounts
 from tests.judging_setup import Contest, judge_cookie, seated_contest
 from tests.test_console import mark
 from tests.test_judging_ws import connect, op, recv

@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from contestday.db import create_engine, create_sessionmaker
+from contestday.accounts.models import User
+from contestday.db.engine import create_engine, create_sessionmaker
 from contestday.settings import Settings
-from registration.accounts.models import User
 
 
 async def test_twenty_concurrent_inserts_of_one_unique_key(settings: Settings) -> None:

@@ -15,10 +15,10 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlmodel import select
 
-from contestday.migrate import upgrade
+from contestday.accounts import service
+from contestday.accounts.models import RoleChange, User, UserRole
+from contestday.db.migrate import upgrade
 from judging.registry import add_judge
-from registration.accounts import service
-from registration.accounts.models import RoleChange, User, UserRole
 from registration.events.models import Item
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import EXAMPLE_EVENT, sign_in_headers
@@ -228,7 +228,7 @@ def test_upgrade_keeps_global_roles_and_scopes_a_judges_panel_roles(database_url
     """A database from before (revision 0011), where every role was server-wide and panel seats gave a judge's
     account server-wide judge roles: after the upgrade an organiser's role stays server-wide, the judge's roles
     are those of its seats (event and item), and the blind sides are known."""
-    from contestday.db import create_engine, create_sessionmaker
+    from contestday.db.engine import create_engine, create_sessionmaker
     from judging.registry import assign
     from registration.events.service import create_event
     from scoring.event_file import parse_event_document
@@ -254,7 +254,7 @@ def test_upgrade_keeps_global_roles_and_scopes_a_judges_panel_roles(database_url
     _sql(database_url, "DELETE FROM role_side")
     from alembic import command
 
-    from contestday.migrate import alembic_config
+    from contestday.db.migrate import alembic_config
     command.downgrade(alembic_config(database_url), "0011")
     assert _sql(database_url, "SELECT role, event_id FROM user_role WHERE user_id = :u", u=user_id) == [("judge", None)]
 

@@ -13,8 +13,8 @@ from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
-from registration.accounts import service
-from registration.accounts.security import ROLES
+from contestday.accounts import service
+from contestday.accounts.security import ROLES
 from registration.events.models import Item
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import EXAMPLE_EVENT, post_login
@@ -33,7 +33,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/logout"): PUBLIC,
     ("GET", "/lang/{lang:str}"): PUBLIC,
     ("GET", "/api/me"): SIGNED_IN,
-    ("GET", "/start"): SIGNED_IN,  # each person's start page (registration/accounts/start.py)
+    ("GET", "/start"): SIGNED_IN,  # each person's start page (registration/staff/start.py)
     ("GET", "/api/catalog"): PUBLIC,
     ("GET", "/api/events"): ORGANISER,
     ("POST", "/api/events"): ORGANISER,
@@ -169,7 +169,7 @@ SERVER_WIDE = frozenset({
     ("GET", "/admin/events/new"),
     ("POST", "/admin/events/new"),
     ("POST", "/admin/events/import"),
-    # staff accounts, every account (registration/accounts/staff_pages.py); an event's: /admin/events/{id}/accounts
+    # staff accounts, every account (registration/staff/pages.py); an event's: /admin/events/{id}/accounts
     ("GET", "/admin/accounts"),
     ("POST", "/admin/accounts"),
     ("GET", "/admin/accounts/{user_id:int}"),

@@ -13,9 +13,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from registration.accounts import service as accounts
+from contestday.accounts import service as accounts
+from contestday.web.i18n import EN, gettext
 from registration.events.pages import LABELS
-from registration.i18n import EN, gettext
 from tests.helpers import post_login
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "registration" / "templates"
@@ -41,7 +41,7 @@ def test_templates_use_the_catalog() -> None:
 
 def test_every_template_message_has_english() -> None:
     missing = {m: where for m, where in template_messages().items() if m not in EN}
-    assert missing == {}, f"add these to registration/i18n.py EN: {missing}"
+    assert missing == {}, f"add these to contestday/web/i18n.py EN: {missing}"
 
 
 def test_every_label_the_templates_translate_has_english() -> None:

@@ -20,9 +20,9 @@ from urllib.parse import quote
 import pytest
 from litestar import Litestar
 
+from contestday.accounts import service as accounts
 from contestday.app import create_app
 from contestday.settings import Settings
-from registration.accounts import service as accounts
 from tests.conftest import ADMIN_TOKEN
 from tests.test_pages_browser import _shot
 from tests.test_registration_api import person, reg_event

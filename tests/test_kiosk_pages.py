@@ -15,9 +15,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
+from contestday.web.i18n import EN
 from kiosk import seat_lists
 from registration.checkin.blind import lock_scores
-from registration.i18n import EN
 from tests.helpers import login_headers
 from tests.test_checkin import contest, scan
 

@@ -8,8 +8,8 @@ import asyncio
 from alembic import command
 from sqlmodel import select
 
-from contestday.db import create_engine, create_sessionmaker
-from contestday.migrate import alembic_config, upgrade
+from contestday.db.engine import create_engine, create_sessionmaker
+from contestday.db.migrate import alembic_config, upgrade
 from judging.registry import add_judge, assign
 from registration.events.models import Item
 from registration.events.service import create_event

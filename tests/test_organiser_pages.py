@@ -12,7 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from registration.accounts import service as accounts
+from contestday.accounts import service as accounts
 from registration.events.pages import _anchor, editor_view
 from tests.helpers import example_event, post_login
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
+from contestday.accounts import service as accounts
 from contestday.app import create_app
 from contestday.settings import Settings
-from registration.accounts import service as accounts
 
 pytestmark = pytest.mark.browser
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy.pool import NullPool
 
-from contestday.db import create_engine, create_sessionmaker
+from contestday.accounts import service as accounts
+from contestday.db.engine import create_engine, create_sessionmaker
 from contestday.settings import Settings
-from registration.accounts import service as accounts
 from tests.judging_setup import Contest
 from tests.test_console_browser import _run
 from tests.test_pages_browser import _shot

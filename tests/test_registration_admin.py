@@ -18,8 +18,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
 
+from contestday.accounts import service as accounts
 from contestday.settings import Settings
-from registration.accounts import service as accounts
 from registration.entries.admin_service import group_counts
 from registration.entries.exports import FORM_COLUMNS, SUMMARY_COLUMNS
 from registration.entries.models import Entry, EntryMember

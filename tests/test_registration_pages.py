@@ -304,7 +304,7 @@ async def test_wrong_pair_is_neutral_and_lookups_are_rate_limited(admin: Client,
         assert answer.status_code == 404 and 'data-code="not_found"' in answer.text
         assert b["name"] not in answer.text and a["name"] not in answer.text
     assert len({re.sub(r'value="[^"]*"', "", r.text) for r in answers}) == 1  # the same neutral page
-    for _ in range(17):  # 20 failed look-ups per address (registration/accounts/limits.py MINE)
+    for _ in range(17):  # 20 failed look-ups per address (contestday/accounts/limits.py MINE)
         await lookup(client, event_id, make_id(), a["phone"])
     limited = await lookup(client, event_id, a["id_number"], a["phone"])
     assert limited.status_code == 429 and 'data-code="too_many_attempts"' in limited.text
@@ -344,7 +344,7 @@ async def test_public_pages_never_show_a_full_id_number_or_phone(tmp_path: Path,
 
 
 def test_cjk_font_finder_and_wrapping(monkeypatch: pytest.MonkeyPatch) -> None:
-    from registration import pdf_fonts
+    from contestday.pdf import fonts as pdf_fonts
 
     wqy = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
     monkeypatch.delenv(pdf_fonts.FONT_ENV, raising=False)

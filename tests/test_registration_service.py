@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from contestday.web.errors import Refusal
 from registration.entries.context import load_context
 from registration.entries.models import Entry, EntryMember, QuotaSlot
 from registration.entries.request import read_request
 from registration.entries.service import amend, decide_review, register, withdraw
 from registration.events.service import create_event
-from registration.web import ApiError
 from scoring.event_file import parse_event_document
 from tests.test_registration_api import person, reg_event
 
@@ -57,7 +57,7 @@ async def test_refused_amendment_changes_nothing(db: Any) -> None:
     entry = await _register(db, event_id, second)
     async with db() as session:
         ctx = await load_context(session, event_id, SECRET)
-        with pytest.raises(ApiError) as refused:
+        with pytest.raises(Refusal) as refused:
             await amend(session, ctx, entry.id or 0, read_request({**second, "id_number": first["id_number"]}))
     assert refused.value.code == "already_registered"
     async with db() as session:
@@ -87,7 +87,7 @@ async def test_rejection_needs_a_reason_and_frees_the_place(db: Any) -> None:
     async with db() as session:
         stored = await session.get(Entry, entry.id)
         assert stored is not None
-        with pytest.raises(ApiError) as no_reason:
+        with pytest.raises(Refusal) as no_reason:
             await decide_review(session, stored, False, "  ", "org")
         assert no_reason.value.code == "reason_required"
         await decide_review(session, stored, False, "身份存疑", "org")

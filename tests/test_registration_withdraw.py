@@ -12,11 +12,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
-from registration.base import utcnow
+from contestday.db.types import utcnow
+from contestday.web.errors import Refusal
 from registration.checkin.models import SeatAssignment
 from registration.entries.models import Entry
 from registration.entries.service import withdraw
-from registration.web import ApiError
 from tests.test_checkin import contest, scan
 from tests.test_registration_api import person, post
 from tests.test_registration_pages import lookup, mine_token
@@ -42,7 +42,7 @@ async def test_the_contestant_cannot_withdraw_once_checked_in(admin: Any, client
     async with db() as session:  # the service refuses, whoever calls it for the contestant
         stored = await session.get(Entry, entry.id)
         assert stored is not None
-        with pytest.raises(ApiError) as refused:
+        with pytest.raises(Refusal) as refused:
             await withdraw(session, stored, by_contestant=True)
         assert (refused.value.status_code, refused.value.code) == (409, "checked_in")
         assert refused.value.message == "已检录，如需退赛请联系现场工作人员"
@@ -103,7 +103,7 @@ async def test_the_organiser_withdrawal_is_refused_once_the_session_started(admi
     async with db() as session:
         stored = await session.get(Entry, entry.id)
         assert stored is not None
-        with pytest.raises(ApiError) as refused:
+        with pytest.raises(Refusal) as refused:
             await withdraw(session, stored, now=utcnow() + timedelta(minutes=10))
         assert refused.value.code == "session_started" and "第1场已开赛" in refused.value.message
     assert (await _entry(db, codes[0])).state == "active" and await _seat(db, entry.id or 0) is not None

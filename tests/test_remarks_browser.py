@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
-from contestday.db import create_engine, create_sessionmaker
+from contestday.accounts import service as accounts
+from contestday.db.engine import create_engine, create_sessionmaker
 from contestday.settings import Settings
-from registration.accounts import service as accounts
 from tests.judging_setup import seated_contest
 from tests.test_console import mark
 from tests.test_console_browser import _run

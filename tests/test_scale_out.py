@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import websockets
 
-from contestday.db import create_engine, create_sessionmaker
-from contestday.migrate import upgrade
-from registration.accounts import service as accounts
+from contestday.accounts import service as accounts
+from contestday.db.engine import create_engine, create_sessionmaker
+from contestday.db.migrate import upgrade
 from tests.conftest import _free_port, fresh_pg_database
 from tests.judging_setup import SECRET, judge_cookie, seated_contest
 from tests.test_judging_durability import _start

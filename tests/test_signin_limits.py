@@ -18,11 +18,11 @@ from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from contestday.accounts import limits, security
+from contestday.accounts import service as accounts
 from contestday.app import create_app
 from contestday.settings import Settings
 from judging.registry import add_judge, judge_from_link, personal_link_token
-from registration.accounts import limits, security
-from registration.accounts import service as accounts
 from registration.entries.public_data import mine_cookie, read_mine_cookie
 from tests.helpers import post_login
 from tests.test_registration_api import make_event

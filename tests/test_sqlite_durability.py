@@ -14,8 +14,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import Connection
 
 from contestday.app import create_app
-from contestday.db import create_engine, create_writer
-from contestday.migrate import upgrade
+from contestday.db.engine import create_engine, create_writer
+from contestday.db.migrate import upgrade
 from contestday.settings import load_settings
 
 FULL, NORMAL = 2, 1

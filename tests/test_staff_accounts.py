@@ -15,9 +15,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
-from registration.accounts import service, staff
-from registration.accounts.models import LoginSession, RoleChange, SignInLink, User, UserRole
-from registration.web import ApiError
+from contestday.accounts import links, service
+from contestday.accounts.models import LoginSession, RoleChange, SignInLink, User, UserRole
+from contestday.web.errors import Refusal
+from registration.staff import service as staff
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import EXAMPLE_EVENT, post_login, sign_in_headers
 
@@ -81,7 +82,7 @@ async def test_a_link_signs_in_once_and_of_two_racing_uses_one_wins(app: Litesta
     assert [u is not None for u in (first, second)].count(True) == 1
     assert await use() is None
     async with db() as session:
-        assert await staff.link_state(session, token) == "used"
+        assert await links.link_state(session, token) == "used"
         stored = (await session.exec(select(SignInLink))).one()
         assert stored.token_hash != token and token not in stored.token_hash  # only the hash is kept
 
@@ -154,7 +155,7 @@ async def test_the_blind_rule_is_a_409_in_chinese_and_nothing_is_kept(app: Lites
         await session.commit()
         try:
             await staff.give(session, user, "encryption_judge", "test", a, "WEB")
-        except ApiError as exc:
+        except Refusal as exc:
             assert exc.status_code == 409 and exc.code == "role_conflict" and "盲评" in exc.message
         else:
             raise AssertionError("a judge of the event became its encryption judge")
@@ -163,7 +164,7 @@ async def test_the_blind_rule_is_a_409_in_chinese_and_nothing_is_kept(app: Lites
         assert roles == ["judge"]
         try:
             await staff.give(session, user, "checkin", "test", a, "LED")
-        except ApiError as exc:
+        except Refusal as exc:
             assert exc.code == "role_per_event"
         else:
             raise AssertionError("check-in given for one item")

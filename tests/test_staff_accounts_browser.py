@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
+from contestday.accounts import service as accounts
 from contestday.app import create_app
 from contestday.settings import Settings
-from registration.accounts import service as accounts
 from registration.events import service as events
 from scoring.event_file import parse_event_document
 from tests.helpers import EXAMPLE_EVENT

@@ -11,9 +11,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from registration.accounts import service as accounts
-from registration.accounts.models import UserRole
-from registration.accounts.start import START_PATH, safe_next
+from contestday.accounts import service as accounts
+from contestday.accounts.models import UserRole
+from contestday.accounts.routes import START_PATH, safe_next
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import example_event, post_login
 

@@ -15,9 +15,9 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from contestday.accounts.security import ROLES
 from contestday.demo import DEMO_USERS
 from contestday.settings import Settings
-from registration.accounts.security import ROLES
 from tests.test_pages_browser import _shot
 
 pytestmark = pytest.mark.browser

@@ -17,8 +17,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from contestday.web.i18n import EN
 from judging.pages import TABLET_JS
-from registration.i18n import EN
 from tests.helpers import login_headers
 from tests.judging_setup import seated_contest
 

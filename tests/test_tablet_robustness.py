@@ -18,10 +18,10 @@ import websockets
 from sqlalchemy import text
 from sqlmodel import select
 
+from contestday.web.ws_origin import origin_allowed
 from judging.models import Judge
 from judging.registry import personal_link_token, revoke_link
 from judging.service import JudgeRef, apply_op
-from registration.ws_origin import origin_allowed
 from tests import test_scale_out
 from tests.conftest import ADMIN_TOKEN, _free_port
 from tests.judging_setup import SECRET, Contest, judge_cookie, seated_contest
@@ -295,7 +295,7 @@ pg_url = test_scale_out.pg_url  # a fresh migrated PostgreSQL database; skips wi
 
 
 async def test_revoking_on_one_instance_closes_the_tablet_on_the_other(pg_url: str, tmp_path: Any) -> None:
-    from contestday.db import create_engine, create_sessionmaker
+    from contestday.db.engine import create_engine, create_sessionmaker
     from tests.test_judging_durability import _start
 
     engine = create_engine(pg_url)

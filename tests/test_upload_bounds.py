@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from registration import uploads
+from contestday.web import uploads
 from registration.entries import roster
 from tests.helpers import example_event, login_headers
 from tests.judging_setup import seated_contest

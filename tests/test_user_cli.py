@@ -17,8 +17,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
+from contestday.accounts.models import RoleChange, User
 from contestday.settings import Settings
-from registration.accounts.models import RoleChange, User
 from tests.helpers import EXAMPLE_EVENT
 
 LINK = re.compile(r"(https?://\S+/login/link/(\S+))")

@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import bindparam, select
 
-from contestday.db import create_engine, create_writer
-from registration.base import UTCDateTime
-from registration.writer import BatchingWriter, Prepared
+from contestday.db.engine import create_engine, create_writer
+from contestday.db.types import UTCDateTime
+from contestday.db.writer import BatchingWriter, Prepared
 
 metadata = sa.MetaData()
 thing = sa.Table("thing", metadata, sa.Column("id", sa.Integer, primary_key=True),

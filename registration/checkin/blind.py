@@ -9,11 +9,11 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.base import utcnow
+from contestday.db.types import utcnow
+from contestday.web.errors import Refusal
 from registration.checkin.models import Attendance, ItemStage, RevealLog, SeatAssignment, SeatSession
 from registration.checkin.seats import seat_labels
 from registration.entries.models import Entry, EntryMember
-from registration.web import ApiError
 
 __all__ = ["blind_seats", "full_mapping", "lock_scores", "reveal", "revealed_mapping", "stage_of"]
 
@@ -27,7 +27,7 @@ async def lock_scores(session: AsyncSession, item_id: int, by: str, locked: bool
     """The gate decryption checks (judging locks and, with a reason, unlocks). Caller commits."""
     stage = await stage_of(session, item_id)
     if not locked and stage.revealed_layer:
-        raise ApiError(409, "already_revealed", "已解密，不能再解锁成绩",
+        raise Refusal(409, "already_revealed", "已解密，不能再解锁成绩",
                        "already decrypted: scores cannot be unlocked")
     stage.scores_locked_at, stage.scores_locked_by = (utcnow(), by) if locked else (None, None)
     session.add(stage)
@@ -75,9 +75,9 @@ async def reveal(session: AsyncSession, item_id: int, layer: int, by: str) -> li
     """Reveal the next layer; only after the scores are locked, one layer at a time; logged. Commits."""
     stage = await stage_of(session, item_id)
     if stage.scores_locked_at is None:
-        raise ApiError(409, "scores_not_locked", "成绩尚未锁定，不能解密", "scores are not locked: no decryption yet")
+        raise Refusal(409, "scores_not_locked", "成绩尚未锁定，不能解密", "scores are not locked: no decryption yet")
     if layer != stage.revealed_layer + 1 or layer > 2:
-        raise ApiError(409, "wrong_layer", f"应逐层解密：下一层是第 {stage.revealed_layer + 1} 层",
+        raise Refusal(409, "wrong_layer", f"应逐层解密：下一层是第 {stage.revealed_layer + 1} 层",
                        f"decrypt layer by layer: next is layer {stage.revealed_layer + 1}",
                        next_layer=stage.revealed_layer + 1)
     stage.revealed_layer = layer

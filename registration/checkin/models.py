@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from registration.base import UTCDateTime, utcnow
+from contestday.db.types import UTCDateTime, utcnow
 
 __all__ = ["Attendance", "CheckinScan", "ItemStage", "RevealLog", "SeatAssignment", "SeatMove", "SeatSession"]
 

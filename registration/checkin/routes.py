@@ -12,7 +12,10 @@ from litestar.response import File
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.accounts.guards import actor_name, requires
+from contestday.accounts.guards import actor_name, requires
+from contestday.web.bodies import json_object
+from contestday.web.errors import Refusal
+from contestday.web.sessions import DbSession
 from registration.checkin import blind, seats
 from registration.checkin import search as checkin_search
 from registration.checkin.models import SeatSession
@@ -20,7 +23,6 @@ from registration.checkin.service import attendance_counts, mark_absent, redeem
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
-from registration.web import ApiError, DbSession, json_object
 
 __all__ = ["CheckinController", "KioskPhotoController", "SealedController"]
 
@@ -36,14 +38,14 @@ def _ticket_or_registration(body: dict[str, Any]) -> tuple[str, int | None]:
     if "ticket_code" not in body and isinstance(registration, int) and not isinstance(registration, bool):
         return "", registration
     if not isinstance(body.get("ticket_code"), str) or not body["ticket_code"].strip():
-        raise ApiError(422, "missing_field", "ticket_code：必填", "ticket_code is required", field="ticket_code")
+        raise Refusal(422, "missing_field", "ticket_code：必填", "ticket_code is required", field="ticket_code")
     return body["ticket_code"], None
 
 
 async def item_by_code(session: AsyncSession, event_id: int, code: str) -> Item:
     item = (await session.exec(select(Item).where(Item.event_id == event_id, Item.code == code))).first()
     if item is None or item.id is None:
-        raise ApiError(404, "unknown_item", f"本赛事没有赛项“{code}”", f"no item {code!r} in this event")
+        raise Refusal(404, "unknown_item", f"本赛事没有赛项“{code}”", f"no item {code!r} in this event")
     return item
 
 
@@ -120,11 +122,11 @@ class CheckinController(Controller):
         body = await json_object(request, "session", "seat")
         entry = await db_session.get(Entry, body.get("registration_id"))
         if entry is None or entry.event_id != event_id:
-            raise ApiError(404, "unknown_registration", "找不到该报名", "no such registration")
+            raise Refusal(404, "unknown_registration", "找不到该报名", "no such registration")
         target = (await db_session.exec(select(SeatSession).where(SeatSession.item_id == entry.item_id,
                                                                   SeatSession.name == body["session"]))).first()
         if target is None:
-            raise ApiError(422, "unknown_seat", "目标场次不属于该赛项", "no such session in this item")
+            raise Refusal(422, "unknown_seat", "目标场次不属于该赛项", "no such session in this item")
         minutes = body.get("minutes_returned", 0)
         moved = await seats.move(db_session, entry.id or 0, target.id or 0, body["seat"], str(body.get("reason", "")),
                                  minutes if isinstance(minutes, int) else 0, await actor_name(request))
@@ -158,7 +160,7 @@ class SealedController(Controller):
         item = await item_by_code(db_session, event_id, code)
         layer = body.get("layer")
         if not isinstance(layer, int):
-            raise ApiError(422, "missing_field", "layer：应为 1 或 2", "layer must be 1 or 2", field="layer")
+            raise Refusal(422, "missing_field", "layer：应为 1 或 2", "layer must be 1 or 2", field="layer")
         rows = await blind.reveal(db_session, item.id or 0, layer, await actor_name(request))
         return {"layer": layer, "mapping": rows}
 
@@ -190,5 +192,5 @@ class KioskPhotoController(Controller):
                                                                   EntryMember.position == position))).first()
         path = Path(request.app.state.settings.data_dir) / "photos" / (member.photo or "") if member else None
         if path is None or not member or not member.photo or not path.is_file():
-            raise ApiError(404, "no_photo", "没有照片", "no photo")
+            raise Refusal(404, "no_photo", "没有照片", "no photo")
         return File(path=path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})

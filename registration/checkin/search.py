@@ -24,11 +24,11 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.web.errors import Refusal
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.entries.public_data import mask_phone
 from registration.events.models import Item
-from registration.web import ApiError
 from scoring.identity import normalise_id_number
 
 __all__ = ["LIMIT", "MIN_NAME", "MIN_PHONE_DIGITS", "Found", "search"]
@@ -61,12 +61,12 @@ async def search(session: AsyncSession, personal: PersonalData, event_id: int, r
         match = col(EntryMember.person_hash) == personal.person_hash(number)
     elif digits.isascii() and digits.isdigit():
         if len(digits) < MIN_PHONE_DIGITS:
-            raise ApiError(422, "query_too_short", f"请输入手机号后至少 {MIN_PHONE_DIGITS} 位",
+            raise Refusal(422, "query_too_short", f"请输入手机号后至少 {MIN_PHONE_DIGITS} 位",
                            f"type at least the last {MIN_PHONE_DIGITS} digits of the phone number",
                            min_digits=MIN_PHONE_DIGITS)
         match = col(EntryMember.phone).endswith(digits[-11:], autoescape=True)
     elif len(text) < MIN_NAME:
-        raise ApiError(422, "query_too_short", f"请至少输入 {MIN_NAME} 个字", f"type at least {MIN_NAME} characters",
+        raise Refusal(422, "query_too_short", f"请至少输入 {MIN_NAME} 个字", f"type at least {MIN_NAME} characters",
                        min_length=MIN_NAME)
     else:
         # autoescape: LIKE … ESCAPE '/', every % _ / typed is matched as itself (and \ is no escape on either)

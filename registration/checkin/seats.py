@@ -14,11 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.base import utcnow
+from contestday.db.types import utcnow
+from contestday.web.errors import Refusal
 from registration.checkin.models import Attendance, SeatAssignment, SeatMove, SeatSession
 from registration.entries.models import Entry
 from registration.entries.tickets import normalise_code
-from registration.web import ApiError
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["SessionPlan", "draw", "move", "read_plan", "replace_plan", "seat_labels", "sessions_for"]
@@ -44,8 +44,8 @@ def seat_labels(s: SeatSession) -> list[str]:
 
 def read_plan(payload: Any) -> list[SessionPlan]:
     """`{"sessions": [{"name", "starts_at", "seat_count", "prefix"?, "first_number"?, ...}]}`; refuses bad input."""
-    def bad(field: str, zh: str, en: str) -> ApiError:
-        return ApiError(422, "invalid_seat_plan", f"{field}：{zh}", f"{field}: {en}", field=field)
+    def bad(field: str, zh: str, en: str) -> Refusal:
+        return Refusal(422, "invalid_seat_plan", f"{field}：{zh}", f"{field}: {en}", field=field)
 
     sessions = payload.get("sessions") if isinstance(payload, dict) else None
     if not isinstance(sessions, list) or not sessions:
@@ -86,7 +86,7 @@ def read_plan(payload: Any) -> list[SessionPlan]:
 async def replace_plan(session: AsyncSession, item_id: int, plans: list[SessionPlan]) -> None:
     """Set an item's sessions; refused once any seat of the item is drawn (seats are fixed once drawn)."""
     if (await session.exec(select(SeatAssignment.id).where(SeatAssignment.item_id == item_id))).first():
-        raise ApiError(409, "seats_drawn", "已有选手抽签，不能再修改座位安排", "seats are already drawn")
+        raise Refusal(409, "seats_drawn", "已有选手抽签，不能再修改座位安排", "seats are already drawn")
     for old in (await session.exec(select(SeatSession).where(SeatSession.item_id == item_id))).all():
         await session.delete(old)
     await session.flush()
@@ -106,9 +106,9 @@ def sessions_for(sessions: Sequence[SeatSession], checked_in_at: datetime) -> li
     return sorted(open_now, key=lambda s: (abs(s.starts_at - checked_in_at), s.position))
 
 
-def _no_open_session(sessions: Sequence[SeatSession], at: datetime) -> ApiError:
+def _no_open_session(sessions: Sequence[SeatSession], at: datetime) -> Refusal:
     local = at.astimezone(CHINA_TZ)
-    return ApiError(409, "no_open_session",
+    return Refusal(409, "no_open_session",
                     f"检录时间 {local:%m月%d日 %H:%M} 不在本赛项任何场次的检录时间内，不能抽签，请联系裁判长",
                     "no session of this item had its check-in window open at the check-in time",
                     checked_in_at=at.isoformat(), sessions=[
@@ -125,17 +125,17 @@ async def draw(session: AsyncSession, event_id: int, raw_code: str, station: str
     if entry_id is not None:
         entry = await session.get(Entry, entry_id)
         if entry is None or entry.event_id != event_id:
-            raise ApiError(404, "unknown_registration", "找不到该报名", "no such registration")
+            raise Refusal(404, "unknown_registration", "找不到该报名", "no such registration")
     else:
         entry = (await session.exec(select(Entry).where(Entry.ticket_code == normalise_code(raw_code)))).first()
     if entry is None or entry.event_id != event_id:
-        raise ApiError(404, "unknown_ticket", "无效的参赛凭证：查无此码", "unknown ticket")
+        raise Refusal(404, "unknown_ticket", "无效的参赛凭证：查无此码", "unknown ticket")
     if entry.state != "active":
-        raise ApiError(409, "entry_withdrawn", "该报名已撤回，不能抽签", "this entry is no longer active")
+        raise Refusal(409, "entry_withdrawn", "该报名已撤回，不能抽签", "this entry is no longer active")
     present = (await session.exec(select(Attendance).where(Attendance.entry_id == entry.id,
                                                            Attendance.status == "present"))).first()
     if present is None:
-        raise ApiError(409, "not_checked_in", "请先检录再抽签", "check in before the draw")
+        raise Refusal(409, "not_checked_in", "请先检录再抽签", "check in before the draw")
     ordered = (await session.exec(select(SeatSession).where(SeatSession.item_id == entry.item_id)
                                   .order_by(col(SeatSession.position)))).all()
     sessions = {s.id: s for s in ordered}
@@ -144,7 +144,7 @@ async def draw(session: AsyncSession, event_id: int, raw_code: str, station: str
         if existing is not None:
             return existing, sessions[existing.session_id], False
         if not sessions:
-            raise ApiError(409, "no_seat_plan", "该赛项尚未设置座位（场次）", "this item has no seat plan")
+            raise Refusal(409, "no_seat_plan", "该赛项尚未设置座位（场次）", "this item has no seat plan")
         candidates = sessions_for(ordered, present.at)
         if not candidates:
             raise _no_open_session(ordered, present.at)
@@ -158,7 +158,7 @@ async def draw(session: AsyncSession, event_id: int, raw_code: str, station: str
             if free:
                 break
         if not free:
-            raise ApiError(409, "no_free_seat", "该场次座位已满，请联系裁判长", "no free seat left in this session")
+            raise Refusal(409, "no_free_seat", "该场次座位已满，请联系裁判长", "no free seat left in this session")
         session_id, label = secrets.choice(free)
         total = sum(s.seat_count for s in sessions.values())
         numbers = sorted(set(range(1, max(99, total * 3) + 1)) - {n for _, _, n in taken})
@@ -172,20 +172,20 @@ async def draw(session: AsyncSession, event_id: int, raw_code: str, station: str
             continue
         await session.commit()
         return assignment, sessions[session_id], True
-    raise ApiError(503, "draw_busy", "抽签繁忙，请重试", "the draw is busy, try again")
+    raise Refusal(503, "draw_busy", "抽签繁忙，请重试", "the draw is busy, try again")
 
 
 async def move(session: AsyncSession, entry_id: int, to_session_id: int, to_label: str, reason: str,
                minutes_returned: int, by: str) -> SeatAssignment:
     """Move a contestant to a free seat of the same item (equipment fault); a reason is required."""
     if not reason.strip():
-        raise ApiError(422, "reason_required", "调整座位须填写理由", "a seat move needs a reason")
+        raise Refusal(422, "reason_required", "调整座位须填写理由", "a seat move needs a reason")
     assignment = (await session.exec(select(SeatAssignment).where(SeatAssignment.entry_id == entry_id))).first()
     if assignment is None:
-        raise ApiError(404, "not_drawn", "该选手尚未抽签", "this contestant has not drawn a seat")
+        raise Refusal(404, "not_drawn", "该选手尚未抽签", "this contestant has not drawn a seat")
     target = await session.get(SeatSession, to_session_id)
     if target is None or target.item_id != assignment.item_id or to_label not in seat_labels(target):
-        raise ApiError(422, "unknown_seat", "目标座位不属于该赛项", "no such seat in this item")
+        raise Refusal(422, "unknown_seat", "目标座位不属于该赛项", "no such seat in this item")
     move_row = SeatMove(assignment_id=assignment.id or 0, from_session_id=assignment.session_id,
                         from_label=assignment.seat_label, to_session_id=to_session_id, to_label=to_label,
                         reason=reason.strip(), minutes_returned=max(0, minutes_returned), by=by)
@@ -196,5 +196,5 @@ async def move(session: AsyncSession, entry_id: int, to_session_id: int, to_labe
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        raise ApiError(409, "seat_taken", "目标座位已有选手", "that seat is taken") from None
+        raise Refusal(409, "seat_taken", "目标座位已有选手", "that seat is taken") from None
     return assignment

@@ -16,12 +16,12 @@ from sqlmodel import col
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.base import insert_ignoring_conflicts, utcnow
+from contestday.db.types import insert_ignoring_conflicts, utcnow
+from contestday.db.writer import Prepared, Retry, Writer, insert_or_ignore, run_job, table
 from registration.checkin.models import Attendance, CheckinScan, SeatAssignment, SeatSession
 from registration.entries.models import Entry, EntryMember
 from registration.entries.tickets import normalise_code
 from registration.events.models import Event, Item
-from registration.writer import Prepared, Retry, Writer, insert_or_ignore, run_job, table
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["Answer", "attendance_counts", "checkin_window", "mark_absent", "redeem"]

@@ -15,9 +15,13 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from registration import uploads
-from registration.accounts.guards import current_principal, requires
-from registration.base import utcnow
+from contestday.accounts.guards import current_principal, requires
+from contestday.db.types import utcnow
+from contestday.web import uploads
+from contestday.web.downloads import download
+from contestday.web.errors import Refusal
+from contestday.web.i18n import gettext, preferred_language
+from contestday.web.sessions import DbSession
 from registration.entries import admin_service as svc
 from registration.entries import exports, roster
 from registration.entries.admin_views import (
@@ -36,8 +40,6 @@ from registration.entries.request import RequestError, read_request
 from registration.entries.service import amend, decide_review, is_open, seat_of, withdraw
 from registration.entries.tickets import format_code
 from registration.events.service import event_or_404
-from registration.i18n import gettext
-from registration.web import ApiError, DbSession, download, preferred_language
 from scoring.event_file import CHINA_TZ
 from scoring.identity import GENDER_NAMES
 from scoring.skill_levels import LEVELS
@@ -54,7 +56,7 @@ def _local(moment: Any) -> str:
     return moment.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _message(exc: ApiError | RequestError, lang: str) -> str:
+def _message(exc: Refusal | RequestError, lang: str) -> str:
     if isinstance(exc, RequestError):
         return exc.en if lang == "en" else exc.zh
     return exc.message_en if lang == "en" else exc.message
@@ -64,7 +66,7 @@ def _message(exc: ApiError | RequestError, lang: str) -> str:
 async def _entry(db: DbSession, event_id: int, entry_id: int) -> Entry:
     entry = await db.get(Entry, entry_id)
     if entry is None or entry.event_id != event_id:
-        raise ApiError(404, "unknown_registration", "找不到该报名", "no such registration")
+        raise Refusal(404, "unknown_registration", "找不到该报名", "no such registration")
     return entry
 
 
@@ -104,7 +106,7 @@ class RegistrationAdminPages(Controller):
         try:
             await svc.set_closed(db, await event_or_404(db, event_id), closed, str(form.get("reason") or ""),
                                  principal.user_id or principal.name if principal else None)
-        except ApiError as exc:
+        except Refusal as exc:
             return await self._overview(request, db, event_id, 422, _message(exc, preferred_language(request)))
         done = "closed" if closed else "reopened"
         return Redirect(f"/admin/events/{event_id}/registrations/?done={done}", status_code=303)
@@ -146,10 +148,10 @@ class RegistrationAdminPages(Controller):
         principal = await current_principal(request)
         try:
             if entry.state != "active":
-                raise ApiError(409, "not_active", "该报名已撤回或已驳回", "this registration is no longer active")
+                raise Refusal(409, "not_active", "该报名已撤回或已驳回", "this registration is no longer active")
             await decide_review(db_session, entry, form.get("decision") == "approve", str(form.get("reason") or ""),
                                 principal.name if principal else "?")
-        except ApiError as exc:
+        except Refusal as exc:
             lang = preferred_language(request)
             if form.get("back") == "detail":
                 return await self._detail(request, db_session, event_id, entry_id, exc.status_code,
@@ -199,12 +201,12 @@ class RegistrationAdminPages(Controller):
             req = read_request(form_payload(values, stored, [bool(m.photo) for m in view.members]))
             # the organiser corrects entries after the deadline too: the other rules stay
             await amend(db_session, dataclasses.replace(ctx, closes=None, closed_at=None), entry_id, req)
-        except (RequestError, ApiError) as exc:
+        except (RequestError, Refusal) as exc:
             await db_session.rollback()
             lang = preferred_language(request)
             where = error_field(exc)
             return await self._edit_page(request, db_session, event_id, entry_id, values,
-                                         exc.status_code if isinstance(exc, ApiError) else 422,
+                                         exc.status_code if isinstance(exc, Refusal) else 422,
                                          {where: _message(exc, lang)})
         return Redirect(f"/admin/events/{event_id}/registrations/{entry_id}?done=saved", status_code=303)
 
@@ -220,10 +222,10 @@ class RegistrationAdminPages(Controller):
                           db_session: DbSession) -> Redirect | Template:
         entry = await _entry(db_session, event_id, entry_id)
         if entry.state != "active":
-            raise ApiError(409, "not_active", "该报名已撤回或已驳回", "this registration is no longer active")
+            raise Refusal(409, "not_active", "该报名已撤回或已驳回", "this registration is no longer active")
         try:
             await withdraw(db_session, entry)  # frees a seat drawn, refused once that session has started
-        except ApiError as exc:
+        except Refusal as exc:
             await db_session.rollback()
             [view] = await svc.entry_views(db_session, [await _entry(db_session, event_id, entry_id)])
             return await self._page(request, db_session, event_id, "withdraw.html", exc.status_code, v=view,

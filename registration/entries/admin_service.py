@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.base import utcnow
+from contestday.db.types import utcnow
+from contestday.web.errors import Refusal
 from registration.entries.models import Entry, EntryFlag, EntryMember
 from registration.entries.request import RequestError, read_request
 from registration.entries.roster import COLUMNS, Roster, RosterRow, row_payload
 from registration.entries.service import RegistrationContext, is_open, register
 from registration.events.models import Event, Item, ItemGroup
-from registration.web import ApiError
 from scoring.identity import normalise_id_number
 
 __all__ = [
@@ -100,7 +100,7 @@ async def group_counts(session: AsyncSession, event_id: int) -> list[GroupCount]
 async def set_closed(session: AsyncSession, event: Event, closed: bool, reason: str, by: int | str | None) -> None:
     """Close registration by hand now, or reopen it; the reason goes to the log (no personal data)."""
     if not reason.strip():
-        raise ApiError(422, "reason_required", "请填写原因", "a reason is required", field="reason")
+        raise Refusal(422, "reason_required", "请填写原因", "a reason is required", field="reason")
     event.registration_closed_at = utcnow() if closed else None
     session.add(event)
     await session.commit()
@@ -277,7 +277,7 @@ async def import_roster(session: AsyncSession, ctx: RegistrationContext, roster:
             continue
         try:
             outcome = await register(session, ctx, req, source="roster", now=now)
-        except ApiError as exc:
+        except Refusal as exc:
             results += _failed(rows, exc.code, exc.message, exc.message_en)
             continue
         seen.update((n, rows[0].number) for n in numbers)

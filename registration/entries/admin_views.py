@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from contestday.web.errors import Refusal
+from contestday.web.i18n import register
 from registration.entries.request import RequestError
-from registration.i18n import register
-from registration.web import ApiError
 
 __all__ = ["DONE", "FLAGS", "REVIEWS", "SOURCES", "STATES", "edit_values", "error_field", "form_payload"]
 
@@ -75,7 +75,7 @@ def form_payload(values: Mapping[str, str], stored_numbers: Sequence[str],
     return payload
 
 
-def error_field(exc: RequestError | ApiError) -> str:
+def error_field(exc: RequestError | Refusal) -> str:
     """The form input a refusal belongs to ('' for the top of the form)."""
     if isinstance(exc, RequestError):
         return exc.field

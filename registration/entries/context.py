@@ -12,12 +12,12 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.web.errors import Refusal
 from registration.entries.personal import PersonalData
 from registration.entries.request import RegistrationRequest
 from registration.entries.service import Outcome, RegistrationContext, StaleContext, register
 from registration.events.models import Event, Item
 from registration.events.service import load_event
-from registration.web import ApiError
 from scoring.event_file import EventSpec
 
 __all__ = ["load_context", "register_on_writer"]
@@ -29,7 +29,7 @@ _personal: dict[str, PersonalData] = {}
 async def load_context(session: AsyncSession, event_id: int, secret_key: str) -> RegistrationContext:
     event = await session.get(Event, event_id)
     if event is None:
-        raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
+        raise Refusal(404, "unknown_event", "找不到该赛事", "no such event")
     bind = session.bind
     key = (str(getattr(bind, "url", "")), event_id)
     cached = _specs.get(key)

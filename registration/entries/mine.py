@@ -3,7 +3,7 @@ amends or withdraws it while registration is open (read-only after the deadline,
 the staff on site decide, `checked_in`).
 
 Safety: a wrong pair gets one neutral answer whichever half was wrong (`not_found`); failed look-ups are
-limited per client address and per ID number (`too_many_attempts`, registration/accounts/limits.py); a
+limited per client address and per ID number (`too_many_attempts`, contestday/accounts/limits.py); a
 successful look-up sets a 15-minute signed cookie naming the entry, and every post must also carry the
 cookie's value in the form (double submit: another site can make the browser send the cookie, but cannot
 read it to put it in the form)."""
@@ -18,9 +18,11 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration import uploads
-from registration.accounts import limits
-from registration.base import utcnow
+from contestday.accounts import limits
+from contestday.db.types import utcnow
+from contestday.web import uploads
+from contestday.web.errors import Refusal
+from contestday.web.sessions import DbSession
 from registration.entries import public_form as pf
 from registration.entries.models import Entry, EntryMember
 from registration.entries.public_data import (
@@ -48,7 +50,6 @@ from registration.entries.public_views import (
 from registration.entries.request import RequestError
 from registration.entries.service import RegistrationContext, amend, checked_in_refusal, is_open, on_site, withdraw
 from registration.events.models import Item
-from registration.web import ApiError, DbSession
 
 __all__ = ["MinePages"]
 
@@ -178,7 +179,7 @@ class MinePages(Controller):
             req, photos = (await uploads.off_loop(check_form, ctx, form, kept) if form.photos
                            else check_form(ctx, form, kept))
             await amend(db_session, ctx, entry.id, req, own=True)
-        except (RequestError, ApiError) as exc:
+        except (RequestError, Refusal) as exc:
             status, errors = refusal(exc, bool(item and item.team_size > 1))
             return form_page(ctx, form.values, errors, status=status, mode="edit",
                              extra=_edit_extra(ctx, members, token))
@@ -206,7 +207,7 @@ class MinePages(Controller):
             if form.get("sure") != "1" and not await on_site(db_session, entry.id or 0):
                 return _mine(ctx, t, token, error="请先勾选确认，再撤回报名。", code="not_confirmed", status=422)
             await withdraw(db_session, entry, by_contestant=True)
-        except ApiError as exc:
+        except Refusal as exc:
             await db_session.rollback()
             return _mine(ctx, t, token, error=exc.message, code=exc.code, status=exc.status_code,
                          checked_in=exc.code == CHECKED_IN.code)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from registration.base import UTCDateTime, utcnow
+from contestday.db.types import UTCDateTime, utcnow
 
 __all__ = ["Entry", "EntryFlag", "EntryInstructor", "EntryMember", "QuotaSlot"]
 

@@ -13,8 +13,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
+from contestday.pdf.fonts import cjk_font, missing_glyphs, wrap_text
 from registration.entries.qr import draw_qr
-from registration.pdf_fonts import cjk_font, missing_glyphs, wrap_text
 
 __all__ = ["PosterItem", "poster_pdf", "ticket_pdf"]
 

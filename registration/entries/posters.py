@@ -8,11 +8,11 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
-from registration.accounts.guards import requires
+from contestday.accounts.guards import requires
+from contestday.web.sessions import DbSession
 from registration.entries.context import load_context
 from registration.entries.pdf import PosterItem, poster_pdf
 from registration.entries.qr import qr_png
-from registration.web import DbSession
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["PosterPages"]

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.accounts.security import same, sign, unsign
+from contestday.accounts.security import same, sign, unsign
 from registration.entries.identities import unit_label
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData, normalise_phone

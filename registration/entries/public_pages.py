@@ -10,8 +10,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from registration import uploads
-from registration.base import utcnow
+from contestday.db.types import utcnow
+from contestday.web import uploads
+from contestday.web.errors import Refusal
+from contestday.web.sessions import DbSession
 from registration.entries import public_form as pf
 from registration.entries.mine import MinePages
 from registration.entries.pdf import ticket_pdf
@@ -29,7 +31,6 @@ from registration.entries.public_views import (
 from registration.entries.qr import qr_svg
 from registration.entries.request import RequestError
 from registration.entries.service import is_open, register
-from registration.web import ApiError, DbSession
 
 __all__ = ["MAX_FORM_BYTES", "MinePages", "PosterPages", "PublicPages"]
 
@@ -63,7 +64,7 @@ class PublicPages(Controller):
             # decoding photos takes a good part of a second: off the event loop
             req, photos = await uploads.off_loop(check_form, ctx, form) if form.photos else check_form(ctx, form)
             outcome = await register(db_session, ctx, req, source="form")
-        except (RequestError, ApiError) as exc:
+        except (RequestError, Refusal) as exc:
             status, errors = refusal(exc, bool(item and item.team_size > 1))
             return form_page(ctx, form.values, errors, status=status)
         entry_id, code = outcome.entry_id, outcome.ticket_code

@@ -11,14 +11,14 @@ from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Template
 
-from registration.accounts.security import same
+from contestday.accounts.security import same
+from contestday.web.errors import Refusal
 from registration.entries import public_form as pf
 from registration.entries.context import load_context
 from registration.entries.photos import PhotoError, prepare_photo, store_photo
 from registration.entries.public_data import load_members
 from registration.entries.request import RequestError, read_request
 from registration.entries.service import RegistrationContext
-from registration.web import ApiError
 from scoring.event_file import CHINA_TZ
 from scoring.identity import InvalidIdNumber, parse_id_number
 from scoring.skill_levels import LEVELS
@@ -113,7 +113,7 @@ def _with_photo(ctx: RegistrationContext, payload: dict[str, Any], team: int, up
 def refusal(exc: Exception, team: bool) -> tuple[int, pf.FormErrors]:
     if isinstance(exc, RequestError):
         return 422, pf.errors_for_all(exc.errors, team)
-    assert isinstance(exc, ApiError)
+    assert isinstance(exc, Refusal)
     field = exc.extra_fields.get("field")
     return exc.status_code, pf.errors_for(exc.code, field if isinstance(field, str) else None, exc.message, team)
 
@@ -144,7 +144,7 @@ async def save_photos(session: Any, request: Req, entry_id: int, photos: dict[in
 async def context_or_none(session: Any, request: Req, event_id: int) -> RegistrationContext | None:
     try:
         return await load_context(session, event_id, request.app.state.settings.secret_key)
-    except ApiError as exc:
+    except Refusal as exc:
         if exc.code == "unknown_event":
             return None
         raise

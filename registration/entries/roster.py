@@ -4,7 +4,7 @@ Every cell is read as text. An XLSX is read from its XML (stdlib zipfile) rather
 reader, because only the XML says whether a cell was typed as a number: Excel keeps 15 significant
 digits, so an 18-digit ID number typed into a numeric cell is already corrupted (5.00103199506151E+17 →
 …151000), and a reader that turns it back into text hides that. Such cells are refused, row by row.
-The file is bounded first and while it is read (registration.uploads: a 1 MB XLSX can hold a 200 MB sheet).
+The file is bounded first and while it is read (contestday.web.uploads: a 1 MB XLSX can hold a 200 MB sheet).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from xml.etree import ElementTree
 
 import xlsxwriter
 
-from registration import uploads
+from contestday.web import uploads
 from registration.entries.request import RequestError
 from scoring.skill_levels import level_from_text
 

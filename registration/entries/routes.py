@@ -9,12 +9,12 @@ from typing import Any
 from litestar import Controller, Request, post
 from litestar.params import FromPath
 
-from registration import uploads
+from contestday.web import uploads
+from contestday.web.errors import Refusal
 from registration.entries.context import register_on_writer
 from registration.entries.photos import PhotoError, decode_base64, prepare_photo, store_photo
 from registration.entries.request import RequestError, read_request
 from registration.entries.service import store_photo_names
-from registration.web import ApiError
 
 __all__ = ["RegistrationController", "request_error"]
 
@@ -35,16 +35,16 @@ def _photos(payload: Any) -> dict[int, bytes]:
                 raise PhotoError("not_base64", "照片应为 base64 编码的 JPEG 或 PNG", "the photo must be base64")
             photos[i] = prepare_photo(decode_base64(raw))
         except PhotoError as exc:
-            raise ApiError(422, "invalid_photo", f"{field}：{exc.zh}", f"{field}: {exc.en}", field=field,
+            raise Refusal(422, "invalid_photo", f"{field}：{exc.zh}", f"{field}: {exc.en}", field=field,
                            reason=exc.reason) from exc
     return photos
 
 
-def request_error(exc: RequestError) -> ApiError:
+def request_error(exc: RequestError) -> Refusal:
     """The first bad field as always (`code`, `message`, `field`), and `errors`: every bad field."""
     errors = [{"code": e.code, "field": e.field, "message": f"{e.field}：{e.zh}", "message_en": f"{e.field}: {e.en}"}
               for e in exc.errors]
-    return ApiError(422, exc.code, f"{exc.field}：{exc.zh}", f"{exc.field}: {exc.en}", field=exc.field,
+    return Refusal(422, exc.code, f"{exc.field}：{exc.zh}", f"{exc.field}: {exc.en}", field=exc.field,
                     errors=errors)
 
 
@@ -59,7 +59,7 @@ class RegistrationController(Controller):
         try:
             payload = await request.json()
         except Exception as exc:  # a body that is not JSON at all
-            raise ApiError(400, "invalid_body", "请求内容不是有效的 JSON", "the body is not valid JSON") from exc
+            raise Refusal(400, "invalid_body", "请求内容不是有效的 JSON", "the body is not valid JSON") from exc
         try:
             req = read_request(payload)
         except RequestError as exc:

@@ -13,7 +13,9 @@ from sqlmodel import col
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.base import utcnow
+from contestday.db.types import utcnow
+from contestday.db.writer import Prepared, Writer, insert_or_ignore, row_values, run_in_session, run_job, table
+from contestday.web.errors import Refusal
 from registration.checkin.models import Attendance, SeatAssignment, SeatSession
 from registration.entries.identities import NON_STUDENT, identity_refusal, no_quota
 from registration.entries.models import Entry, EntryFlag, EntryInstructor, EntryMember, QuotaSlot
@@ -21,8 +23,6 @@ from registration.entries.personal import PersonalData, normalise_phone, normali
 from registration.entries.request import MemberRequest, RegistrationRequest
 from registration.entries.tickets import new_ticket_code
 from registration.events.models import Event, Item
-from registration.web import ApiError
-from registration.writer import Prepared, Writer, insert_or_ignore, row_values, run_in_session, run_job, table
 from scoring.event_file import EventSpec, ItemSpec
 from scoring.identity import InvalidIdNumber, check_age, mask_id_number, parse_id_number
 
@@ -89,8 +89,8 @@ def is_open(closes: datetime | None, closed_at: datetime | None, now: datetime) 
 _STANDING = {"employee": "职工选手", "teacher": "院校教师选手", "flexible": "灵活就业人员选手"}
 
 
-def _refuse(status: int, code: str, zh: str, en: str, **extra: Any) -> ApiError:
-    return ApiError(status, code, zh, en, **extra)
+def _refuse(status: int, code: str, zh: str, en: str, **extra: Any) -> Refusal:
+    return Refusal(status, code, zh, en, **extra)
 
 
 def _item_and_group(ctx: RegistrationContext, req: RegistrationRequest) -> ItemSpec:
@@ -132,7 +132,7 @@ def _check_member(ctx: RegistrationContext, req: RegistrationRequest, m: MemberR
     return checked
 
 
-def _eligibility(spec: EventSpec, m: MemberRequest, prefix: str) -> list[ApiError]:
+def _eligibility(spec: EventSpec, m: MemberRequest, prefix: str) -> list[Refusal]:
     """What an event asks of every person who registers themselves (seed 002: "所有参赛人员照片", "应在渝
     工作、学习或居住", "全日制在校在籍相关专业学生"). A unit's roster and the organiser's own entries are not
     refused for them: the review pages show what is missing."""
@@ -194,7 +194,7 @@ def _take_quota_slot(conn: Connection, entry: dict[str, Any], quota: int) -> boo
     return False
 
 
-def _conflict(conn: Connection, ctx: RegistrationContext, checked: list[Checked], item_code: str) -> ApiError:
+def _conflict(conn: Connection, ctx: RegistrationContext, checked: list[Checked], item_code: str) -> Refusal:
     """Which of our people already holds an entry, and where: answered after the unique constraint refused."""
     row = _HOLDER.execute(conn, {"event_id": ctx.event_id, "keys": [c.person_hash for c in checked]}).first()
     if row is None:
@@ -260,7 +260,7 @@ def _check_event_row(conn: Connection, ctx: RegistrationContext, now: datetime) 
 
 async def register(target: AsyncSession | Writer, ctx: RegistrationContext, req: RegistrationRequest, *,
                    source: str = "form", now: datetime | None = None) -> Outcome:
-    """Check and store one registration (committed when this returns). Raises ApiError with a stable code on
+    """Check and store one registration (committed when this returns). Raises Refusal with a stable code on
     every refusal. On a `Writer` the event row is read again inside the write transaction (StaleContext if
     it was edited since `ctx` was loaded); a session's caller loaded `ctx` in that session."""
     fresh = not isinstance(target, AsyncSession)
@@ -398,7 +398,7 @@ async def release(session: AsyncSession, entry: Entry) -> None:
         await session.exec(statement)
 
 
-def checked_in_refusal() -> ApiError:
+def checked_in_refusal() -> Refusal:
     return _refuse(409, "checked_in", "已检录，如需退赛请联系现场工作人员",
                    "already checked in: to withdraw, ask the staff on site")
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from registration.base import Cents, DecimalText, UTCDateTime, utcnow
+from contestday.db.types import Cents, DecimalText, UTCDateTime, utcnow
 from scoring.event_file import CriterionSpec
 
 __all__ = ["AwardPolicyRow", "Criterion", "Event", "Item", "ItemGroup"]

@@ -13,14 +13,15 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from registration import uploads
-from registration.accounts.guards import current_principal, requires
-from registration.accounts.start import StartLink, fill
+from contestday.accounts.guards import current_principal, requires
+from contestday.web import uploads
+from contestday.web.errors import Refusal
+from contestday.web.i18n import gettext, preferred_language, register
+from contestday.web.sessions import DbSession
 from registration.events import service
 from registration.events.models import Event
 from registration.events.routes import decode_event_file, read_event_file, validate_event_file
-from registration.i18n import gettext, register
-from registration.web import ApiError, DbSession, preferred_language
+from registration.staff.start import StartLink, fill
 from scoring.event_file import (
     AGGREGATES,
     AWARD_COUNTS,
@@ -194,7 +195,7 @@ def editor_view(doc: Any) -> dict[str, Any]:
             "registration_closes": _local_datetime(event.get("registration_closes"))}
 
 
-def _errors(exc: ApiError, lang: str) -> list[dict[str, str]]:
+def _errors(exc: Refusal, lang: str) -> list[dict[str, str]]:
     found = exc.extra_fields.get("errors") or [{"path": "", "message": exc.message, "message_en": exc.message_en}]
     return [{"path": e["path"], "text": e["message_en"] if lang == "en" else e["message"]} for e in found]
 
@@ -228,7 +229,7 @@ async def _base_context(request: Req) -> dict[str, Any]:
 async def _document(db_session: DbSession, event_id: int) -> dict[str, Any]:
     doc = await service.event_document(db_session, event_id)
     if doc is None:
-        raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
+        raise Refusal(404, "unknown_event", "找不到该赛事", "no such event")
     return doc
 
 
@@ -281,7 +282,7 @@ class EventPages(Controller):
         try:
             raw = await upload.read()
             spec = await uploads.off_loop(read_event_file, raw, upload.content_type or "", upload.filename)
-        except ApiError as exc:
+        except Refusal as exc:
             return await self._list_page(request, db_session, status=exc.status_code, errors=_errors(exc, lang),
                                          filename=upload.filename)
         event_id = await service.create_event(db_session, spec)
@@ -303,7 +304,7 @@ class EventPages(Controller):
         try:
             doc = await uploads.off_loop(decode_event_file, text.encode("utf-8"))
             spec = await uploads.off_loop(validate_event_file, doc)
-        except ApiError as exc:
+        except Refusal as exc:
             if not isinstance(doc, dict):
                 doc = new_document() if event is None else await _document(db_session, event.id or 0)
             return await self._editor_page(request, doc, None if event is None else event.id,
@@ -326,7 +327,7 @@ class EventPages(Controller):
                                 db_session: DbSession) -> Redirect | Template:
         event = await db_session.get(Event, event_id)
         if event is None:
-            raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
+            raise Refusal(404, "unknown_event", "找不到该赛事", "no such event")
         return await self._save_text(request, db_session, event)
 
     @get("/events/{event_id:int}/export.json")

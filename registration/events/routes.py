@@ -9,11 +9,12 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from registration import uploads
-from registration.accounts.guards import current_principal, requires
+from contestday.accounts.guards import current_principal, requires
+from contestday.web import uploads
+from contestday.web.errors import Refusal
+from contestday.web.sessions import DbSession
 from registration.events import service
 from registration.events.models import Event
-from registration.web import ApiError, DbSession
 from scoring.catalog import search
 from scoring.event_file import EventFileError, EventSpec, FieldError, parse_event_document
 
@@ -22,26 +23,26 @@ __all__ = ["CatalogController", "EventController", "decode_event_file", "read_ev
 
 def decode_event_file(raw: bytes, content_type: str = "", filename: str = "") -> Any:
     """JSON or TOML by content type or file name; sniffed when neither says. Bounded in size and nesting
-    before the parser (which recurses) sees it (registration.uploads)."""
+    before the parser (which recurses) sees it (contestday.web.uploads)."""
     uploads.check_size(raw, uploads.MAX_EVENT_FILE_BYTES, "赛事文件", "the event file")
     is_toml = "toml" in content_type or filename.endswith(".toml")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ApiError(422, "malformed_event_file", "赛事文件不是 UTF-8 编码", "event file is not UTF-8") from exc
+        raise Refusal(422, "malformed_event_file", "赛事文件不是 UTF-8 编码", "event file is not UTF-8") from exc
     if not is_toml and ("json" in content_type or filename.endswith(".json") or text.lstrip().startswith("{")):
         uploads.check_text_depth(text)
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ApiError(422, "malformed_event_file", f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列",
+            raise Refusal(422, "malformed_event_file", f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列",
                            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
     else:
         uploads.check_text_depth(text, toml=True)
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ApiError(422, "malformed_event_file", f"TOML 格式错误：{exc}", f"malformed TOML: {exc}") from exc
+            raise Refusal(422, "malformed_event_file", f"TOML 格式错误：{exc}", f"malformed TOML: {exc}") from exc
     uploads.check_depth(doc)  # TOML's dotted keys nest without brackets
     return doc
 
@@ -56,7 +57,7 @@ def validate_event_file(doc: Any) -> EventSpec:
         return parse_event_document(doc)
     except EventFileError as exc:
         first = exc.errors[0]
-        raise ApiError(422, "invalid_event_file", f"赛事文件有 {len(exc.errors)} 处错误，首个：{first.path} {first.zh}",
+        raise Refusal(422, "invalid_event_file", f"赛事文件有 {len(exc.errors)} 处错误，首个：{first.path} {first.zh}",
                        f"{len(exc.errors)} error(s) in the event file; first: {first.path} {first.en}",
                        errors=[e.as_dict() for e in exc.errors]) from exc
 
@@ -93,7 +94,7 @@ class EventController(Controller):
     async def show(self, event_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
         doc = await service.event_document(db_session, event_id)
         if doc is None:
-            raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
+            raise Refusal(404, "unknown_event", "找不到该赛事", "no such event")
         return doc
 
     @put("/{event_id:int}", summary="替换赛事文件 / replace the event file",
@@ -103,7 +104,7 @@ class EventController(Controller):
         spec = await _spec_from_request(request)
         event = await db_session.get(Event, event_id)
         if event is None:
-            raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
+            raise Refusal(404, "unknown_event", "找不到该赛事", "no such event")
         await service.replace_event(db_session, event, spec)
         await db_session.commit()
         return {"id": event_id, "warnings": _warnings(spec.warnings)}
@@ -123,6 +124,6 @@ class CatalogController(Controller):
     async def find(self, q: FromQuery[str] = "", kind: FromQuery[str | None] = None,
                    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
         if kind not in (None, "occupation", "special_ability"):
-            raise ApiError(422, "unknown_kind", "kind 只能是 occupation 或 special_ability",
+            raise Refusal(422, "unknown_kind", "kind 只能是 occupation 或 special_ability",
                            "kind must be occupation or special_ability")
         return [e.as_dict() for e in search(q, kind, limit)]

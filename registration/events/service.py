@@ -10,9 +10,9 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.base import utcnow
+from contestday.db.types import utcnow
+from contestday.web.errors import Refusal
 from registration.events.models import AwardPolicyRow, Criterion, Event, Item, ItemGroup
-from registration.web import ApiError
 from scoring.event_file import (
     CHINA_TZ,
     AwardPolicy,
@@ -145,7 +145,7 @@ async def event_or_404(session: AsyncSession, event_id: int) -> Event:
     """The event row, or the API's 404 `unknown_event`."""
     event = await session.get(Event, event_id)
     if event is None:
-        raise ApiError(404, "unknown_event", "找不到该赛事", "no such event")
+        raise Refusal(404, "unknown_event", "找不到该赛事", "no such event")
     return event
 
 

@@ -1,0 +1,80 @@
+"""Database engine factory: async SQLModel on SQLite (WAL, BEGIN IMMEDIATE, synchronous=FULL on every
+connection that writes) or PostgreSQL.
+
+synchronous=FULL because an answer means "stored": under WAL, NORMAL fsyncs only at checkpoints, so the last
+commits acknowledged before a power cut can be lost; FULL fsyncs the WAL once per commit (the writer's group
+commit makes that one fsync per batch). `CONTESTDAY_SQLITE_SYNCHRONOUS=NORMAL` exists for the benchmark that
+measures the difference (bench/tablets.py); anything but NORMAL/EXTRA means FULL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from contestday.db.writer import BatchingWriter, PooledWriter, Writer
+
+__all__ = ["READ_ONLY", "create_engine", "create_sessionmaker", "create_writer"]
+
+READ_ONLY = "contestday_read_only"  # an execution option: this engine's sessions only read
+
+
+def _synchronous() -> str:
+    wanted = os.environ.get("CONTESTDAY_SQLITE_SYNCHRONOUS", "FULL").strip().upper()
+    return wanted if wanted in ("NORMAL", "EXTRA") else "FULL"
+
+
+def _sqlite_recipe(engine: sqlalchemy.Engine, synchronous: str | None = None) -> None:
+    """Python's sqlite3 opens deferred transactions: one that reads then writes gets SQLITE_BUSY despite the
+    busy timeout. Take the write lock up front instead (engineering.md). `synchronous`: None is FULL (or the
+    benchmark's switch); a connection that never commits a write may stay NORMAL."""
+    sync = synchronous or _synchronous()
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", f"synchronous={sync}", "foreign_keys=ON", "busy_timeout=30000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # a session opened for reading only (READ_ONLY) begins deferred: under WAL it never waits for a writer
+        read_only = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+    if database_url.startswith("sqlite"):
+        path = database_url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(database_url, connect_args={"timeout": 30}, **kwargs)
+        _sqlite_recipe(engine.sync_engine)
+        return engine
+    return create_async_engine(database_url, pool_pre_ping=True, **kwargs)
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def create_writer(database_url: str, engine: AsyncEngine, *, read_only: bool = False) -> Writer:
+    """The hot path (contestday/db/writer.py): on SQLite a thread of its own with a synchronous connection
+    and group commit (`read_only`: a second such thread whose transactions begin deferred, for the reads
+    of every request, e.g. whose session cookie this is); elsewhere the async pool."""
+    if database_url.startswith("sqlite"):
+        sync_url = sqlalchemy.make_url(database_url).set(drivername="sqlite")
+        sync_engine = sqlalchemy.create_engine(sync_url, connect_args={"timeout": 30, "check_same_thread": False},
+                                               poolclass=sqlalchemy.pool.StaticPool)
+        _sqlite_recipe(sync_engine, "NORMAL" if read_only else None)  # the reader commits no writes
+        if read_only:
+            return BatchingWriter(sync_engine.execution_options(**{READ_ONLY: True}), name="reader")
+        return BatchingWriter(sync_engine)
+    return PooledWriter(engine)

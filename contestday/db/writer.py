@@ -1,0 +1,315 @@
+"""The write path of the busy moments (a registration burst, a hall of tablets, the check-in queue): short
+jobs of SQLAlchemy Core statements, each a plain function of a synchronous `Connection`, run by a `Writer`.
+
+- On SQLite (one writer at a time anyway) `BatchingWriter` runs every job on one thread with its own
+  connection and commits them in groups: it takes whatever jobs are waiting (up to `max_batch`), runs each
+  inside its own SAVEPOINT (a refused job rolls back alone), commits once, and only then resolves the
+  callers' futures. An answer therefore always means "stored", and a burst costs one commit per group
+  instead of one per request; the event loop never waits on the database.
+- On PostgreSQL (several instances, many connections) `PooledWriter` runs each job in its own transaction
+  on the async pool, through `run_sync`: the same job code, concurrency left to the server.
+- `run_in_session` runs a job inside an open `AsyncSession` (pages and imports that already hold one), in a
+  savepoint, then commits: again the same code.
+
+A job raises to refuse (e.g. an `Refusal`): its savepoint is rolled back and the exception reaches the
+caller. Jobs must not await and should stay short: they hold SQLite's write lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, cast
+
+from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from contestday.db.types import ignoring_insert
+
+__all__ = ["BatchingWriter", "Job", "PooledWriter", "Prepared", "Retry", "Writer", "insert_or_ignore", "row_values",
+           "run_in_session", "run_job", "table"]
+
+T = TypeVar("T")
+Job = Callable[[Connection], T]
+log = logging.getLogger("contestday.writer")
+
+
+class Writer(Protocol):
+    async def run(self, job: Callable[[Connection], T]) -> T: ...
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+_Pending = tuple[Callable[[Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # the caller gave up (a closed connection): the job's effect stands regardless
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+class BatchingWriter:
+    """One thread, one connection, group commit (SQLite)."""
+
+    def __init__(self, engine: Engine, max_batch: int = 256, name: str = "writer") -> None:
+        self.engine, self.max_batch, self.name = engine, max_batch, name
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self.batches = self.jobs = 0  # counters, for benchmarks and /health-style introspection
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name=f"contestday-{self.name}", daemon=True)
+            self._thread.start()
+
+    async def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+            self._thread = None
+        self.engine.dispose()
+
+    async def run(self, job: Callable[[Connection], T]) -> T:
+        if self._thread is None:
+            self.start()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put((job, future, loop))
+        return await future
+
+    def _loop(self) -> None:
+        with self.engine.connect() as conn:
+            while True:
+                first = self._queue.get()
+                if first is None:
+                    return
+                batch = [first]
+                stop = False
+                while len(batch) < self.max_batch:
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        stop = True
+                        break
+                    batch.append(more)
+                self._run_batch(conn, batch)
+                if stop:
+                    return
+
+    def _run_batch(self, conn: Connection, batch: list[_Pending]) -> None:
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        try:
+            with conn.begin():
+                # SAVEPOINTs straight on the driver: SQLAlchemy's nested transactions cost 40 µs each
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                for job, _future, _loop in batch:
+                    raw.execute("SAVEPOINT job")
+                    try:
+                        result = job(conn)
+                    except Exception as exc:  # the job's refusal (or its bug): undo it alone
+                        raw.execute("ROLLBACK TO job")
+                        raw.execute("RELEASE job")
+                        outcomes.append((None, exc))
+                    else:
+                        raw.execute("RELEASE job")
+                        outcomes.append((result, None))
+        except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored, say so to everyone
+            log.exception("%s batch of %d failed", self.name, len(batch))
+            outcomes = [(None, exc)] * len(batch)
+        self.batches += 1
+        self.jobs += len(batch)
+        for (_job, future, loop), (result, error) in zip(batch, outcomes, strict=True):
+            loop.call_soon_threadsafe(_settle, future, result, error)
+
+
+class PooledWriter:
+    """Each job in its own transaction on the async pool (PostgreSQL)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def run(self, job: Callable[[Connection], T]) -> T:
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(job)
+
+
+class Retry(Exception):
+    """Raised by a job that lost a race on another connection (PostgreSQL: the same op id, the same first
+    mark, the same nonce stored meanwhile): run again, it finds the winner's row."""
+
+
+async def run_job(target: AsyncSession | Writer, job: Callable[[Connection], T], attempts: int = 1) -> T:
+    """Run `job` on a writer, or inside a session that already holds a transaction; again on `Retry`, up to
+    `attempts` times in all."""
+    for attempt in range(1, attempts + 1):
+        try:
+            if isinstance(target, AsyncSession):
+                return await run_in_session(target, job)
+            return await target.run(job)
+        except Retry:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def run_in_session(session: AsyncSession, job: Callable[[Connection], T]) -> T:
+    """Run a job in the session's transaction, in a savepoint, and commit on success. Rows the session had
+    loaded before are detached (a new query reads them afresh)."""
+
+    def in_savepoint(sync_session: Any) -> T:
+        try:
+            with sync_session.begin_nested():
+                return job(sync_session.connection())
+        finally:
+            sync_session.expunge_all()  # the job wrote around the ORM: rows loaded before are now detached
+
+    result = await session.run_sync(in_savepoint)
+    await session.commit()
+    return result
+
+
+def table(model: type[SQLModel]) -> Table:
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+_DEFAULTS: dict[type[SQLModel], list[tuple[str, Any, Any]]] = {}
+
+
+def row_values(model: type[SQLModel], **given: Any) -> dict[str, Any]:
+    """Column values for a Core INSERT of `model`: the given ones plus the model's Python-side defaults
+    (SQLModel keeps `default` and `default_factory` in the model, not in the table)."""
+    defaults = _DEFAULTS.get(model)
+    if defaults is None:
+        defaults = [(name, f.default_factory, f.default) for name, f in model.model_fields.items()
+                    if name != "id" and (f.default_factory is not None or not f.is_required())]
+        _DEFAULTS[model] = defaults
+    values = dict(given)
+    for name, factory, default in defaults:
+        if name not in values:
+            values[name] = factory() if factory is not None else default
+    return values
+
+
+_IGNORING: dict[tuple[str, type[SQLModel]], Any] = {}
+
+
+def insert_or_ignore(conn: Connection, model: type[SQLModel]) -> Prepared:
+    """INSERT … ON CONFLICT DO NOTHING for `model` on this connection's dialect, built once (execute it with
+    the row as parameters; `rowcount` 0 means a unique constraint said no)."""
+    key = (conn.dialect.name, model)
+    statement = _IGNORING.get(key)
+    if statement is None:
+        statement = _IGNORING[key] = Prepared(ignoring_insert(key[0], table(model)))
+    return statement
+
+
+class _Rows:
+    """The few parts of a result a job uses, over plain tuples."""
+
+    __slots__ = ("inserted_id", "rowcount", "rows")
+
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int, inserted_id: int | None) -> None:
+        self.rows, self.rowcount, self.inserted_id = rows, rowcount, inserted_id
+
+    def first(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+    def scalars(self) -> list[Any]:
+        return [r[0] for r in self.rows]
+
+    def scalar_one(self) -> Any:
+        [row] = self.rows
+        return row[0]
+
+
+class _SqlAlchemyRows(_Rows):
+    def __init__(self, result: Any, returns_rows: bool) -> None:
+        rows = [tuple(r) for r in result] if returns_rows else []
+        inserted = None
+        if not returns_rows and result.context.isinsert and not result.context.executemany:
+            inserted = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        super().__init__(rows, result.rowcount, inserted)
+
+
+class Prepared:
+    """A Core statement compiled once, run with a dict of parameters. On the writer's own SQLite connection
+    it goes straight to the DB-API cursor with the compiled SQL and the columns' bind/result processors
+    (about a tenth of SQLAlchemy's per-execution cost); on any other connection (PostgreSQL, a session's
+    aiosqlite) through `Connection.execute`. Rows come back as plain tuples, in the selected order."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self.returns_rows = bool(getattr(statement, "is_select", False))
+        self._sqlite: dict[tuple[str, ...], tuple[str, list[tuple[str, Any, Any]], list[Any]]] = {}
+        # IN lists are rendered per execution: leave those to SQLAlchemy
+        self.direct = not any(b.expanding for b in statement._get_embedded_bindparams())
+
+    def _compile_sqlite(self, conn: Connection, keys: tuple[str, ...]) -> tuple[str, list[tuple[str, Any, Any]],
+                                                                                 list[Any]]:
+        # an INSERT's columns are the keys given (as SQLAlchemy compiles it per parameter set)
+        compiled: Any = self.statement.compile(dialect=conn.dialect, column_keys=list(keys))
+        processors = compiled._bind_processors  # the processors SQLAlchemy itself would apply
+        params = []
+        for name in compiled.positiontup:
+            bind = compiled.binds[name]
+            default = bind.effective_value if not bind.required else _REQUIRED
+            params.append((bind.key, default, processors.get(name)))
+        results = [c.type._cached_result_processor(conn.dialect, None)
+                   for c in getattr(self.statement, "selected_columns", [])]
+        return compiled.string, params, results
+
+    def execute(self, conn: Connection, values: dict[str, Any] | list[dict[str, Any]] | None = None) -> _Rows:
+        """Run with one parameter dict, or with each of a list (rowcount summed)."""
+        if isinstance(values, list):
+            done = [self.execute(conn, v) for v in values]
+            return _Rows([], sum(d.rowcount for d in done), None)
+        values = values or {}
+        if not self.direct or conn.dialect.driver != "pysqlite":
+            return _SqlAlchemyRows(conn.execute(self.statement, values), self.returns_rows)
+        keys = tuple(values)
+        prepared = self._sqlite.get(keys)
+        if prepared is None:
+            prepared = self._sqlite[keys] = self._compile_sqlite(conn, keys)
+        sql, params, results = prepared
+        args = []
+        for key, default, process in params:
+            value = values.get(key, default)
+            if value is _REQUIRED:
+                raise KeyError(f"parameter {key!r} missing")
+            args.append(process(value) if process is not None and value is not None else value)
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        try:
+            cursor = raw.execute(sql, args)
+        except conn.dialect.loaded_dbapi.Error as exc:  # the same exception SQLAlchemy would raise
+            raise DBAPIError.instance(sql, args, exc, conn.dialect.loaded_dbapi.Error) from exc
+        rows: list[tuple[Any, ...]] = []
+        if self.returns_rows:
+            rows = cursor.fetchall()
+            if any(results):
+                rows = [tuple(p(v) if p is not None else v for p, v in zip(results, r, strict=True)) for r in rows]
+        return _Rows(rows, cursor.rowcount, cursor.lastrowid)
+
+
+_REQUIRED = object()

@@ -1,0 +1,1 @@
+"""PDF kernel: the CJK fonts every printed document uses."""
