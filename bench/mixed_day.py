@@ -149,10 +149,15 @@ class Prepared:
 
 
 def prepare_phase(tablets: int, seats: int) -> Prepared:
+    """A fresh data dir with everything both phases need (the caller removes it; removed here on a failure)."""
     data_dir = Path(tempfile.mkdtemp(prefix="contestday-bench-"))
     url = f"sqlite+aiosqlite:///{data_dir / 'contestday.sqlite3'}"
-    event_id, tokens, chief = asyncio.run(prepare(url, tablets, seats))
-    organiser = asyncio.run(prepare_pages(url, data_dir, event_id, seats))
+    try:
+        event_id, tokens, chief = asyncio.run(prepare(url, tablets, seats))
+        organiser = asyncio.run(prepare_pages(url, data_dir, event_id, seats))
+    except BaseException:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        raise
     return Prepared(data_dir, event_id, tokens, chief, organiser)
 
 

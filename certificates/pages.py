@@ -20,7 +20,7 @@ from certificates import store
 from contestday.accounts.guards import actor_name, current_principal, requires
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language, register
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from registration.events.models import Item
 from registration.events.service import event_or_404
 from results.appeals import open_appeals_by_item
@@ -160,10 +160,10 @@ class CertificateListPage(Controller):
 
     @post("/{serial:str}/revoke", status_code=303)
     async def revoke(self, request: Req, event_id: FromPath[int], serial: FromPath[str],
-                     db_session: DbSession) -> Redirect | Template:
-        return await self._act(request, db_session, event_id, serial, "revoke")
+                     write_session: WriteSession) -> Redirect | Template:
+        return await self._act(request, write_session, event_id, serial, "revoke")
 
     @post("/{serial:str}/reissue", status_code=303)
     async def reissue(self, request: Req, event_id: FromPath[int], serial: FromPath[str],
-                      db_session: DbSession) -> Redirect | Template:
-        return await self._act(request, db_session, event_id, serial, "reissue")
+                      write_session: WriteSession) -> Redirect | Template:
+        return await self._act(request, write_session, event_id, serial, "reissue")

@@ -29,7 +29,7 @@ from contestday.web import uploads
 from contestday.web.bodies import json_object
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.entries.tickets import normalise_code
@@ -105,11 +105,11 @@ class CertificateAdmin(Controller):
     tags = ["certificates"]
 
     @post("/issue", status_code=200, summary="按已发布成绩颁发证书 / issue certificates from published results")
-    async def issue(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
+    async def issue(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request)
         item = body.get("item")
-        made = await store.issue(db_session, event_id, str(item) if item else None)
-        return {"issued": made, "held_by_appeals": await store.held_by_appeals(db_session, event_id)}
+        made = await store.issue(write_session, event_id, str(item) if item else None)
+        return {"issued": made, "held_by_appeals": await store.held_by_appeals(write_session, event_id)}
 
     @get("/", summary="证书列表 / the certificates")
     async def listing(self, event_id: FromPath[int], db_session: DbSession) -> list[dict[str, Any]]:
@@ -135,16 +135,16 @@ class CertificateActions(Controller):
 
     @post("/revoke", status_code=200, guards=[CERTIFICATE_ORGANISER],
           summary="作废证书（须填原因）/ revoke, with a reason")
-    async def revoke(self, request: Req, serial: FromPath[str], db_session: DbSession) -> dict[str, Any]:
+    async def revoke(self, request: Req, serial: FromPath[str], write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request, "reason")
-        row = await store.revoke(db_session, serial, body["reason"], await actor_name(request))
+        row = await store.revoke(write_session, serial, body["reason"], await actor_name(request))
         return {"serial": row.serial, "state": row.state, "reason": row.reason}
 
     @post("/reissue", status_code=201, guards=[CERTIFICATE_ORGANISER],
           summary="补发证书（须填原因）/ reissue, with a reason")
-    async def reissue(self, request: Req, serial: FromPath[str], db_session: DbSession) -> dict[str, Any]:
+    async def reissue(self, request: Req, serial: FromPath[str], write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request, "reason")
-        row = await store.reissue(db_session, serial, body["reason"], await actor_name(request))
+        row = await store.reissue(write_session, serial, body["reason"], await actor_name(request))
         return {"serial": row.serial, "replaces": row.replaces, "state": row.state}
 
 
@@ -187,12 +187,12 @@ class CertificatePages(Controller):
 
     @post("/console/events/{event_id:int}/certificates/template", status_code=303, guards=[ORGANISER],
           request_max_body_size=_TEMPLATE_FORM_LIMIT)
-    async def template(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:
+    async def template(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect:
         """The event's design: a background image (JPEG/PNG, the printed design), the layout as JSON (fields'
         positions and sizes, the QR), 套打 and the calibration offsets. Every value is checked before anything
         is written (422 `invalid_layout` listing the bad fields): a stored bad value would break every
         certificate of the event, the kiosk's too."""
-        await event_or_404(db_session, event_id)
+        await event_or_404(write_session, event_id)
         form = await uploads.read_form(request, _TEMPLATE_FORM_LIMIT)
         folder = store.template_dir(request.app.state.settings.data_dir, event_id)
         layout: dict[str, Any] = {}
@@ -238,31 +238,33 @@ class CertificatePages(Controller):
                         ascii_stem="calibration", no_store=True)
 
     @post("/console/events/{event_id:int}/certificates/issue", status_code=303, guards=[ORGANISER])
-    async def issue_form(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect | Template:
+    async def issue_form(self, request: Req, event_id: FromPath[int],
+                         write_session: WriteSession) -> Redirect | Template:
         """From the publish page (back there) or the certificates page (`back=certificates`); a refusal shows
         the certificates page with the reason and the open appeals."""
         form = await request.form()
         try:
-            made = await store.issue(db_session, event_id, str(form.get("item") or "") or None)
+            made = await store.issue(write_session, event_id, str(form.get("item") or "") or None)
         except Refusal as exc:
-            await db_session.rollback()
-            return await certificate_page(request, db_session, event_id, exc.status_code, error=exc)
+            await write_session.rollback()
+            return await certificate_page(request, write_session, event_id, exc.status_code, error=exc)
         if form.get("back") == "certificates":
             return Redirect(f"/console/events/{event_id}/certificates?issued={made}", status_code=303)
         return Redirect(f"/console/events/{event_id}/publish?issued={made}", status_code=303)
 
     @post("/console/events/{event_id:int}/certificates/print", status_code=303, guards=[ORGANISER])
-    async def print_batch(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect | Template:
+    async def print_batch(self, request: Req, event_id: FromPath[int],
+                          write_session: WriteSession) -> Redirect | Template:
         """A whole event, an item, or one group of it, in handing-out order, built in the background with its
         progress shown (results/export_jobs.py's page); refused while an appeal of it is open."""
         form = await request.form()
         item = str(form.get("item") or "") or None
         group = form.get("group")
-        event = await event_or_404(db_session, event_id)
+        event = await event_or_404(write_session, event_id)
         try:
-            await store.refuse_while_appealed(db_session, event_id, item)
+            await store.refuse_while_appealed(write_session, event_id, item)
         except Refusal as exc:
-            return await certificate_page(request, db_session, event_id, exc.status_code, error=exc)
+            return await certificate_page(request, write_session, event_id, exc.status_code, error=exc)
         settings, state = request.app.state.settings, request.app.state
 
         async def work(job: export_jobs.ExportJob) -> None:
@@ -303,8 +305,8 @@ class SelfService(Controller):
         return await self._page(request, await self._event(db_session, event_id))
 
     @post("/", status_code=200)
-    async def lookup(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
-        event = await self._event(db_session, event_id)
+    async def lookup(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Template:
+        event = await self._event(write_session, event_id)
         form = await request.form()
         values = {k: str(form.get(k) or "").strip() for k in ("ticket", "name", "digits")}
         by_name = not values["ticket"] and values["name"] and len(values["digits"]) == 6
@@ -319,14 +321,14 @@ class SelfService(Controller):
         entry_ids: list[int] = []
         positions: dict[int, set[int]] = {}
         if values["ticket"]:
-            entry = (await db_session.exec(select(Entry).where(Entry.ticket_code == normalise_code(values["ticket"]),
+            entry = (await write_session.exec(select(Entry).where(Entry.ticket_code == normalise_code(values["ticket"]),
                                                                Entry.event_id == event_id))).first()
             if entry is not None and entry.id is not None:
                 entry_ids.append(entry.id)
         elif values["name"] and len(values["digits"]) == 6:
             personal = PersonalData(request.app.state.settings.secret_key)
             digits = normalise_id_number(values["digits"]) if values["digits"] else ""
-            for m in (await db_session.exec(select(EntryMember).where(EntryMember.event_id == event_id,
+            for m in (await write_session.exec(select(EntryMember).where(EntryMember.event_id == event_id,
                                                                       EntryMember.name == values["name"]))).all():
                 number = personal.decrypt(m.id_number_enc) or ""
                 if number.endswith(digits.upper()):
@@ -335,7 +337,7 @@ class SelfService(Controller):
         else:
             return await self._page(request, event, 422, error="请扫描参赛凭证，或填写姓名和身份证号后六位",
                                     values=values)
-        rows = (await db_session.exec(select(store.IssuedCertificate).where(
+        rows = (await write_session.exec(select(store.IssuedCertificate).where(
             col(store.IssuedCertificate.entry_id).in_(entry_ids), store.IssuedCertificate.state == "valid")
             .order_by(col(store.IssuedCertificate.order_key)))).all() if entry_ids else []
         rows = [r for r in rows if r.entry_id not in positions or r.position in positions[r.entry_id]]

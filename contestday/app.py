@@ -33,7 +33,7 @@ from certificates.routes import CERTIFICATE_ROUTES
 from contestday import health
 from contestday.accounts import limits
 from contestday.accounts.routes import AccountController
-from contestday.db.engine import READ_ONLY, create_engine, create_sessionmaker, create_writer
+from contestday.db.engine import create_engine, create_sessionmaker, create_writer, reading
 from contestday.logs import configure_logging
 from contestday.openapi import OPENAPI_ASSETS, document_refusals, openapi_config
 from contestday.settings import Settings
@@ -152,7 +152,7 @@ def create_app(settings: Settings) -> Litestar:
         async with write_lock, sessionmaker() as session:
             yield session
 
-    read_sessionmaker = create_sessionmaker(engine.execution_options(**{READ_ONLY: True}))
+    read_sessionmaker = create_sessionmaker(reading(engine))
 
     @contextlib.asynccontextmanager
     async def read_session() -> AsyncGenerator[AsyncSession, None]:
@@ -161,7 +161,13 @@ def create_app(settings: Settings) -> Litestar:
         async with read_sessionmaker() as session:
             yield session
 
-    async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+    async def provide_read_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+        """`db_session`: what every handler gets unless it asks to write (no write lock, cannot write)."""
+        async with state.read_session() as session:
+            yield session
+
+    async def provide_write_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+        """`write_session`: asked for by handlers that write; holds the process's write lock (SQLite)."""
         async with state.open_session() as session:
             yield session
 
@@ -198,7 +204,7 @@ def create_app(settings: Settings) -> Litestar:
             create_static_files_router(path="/static/kiosk", directories=[KIOSK_STATIC], name="kiosk-static"),
             create_static_files_router(path="/static/judging", directories=[JUDGING_STATIC], name="judging-static"),
         ],
-        dependencies={"db_session": Provide(provide_db_session)},
+        dependencies={"db_session": Provide(provide_read_session), "write_session": Provide(provide_write_session)},
         state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
                      "open_session": open_session, "read_session": read_session, "writer": writer,
                      "reader": reader}),

@@ -21,7 +21,7 @@ from contestday.web import uploads
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from judging import judge_import, link_cards
 from judging import registry_service as svc
 from judging.admin_messages import DONE
@@ -114,20 +114,20 @@ class JudgeAdminPages(Controller):
         return await self._list(request, db_session, event_id)
 
     @post("/judges", status_code=303)
-    async def add(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect | Template:
+    async def add(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
         values, errors, id_number = _judge_fields(await request.form(), preferred_language(request))
-        await self._event(db_session, event_id)
+        await self._event(write_session, event_id)
         if not errors:
             try:
-                judge = await svc.create_judge(db_session, self._personal(request), event_id, values["name"],
+                judge = await svc.create_judge(write_session, self._personal(request), event_id, values["name"],
                                                values["unit"], values["phone"], id_number)
             except Refusal as exc:
                 errors["id_number"] = exc.message_en if preferred_language(request) == "en" else exc.message
             else:
-                await db_session.commit()
+                await write_session.commit()
                 return Redirect(f"/admin/events/{event_id}/judges/{judge.id}?done=added", status_code=303)
-        await db_session.rollback()
-        return await self._list(request, db_session, event_id, 422, values=values, errors=errors)
+        await write_session.rollback()
+        return await self._list(request, write_session, event_id, 422, values=values, errors=errors)
 
     async def _judge(self, request: Req, db: DbSession, event_id: int, judge_id: int, status: int = 200,
                      **context: Any) -> Template:
@@ -151,27 +151,27 @@ class JudgeAdminPages(Controller):
 
     @post("/judges/{judge_id:int}", status_code=303)
     async def edit(self, request: Req, event_id: FromPath[int], judge_id: FromPath[int],
-                   db_session: DbSession) -> Redirect | Template:
+                   write_session: WriteSession) -> Redirect | Template:
         values, errors, id_number = _judge_fields(await request.form(), preferred_language(request))
-        judge = await svc.judge_of_event(db_session, event_id, judge_id)
+        judge = await svc.judge_of_event(write_session, event_id, judge_id)
         if not errors:
             try:
-                await svc.update_judge(db_session, self._personal(request), judge, values["name"], values["unit"],
+                await svc.update_judge(write_session, self._personal(request), judge, values["name"], values["unit"],
                                        values["phone"], id_number)
             except Refusal as exc:
                 errors["id_number"] = exc.message_en if preferred_language(request) == "en" else exc.message
             else:
-                await db_session.commit()
+                await write_session.commit()
                 return Redirect(f"/admin/events/{event_id}/judges/{judge_id}?done=saved", status_code=303)
-        await db_session.rollback()
-        return await self._judge(request, db_session, event_id, judge_id, 422, values=values, errors=errors)
+        await write_session.rollback()
+        return await self._judge(request, write_session, event_id, judge_id, 422, values=values, errors=errors)
 
     @post("/judges/{judge_id:int}/cards", status_code=303)
     async def add_card(self, request: Req, event_id: FromPath[int], judge_id: FromPath[int],
-                       db_session: DbSession) -> Redirect | Template:
+                       write_session: WriteSession) -> Redirect | Template:
         form = await request.form()
         values = {k: str(form.get(k) or "").strip() for k in ("occupation", "level", "number", "valid_until")}
-        judge = await svc.judge_of_event(db_session, event_id, judge_id)
+        judge = await svc.judge_of_event(write_session, event_id, judge_id)
         errors = {k: "必填" for k in ("occupation", "number", "valid_until") if not values[k]}
         valid_until = None
         try:
@@ -180,25 +180,25 @@ class JudgeAdminPages(Controller):
             errors["valid_until"] = "日期格式应如 2027-06-30"
         level = int(values["level"]) if values["level"].isdigit() and 1 <= int(values["level"]) <= 5 else None
         if errors or valid_until is None:
-            return await self._judge(request, db_session, event_id, judge_id, 422, card_values=values,
+            return await self._judge(request, write_session, event_id, judge_id, 422, card_values=values,
                                      card_errors=errors)
-        await svc.add_card(db_session, judge, values["occupation"], level, values["number"], valid_until)
-        await db_session.commit()
+        await svc.add_card(write_session, judge, values["occupation"], level, values["number"], valid_until)
+        await write_session.commit()
         return Redirect(f"/admin/events/{event_id}/judges/{judge_id}?done=card_added#cards", status_code=303)
 
     @post("/judges/{judge_id:int}/cards/{card_id:int}/delete", status_code=303)
     async def remove_card(self, event_id: FromPath[int], judge_id: FromPath[int], card_id: FromPath[int],
-                          db_session: DbSession) -> Redirect:
-        await svc.remove_card(db_session, await svc.judge_of_event(db_session, event_id, judge_id), card_id)
-        await db_session.commit()
+                          write_session: WriteSession) -> Redirect:
+        await svc.remove_card(write_session, await svc.judge_of_event(write_session, event_id, judge_id), card_id)
+        await write_session.commit()
         return Redirect(f"/admin/events/{event_id}/judges/{judge_id}?done=card_removed#cards", status_code=303)
 
     # personal links ----------------------------------------------------------------------------------------
     @post("/judges/{judge_id:int}/revoke", status_code=303)
     async def revoke(self, request: Req, event_id: FromPath[int], judge_id: FromPath[int],
-                     db_session: DbSession) -> Redirect:
-        await revoke_link(db_session, await svc.judge_of_event(db_session, event_id, judge_id))
-        await db_session.commit()
+                     write_session: WriteSession) -> Redirect:
+        await revoke_link(write_session, await svc.judge_of_event(write_session, event_id, judge_id))
+        await write_session.commit()
         # after the commit: the tablets still connected through the old link close now (4403), on every instance
         publish_revoked(request.app.plugins.get(ChannelsPlugin), judge_id)
         return Redirect(f"/admin/events/{event_id}/judges/{judge_id}?done=revoked#link", status_code=303)
@@ -225,26 +225,26 @@ class JudgeAdminPages(Controller):
 
     # import ----------------------------------------------------------------------------------------------
     @post("/judges/import", status_code=200, request_max_body_size=uploads.FORM_LIMIT)
-    async def import_file(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
+    async def import_file(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Template:
         lang = preferred_language(request)
         try:
             upload = (await uploads.read_form(request)).get("file")
         except uploads.UploadRefused as exc:
-            return await self._list(request, db_session, event_id, exc.status_code,
+            return await self._list(request, write_session, event_id, exc.status_code,
                                     import_error=exc.en if lang == "en" else exc.zh)
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return await self._list(request, db_session, event_id, 422,
+            return await self._list(request, write_session, event_id, 422,
                                     import_error=gettext("请选择要导入的裁判名单文件", lang))
         try:
             rows, ignored = await uploads.off_loop(judge_import.read_table, await upload.read(), upload.filename)
         except (roster.RosterError, uploads.UploadRefused) as exc:
             status = exc.status_code if isinstance(exc, uploads.UploadRefused) else 422
-            return await self._list(request, db_session, event_id, status, filename=upload.filename,
+            return await self._list(request, write_session, event_id, status, filename=upload.filename,
                                     import_error=exc.en if lang == "en" else exc.zh)
-        await self._event(db_session, event_id)
-        results = await judge_import.import_judges(db_session, self._personal(request), event_id, rows)
-        await db_session.commit()
-        return await self._list(request, db_session, event_id, results=results, ignored=ignored,
+        await self._event(write_session, event_id)
+        results = await judge_import.import_judges(write_session, self._personal(request), event_id, rows)
+        await write_session.commit()
+        return await self._list(request, write_session, event_id, results=results, ignored=ignored,
                                 filename=upload.filename, ok=sum(r.ok for r in results),
                                 failed=sum(not r.ok for r in results))
 
@@ -272,28 +272,28 @@ class JudgeAdminPages(Controller):
 
     @post("/items/{code:str}/panel", status_code=303)
     async def assign(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                     db_session: DbSession) -> Redirect | Template:
+                     write_session: WriteSession) -> Redirect | Template:
         form = await request.form()
-        item = await self._item(db_session, event_id, code)
+        item = await self._item(write_session, event_id, code)
         judge_id = str(form.get("judge_id") or "")
         criteria = [str(c) for c in form.getall("criteria", [])]  # ticked boxes; none: every criterion
         try:
             if not judge_id.isdigit():
                 raise Refusal(422, "no_judge", "请选择裁判", "choose a judge")
-            await svc.assign_seat(db_session, event_id, item, int(judge_id), str(form.get("role") or ""), criteria,
+            await svc.assign_seat(write_session, event_id, item, int(judge_id), str(form.get("role") or ""), criteria,
                                   await actor_name(request))
         except Refusal as exc:
-            await db_session.rollback()
+            await write_session.rollback()
             lang = preferred_language(request)
-            return await self._panel(request, db_session, event_id, code, exc.status_code,
+            return await self._panel(request, write_session, event_id, code, exc.status_code,
                                      exc.message_en if lang == "en" else exc.message)
-        await db_session.commit()
+        await write_session.commit()
         return Redirect(f"/admin/events/{event_id}/items/{quote(code)}/panel?done=assigned", status_code=303)
 
     @post("/items/{code:str}/panel/{member_id:int}/delete", status_code=303)
     async def unassign(self, request: Request[Any, Any, Any], event_id: FromPath[int], code: FromPath[str],
-                       member_id: FromPath[int], db_session: DbSession) -> Redirect:
-        await svc.remove_seat(db_session, await self._item(db_session, event_id, code), member_id,
+                       member_id: FromPath[int], write_session: WriteSession) -> Redirect:
+        await svc.remove_seat(write_session, await self._item(write_session, event_id, code), member_id,
                               await actor_name(request))
-        await db_session.commit()
+        await write_session.commit()
         return Redirect(f"/admin/events/{event_id}/items/{quote(code)}/panel?done=removed", status_code=303)

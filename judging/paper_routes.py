@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.accounts.guards import current_principal, requires
 from contestday.web.errors import Refusal
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from judging.models import Judge
 from judging.paper import enter_sheet, resolve_sheet, sheet_state
 from judging.ws import console_channel, publish_resolved
@@ -51,19 +51,19 @@ class PaperController(Controller):
 
     @post("/", status_code=201, summary="录入纸质评分表（第 1 或 2 次）/ type a paper sheet (round 1 or 2)")
     async def enter(self, event_id: FromPath[int], code: FromPath[str], judge_id: FromPath[int],
-                    request: Request[Any, Any, Any], db_session: DbSession) -> dict[str, Any]:
+                    request: Request[Any, Any, Any], write_session: WriteSession) -> dict[str, Any]:
         body = await request.json()
-        item, judge = await _target(db_session, event_id, code, judge_id)
-        await enter_sheet(db_session, item.id or 0, judge, body.get("round"), body.get("marks"), await _who(request))
-        return await sheet_state(db_session, item.id or 0, judge.id or 0)
+        item, judge = await _target(write_session, event_id, code, judge_id)
+        await enter_sheet(write_session, item.id or 0, judge, body.get("round"), body.get("marks"), await _who(request))
+        return await sheet_state(write_session, item.id or 0, judge.id or 0)
 
     @post("/resolve", status_code=200, summary="第三人核定差异，分数生效 / a third person resolves; marks count")
     async def resolve(self, event_id: FromPath[int], code: FromPath[str], judge_id: FromPath[int],
-                      request: Request[Any, Any, Any], db_session: DbSession,
+                      request: Request[Any, Any, Any], write_session: WriteSession,
                       channels: NamedDependency[ChannelsPlugin]) -> dict[str, Any]:
         body = await request.json()
-        item, judge = await _target(db_session, event_id, code, judge_id)
-        changes = await resolve_sheet(db_session, item.id or 0, judge, body.get("choices"), await _who(request))
+        item, judge = await _target(write_session, event_id, code, judge_id)
+        changes = await resolve_sheet(write_session, item.id or 0, judge, body.get("choices"), await _who(request))
         for change in changes:  # committed: the consoles see paper marks like tablet marks, in seq order
             if change["type"] == "remark_resolved":  # and the judge's tablets drop the answered request
                 publish_resolved(channels, event_id, [change])

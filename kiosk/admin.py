@@ -18,7 +18,7 @@ from contestday.accounts.guards import actor_name, current_principal, requires
 from contestday.accounts.service import login_link_token
 from contestday.web.errors import Refusal
 from contestday.web.i18n import preferred_language
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from kiosk import messages, queries
 from kiosk import plan_form as pf
 from kiosk import seat_lists as lists
@@ -73,14 +73,14 @@ class CheckinAdminPages(Controller):
             if done in DONE else "", "move": context.pop("move", {}), **context})
 
     @get("/checkin")
-    async def overview(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
-        return await self._overview(request, db_session, event_id)
+    async def overview(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Template:
+        return await self._overview(request, write_session, event_id)  # mints the staff's one-time links
 
     @post("/items/{code:str}/absent", status_code=303)
     async def absent(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                     db_session: DbSession) -> Redirect:
-        item = await queries.item_or_404(db_session, event_id, code)
-        n = await mark_absent(db_session, event_id, item.id or 0, await actor_name(request))
+                     write_session: WriteSession) -> Redirect:
+        item = await queries.item_or_404(write_session, event_id, code)
+        n = await mark_absent(write_session, event_id, item.id or 0, await actor_name(request))
         return Redirect(f"/admin/events/{event_id}/checkin?done=absent&n={n}", status_code=303)
 
     # seat plan ----------------------------------------------------------------------------------------------
@@ -105,34 +105,35 @@ class CheckinAdminPages(Controller):
 
     @post("/items/{code:str}/seat-plan", status_code=303)
     async def save_plan(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                        db_session: DbSession) -> Redirect | Template:
-        item = await queries.item_or_404(db_session, event_id, code)
+                        write_session: WriteSession) -> Redirect | Template:
+        item = await queries.item_or_404(write_session, event_id, code)
         rows = pf.form_rows(await request.form())
         payload, kept = pf.to_payload(rows)
         lang = preferred_language(request)
         try:
-            await seats.replace_plan(db_session, item.id or 0, seats.read_plan(payload))
+            await seats.replace_plan(write_session, item.id or 0, seats.read_plan(payload))
         except Refusal as exc:
             message = exc.message_en if lang == "en" else exc.message
             path = str(exc.extra_fields.get("field", ""))
             for sep in ("：", ": "):  # next to its field the message needs no path in front
                 message = message.removeprefix(f"{path}{sep}") if path else message
-            return await self._plan(request, db_session, event_id, code, rows, exc.status_code,
+            return await self._plan(request, write_session, event_id, code, rows, exc.status_code,
                                     {pf.where(exc, kept): message})
         return Redirect(f"/admin/events/{event_id}/checkin?done=plan", status_code=303)
 
     # seat move (equipment fault) ----------------------------------------------------------------------------
     @post("/checkin/move", status_code=303)
-    async def move(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect | Template:
+    async def move(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
         form = await request.form()
         values = {k: str(form.get(k) or "").strip() for k in ("item", "contestant", "seat", "reason", "minutes")}
         try:
-            label = await self._move(db_session, event_id, values, await actor_name(request))
+            label = await self._move(write_session, event_id, values, await actor_name(request))
         except Refusal as exc:
             lang = preferred_language(request)
             error = {"field": exc.extra_fields.get("field", ""), "message": exc.message_en if lang == "en"
                      else exc.message}
-            return await self._overview(request, db_session, event_id, exc.status_code, move={**values, "error": error})
+            return await self._overview(request, write_session, event_id, exc.status_code,
+                                        move={**values, "error": error})
         return Redirect(f"/admin/events/{event_id}/checkin?done=move&n={quote(label)}", status_code=303)
 
     async def _move(self, db: DbSession, event_id: int, values: dict[str, str], by: str) -> str:

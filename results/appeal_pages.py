@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contestday.accounts.guards import actor_name, current_principal, requires
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language, register
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from registration.entries.models import Entry, EntryMember
 from registration.events.models import Item
 from registration.events.service import event_or_404
@@ -152,34 +152,34 @@ class AppealAdminPage(Controller):
         return await _page(request, db_session, event_id, done=done)
 
     @post("/paper", status_code=303, guards=[requires("organiser")])
-    async def paper(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect | Template:
+    async def paper(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
         form = await request.form()
         values = {k: str(form.get(k) or "") for k in ("item", "filed_by", "text")}
-        await event_or_404(db_session, event_id)
+        await event_or_404(write_session, event_id)
         try:
-            row = await file_appeal(db_session, event_id, text=values["text"], item_code=values["item"],
+            row = await file_appeal(write_session, event_id, text=values["text"], item_code=values["item"],
                                     by=values["filed_by"], hours=request.app.state.settings.appeal_hours)
         except Refusal as exc:
-            await db_session.rollback()
-            return await _page(request, db_session, event_id, exc.status_code, error=exc, values={"paper": values})
+            await write_session.rollback()
+            return await _page(request, write_session, event_id, exc.status_code, error=exc, values={"paper": values})
         return Redirect(f"/console/events/{event_id}/appeals?done=paper&n={row.id}", status_code=303)
 
     @post("/{appeal_id:int}/ruling", status_code=303, guards=[requires("organiser")])
     async def ruling(self, request: Req, event_id: FromPath[int], appeal_id: FromPath[int],
-                     db_session: DbSession) -> Redirect | Template:
+                     write_session: WriteSession) -> Redirect | Template:
         form = await request.form()
         ruling, text = str(form.get("ruling") or ""), str(form.get("text") or "")
         changes = form.get("changes_results") in ("1", "on", "true")
         values: dict[Any, Any] = {appeal_id: {"ruling": ruling, "text": text, "changes": changes}}
         try:
-            row, published = await rule(db_session, event_id, appeal_id, ruling, text, changes,
+            row, published = await rule(write_session, event_id, appeal_id, ruling, text, changes,
                                         await actor_name(request))
         except Refusal as exc:
-            await db_session.rollback()
-            return await _page(request, db_session, event_id, exc.status_code, error=exc, values=values)
+            await write_session.rollback()
+            return await _page(request, write_session, event_id, exc.status_code, error=exc, values=values)
         version = ""
         if published is not None:
-            item = await db_session.get(Item, published.item_id)
+            item = await write_session.get(Item, published.item_id)
             assert item is not None
             announce(request, event_id, item, published)
             version = f"&v={published.version}"

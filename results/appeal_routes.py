@@ -14,7 +14,7 @@ from contestday.accounts import limits
 from contestday.accounts.guards import actor_name, requires
 from contestday.web.bodies import json_object
 from contestday.web.errors import Refusal
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from registration.events.models import Item
 from registration.events.service import event_or_404
 from results.appeal_pages import AppealAdminPage
@@ -32,12 +32,12 @@ class AppealApi(Controller):
     tags = ["results"]
 
     @post("/", status_code=201, summary="选手申诉（凭参赛凭证号）/ a contestant's appeal, with the ticket code")
-    async def contestant(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
+    async def contestant(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request, "ticket_code", "text")
-        await event_or_404(db_session, event_id)
+        await event_or_404(write_session, event_id)
         attempt = await limits.attempt(request, limits.APPEAL)  # a wrong ticket code counts per address
         try:
-            row = await file_appeal(db_session, event_id, text=body["text"], ticket_code=body["ticket_code"],
+            row = await file_appeal(write_session, event_id, text=body["text"], ticket_code=body["ticket_code"],
                                     hours=request.app.state.settings.appeal_hours)
         except Refusal as exc:
             if exc.code != "unknown_ticket":
@@ -48,9 +48,9 @@ class AppealApi(Controller):
 
     @post("/paper", status_code=201, guards=[requires("organiser")],
           summary="登记书面申诉 / record a paper appeal")
-    async def paper(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
+    async def paper(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request, "item", "text", "filed_by")
-        row = await file_appeal(db_session, event_id, text=body["text"], item_code=body["item"],
+        row = await file_appeal(write_session, event_id, text=body["text"], item_code=body["item"],
                                 by=body["filed_by"], hours=request.app.state.settings.appeal_hours)
         return appeal_view(row)
 
@@ -61,12 +61,12 @@ class AppealApi(Controller):
     @post("/{appeal_id:int}/ruling", status_code=200, guards=[requires("organiser")],
           summary="仲裁裁定 / arbitration's ruling")
     async def ruling(self, request: Req, event_id: FromPath[int], appeal_id: FromPath[int],
-                     db_session: DbSession) -> dict[str, Any]:
+                     write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request, "ruling", "text")
-        row, published = await rule(db_session, event_id, appeal_id, body["ruling"], body["text"],
+        row, published = await rule(write_session, event_id, appeal_id, body["ruling"], body["text"],
                                     bool(body.get("changes_results")), await actor_name(request))
         if published is not None:
-            item = await db_session.get(Item, published.item_id)
+            item = await write_session.get(Item, published.item_id)
             assert item is not None
             announce(request, event_id, item, published)
         return appeal_view(row)
@@ -84,8 +84,8 @@ class AppealPage(Controller):
         return Template("results/appeal.html", context={"event_name": event.name, "values": {}})
 
     @post("/", status_code=200)
-    async def submit(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
-        name = (await event_or_404(db_session, event_id)).name  # a plain value: a rollback expires the row
+    async def submit(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Template:
+        name = (await event_or_404(write_session, event_id)).name  # a plain value: a rollback expires the row
         form = await request.form()
         values = {k: str(form.get(k) or "") for k in ("ticket_code", "text")}
         attempt: limits.Attempt | None = None
@@ -93,10 +93,10 @@ class AppealPage(Controller):
             if not values["ticket_code"].strip():
                 raise Refusal(422, "missing_field", "请填写参赛凭证号", "the ticket code is required")
             attempt = await limits.attempt(request, limits.APPEAL)  # a wrong ticket code counts per address
-            row = await file_appeal(db_session, event_id, text=values["text"], ticket_code=values["ticket_code"],
+            row = await file_appeal(write_session, event_id, text=values["text"], ticket_code=values["ticket_code"],
                                     hours=request.app.state.settings.appeal_hours)
         except Refusal as exc:
-            await db_session.rollback()
+            await write_session.rollback()
             if attempt is not None and exc.code != "unknown_ticket":
                 await attempt.succeeded()
             return Template("results/appeal.html", status_code=exc.status_code, headers=exc.headers or {},

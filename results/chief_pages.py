@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contestday.accounts.guards import actor_name, current_principal, requires
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language, register
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import WriteSession
 from judging.console import item_or_404
 from registration.events.service import event_or_404
 from results.live import TieOrder, provisional_ranking
@@ -92,29 +92,29 @@ class RecheckPages(Controller):
 
     @post("/", status_code=303)
     async def start(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                    db_session: DbSession) -> Redirect | Template:
+                    write_session: WriteSession) -> Redirect | Template:
         form = await request.form()
         try:
             try:
                 ratio = Decimal(str(form.get("ratio") or "15").strip().rstrip("%")) / 100
             except InvalidOperation:
                 raise Refusal(422, "invalid_ratio", "抽查比例应为 15 到 100 之间的数", "the ratio is 15…100") from None
-            await start_round(db_session, event_id, code, await actor_name(request), ratio)
+            await start_round(write_session, event_id, code, await actor_name(request), ratio)
         except Refusal as exc:
-            await db_session.rollback()
-            return await self._page(request, db_session, event_id, code, exc.status_code, error=_error(request, exc))
+            await write_session.rollback()
+            return await self._page(request, write_session, event_id, code, exc.status_code, error=_error(request, exc))
         return Redirect(f"/console/events/{event_id}/items/{code}/recheck?done=started", status_code=303)
 
     @post("/seats/{seat:str}", status_code=303)
     async def check(self, request: Req, event_id: FromPath[int], code: FromPath[str], seat: FromPath[str],
-                    db_session: DbSession) -> Redirect | Template:
+                    write_session: WriteSession) -> Redirect | Template:
         form = await request.form()
         try:
-            await record(db_session, event_id, code, seat, str(form.get("outcome") or ""),
+            await record(write_session, event_id, code, seat, str(form.get("outcome") or ""),
                          str(form.get("note") or ""), await actor_name(request))
         except Refusal as exc:
-            await db_session.rollback()
-            return await self._page(request, db_session, event_id, code, exc.status_code, error=_error(request, exc))
+            await write_session.rollback()
+            return await self._page(request, write_session, event_id, code, exc.status_code, error=_error(request, exc))
         return Redirect(f"/console/events/{event_id}/items/{code}/recheck?done=recorded&seat={seat}#seat-{seat}",
                         status_code=303)
 
@@ -147,7 +147,7 @@ class TiePages(Controller):
 
     @post("/", status_code=303, guards=[requires("chief_judge")])
     async def decide(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                     db_session: DbSession) -> Redirect | Template:
+                     write_session: WriteSession) -> Redirect | Template:
         form = await request.form()
         block = [s for s in str(form.get("block") or "").split(",") if s]
         try:
@@ -161,11 +161,11 @@ class TiePages(Controller):
                 raise Refusal(422, "invalid_order", f"请为每个赛位选择不同的名次顺序（1–{len(block)}）",
                                f"give each seat a different place, 1 to {len(block)}")
             seats = sorted(block, key=positions.__getitem__)
-            await decide_tie(db_session, event_id, code, str(form.get("group") or ""), seats,
+            await decide_tie(write_session, event_id, code, str(form.get("group") or ""), seats,
                              str(form.get("reason") or ""), await actor_name(request))
         except Refusal as exc:
-            await db_session.rollback()
-            return await self._page(request, db_session, event_id, code, exc.status_code, error=_error(request, exc))
+            await write_session.rollback()
+            return await self._page(request, write_session, event_id, code, exc.status_code, error=_error(request, exc))
         return Redirect(f"/console/events/{event_id}/items/{code}/ties?done=decided", status_code=303)
 
 

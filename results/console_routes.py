@@ -32,7 +32,7 @@ from contestday.web import uploads
 from contestday.web.bodies import json_object
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from contestday.web.ws_origin import refuse_foreign_origin
 from judging import console_actions as actions
 from judging import score_import
@@ -95,7 +95,7 @@ class ConsoleApi(Controller):
     @post("/scores/import", status_code=200, summary="导入纸质评分表 / import a scores workbook (all or nothing)",
           request_max_body_size=uploads.FORM_LIMIT)
     async def import_scores(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                            db_session: DbSession) -> dict[str, Any]:
+                            write_session: WriteSession) -> dict[str, Any]:
         upload = (await uploads.read_form(request)).get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise Refusal(422, "missing_file", "请选择评分表文件（.xlsx 或 .csv）",
@@ -104,10 +104,10 @@ class ConsoleApi(Controller):
             marks = await uploads.off_loop(score_import.read_marks, await upload.read(), upload.filename)
         except RosterError as exc:
             raise Refusal(422, exc.code, exc.zh, exc.en) from None
-        item = await item_or_404(db_session, event_id, code)
+        item = await item_or_404(write_session, event_id, code)
         try:
             # in this request's session (it holds the transaction already): the same rules and statements
-            applied, resolved = await score_import.import_scores(db_session, event_id, item.code, marks,
+            applied, resolved = await score_import.import_scores(write_session, event_id, item.code, marks,
                                                                  await actor_name(request))
         except score_import.ImportRefused as exc:
             raise Refusal(422, "import_refused", f"评分表有 {len(exc.errors)} 行不能导入，未导入任何分数",
@@ -119,14 +119,14 @@ class ConsoleApi(Controller):
 
     @post("/remarks", status_code=200, summary="请裁判复评 / ask a judge to re-mark")
     async def remark(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                     db_session: DbSession) -> dict[str, Any]:
+                     write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request)
-        item = await item_or_404(db_session, event_id, code)
+        item = await item_or_404(write_session, event_id, code)
         judge_id = body.get("judge_id")
         if not isinstance(judge_id, int):
             raise Refusal(422, "missing_field", "judge_id：必填", "judge_id is required", field="judge_id")
         outcome = await actions.request_remark(
-            db_session, item, judge_id=judge_id, seat=str(body.get("seat", "")),
+            write_session, item, judge_id=judge_id, seat=str(body.get("seat", "")),
             criterion=str(body.get("criterion", "")), message=str(body.get("message", "")),
             by=await actor_name(request))
         return await self._done(request, event_id, outcome)
@@ -134,67 +134,68 @@ class ConsoleApi(Controller):
     @post("/remarks/{remark_id:int}/close", status_code=200,
           summary="关闭复评请求（须填说明）/ close a re-mark request, with a note")
     async def close_remark(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                           remark_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
+                           remark_id: FromPath[int], write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request)
-        item = await item_or_404(db_session, event_id, code)
-        outcome = await actions.close_remark(db_session, item, remark_id, await actor_name(request),
+        item = await item_or_404(write_session, event_id, code)
+        outcome = await actions.close_remark(write_session, item, remark_id, await actor_name(request),
                                              body.get("note"))
         return await self._done(request, event_id, outcome)
 
     @post("/rulings", status_code=200, summary="裁定扣分（须填原因）/ rule on a deduction the judges disagree on")
     async def rule_deduction(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                             db_session: DbSession) -> dict[str, Any]:
+                             write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request)
-        item = await item_or_404(db_session, event_id, code)
+        item = await item_or_404(write_session, event_id, code)
         outcome = await actions.rule_deduction(
-            db_session, item, seat=str(body.get("seat", "")), criterion=str(body.get("criterion", "")),
+            write_session, item, seat=str(body.get("seat", "")), criterion=str(body.get("criterion", "")),
             value=body.get("value", ""), reason=body.get("reason"), by=await actor_name(request))
         return await self._done(request, event_id, outcome)
 
     @post("/criteria/{criterion:str}/lock", status_code=200, summary="锁定评分项 / lock a criterion")
     async def lock_criterion(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                             criterion: FromPath[str], db_session: DbSession) -> dict[str, Any]:
-        item = await item_or_404(db_session, event_id, code)
-        outcome = await actions.lock_criterion(db_session, item, criterion, await actor_name(request))
+                             criterion: FromPath[str], write_session: WriteSession) -> dict[str, Any]:
+        item = await item_or_404(write_session, event_id, code)
+        outcome = await actions.lock_criterion(write_session, item, criterion, await actor_name(request))
         return await self._done(request, event_id, outcome)
 
     @post("/criteria/{criterion:str}/unlock", status_code=200, summary="解锁评分项（须填原因）/ unlock, with a reason")
     async def unlock_criterion(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                               criterion: FromPath[str], db_session: DbSession) -> dict[str, Any]:
+                               criterion: FromPath[str], write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request)
-        item = await item_or_404(db_session, event_id, code)
+        item = await item_or_404(write_session, event_id, code)
         who = await actor_name(request)
-        outcome = await actions.unlock_criterion(db_session, item, criterion, who, body.get("reason"))
+        outcome = await actions.unlock_criterion(write_session, item, criterion, who, body.get("reason"))
         return await self._done(request, event_id, outcome)
 
     @post("/lock", status_code=200, summary="锁定赛项成绩（解密的前提）/ lock the item's scores")
     async def lock_item(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                        db_session: DbSession) -> dict[str, Any]:
-        item = await item_or_404(db_session, event_id, code)
-        outcome = await actions.lock_item(db_session, item, await actor_name(request))
+                        write_session: WriteSession) -> dict[str, Any]:
+        item = await item_or_404(write_session, event_id, code)
+        outcome = await actions.lock_item(write_session, item, await actor_name(request))
         return await self._done(request, event_id, outcome)
 
     @post("/unlock", status_code=200, summary="解锁赛项成绩（须填原因）/ unlock the item, with a reason")
     async def unlock_item(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                          db_session: DbSession) -> dict[str, Any]:
+                          write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request)
-        item = await item_or_404(db_session, event_id, code)
-        outcome = await actions.unlock_item(db_session, item, await actor_name(request), body.get("reason"))
+        item = await item_or_404(write_session, event_id, code)
+        outcome = await actions.unlock_item(write_session, item, await actor_name(request), body.get("reason"))
         return await self._done(request, event_id, outcome)
 
     @post("/sheets/{judge_id:int}/reopen", status_code=200, summary="退回评分表（须填原因）/ reopen a signed sheet")
     async def reopen(self, request: Req, event_id: FromPath[int], code: FromPath[str], judge_id: FromPath[int],
-                     db_session: DbSession) -> dict[str, Any]:
+                     write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request)
-        item = await item_or_404(db_session, event_id, code)
-        outcome = await actions.reopen_sheet(db_session, item, judge_id, await actor_name(request), body.get("reason"))
+        item = await item_or_404(write_session, event_id, code)
+        outcome = await actions.reopen_sheet(write_session, item, judge_id, await actor_name(request),
+                                             body.get("reason"))
         return await self._done(request, event_id, outcome)
 
 
 @websocket("/ws/console/{event_id:int}")
 async def console_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[int],
                          channels: NamedDependency[ChannelsPlugin]) -> None:
-    open_session = socket.app.state.open_session
+    read_session = socket.app.state.read_session  # the console only reads: never the write lock, nor ranking under it
     if await refuse_foreign_origin(socket):  # the cookie would let another site's page read the console
         return
     try:
@@ -220,7 +221,7 @@ async def console_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[in
 
     async with channels.start_subscription(heard) as subscriber:
         try:
-            async with open_session() as session:
+            async with read_session() as session:
                 first = await console_view(session, event_id, item_code)
         except Refusal as exc:
             await socket.close(code=4404, reason=exc.code)
@@ -232,7 +233,7 @@ async def console_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[in
                 if message.get("type") == "hello":
                     wanted = message.get("item") or item_code
                     try:
-                        async with open_session() as session:
+                        async with read_session() as session:
                             snapshot = await console_view(session, event_id, str(wanted))
                     except Refusal as exc:
                         await socket.send_json({"type": "error", **exc.body()})

@@ -31,7 +31,7 @@ from contestday.web.bodies import json_object
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from judging.console import item_or_404
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
@@ -106,24 +106,24 @@ class PublicationApi(Controller):
 
     @post("/", status_code=201, summary="发布成绩 / publish (refused while anything blocks)")
     async def publish(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                      db_session: DbSession) -> dict[str, Any]:
+                      write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request)
         days = body.get("working_days", DEFAULT_WORKING_DAYS)
         if not isinstance(days, int) or not 1 <= days <= 30:
             raise Refusal(422, "invalid_working_days", "公示期应为 1–30 个工作日", "working_days: 1 to 30",
                            field="working_days")
-        item = await item_or_404(db_session, event_id, code)
-        row = await publish(db_session, event_id, item.code, await actor_name(request),
+        item = await item_or_404(write_session, event_id, code)
+        row = await publish(write_session, event_id, item.code, await actor_name(request),
                             str(body.get("reason") or ""), days)
         announce(request, event_id, item, row)
         return _current_summary(row) or {}
 
     @post("/withdraw", status_code=200, summary="撤回已发布成绩（须填原因）/ withdraw, with a reason")
     async def withdraw(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                       db_session: DbSession) -> dict[str, Any]:
+                       write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request, "reason")
-        item = await item_or_404(db_session, event_id, code)
-        row = await withdraw(db_session, event_id, item.code, await actor_name(request), body["reason"])
+        item = await item_or_404(write_session, event_id, code)
+        row = await withdraw(write_session, event_id, item.code, await actor_name(request), body["reason"])
         announce(request, event_id, item, row)
         return _current_summary(row) or {}
 
@@ -172,7 +172,7 @@ class PublishPages(Controller):
 
     @post("/{code:str}", status_code=303)
     async def publish_form(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                           db_session: DbSession) -> Redirect | Template:
+                           write_session: WriteSession) -> Redirect | Template:
         form = await request.form()
 
         async def act(item: Item, by: str) -> Publication:
@@ -182,19 +182,19 @@ class PublishPages(Controller):
                 days = 0
             if not 1 <= days <= 30:
                 raise Refusal(422, "invalid_working_days", "公示期应为 1–30 个工作日", "working_days: 1 to 30")
-            return await publish(db_session, event_id, item.code, by, str(form.get("reason") or ""), days)
+            return await publish(write_session, event_id, item.code, by, str(form.get("reason") or ""), days)
 
-        return await self._act(request, db_session, event_id, code, act, "published")
+        return await self._act(request, write_session, event_id, code, act, "published")
 
     @post("/{code:str}/withdraw", status_code=303)
     async def withdraw_form(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                            db_session: DbSession) -> Redirect | Template:
+                            write_session: WriteSession) -> Redirect | Template:
         form = await request.form()
 
         async def act(item: Item, by: str) -> Publication:
-            return await withdraw(db_session, event_id, item.code, by, str(form.get("reason") or ""))
+            return await withdraw(write_session, event_id, item.code, by, str(form.get("reason") or ""))
 
-        return await self._act(request, db_session, event_id, code, act, "withdrawn")
+        return await self._act(request, write_session, event_id, code, act, "withdrawn")
 
     async def _act(self, request: Req, session: AsyncSession, event_id: int, code: str,
                    act: Callable[[Item, str], Awaitable[Publication]], done: str) -> Redirect | Template:
@@ -220,8 +220,8 @@ class ExportPages(Controller):
     include_in_schema = False
 
     @post("/", status_code=303)
-    async def start(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect:
-        await event_or_404(db_session, event_id)
+    async def start(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect:
+        await event_or_404(write_session, event_id)
         job = export_jobs.start_export(request.app.state, event_id)
         return Redirect(f"/console/events/{event_id}/exports/{job.id}", status_code=303)
 
@@ -259,13 +259,13 @@ class TieApi(Controller):
 
     @post("/", status_code=201, summary="裁定并列名次（须填理由）/ order a tied block, with a reason")
     async def decide(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                     db_session: DbSession) -> dict[str, Any]:
+                     write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request, "reason")
         seats = body.get("seats")
         if not isinstance(seats, list) or not seats or not all(isinstance(s, str) for s in seats):
             raise Refusal(422, "missing_field", "seats：请按名次列出并列组的全部赛位", "seats: the block, in order",
                            field="seats")
-        row = await decide_tie(db_session, event_id, code, str(body.get("group") or ""), seats, body["reason"],
+        row = await decide_tie(write_session, event_id, code, str(body.get("group") or ""), seats, body["reason"],
                                await actor_name(request))
         return {"group": row.group_name, "seats": row.seats, "reason": row.reason, "by": row.by,
                 "at": row.at.isoformat()}

@@ -10,7 +10,7 @@ from litestar.params import FromPath
 
 from contestday.accounts.guards import actor_name, requires
 from contestday.web.errors import Refusal
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from results.recheck import MIN_RATIO, record, round_view, start_round
 
 __all__ = ["RecheckController"]
@@ -28,19 +28,19 @@ class RecheckController(Controller):
 
     @post("/", status_code=201, summary="开始复核（获奖区全部＋随机抽查）/ start a re-check round")
     async def start(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
-                    db_session: DbSession) -> dict[str, Any]:
+                    write_session: WriteSession) -> dict[str, Any]:
         body = await request.json() if await request.body() else {}
         try:
             ratio = Decimal(str(body.get("ratio", MIN_RATIO)))
         except InvalidOperation:
             raise Refusal(422, "invalid_ratio", "抽查比例格式不正确", "the ratio is not a number") from None
-        await start_round(db_session, event_id, code, await actor_name(request), ratio)
-        return await round_view(db_session, event_id, code)
+        await start_round(write_session, event_id, code, await actor_name(request), ratio)
+        return await round_view(write_session, event_id, code)
 
     @post("/{seat:str}", status_code=200, summary="记录一个赛位的复核结果 / record one seat's re-check")
     async def check(self, event_id: FromPath[int], code: FromPath[str], seat: FromPath[str],
-                    request: Request[Any, Any, Any], db_session: DbSession) -> dict[str, Any]:
+                    request: Request[Any, Any, Any], write_session: WriteSession) -> dict[str, Any]:
         body = await request.json()
-        await record(db_session, event_id, code, seat, str(body.get("outcome", "")), str(body.get("note", "")),
+        await record(write_session, event_id, code, seat, str(body.get("outcome", "")), str(body.get("note", "")),
                      await actor_name(request))
-        return await round_view(db_session, event_id, code)
+        return await round_view(write_session, event_id, code)

@@ -24,7 +24,7 @@ from contestday.accounts.models import User
 from contestday.accounts.security import check_password, new_token, same, sign, unsign
 from contestday.web.errors import Refusal
 from contestday.web.i18n import preferred_language, register
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import WriteSession
 
 __all__ = ["START_PATH", "AccountController", "safe_next"]
 
@@ -129,30 +129,31 @@ class AccountController(Controller):
 
     @get("/login/link/{token:str}", include_in_schema=False)
     async def login_link(self, request: Request[Any, Any, Any], token: FromPath[str],
-                         db_session: DbSession) -> Redirect | Template:
-        """A one-time sign-in link (staff accounts' pages, `contestday user link`, the demo): used once."""
+                         write_session: WriteSession) -> Redirect | Template:
+        """A one-time sign-in link (staff accounts' pages, `contestday user link`, the demo): used once, so this
+        GET writes (it starts the session)."""
         attempt = await limits.attempt(request, limits.LOGIN_LINK)  # bad links count per address
-        user = await service.user_from_link(db_session, token)
+        user = await service.user_from_link(write_session, token)
         if user is None:
-            await db_session.rollback()
-            return await link_refused(request, db_session, token)
+            await write_session.rollback()
+            return await link_refused(request, write_session, token)
         await attempt.succeeded()
-        session_token, _csrf = await service.start_session(db_session, user)
-        await db_session.commit()
+        session_token, _csrf = await service.start_session(write_session, user)
+        await write_session.commit()
         max_age = int(service.SESSION_LIFETIME.total_seconds())
         return Redirect(path=safe_next(request.query_params.get("next")), status_code=303,
                         cookies=[_session_cookie(request, session_token, max_age)])
 
     @post("/logout", include_in_schema=False, status_code=303)
-    async def logout(self, request: Request[Any, Any, Any], db_session: DbSession) -> Redirect:
+    async def logout(self, request: Request[Any, Any, Any], write_session: WriteSession) -> Redirect:
         principal = await current_principal(request)
         token = request.cookies.get(SESSION_COOKIE)
         if principal is not None and token:
             form = await request.form()
             if form.get("csrf_token") != principal.csrf_token:
                 raise Refusal(403, "csrf_failed", "页面已过期，请刷新后重试", "missing or wrong CSRF token")
-            await service.end_session(db_session, token)
-            await db_session.commit()
+            await service.end_session(write_session, token)
+            await write_session.commit()
         return Redirect(path="/login", status_code=303, cookies=[_session_cookie(request, "", 0)])
 
     @get("/api/me", summary="当前用户 / who am I")

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.db.writer import BatchingWriter, PooledWriter, Writer
 
-__all__ = ["READ_ONLY", "create_engine", "create_sessionmaker", "create_writer"]
+__all__ = ["READ_ONLY", "create_engine", "create_sessionmaker", "create_writer", "reading"]
 
 READ_ONLY = "contestday_read_only"  # an execution option: this engine's sessions only read
 
@@ -45,8 +45,14 @@ def _sqlite_recipe(engine: sqlalchemy.Engine, synchronous: str | None = None) ->
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # a session opened for reading only (READ_ONLY) begins deferred: under WAL it never waits for a writer
-        read_only = connection.get_execution_options().get(READ_ONLY)
+        # a session opened for reading only (READ_ONLY) begins deferred: under WAL it never waits for a writer;
+        # and its connection is query_only, so a write by mistake fails ("attempt to write a readonly
+        # database") instead of taking the write lock unseen. Toggled only when the connection changes role.
+        read_only = bool(connection.get_execution_options().get(READ_ONLY))
+        info = connection.connection.info
+        if info.get("query_only", False) != read_only:
+            connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+            info["query_only"] = read_only
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
@@ -59,6 +65,15 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         _sqlite_recipe(engine.sync_engine)
         return engine
     return create_async_engine(database_url, pool_pre_ping=True, **kwargs)
+
+
+def reading(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, for sessions that only read: on SQLite a deferred, query_only transaction (no write
+    lock); on PostgreSQL a READ ONLY transaction. A write through it fails loudly."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return engine.execution_options(**options)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 
 from contestday.web.errors import Refusal
 
-__all__ = ["error_body"]
+__all__ = ["body_refusal", "error_body"]
 
 
 _GENERIC: dict[int, tuple[str, str, str]] = {
@@ -26,8 +27,40 @@ _GENERIC: dict[int, tuple[str, str, str]] = {
 }
 
 
+_MISSING = re.compile(r"Object missing required field `([^`]+)`")
+_EXPECTED = re.compile(r"Expected `([^`]+)`")
+_TYPES_ZH = {"str": "文本", "int": "整数", "float": "数字", "bool": "true 或 false", "array": "列表", "object": "对象",
+             "null": "空值", "decimal": "数字"}
+
+
+def body_refusal(exc: HTTPException) -> Refusal | None:
+    """A typed body that did not decode, as the refusal a hand-read body gave: `invalid_body` (not JSON, not an
+    object), `missing_field` (with `field`), `invalid_field` (with `field` and what it should be). None when
+    the problem is not the body's (a path or query parameter)."""
+    if exc.status_code == 400 and str(exc.detail).startswith("JSON is malformed"):
+        return Refusal(400, "invalid_body", "请求内容不是有效的 JSON", "the body is not valid JSON")
+    if not isinstance(exc, ValidationException):
+        return None
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    first = next((e for e in extra if isinstance(e, dict) and e.get("source") == "body"), None)
+    if first is None:
+        return None
+    message, key = str(first.get("message", "")), str(first.get("key", ""))
+    if missing := _MISSING.search(message):
+        field = missing.group(1)
+        return Refusal(422, "missing_field", f"{field}：必填", f"{field} is required", field=field)
+    if key == "data" or not key:  # the body as a whole: empty, an array, a string…
+        return Refusal(400, "invalid_body", "请求内容应为 JSON 对象", "the body must be a JSON object")
+    wanted = _EXPECTED.search(message)
+    kind = wanted.group(1).split(" ")[0].split("|")[0] if wanted else ""
+    zh = f"应为{_TYPES_ZH.get(kind, kind)}" if kind else "格式不正确"
+    return Refusal(422, "invalid_field", f"{key}：{zh}", f"{key}: {message}", field=key)
+
+
 def error_body(exc: Exception) -> tuple[int, dict[str, Any]]:
     """The status and JSON body for any exception a handler let through."""
+    if isinstance(exc, HTTPException) and (refused := body_refusal(exc)) is not None:
+        exc = refused
     if isinstance(exc, Refusal):
         return exc.status_code, exc.body()
     status = exc.status_code if isinstance(exc, HTTPException) else 500

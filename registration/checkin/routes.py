@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contestday.accounts.guards import actor_name, requires
 from contestday.web.bodies import json_object
 from contestday.web.errors import Refusal
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from registration.checkin import blind, seats
 from registration.checkin import search as checkin_search
 from registration.checkin.models import SeatSession
@@ -72,10 +72,10 @@ class CheckinController(Controller):
 
     @post("/draws", guards=[STAFF], status_code=200, summary="抽签 / draw a seat for a checked-in ticket")
     async def draw(self, event_id: FromPath[int], request: Request[Any, Any, Any],
-                   db_session: DbSession) -> dict[str, Any]:
+                   write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request, "station")
         code, entry_id = _ticket_or_registration(body)
-        assignment, seat_session, drawn_now = await seats.draw(db_session, event_id, code,
+        assignment, seat_session, drawn_now = await seats.draw(write_session, event_id, code,
                                                                body["station"].strip()[:64], entry_id=entry_id)
         return {"seat": assignment.seat_label, "session": seat_session.name,
                 "starts_at": seat_session.starts_at.isoformat(), "drawn_now": drawn_now}
@@ -103,33 +103,34 @@ class CheckinController(Controller):
 
     @put("/items/{code:str}/seat-plan", guards=[requires("organiser")], summary="设置座位安排 / set the seat plan")
     async def put_plan(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
-                       db_session: DbSession) -> dict[str, Any]:
-        item = await item_by_code(db_session, event_id, code)
-        await seats.replace_plan(db_session, item.id or 0, seats.read_plan(await json_object(request)))
-        return await _plan_view(db_session, item)
+                       write_session: WriteSession) -> dict[str, Any]:
+        item = await item_by_code(write_session, event_id, code)
+        await seats.replace_plan(write_session, item.id or 0, seats.read_plan(await json_object(request)))
+        return await _plan_view(write_session, item)
 
     @post("/items/{code:str}/absent", guards=[requires("organiser", "chief_judge")], status_code=200,
           summary="开赛时将未检录者记为缺考 / mark no-shows absent")
     async def absent(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
-                     db_session: DbSession) -> dict[str, Any]:
-        item = await item_by_code(db_session, event_id, code)
-        return {"marked_absent": await mark_absent(db_session, event_id, item.id or 0, await actor_name(request))}
+                     write_session: WriteSession) -> dict[str, Any]:
+        item = await item_by_code(write_session, event_id, code)
+        return {"marked_absent": await mark_absent(write_session, event_id, item.id or 0, await actor_name(request))}
 
     @post("/seats/move", guards=[requires("organiser", "chief_judge")], status_code=200,
           summary="调整座位（设备故障）/ move a contestant, with a reason")
     async def move(self, event_id: FromPath[int], request: Request[Any, Any, Any],
-                   db_session: DbSession) -> dict[str, Any]:
+                   write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request, "session", "seat")
-        entry = await db_session.get(Entry, body.get("registration_id"))
+        entry = await write_session.get(Entry, body.get("registration_id"))
         if entry is None or entry.event_id != event_id:
             raise Refusal(404, "unknown_registration", "找不到该报名", "no such registration")
-        target = (await db_session.exec(select(SeatSession).where(SeatSession.item_id == entry.item_id,
-                                                                  SeatSession.name == body["session"]))).first()
+        target = (await write_session.exec(select(SeatSession).where(SeatSession.item_id == entry.item_id,
+                                                                     SeatSession.name == body["session"]))).first()
         if target is None:
             raise Refusal(422, "unknown_seat", "目标场次不属于该赛项", "no such session in this item")
         minutes = body.get("minutes_returned", 0)
-        moved = await seats.move(db_session, entry.id or 0, target.id or 0, body["seat"], str(body.get("reason", "")),
-                                 minutes if isinstance(minutes, int) else 0, await actor_name(request))
+        moved = await seats.move(write_session, entry.id or 0, target.id or 0, body["seat"],
+                                 str(body.get("reason", "")), minutes if isinstance(minutes, int) else 0,
+                                 await actor_name(request))
         return {"session": target.name, "seat": moved.seat_label}
 
 
@@ -155,13 +156,13 @@ class SealedController(Controller):
     @post("/reveal", guards=[requires("encryption_judge")], status_code=200,
           summary="逐层解密（成绩锁定后）/ reveal the next layer once scores are locked")
     async def reveal(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
-                     db_session: DbSession) -> dict[str, Any]:
+                     write_session: WriteSession) -> dict[str, Any]:
         body = await json_object(request)
-        item = await item_by_code(db_session, event_id, code)
+        item = await item_by_code(write_session, event_id, code)
         layer = body.get("layer")
         if not isinstance(layer, int):
             raise Refusal(422, "missing_field", "layer：应为 1 或 2", "layer must be 1 or 2", field="layer")
-        rows = await blind.reveal(db_session, item.id or 0, layer, await actor_name(request))
+        rows = await blind.reveal(write_session, item.id or 0, layer, await actor_name(request))
         return {"layer": layer, "mapping": rows}
 
     @get("/revealed", guards=[requires("chief_judge", "organiser", "encryption_judge")],

@@ -21,7 +21,7 @@ from contestday.web import uploads
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from registration.entries import admin_service as svc
 from registration.entries import exports, roster
 from registration.entries.admin_views import (
@@ -112,12 +112,12 @@ class RegistrationAdminPages(Controller):
         return Redirect(f"/admin/events/{event_id}/registrations/?done={done}", status_code=303)
 
     @post("/close", status_code=303)
-    async def close(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect | Template:
-        return await self._set_closed(request, event_id, db_session, True)
+    async def close(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
+        return await self._set_closed(request, event_id, write_session, True)
 
     @post("/reopen", status_code=303)
-    async def reopen(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Redirect | Template:
-        return await self._set_closed(request, event_id, db_session, False)
+    async def reopen(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
+        return await self._set_closed(request, event_id, write_session, False)
 
     # list, review queue, detail ----------------------------------------------------------------------------
     @get("/list")
@@ -142,22 +142,23 @@ class RegistrationAdminPages(Controller):
 
     @post("/{entry_id:int}/review", status_code=303)
     async def decide(self, request: Req, event_id: FromPath[int], entry_id: FromPath[int],
-                     db_session: DbSession) -> Redirect | Template:
+                     write_session: WriteSession) -> Redirect | Template:
         form = await request.form()
-        entry = await _entry(db_session, event_id, entry_id)
+        entry = await _entry(write_session, event_id, entry_id)
         principal = await current_principal(request)
         try:
             if entry.state != "active":
                 raise Refusal(409, "not_active", "该报名已撤回或已驳回", "this registration is no longer active")
-            await decide_review(db_session, entry, form.get("decision") == "approve", str(form.get("reason") or ""),
+            await decide_review(write_session, entry, form.get("decision") == "approve", str(form.get("reason") or ""),
                                 principal.name if principal else "?")
         except Refusal as exc:
             lang = preferred_language(request)
             if form.get("back") == "detail":
-                return await self._detail(request, db_session, event_id, entry_id, exc.status_code,
+                return await self._detail(request, write_session, event_id, entry_id, exc.status_code,
                                           _message(exc, lang))
-            return await self._review(request, db_session, event_id, exc.status_code, {entry_id: _message(exc, lang)})
-        await db_session.commit()
+            return await self._review(request, write_session, event_id, exc.status_code,
+                                      {entry_id: _message(exc, lang)})
+        await write_session.commit()
         back = f"{entry_id}" if form.get("back") == "detail" else "review"
         return Redirect(f"/admin/events/{event_id}/registrations/{back}?done={form.get('decision')}", status_code=303)
 
@@ -192,20 +193,20 @@ class RegistrationAdminPages(Controller):
 
     @post("/{entry_id:int}/edit", status_code=303)
     async def edit(self, request: Req, event_id: FromPath[int], entry_id: FromPath[int],
-                   db_session: DbSession) -> Redirect | Template:
+                   write_session: WriteSession) -> Redirect | Template:
         values = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
-        ctx = await load_context(db_session, event_id, request.app.state.settings.secret_key)
-        [view] = await svc.entry_views(db_session, [await _entry(db_session, event_id, entry_id)])
+        ctx = await load_context(write_session, event_id, request.app.state.settings.secret_key)
+        [view] = await svc.entry_views(write_session, [await _entry(write_session, event_id, entry_id)])
         stored = [ctx.personal.decrypt(m.id_number_enc) or "" for m in view.members]
         try:
             req = read_request(form_payload(values, stored, [bool(m.photo) for m in view.members]))
             # the organiser corrects entries after the deadline too: the other rules stay
-            await amend(db_session, dataclasses.replace(ctx, closes=None, closed_at=None), entry_id, req)
+            await amend(write_session, dataclasses.replace(ctx, closes=None, closed_at=None), entry_id, req)
         except (RequestError, Refusal) as exc:
-            await db_session.rollback()
+            await write_session.rollback()
             lang = preferred_language(request)
             where = error_field(exc)
-            return await self._edit_page(request, db_session, event_id, entry_id, values,
+            return await self._edit_page(request, write_session, event_id, entry_id, values,
                                          exc.status_code if isinstance(exc, Refusal) else 422,
                                          {where: _message(exc, lang)})
         return Redirect(f"/admin/events/{event_id}/registrations/{entry_id}?done=saved", status_code=303)
@@ -219,19 +220,19 @@ class RegistrationAdminPages(Controller):
 
     @post("/{entry_id:int}/withdraw", status_code=303)
     async def do_withdraw(self, request: Req, event_id: FromPath[int], entry_id: FromPath[int],
-                          db_session: DbSession) -> Redirect | Template:
-        entry = await _entry(db_session, event_id, entry_id)
+                          write_session: WriteSession) -> Redirect | Template:
+        entry = await _entry(write_session, event_id, entry_id)
         if entry.state != "active":
             raise Refusal(409, "not_active", "该报名已撤回或已驳回", "this registration is no longer active")
         try:
-            await withdraw(db_session, entry)  # frees a seat drawn, refused once that session has started
+            await withdraw(write_session, entry)  # frees a seat drawn, refused once that session has started
         except Refusal as exc:
-            await db_session.rollback()
-            [view] = await svc.entry_views(db_session, [await _entry(db_session, event_id, entry_id)])
-            return await self._page(request, db_session, event_id, "withdraw.html", exc.status_code, v=view,
-                                    seat=await seat_of(db_session, entry_id),
+            await write_session.rollback()
+            [view] = await svc.entry_views(write_session, [await _entry(write_session, event_id, entry_id)])
+            return await self._page(request, write_session, event_id, "withdraw.html", exc.status_code, v=view,
+                                    seat=await seat_of(write_session, entry_id),
                                     error=_message(exc, preferred_language(request)), error_code=exc.code)
-        await db_session.commit()
+        await write_session.commit()
         return Redirect(f"/admin/events/{event_id}/registrations/{entry_id}?done=withdrawn", status_code=303)
 
     # roster import -----------------------------------------------------------------------------------------
@@ -240,34 +241,34 @@ class RegistrationAdminPages(Controller):
         return await self._page(request, db_session, event_id, "roster.html", results=None, error="")
 
     @post("/roster", status_code=200, request_max_body_size=uploads.FORM_LIMIT)
-    async def roster_import(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
+    async def roster_import(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Template:
         lang = preferred_language(request)
         try:
             form = await uploads.read_form(request)
         except uploads.UploadRefused as exc:
-            return await self._page(request, db_session, event_id, "roster.html", exc.status_code, results=None,
+            return await self._page(request, write_session, event_id, "roster.html", exc.status_code, results=None,
                                     error=exc.en if lang == "en" else exc.zh)
         upload, dry_run = form.get("file"), bool(form.get("dry_run"))
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return await self._page(request, db_session, event_id, "roster.html", 422, results=None,
+            return await self._page(request, write_session, event_id, "roster.html", 422, results=None,
                                     error=gettext("请选择要导入的名单文件", lang))
         try:
             table = await uploads.off_loop(roster.read_roster, await upload.read(), upload.filename)
         except (roster.RosterError, uploads.UploadRefused) as exc:
             status = exc.status_code if isinstance(exc, uploads.UploadRefused) else 422
-            return await self._page(request, db_session, event_id, "roster.html", status, results=None,
+            return await self._page(request, write_session, event_id, "roster.html", status, results=None,
                                     error=exc.en if lang == "en" else exc.zh, filename=upload.filename)
-        ctx = await load_context(db_session, event_id, request.app.state.settings.secret_key)
-        await db_session.commit()  # end the read: on SQLite a dry run's own transaction waits for the write lock
+        ctx = await load_context(write_session, event_id, request.app.state.settings.secret_key)
+        await write_session.commit()  # end the read: on SQLite a dry run's own transaction waits for the write lock
         started = time.perf_counter()
         if dry_run:
-            async with svc.rolled_back_session(db_session.bind) as scratch:  # type: ignore[arg-type]
+            async with svc.rolled_back_session(write_session.bind) as scratch:  # type: ignore[arg-type]
                 results = await svc.import_roster(scratch, ctx, table)
         else:
-            results = await svc.import_roster(db_session, ctx, table)
+            results = await svc.import_roster(write_session, ctx, table)
         seconds = time.perf_counter() - started
         report = base64.b64encode(exports.report_xlsx(results)).decode()
-        return await self._page(request, db_session, event_id, "roster.html", results=results, dry_run=dry_run,
+        return await self._page(request, write_session, event_id, "roster.html", results=results, dry_run=dry_run,
                                 ok=sum(r.ok for r in results), failed=sum(not r.ok for r in results),
                                 seconds=seconds, report=report, filename=upload.filename,
                                 ignored=table.ignored_columns, error="")

@@ -22,7 +22,7 @@ from contestday.accounts import limits
 from contestday.db.types import utcnow
 from contestday.web import uploads
 from contestday.web.errors import Refusal
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from registration.entries import public_form as pf
 from registration.entries.models import Entry, EntryMember
 from registration.entries.public_data import (
@@ -114,8 +114,8 @@ class MinePages(Controller):
                      checked_in=await on_site(db_session, owned[0].id or 0))
 
     @post("/")
-    async def lookup(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Response[Any]:
-        ctx = await context_or_none(db_session, request, event_id)
+    async def lookup(self, event_id: FromPath[int], request: Req, write_session: WriteSession) -> Response[Any]:
+        ctx = await context_or_none(write_session, request, event_id)
         if ctx is None:
             return message_page("找不到该赛事", "链接有误或赛事已删除。", 404)
         form = await request.form()
@@ -126,7 +126,7 @@ class MinePages(Controller):
             page = _mine(ctx, None, error=exc.message, code=exc.code, status=429)
             page.headers.update(exc.retry_headers)
             return page
-        entry = await find_own_entry(db_session, ctx.personal, event_id, id_number, phone) \
+        entry = await find_own_entry(write_session, ctx.personal, event_id, id_number, phone) \
             if id_number.strip() and phone.strip() else None
         if entry is None or entry.id is None:
             return _mine(ctx, None, error=NOT_FOUND, code="not_found", status=404)
@@ -152,22 +152,22 @@ class MinePages(Controller):
         return form_page(ctx, values, mode="edit", extra=_edit_extra(ctx, members, token))
 
     @post("/edit", request_max_body_size=MAX_FORM_BYTES)
-    async def edit(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Response[Any]:
-        ctx = await context_or_none(db_session, request, event_id)
+    async def edit(self, event_id: FromPath[int], request: Req, write_session: WriteSession) -> Response[Any]:
+        ctx = await context_or_none(write_session, request, event_id)
         try:  # a post without a valid cookie counts as a failed look-up, before the photos are parsed
             attempt = await limits.attempt(request, limits.MINE)
         except limits.TooManyAttempts as exc:
             return _too_many(exc, event_id)
         form = await pf.read_form(await request.form())
-        owned = await _owned(db_session, request, event_id, form.values.get("mine", ""))
+        owned = await _owned(write_session, request, event_id, form.values.get("mine", ""))
         if ctx is None or owned is None:
             return message_page("请重新查询", "页面已过期，请重新输入身份证号码和手机号码查询。", 422,
                                 [(f"/r/{event_id}/mine", "我的报名")])
         await attempt.succeeded()
         entry, members, token = owned
         assert entry.id is not None
-        if await on_site(db_session, entry.id):
-            t = await load_ticket(db_session, entry.ticket_code, request.app.state.settings.public_url)
+        if await on_site(write_session, entry.id):
+            t = await load_ticket(write_session, entry.ticket_code, request.app.state.settings.public_url)
             return _mine(ctx, t, token, error=CHECKED_IN.message, code=CHECKED_IN.code, status=409, checked_in=True)
         kept = pf.KeptData([ctx.personal.decrypt(m.id_number_enc) or "" for m in members],
                            [m.phone for m in members], list(members[0].instructors) if members else [],
@@ -178,40 +178,40 @@ class MinePages(Controller):
             # decoding photos takes a good part of a second: off the event loop
             req, photos = (await uploads.off_loop(check_form, ctx, form, kept) if form.photos
                            else check_form(ctx, form, kept))
-            await amend(db_session, ctx, entry.id, req, own=True)
+            await amend(write_session, ctx, entry.id, req, own=True)
         except (RequestError, Refusal) as exc:
             status, errors = refusal(exc, bool(item and item.team_size > 1))
             return form_page(ctx, form.values, errors, status=status, mode="edit",
                              extra=_edit_extra(ctx, members, token))
-        saved = await save_photos(db_session, request, entry.id, photos, keep)
+        saved = await save_photos(write_session, request, entry.id, photos, keep)
         return Redirect(f"/r/{event_id}/mine", status_code=303, query_params={"done": "amended"} if saved else {})
 
     @post("/withdraw")
-    async def withdraw_entry(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Response[Any]:
-        ctx = await context_or_none(db_session, request, event_id)
+    async def withdraw_entry(self, event_id: FromPath[int], request: Req, write_session: WriteSession) -> Response[Any]:
+        ctx = await context_or_none(write_session, request, event_id)
         try:  # a post without a valid cookie counts as a failed look-up
             attempt = await limits.attempt(request, limits.MINE)
         except limits.TooManyAttempts as exc:
             return _too_many(exc, event_id)
         form = await request.form()
-        owned = await _owned(db_session, request, event_id, str(form.get("mine") or ""))
+        owned = await _owned(write_session, request, event_id, str(form.get("mine") or ""))
         if ctx is None or owned is None:
             return message_page("请重新查询", "页面已过期，请重新输入身份证号码和手机号码查询。", 422,
                                 [(f"/r/{event_id}/mine", "我的报名")])
         await attempt.succeeded()
         entry, _, token = owned
-        t = await load_ticket(db_session, entry.ticket_code, request.app.state.settings.public_url)
+        t = await load_ticket(write_session, entry.ticket_code, request.app.state.settings.public_url)
         if not is_open(ctx.closes, ctx.closed_at, utcnow()):
             return _mine(ctx, t, token, error="报名已截止，不能撤回。", code="registration_closed", status=422)
         try:
-            if form.get("sure") != "1" and not await on_site(db_session, entry.id or 0):
+            if form.get("sure") != "1" and not await on_site(write_session, entry.id or 0):
                 return _mine(ctx, t, token, error="请先勾选确认，再撤回报名。", code="not_confirmed", status=422)
-            await withdraw(db_session, entry, by_contestant=True)
+            await withdraw(write_session, entry, by_contestant=True)
         except Refusal as exc:
-            await db_session.rollback()
+            await write_session.rollback()
             return _mine(ctx, t, token, error=exc.message, code=exc.code, status=exc.status_code,
                          checked_in=exc.code == CHECKED_IN.code)
-        await db_session.commit()
+        await write_session.commit()
         page = message_page("报名已撤回", "您的报名已撤回，名额已释放。如需参赛，可重新报名。", 200,
                             [(f"/r/{event_id}", "重新报名")], ctx.spec.name, [expired_cookie(event_id)])
         return page

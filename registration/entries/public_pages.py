@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from contestday.db.types import utcnow
 from contestday.web import uploads
 from contestday.web.errors import Refusal
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from registration.entries import public_form as pf
 from registration.entries.mine import MinePages
 from registration.entries.pdf import ticket_pdf
@@ -52,8 +52,8 @@ class PublicPages(Controller):
         return form_page(ctx, {})
 
     @post("/r/{event_id:int}", request_max_body_size=MAX_FORM_BYTES)
-    async def submit(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Response[Any]:
-        ctx = await context_or_none(db_session, request, event_id)
+    async def submit(self, event_id: FromPath[int], request: Req, write_session: WriteSession) -> Response[Any]:
+        ctx = await context_or_none(write_session, request, event_id)
         if ctx is None:
             return message_page(*NO_EVENT, 404)
         if not is_open(ctx.closes, ctx.closed_at, utcnow()):
@@ -63,13 +63,13 @@ class PublicPages(Controller):
         try:
             # decoding photos takes a good part of a second: off the event loop
             req, photos = await uploads.off_loop(check_form, ctx, form) if form.photos else check_form(ctx, form)
-            outcome = await register(db_session, ctx, req, source="form")
+            outcome = await register(write_session, ctx, req, source="form")
         except (RequestError, Refusal) as exc:
             status, errors = refusal(exc, bool(item and item.team_size > 1))
             return form_page(ctx, form.values, errors, status=status)
         entry_id, code = outcome.entry_id, outcome.ticket_code
         assert entry_id is not None
-        saved = await save_photos(db_session, request, entry_id, photos)
+        saved = await save_photos(write_session, request, entry_id, photos)
         return Redirect(f"/t/{code}", status_code=303,
                         query_params={"new": "1", **({} if saved else {"photo": "failed"})})
 

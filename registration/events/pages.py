@@ -17,7 +17,7 @@ from contestday.accounts.guards import current_principal, requires
 from contestday.web import uploads
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language, register
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from registration.events import service
 from registration.events.models import Event
 from registration.events.routes import decode_event_file, read_event_file, validate_event_file
@@ -270,23 +270,23 @@ class EventPages(Controller):
         return await self._list_page(request, db_session)
 
     @post("/events/import", status_code=303, guards=[CREATE], request_max_body_size=_EVENT_FORM_LIMIT)
-    async def import_file(self, request: Req, db_session: DbSession) -> Redirect | Template:
+    async def import_file(self, request: Req, write_session: WriteSession) -> Redirect | Template:
         lang = preferred_language(request)
         try:
             upload = (await uploads.read_form(request, _EVENT_FORM_LIMIT)).get("file")
         except uploads.UploadRefused as exc:
-            return await self._list_page(request, db_session, status=exc.status_code, errors=_errors(exc, lang))
+            return await self._list_page(request, write_session, status=exc.status_code, errors=_errors(exc, lang))
         if not isinstance(upload, UploadFile) or not upload.filename:
             errors = [{"path": "", "text": gettext("请选择要导入的赛事文件", lang)}]
-            return await self._list_page(request, db_session, status=422, errors=errors)
+            return await self._list_page(request, write_session, status=422, errors=errors)
         try:
             raw = await upload.read()
             spec = await uploads.off_loop(read_event_file, raw, upload.content_type or "", upload.filename)
         except Refusal as exc:
-            return await self._list_page(request, db_session, status=exc.status_code, errors=_errors(exc, lang),
+            return await self._list_page(request, write_session, status=exc.status_code, errors=_errors(exc, lang),
                                          filename=upload.filename)
-        event_id = await service.create_event(db_session, spec)
-        await db_session.commit()
+        event_id = await service.create_event(write_session, spec)
+        await write_session.commit()
         return Redirect(path=f"/admin/events/{event_id}?saved=imported", status_code=303)
 
     @get("/events/new", guards=[CREATE])
@@ -319,16 +319,16 @@ class EventPages(Controller):
         return Redirect(path=f"/admin/events/{event_id}?saved=1", status_code=303)
 
     @post("/events/new", status_code=303, guards=[CREATE])
-    async def create_from_text(self, request: Req, db_session: DbSession) -> Redirect | Template:
-        return await self._save_text(request, db_session, None)
+    async def create_from_text(self, request: Req, write_session: WriteSession) -> Redirect | Template:
+        return await self._save_text(request, write_session, None)
 
     @post("/events/{event_id:int}", status_code=303)
     async def replace_from_text(self, request: Req, event_id: FromPath[int],
-                                db_session: DbSession) -> Redirect | Template:
-        event = await db_session.get(Event, event_id)
+                                write_session: WriteSession) -> Redirect | Template:
+        event = await write_session.get(Event, event_id)
         if event is None:
             raise Refusal(404, "unknown_event", "找不到该赛事", "no such event")
-        return await self._save_text(request, db_session, event)
+        return await self._save_text(request, write_session, event)
 
     @get("/events/{event_id:int}/export.json")
     async def export_json(self, event_id: FromPath[int], db_session: DbSession) -> Response[str]:

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from contestday.accounts.guards import current_principal, requires
 from contestday.web import uploads
 from contestday.web.errors import Refusal
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from registration.events import service
 from registration.events.models import Event
 from scoring.catalog import search
@@ -79,10 +79,10 @@ class EventController(Controller):
     @post("/", status_code=201, guards=[requires("organiser", server_wide=True)],
           summary="创建赛事 / create an event from the event file (JSON or TOML)",
           request_max_body_size=uploads.MAX_EVENT_FILE_BYTES)
-    async def create(self, request: Request[Any, Any, Any], db_session: DbSession) -> dict[str, Any]:
+    async def create(self, request: Request[Any, Any, Any], write_session: WriteSession) -> dict[str, Any]:
         spec = await _spec_from_request(request)
-        event_id = await service.create_event(db_session, spec)
-        await db_session.commit()
+        event_id = await service.create_event(write_session, spec)
+        await write_session.commit()
         return {"id": event_id, "warnings": _warnings(spec.warnings)}
 
     @get("/", summary="赛事列表 / list events")
@@ -100,13 +100,13 @@ class EventController(Controller):
     @put("/{event_id:int}", summary="替换赛事文件 / replace the event file",
          request_max_body_size=uploads.MAX_EVENT_FILE_BYTES)
     async def replace(self, event_id: FromPath[int], request: Request[Any, Any, Any],
-                      db_session: DbSession) -> dict[str, Any]:
+                      write_session: WriteSession) -> dict[str, Any]:
         spec = await _spec_from_request(request)
-        event = await db_session.get(Event, event_id)
+        event = await write_session.get(Event, event_id)
         if event is None:
             raise Refusal(404, "unknown_event", "找不到该赛事", "no such event")
-        await service.replace_event(db_session, event, spec)
-        await db_session.commit()
+        await service.replace_event(write_session, event, spec)
+        await write_session.commit()
         return {"id": event_id, "warnings": _warnings(spec.warnings)}
 
     @post("/validate", status_code=200, summary="只校验不保存 / validate without storing",

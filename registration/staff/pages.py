@@ -24,7 +24,7 @@ from contestday.accounts.models import User
 from contestday.accounts.security import ROLES
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language, register
-from contestday.web.sessions import DbSession
+from contestday.web.sessions import DbSession, WriteSession
 from registration.entries.qr import qr_png
 from registration.events.models import Event, Item
 from registration.staff import service as staff
@@ -302,21 +302,21 @@ class AdminAccountPages(Controller):
         return await list_page(request, db_session, None)
 
     @post("", status_code=201)
-    async def create(self, request: Req, db_session: DbSession) -> Template:
-        return await create(request, db_session, None)
+    async def create(self, request: Req, write_session: WriteSession) -> Template:
+        return await create(request, write_session, None)
 
     @get("/{user_id:int}")
     async def account(self, request: Req, user_id: FromPath[int], db_session: DbSession) -> Template:
         return await account_page(request, db_session, None, user_id)
 
     @post(CHANGES, status_code=303)
-    async def change(self, request: Req, user_id: FromPath[int], db_session: DbSession) -> Redirect | Template:
-        return await change(request, db_session, None, user_id, _action(request))
+    async def change(self, request: Req, user_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
+        return await change(request, write_session, None, user_id, _action(request))
 
     @post("/{user_id:int}/links/{link_id:int}/revoke", status_code=303)
     async def revoke_link(self, request: Req, user_id: FromPath[int], link_id: FromPath[int],
-                          db_session: DbSession) -> Redirect | Template:
-        return await change(request, db_session, None, user_id, "unlink", link_id)
+                          write_session: WriteSession) -> Redirect | Template:
+        return await change(request, write_session, None, user_id, "unlink", link_id)
 
 
 class EventAccountPages(Controller):
@@ -331,8 +331,8 @@ class EventAccountPages(Controller):
         return await list_page(request, db_session, event_id)
 
     @post("", status_code=201)
-    async def create(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
-        return await create(request, db_session, event_id)
+    async def create(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Template:
+        return await create(request, write_session, event_id)
 
     @get("/{user_id:int}")
     async def account(self, request: Req, event_id: FromPath[int], user_id: FromPath[int],
@@ -341,13 +341,13 @@ class EventAccountPages(Controller):
 
     @post(CHANGES, status_code=303)
     async def change(self, request: Req, event_id: FromPath[int], user_id: FromPath[int],
-                     db_session: DbSession) -> Redirect | Template:
-        return await change(request, db_session, event_id, user_id, _action(request))
+                     write_session: WriteSession) -> Redirect | Template:
+        return await change(request, write_session, event_id, user_id, _action(request))
 
     @post("/{user_id:int}/links/{link_id:int}/revoke", status_code=303)
     async def revoke_link(self, request: Req, event_id: FromPath[int], user_id: FromPath[int],
-                          link_id: FromPath[int], db_session: DbSession) -> Redirect | Template:
-        return await change(request, db_session, event_id, user_id, "unlink", link_id)
+                          link_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
+        return await change(request, write_session, event_id, user_id, "unlink", link_id)
 
 
 def _action(request: Req) -> str:
