@@ -12,10 +12,6 @@ from litestar.testing import AsyncTestClient
 
 from contestday.app import _exception_handler
 
-# Write routes that take no body at all (the path says everything), each with why.
-BODYLESS: dict[tuple[str, str], str] = {}
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
 
 class _Sample(msgspec.Struct):
     name: str

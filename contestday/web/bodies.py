@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request
 
-from contestday.web.errors import Refusal
+from contestday.web.errors import body_not_json, body_not_object, field_missing
 
 __all__ = ["json_object"]
 
@@ -16,10 +16,10 @@ async def json_object(request: Request[Any, Any, Any], *required: str) -> dict[s
     try:
         body = await request.json()
     except Exception as exc:
-        raise Refusal(400, "invalid_body", "请求内容不是有效的 JSON", "the body is not valid JSON") from exc
+        raise body_not_json() from exc
     if not isinstance(body, dict):
-        raise Refusal(400, "invalid_body", "请求内容应为 JSON 对象", "the body must be a JSON object")
+        raise body_not_object()
     for field in required:
         if not isinstance(body.get(field), str) or not body[field].strip():
-            raise Refusal(422, "missing_field", f"{field}：必填", f"{field} is required", field=field)
+            raise field_missing(field)
     return body

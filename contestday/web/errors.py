@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Refusal"]
+__all__ = ["Refusal", "body_not_json", "body_not_object", "field_missing"]
 
 
 class Refusal(Exception):
@@ -26,3 +26,15 @@ class Refusal(Exception):
     def body(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "message_en": self.message_en,
                 **self.extra_fields}
+
+
+def body_not_json() -> Refusal:
+    return Refusal(400, "invalid_body", "请求内容不是有效的 JSON", "the body is not valid JSON")
+
+
+def body_not_object() -> Refusal:
+    return Refusal(400, "invalid_body", "请求内容应为 JSON 对象", "the body must be a JSON object")
+
+
+def field_missing(field: str) -> Refusal:
+    return Refusal(422, "missing_field", f"{field}：必填", f"{field} is required", field=field)

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar.exceptions import HTTPException, ValidationException
 
-from contestday.web.errors import Refusal
+from contestday.web.errors import Refusal, body_not_json, body_not_object, field_missing
 
 __all__ = ["body_refusal", "error_body"]
 
@@ -38,7 +38,7 @@ def body_refusal(exc: HTTPException) -> Refusal | None:
     object), `missing_field` (with `field`), `invalid_field` (with `field` and what it should be). None when
     the problem is not the body's (a path or query parameter)."""
     if exc.status_code == 400 and str(exc.detail).startswith("JSON is malformed"):
-        return Refusal(400, "invalid_body", "请求内容不是有效的 JSON", "the body is not valid JSON")
+        return body_not_json()
     if not isinstance(exc, ValidationException):
         return None
     extra = exc.extra if isinstance(exc.extra, list) else []
@@ -47,10 +47,9 @@ def body_refusal(exc: HTTPException) -> Refusal | None:
         return None
     message, key = str(first.get("message", "")), str(first.get("key", ""))
     if missing := _MISSING.search(message):
-        field = missing.group(1)
-        return Refusal(422, "missing_field", f"{field}：必填", f"{field} is required", field=field)
+        return field_missing(missing.group(1))
     if key == "data" or not key:  # the body as a whole: empty, an array, a string…
-        return Refusal(400, "invalid_body", "请求内容应为 JSON 对象", "the body must be a JSON object")
+        return body_not_object()
     wanted = _EXPECTED.search(message)
     kind = wanted.group(1).split(" ")[0].split("|")[0] if wanted else ""
     zh = f"应为{_TYPES_ZH.get(kind, kind)}" if kind else "格式不正确"

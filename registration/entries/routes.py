@@ -10,7 +10,7 @@ from litestar import Controller, Request, post
 from litestar.params import FromPath
 
 from contestday.web import uploads
-from contestday.web.errors import Refusal
+from contestday.web.errors import Refusal, body_not_json
 from registration.entries.context import register_on_writer
 from registration.entries.photos import PhotoError, decode_base64, prepare_photo, store_photo
 from registration.entries.request import RequestError, read_request
@@ -59,7 +59,7 @@ class RegistrationController(Controller):
         try:
             payload = await request.json()
         except Exception as exc:  # a body that is not JSON at all
-            raise Refusal(400, "invalid_body", "请求内容不是有效的 JSON", "the body is not valid JSON") from exc
+            raise body_not_json() from exc
         try:
             req = read_request(payload)
         except RequestError as exc:
