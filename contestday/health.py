@@ -9,6 +9,7 @@ from litestar.response import Template
 from sqlalchemy import text
 
 from contestday.accounts.guards import current_principal
+from contestday.db.engine import reading
 from contestday.db.migrate import current_revision, head_revision
 from contestday.web.i18n import preferred_language
 from contestday.web.sessions import DbSession
@@ -21,7 +22,7 @@ _HEAD = head_revision()
 
 @get("/health", summary="健康检查 / health", tags=["operations"])
 async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-    engine = request.app.state.engine
+    engine = reading(request.app.state.engine)  # a deferred, query_only transaction: never waits for a writer
     body: dict[str, Any] = {"status": "ok", "database": "ok", "schema": "current", "head": _HEAD}
     try:
         async with engine.connect() as connection:

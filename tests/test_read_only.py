@@ -66,8 +66,9 @@ async def test_a_page_view_does_not_wait_for_the_write_lock(app: Litestar, admin
             admin.get(f"/api/events/{event_id}"),
             admin.get(f"/admin/events/{event_id}/registrations/list"),
             admin.get(f"/results/{event_id}"),
+            admin.get("/health"),  # the venue's monitor too: a health check never queues behind the writer
         ), timeout=10)
-    assert [page.status_code for page in pages] == [200, 200, 200], [page.text[:200] for page in pages]
+    assert [page.status_code for page in pages] == [200, 200, 200, 200], [page.text[:200] for page in pages]
 
 
 async def test_a_write_through_the_read_session_fails_and_stores_nothing(app: Litestar,
