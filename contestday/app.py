@@ -17,6 +17,7 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -37,6 +38,7 @@ from contestday.db.engine import create_engine, create_sessionmaker, create_writ
 from contestday.logs import configure_logging
 from contestday.openapi import OPENAPI_ASSETS, document_refusals, openapi_config
 from contestday.settings import Settings
+from contestday.web import uploads
 from contestday.web.errors import Refusal
 from contestday.web.http import error_body
 from contestday.web.i18n import jinja_gettext, preferred_language
@@ -86,6 +88,9 @@ def _wants_html(request: Request[Any, Any, Any]) -> bool:
 
 
 def _exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, RequestEntityTooLarge):  # a typed body read past its route's limit: name the limit
+        limit = request.route_handler.resolve_request_max_body_size() or uploads.FORM_LIMIT
+        exc = uploads.too_large("上传的内容", "the upload", limit)
     status, body = error_body(exc)
     headers = getattr(exc, "headers", None) or None  # e.g. Retry-After of a 429
     if status >= 500:
