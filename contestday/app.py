@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response
-from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.base import ChannelsBackend
-from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException
@@ -39,6 +36,7 @@ from contestday.logs import configure_logging
 from contestday.openapi import OPENAPI_ASSETS, document_refusals, openapi_config
 from contestday.settings import Settings
 from contestday.web import uploads
+from contestday.web.channels import channels_plugin
 from contestday.web.errors import Refusal
 from contestday.web.http import error_body
 from contestday.web.i18n import jinja_gettext, preferred_language
@@ -130,15 +128,6 @@ def _request_log_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def _channels_backend(settings: Settings) -> ChannelsBackend:
-    if settings.redis_url:
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-        from redis.asyncio import Redis
-
-        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
-    return MemoryChannelsBackend()
-
-
 def create_app(settings: Settings) -> Litestar:
     configure_logging(settings.log_level)
     if settings.audit_key is not None:
@@ -189,8 +178,7 @@ def create_app(settings: Settings) -> Litestar:
         engine_.engine.globals["_"] = jinja_gettext
         engine_.engine.globals["notice_until"] = notice_until  # one wording of the notice period's end
 
-    channels = ChannelsPlugin(backend=_channels_backend(settings), arbitrary_channels_allowed=True,
-                              subscriber_max_backlog=1000, subscriber_backlog_strategy="dropleft")
+    channels = channels_plugin(settings.redis_url)
     app = Litestar(
         route_handlers=[
             health.health, health.home,

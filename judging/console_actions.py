@@ -9,10 +9,9 @@ the domain asks for.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.db.types import utcnow
+from contestday.web.channels import Publisher, publish_json
 from contestday.web.errors import Refusal
 from judging import audit, remarks
 from judging.console import MARKING_ROLES, findings_of, load_item_state
@@ -42,15 +42,11 @@ class Outcome:
     tablets: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (judge id, message)
 
 
-class _Publisher(Protocol):
-    def publish(self, data: str, channels: list[str]) -> None: ...
-
-
-def publish(channels: _Publisher, event_id: int, outcome: Outcome) -> None:
+def publish(channels: Publisher, event_id: int, outcome: Outcome) -> None:
     """Fan an action out, after its commit: the console channel, then each tablet concerned."""
-    channels.publish(json.dumps(outcome.console, ensure_ascii=False), [console_channel(event_id)])
+    publish_json(channels, outcome.console, console_channel(event_id))
     for judge_id, message in outcome.tablets:
-        channels.publish(json.dumps(message, ensure_ascii=False), [judge_channel(judge_id)])
+        publish_json(channels, message, judge_channel(judge_id))
 
 
 def _reason(reason: str | None) -> str:

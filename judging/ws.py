@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 from litestar import WebSocket, websocket
@@ -23,6 +23,7 @@ from litestar.exceptions import WebSocketDisconnect, WebSocketException
 
 from contestday.accounts.guards import current_principal
 from contestday.accounts.service import SIGNED_OUT, account_channel
+from contestday.web.channels import Publisher, publish_json
 from contestday.web.errors import Refusal
 from contestday.web.ws_origin import refuse_foreign_origin
 from judging.remarks import tablet_copy
@@ -47,19 +48,15 @@ def judge_channel(judge_id: int) -> str:
     return f"judge:{judge_id}"
 
 
-class _Publisher(Protocol):
-    def publish(self, data: str, channels: list[str]) -> None: ...
-
-
-def publish_resolved(channels: _Publisher, event_id: int, resolved: Iterable[dict[str, Any]]) -> None:
+def publish_resolved(channels: Publisher, event_id: int, resolved: Iterable[dict[str, Any]]) -> None:
     """Re-mark requests resolved by a committed change: the console hears the whole message, the judge's tablets
     (every device of that judge) which request to take down."""
     for message in resolved:
-        channels.publish(json.dumps(message, ensure_ascii=False), [console_channel(event_id)])
-        channels.publish(json.dumps(tablet_copy(message), ensure_ascii=False), [judge_channel(message["judge_id"])])
+        publish_json(channels, message, console_channel(event_id))
+        publish_json(channels, tablet_copy(message), judge_channel(message["judge_id"]))
 
 
-def publish_revoked(channels: _Publisher, judge_id: int) -> None:
+def publish_revoked(channels: Publisher, judge_id: int) -> None:
     """After the commit that revoked a judge's link: every open tablet socket of that judge, on every instance,
     closes with 4403."""
     channels.publish(_REVOKED.decode(), [judge_channel(judge_id)])
