@@ -3,7 +3,6 @@
 from certificates import store as certificates_store
 from contestday.accounts import models as accounts_models
 from judging import models as judging_models
-from judging import models_extra as judging_models_extra
 from judging import paper as judging_paper
 from registration.checkin import models as checkin_models
 from registration.entries import models as entries_models
@@ -15,6 +14,6 @@ from results import recheck as results_recheck
 
 __all__ = [
     "accounts_models", "certificates_store", "checkin_models", "entries_models", "events_models", "judging_models",
-    "judging_models_extra", "judging_paper", "results_appeals", "results_live", "results_publication",
+    "judging_paper", "results_appeals", "results_live", "results_publication",
     "results_recheck",
 ]

@@ -17,8 +17,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.web.errors import Refusal
 from judging.analysis import Marks, Panel, cell_findings, distribution, fmt, severity
-from judging.models import AuditHead, CriterionLock, Judge, PanelMember, RemarkRequest, Score, SheetSubmission
-from judging.models_extra import DeductionRuling
+from judging.models import (
+    AuditHead,
+    CriterionLock,
+    DeductionRuling,
+    Judge,
+    PanelMember,
+    RemarkRequest,
+    Score,
+    SheetSubmission,
+)
 from registration.checkin.blind import stage_of
 from registration.checkin.models import Attendance, SeatAssignment, SeatSession
 from registration.entries.models import Entry

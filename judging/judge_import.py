@@ -24,8 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contestday.web.errors import Refusal
 from judging import registry_service as svc
 from judging.cards import valid_until_from_issue
-from judging.models import Judge
-from judging.models_extra import JudgeIdentity
+from judging.models import Judge, JudgeIdentity
 from registration.entries import roster
 from registration.entries.personal import PersonalData, normalise_phone
 from scoring.identity import InvalidIdNumber, parse_id_number

@@ -6,7 +6,12 @@
   replayed operation gets the same answer;
 - the audit log is append-only and hash-chained per event: UNIQUE(event_id, seq); `audit_head` holds the last
   link and is updated in the same transaction, which serialises appends; links from `keyed_from` on carry an
-  HMAC under a key kept outside the database (judging/audit.py).
+  HMAC under a key kept outside the database (judging/audit.py);
+- one judge per person per event: UNIQUE(event_id, person_hash) on `judge_identity`, which keeps a judge's ID
+  number apart from `judge` (that holds the masked form only) so the number never sits in an index: the keyed
+  hash is unique, the number itself is stored encrypted (shown whole on the judge's own edit page only);
+- one ruling per item × entry × deduction: UNIQUE on `deduction_ruling` (裁定扣分, #18: the chief judge's value
+  for a deduction the judges disagree on; a second ruling replaces the first, both in the audit log).
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from sqlmodel import Field, SQLModel
 from contestday.db.types import Cents, UTCDateTime, utcnow
 
 __all__ = [
-    "AppliedOp", "AuditHead", "CriterionLock", "ExaminerCard", "Judge", "PanelMember", "RemarkRequest", "Score",
-    "ScoreEvent", "SheetSubmission",
+    "AppliedOp", "AuditHead", "CriterionLock", "DeductionRuling", "ExaminerCard", "Judge", "JudgeIdentity",
+    "PanelMember", "RemarkRequest", "Score", "ScoreEvent", "SheetSubmission",
 ]
 
 
@@ -183,3 +188,30 @@ class AuditHead(SQLModel, table=True):
     # links before this seq were written unkeyed (before migration 0013), the others under the key
     keyed_from: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     key_id: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})  # the key's fingerprint
+
+
+class JudgeIdentity(SQLModel, table=True):
+    __tablename__ = "judge_identity"
+    __table_args__ = (UniqueConstraint("event_id", "person_hash"),)
+
+    judge_id: int = Field(sa_column=Column(Integer, ForeignKey("judge.id", ondelete="CASCADE"), primary_key=True))
+    event_id: int = Field(sa_column=Column(Integer, ForeignKey("event.id", ondelete="CASCADE"), nullable=False))
+    person_hash: str = Field(max_length=64)  # HMAC of the normalised number (PersonalData.person_hash)
+    id_number_enc: str = Field(max_length=400)
+
+
+class DeductionRuling(SQLModel, table=True):
+    """裁定扣分: what results take off for one entry and deduction, in place of the judges' differing marks."""
+
+    __tablename__ = "deduction_ruling"
+    __table_args__ = (UniqueConstraint("item_id", "entry_id", "criterion_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id", ondelete="CASCADE"), nullable=False))
+    entry_id: int = Field(sa_column=Column(Integer, ForeignKey("entry.id", ondelete="CASCADE"), nullable=False))
+    criterion_id: int = Field(sa_column=Column(Integer, ForeignKey("criterion.id", ondelete="CASCADE"),
+                                               nullable=False))
+    value: Decimal = Field(sa_type=Cents)
+    reason: str = Field(max_length=500)
+    by: str = Field(max_length=80)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -19,8 +19,7 @@ from contestday.accounts.models import User
 from contestday.accounts.service import revoke_role
 from contestday.web.errors import Refusal
 from judging.cards import CardFacts, CardWarning, card_warnings, item_occupations
-from judging.models import ExaminerCard, Judge, PanelMember
-from judging.models_extra import JudgeIdentity
+from judging.models import ExaminerCard, Judge, JudgeIdentity, PanelMember
 from judging.registry import PANEL_ROLES, add_judge, assign
 from registration.entries.models import Entry
 from registration.entries.personal import PersonalData, normalise_phone, normalise_unit

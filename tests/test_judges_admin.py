@@ -18,8 +18,7 @@ import xlsxwriter
 from sqlmodel import select
 
 from judging.cards import card_warnings, item_occupations, occupation_matches, valid_until_from_issue
-from judging.models import ExaminerCard, Judge, PanelMember
-from judging.models_extra import JudgeIdentity
+from judging.models import ExaminerCard, Judge, JudgeIdentity, PanelMember
 from registration.entries.personal import PersonalData
 from scoring.identity import mask_id_number
 from tests.helpers import EXAMPLE_EVENT, login_headers
