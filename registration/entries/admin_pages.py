@@ -7,12 +7,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeAlias
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath
+from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from contestday.accounts.guards import current_principal, requires
@@ -44,12 +45,41 @@ from scoring.event_file import CHINA_TZ
 from scoring.identity import GENDER_NAMES
 from scoring.skill_levels import LEVELS
 
-__all__ = ["RegistrationAdminPages"]
+__all__ = ["EditForm", "ReasonForm", "RegistrationAdminPages", "ReviewForm", "RosterUpload"]
 
 Req = Request[Any, Any, Any]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# --- bodies ---
+@dataclass
+class ReasonForm:
+    """Closing or reopening registration by hand: the reason, recorded in the log (the service requires one)."""
+
+    reason: str = ""
+
+
+@dataclass
+class ReviewForm:
+    """A review decision from the queue or from the entry's page (`back` = "detail" answers on that page)."""
+
+    decision: str = ""
+    reason: str = ""
+    back: str = ""
+
+
+# The edit form's fields are named after the request of contracts §5 ("item", "name", "members[1].phone",
+# "instructors[0].name", "instructor_rows"): not identifiers, and as many as the entry has members and instructors,
+# so the form is typed as its fields by name, each one text. A refusal shows the form again with what was sent.
+EditForm: TypeAlias = dict[str, str]
+
+
+@dataclass
+class RosterUpload:
+    """A unit's roster (.xlsx or .csv) to import, or only to check (`dry_run`)."""
+
+    file: UploadFile | None = None
+    dry_run: str = ""
 
 
 def _local(moment: Any) -> str:
@@ -60,7 +90,6 @@ def _message(exc: Refusal | RequestError, lang: str) -> str:
     if isinstance(exc, RequestError):
         return exc.en if lang == "en" else exc.zh
     return exc.message_en if lang == "en" else exc.message
-
 
 
 async def _entry(db: DbSession, event_id: int, entry_id: int) -> Entry:
@@ -100,11 +129,11 @@ class RegistrationAdminPages(Controller):
     async def overview(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
         return await self._overview(request, db_session, event_id)
 
-    async def _set_closed(self, request: Req, event_id: int, db: DbSession, closed: bool) -> Redirect | Template:
-        form = await request.form()
+    async def _set_closed(self, request: Req, event_id: int, db: DbSession, closed: bool,
+                          form: ReasonForm) -> Redirect | Template:
         principal = await current_principal(request)
         try:
-            await svc.set_closed(db, await event_or_404(db, event_id), closed, str(form.get("reason") or ""),
+            await svc.set_closed(db, await event_or_404(db, event_id), closed, form.reason,
                                  principal.user_id or principal.name if principal else None)
         except Refusal as exc:
             return await self._overview(request, db, event_id, 422, _message(exc, preferred_language(request)))
@@ -112,12 +141,14 @@ class RegistrationAdminPages(Controller):
         return Redirect(f"/admin/events/{event_id}/registrations/?done={done}", status_code=303)
 
     @post("/close", status_code=303)
-    async def close(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
-        return await self._set_closed(request, event_id, write_session, True)
+    async def close(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                    data: URLEncodedBody[ReasonForm]) -> Redirect | Template:
+        return await self._set_closed(request, event_id, write_session, True, data)
 
     @post("/reopen", status_code=303)
-    async def reopen(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
-        return await self._set_closed(request, event_id, write_session, False)
+    async def reopen(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                     data: URLEncodedBody[ReasonForm]) -> Redirect | Template:
+        return await self._set_closed(request, event_id, write_session, False, data)
 
     # list, review queue, detail ----------------------------------------------------------------------------
     @get("/list")
@@ -142,25 +173,24 @@ class RegistrationAdminPages(Controller):
 
     @post("/{entry_id:int}/review", status_code=303)
     async def decide(self, request: Req, event_id: FromPath[int], entry_id: FromPath[int],
-                     write_session: WriteSession) -> Redirect | Template:
-        form = await request.form()
+                     write_session: WriteSession, data: URLEncodedBody[ReviewForm]) -> Redirect | Template:
         entry = await _entry(write_session, event_id, entry_id)
         principal = await current_principal(request)
         try:
             if entry.state != "active":
                 raise Refusal(409, "not_active", "该报名已撤回或已驳回", "this registration is no longer active")
-            await decide_review(write_session, entry, form.get("decision") == "approve", str(form.get("reason") or ""),
+            await decide_review(write_session, entry, data.decision == "approve", data.reason,
                                 principal.name if principal else "?")
         except Refusal as exc:
             lang = preferred_language(request)
-            if form.get("back") == "detail":
+            if data.back == "detail":
                 return await self._detail(request, write_session, event_id, entry_id, exc.status_code,
                                           _message(exc, lang))
             return await self._review(request, write_session, event_id, exc.status_code,
                                       {entry_id: _message(exc, lang)})
         await write_session.commit()
-        back = f"{entry_id}" if form.get("back") == "detail" else "review"
-        return Redirect(f"/admin/events/{event_id}/registrations/{back}?done={form.get('decision')}", status_code=303)
+        back = f"{entry_id}" if data.back == "detail" else "review"
+        return Redirect(f"/admin/events/{event_id}/registrations/{back}?done={data.decision}", status_code=303)
 
     async def _detail(self, request: Req, db: DbSession, event_id: int, entry_id: int, status: int = 200,
                       error: str = "") -> Template:
@@ -193,8 +223,8 @@ class RegistrationAdminPages(Controller):
 
     @post("/{entry_id:int}/edit", status_code=303)
     async def edit(self, request: Req, event_id: FromPath[int], entry_id: FromPath[int],
-                   write_session: WriteSession) -> Redirect | Template:
-        values = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+                   write_session: WriteSession, data: URLEncodedBody[EditForm]) -> Redirect | Template:
+        values = {k: v for k, v in data.items() if k != "csrf_token"}
         ctx = await load_context(write_session, event_id, request.app.state.settings.secret_key)
         [view] = await svc.entry_views(write_session, [await _entry(write_session, event_id, entry_id)])
         stored = [ctx.personal.decrypt(m.id_number_enc) or "" for m in view.members]
@@ -241,15 +271,12 @@ class RegistrationAdminPages(Controller):
         return await self._page(request, db_session, event_id, "roster.html", results=None, error="")
 
     @post("/roster", status_code=200, request_max_body_size=uploads.FORM_LIMIT)
-    async def roster_import(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Template:
+    async def roster_import(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                            data: MultipartBody[RosterUpload]) -> Template:
+        """A body over FORM_LIMIT is refused before this runs (413 `upload_too_large`, naming the limit)."""
         lang = preferred_language(request)
-        try:
-            form = await uploads.read_form(request)
-        except uploads.UploadRefused as exc:
-            return await self._page(request, write_session, event_id, "roster.html", exc.status_code, results=None,
-                                    error=exc.en if lang == "en" else exc.zh)
-        upload, dry_run = form.get("file"), bool(form.get("dry_run"))
-        if not isinstance(upload, UploadFile) or not upload.filename:
+        upload, dry_run = data.file, bool(data.dry_run)
+        if upload is None or not upload.filename:
             return await self._page(request, write_session, event_id, "roster.html", 422, results=None,
                                     error=gettext("请选择要导入的名单文件", lang))
         try:

@@ -10,11 +10,13 @@ read it to put it in the form)."""
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie
-from litestar.params import FromPath
+from litestar.datastructures import Cookie, UploadFile
+from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,7 +53,7 @@ from registration.entries.request import RequestError
 from registration.entries.service import RegistrationContext, amend, checked_in_refusal, is_open, on_site, withdraw
 from registration.events.models import Item
 
-__all__ = ["MinePages"]
+__all__ = ["LookupForm", "MinePages", "RegistrationForm", "WithdrawForm", "read_form_as_sent"]
 
 Req = Request[Any, Any, Any]
 MAX_FORM_BYTES = 11 * 1024 * 1024 + 512 * 1024
@@ -59,6 +61,77 @@ NOT_FOUND = "未找到匹配的有效报名。请核对身份证号码和手机�
 NOTICES = {"amended": "报名信息已修改。"}
 # Once checked in (or seated) the entry is the contest day's: withdrawing or changing it is for the staff on site.
 CHECKED_IN = checked_in_refusal()
+
+
+# --- bodies ---
+@dataclass
+class RegistrationForm:
+    """The form of public/form.html, posted multipart (a photo per member): a new registration at /r/{event}, an
+    amended one at /r/{event}/mine/edit (`mine`: the form's copy of the look-up cookie). Field names are
+    public_form's: the team, two members `m{i}_…` with their photos, two instructors `ins{i}_…`, the
+    confirmation. A refusal shows the form again with what was sent."""
+
+    mine: str = ""
+    item: str = ""
+    group: str = ""
+    identity: str = ""
+    unit: str = ""
+    m0_name: str = ""
+    m0_id_number: str = ""
+    m0_phone: str = ""
+    m0_education: str = ""
+    m0_skill_level: str = ""
+    m0_certificate_number: str = ""
+    m0_years_in_occupation: str = ""
+    m0_female_base: str = ""
+    m0_major: str = ""
+    m0_residence_declared: str = ""
+    m0_photo: UploadFile | None = None
+    m1_name: str = ""
+    m1_id_number: str = ""
+    m1_phone: str = ""
+    m1_education: str = ""
+    m1_skill_level: str = ""
+    m1_certificate_number: str = ""
+    m1_years_in_occupation: str = ""
+    m1_female_base: str = ""
+    m1_major: str = ""
+    m1_residence_declared: str = ""
+    m1_photo: UploadFile | None = None
+    ins0_name: str = ""
+    ins0_phone: str = ""
+    ins1_name: str = ""
+    ins1_phone: str = ""
+    confirm: str = ""
+
+    async def read(self) -> pf.FormInput:
+        """What public_form makes of the posted fields: the text to show again, each photo's bytes (an empty
+        file part, a photo not chosen, is none), whether the declaration was confirmed."""
+        return await pf.read_form({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+
+
+@dataclass
+class LookupForm:
+    """Finding one's own entry: the ID number and the phone given when registering."""
+
+    id_number: str = ""
+    phone: str = ""
+
+
+@dataclass
+class WithdrawForm:
+    """Withdrawing one's entry: the form's copy of the look-up cookie and the box ticked to confirm."""
+
+    mine: str = ""
+    sure: str = ""
+
+
+async def read_form_as_sent(request: Req) -> None:
+    """`before_request` of the public form posts: read the form in the encoding it came in, for the typed body
+    to decode from. The pages post multipart (form.html) or urlencoded (mine.html), and a client may post either:
+    litestar's own reader takes only the declared one (urlencoded to a multipart route is refused 400, multipart
+    to a urlencoded route reads as empty), where these routes have always read both."""
+    await request.form()
 
 
 def _mine(ctx: RegistrationContext, t: TicketView | None, token: str = "", *, error: str = "", code: str = "",
@@ -113,13 +186,13 @@ class MinePages(Controller):
         return _mine(ctx, t, owned[2], notice=NOTICES.get(request.query_params.get("done", ""), ""),
                      checked_in=await on_site(db_session, owned[0].id or 0))
 
-    @post("/")
-    async def lookup(self, event_id: FromPath[int], request: Req, write_session: WriteSession) -> Response[Any]:
+    @post("/", before_request=read_form_as_sent)
+    async def lookup(self, event_id: FromPath[int], request: Req, write_session: WriteSession,
+                     data: URLEncodedBody[LookupForm]) -> Response[Any]:
         ctx = await context_or_none(write_session, request, event_id)
         if ctx is None:
             return message_page("找不到该赛事", "链接有误或赛事已删除。", 404)
-        form = await request.form()
-        id_number, phone = str(form.get("id_number") or ""), str(form.get("phone") or "")
+        id_number, phone = data.id_number, data.phone
         try:  # a failed look-up counts per address and per ID number tried
             attempt = await limits.attempt(request, limits.MINE, person=f"{event_id}:{id_number.strip()}")
         except limits.TooManyAttempts as exc:
@@ -151,14 +224,15 @@ class MinePages(Controller):
                            f"m{m.position}_residence_declared": "1" if m.residence_declared else ""})
         return form_page(ctx, values, mode="edit", extra=_edit_extra(ctx, members, token))
 
-    @post("/edit", request_max_body_size=MAX_FORM_BYTES)
-    async def edit(self, event_id: FromPath[int], request: Req, write_session: WriteSession) -> Response[Any]:
+    @post("/edit", request_max_body_size=MAX_FORM_BYTES, before_request=read_form_as_sent)
+    async def edit(self, event_id: FromPath[int], request: Req, write_session: WriteSession,
+                   data: MultipartBody[RegistrationForm]) -> Response[Any]:
         ctx = await context_or_none(write_session, request, event_id)
-        try:  # a post without a valid cookie counts as a failed look-up, before the photos are parsed
+        try:  # a post without a valid cookie counts as a failed look-up, before the photos are decoded
             attempt = await limits.attempt(request, limits.MINE)
         except limits.TooManyAttempts as exc:
             return _too_many(exc, event_id)
-        form = await pf.read_form(await request.form())
+        form = await data.read()
         owned = await _owned(write_session, request, event_id, form.values.get("mine", ""))
         if ctx is None or owned is None:
             return message_page("请重新查询", "页面已过期，请重新输入身份证号码和手机号码查询。", 422,
@@ -186,15 +260,15 @@ class MinePages(Controller):
         saved = await save_photos(write_session, request, entry.id, photos, keep)
         return Redirect(f"/r/{event_id}/mine", status_code=303, query_params={"done": "amended"} if saved else {})
 
-    @post("/withdraw")
-    async def withdraw_entry(self, event_id: FromPath[int], request: Req, write_session: WriteSession) -> Response[Any]:
+    @post("/withdraw", before_request=read_form_as_sent)
+    async def withdraw_entry(self, event_id: FromPath[int], request: Req, write_session: WriteSession,
+                             data: URLEncodedBody[WithdrawForm]) -> Response[Any]:
         ctx = await context_or_none(write_session, request, event_id)
         try:  # a post without a valid cookie counts as a failed look-up
             attempt = await limits.attempt(request, limits.MINE)
         except limits.TooManyAttempts as exc:
             return _too_many(exc, event_id)
-        form = await request.form()
-        owned = await _owned(write_session, request, event_id, str(form.get("mine") or ""))
+        owned = await _owned(write_session, request, event_id, data.mine)
         if ctx is None or owned is None:
             return message_page("请重新查询", "页面已过期，请重新输入身份证号码和手机号码查询。", 422,
                                 [(f"/r/{event_id}/mine", "我的报名")])
@@ -204,7 +278,7 @@ class MinePages(Controller):
         if not is_open(ctx.closes, ctx.closed_at, utcnow()):
             return _mine(ctx, t, token, error="报名已截止，不能撤回。", code="registration_closed", status=422)
         try:
-            if form.get("sure") != "1" and not await on_site(write_session, entry.id or 0):
+            if data.sure != "1" and not await on_site(write_session, entry.id or 0):
                 return _mine(ctx, t, token, error="请先勾选确认，再撤回报名。", code="not_confirmed", status=422)
             await withdraw(write_session, entry, by_contestant=True)
         except Refusal as exc:

@@ -7,15 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, MultipartBody
 from litestar.response import Redirect, Template
 
 from contestday.db.types import utcnow
 from contestday.web import uploads
 from contestday.web.errors import Refusal
 from contestday.web.sessions import DbSession, WriteSession
-from registration.entries import public_form as pf
-from registration.entries.mine import MinePages
+from registration.entries.mine import MinePages, RegistrationForm, read_form_as_sent
 from registration.entries.pdf import ticket_pdf
 from registration.entries.posters import PosterPages
 from registration.entries.public_data import load_ticket
@@ -51,14 +50,15 @@ class PublicPages(Controller):
             return closed_page(ctx)
         return form_page(ctx, {})
 
-    @post("/r/{event_id:int}", request_max_body_size=MAX_FORM_BYTES)
-    async def submit(self, event_id: FromPath[int], request: Req, write_session: WriteSession) -> Response[Any]:
+    @post("/r/{event_id:int}", request_max_body_size=MAX_FORM_BYTES, before_request=read_form_as_sent)
+    async def submit(self, event_id: FromPath[int], request: Req, write_session: WriteSession,
+                     data: MultipartBody[RegistrationForm]) -> Response[Any]:
         ctx = await context_or_none(write_session, request, event_id)
         if ctx is None:
             return message_page(*NO_EVENT, 404)
         if not is_open(ctx.closes, ctx.closed_at, utcnow()):
             return closed_page(ctx, 422)
-        form = await pf.read_form(await request.form())
+        form = await data.read()
         item = ctx.spec.item(form.values.get("item", ""))
         try:
             # decoding photos takes a good part of a second: off the event loop

@@ -9,11 +9,13 @@ Also here: the page a refused sign-in link answers (used, revoked, expired)."""
 from __future__ import annotations
 
 import base64
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.channels import ChannelsPlugin
-from litestar.params import FromPath
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,11 +32,13 @@ from registration.events.models import Event, Item
 from registration.staff import service as staff
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["STAFF_PAGES", "AdminAccountPages", "EventAccountPages"]
+__all__ = ["STAFF_PAGES", "AccountForm", "AdminAccountPages", "EventAccountPages", "RoleForm"]
 
 Req = Request[Any, Any, Any]
-# the forms of an account's page, one path each: …/{user_id}/grant, …/revoke, …/disable and so on
-CHANGES = [f"/{{user_id:int}}/{what}" for what in ("grant", "revoke", "disable", "enable", "reset", "link")]
+# the forms of an account's page, one path each: …/{user_id}/grant, …/revoke (a role and its scope in the form),
+# …/disable and so on (the path says everything: the form carries only its CSRF token)
+ROLE_CHANGES = [f"/{{user_id:int}}/{what}" for what in ("grant", "revoke")]
+ACCOUNT_CHANGES = [f"/{{user_id:int}}/{what}" for what in ("disable", "enable", "reset", "link")]
 CREATE_ROWS = 3  # role rows of the "new account" form; more roles are given on the account's page
 DONE = {"granted": "已授予角色", "revoked": "已收回角色", "disabled": "账号已停用，其登录会话已全部结束",
         "enabled": "账号已启用", "unlinked": "登录链接已撤销", "unchanged": "没有变化"}
@@ -105,6 +109,33 @@ register({
                              ("账号已启用", "Account enabled"), ("登录链接已撤销", "Sign-in link revoked"),
                              ("没有变化", "Nothing changed")]},
 })
+
+
+# --- bodies ---
+@dataclass
+class AccountForm:
+    """The "new account" form of accounts/list.html: the account and up to CREATE_ROWS (role, scope) rows; a
+    refusal shows the form again with what was sent."""
+
+    name: str = ""
+    display_name: str = ""
+    role_0: str = ""
+    scope_0: str = ""
+    role_1: str = ""
+    scope_1: str = ""
+    role_2: str = ""
+    scope_2: str = ""
+
+
+@dataclass
+class RoleForm:
+    """A role given (`role`, `scope` as "", "E5" or "E5:SA01") or taken back (`role`, `event_id`, `item_id`:
+    exactly the scope it is held for, "" for none) on an account's page."""
+
+    role: str = ""
+    scope: str = ""
+    event_id: str = ""
+    item_id: str = ""
 
 
 def _local(moment: Any) -> str:
@@ -205,9 +236,8 @@ def _link_url(request: Req, token: str) -> str:
     return f"{request.app.state.settings.public_url.rstrip('/')}/login/link/{token}"
 
 
-async def create(request: Req, db: AsyncSession, event_id: int | None) -> Template:
-    form = await request.form()
-    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+async def create(request: Req, db: AsyncSession, event_id: int | None, form: AccountForm) -> Template:
+    values = dataclasses.asdict(form)
     grants: list[tuple[str, int | None, str | None]] = []
     try:
         for n in range(CREATE_ROWS):
@@ -244,9 +274,10 @@ async def _guarded(request: Req, db: AsyncSession, event_id: int | None, user_id
 
 
 async def change(request: Req, db: AsyncSession, event_id: int | None, user_id: int, what: str,
-                 link_id: int | None = None) -> Redirect | Template:
-    """One change from the account's page; a refusal shows on the page (409 `role_conflict` and the others)."""
-    form = await request.form()
+                 form: RoleForm | None = None, link_id: int | None = None) -> Redirect | Template:
+    """One change from the account's page; a refusal shows on the page (409 `role_conflict` and the others).
+    Only a role given or taken back reads a `form`; the other changes are named by their path."""
+    form = form or RoleForm()
     by = await actor_name(request)
     token, done = "", "unchanged"
     try:
@@ -256,17 +287,15 @@ async def change(request: Req, db: AsyncSession, event_id: int | None, user_id: 
             raise Refusal(409, "own_account", "不能停用或重置自己的账号：请另一位管理员操作",
                            "you cannot disable or reset your own account: ask another administrator")
         if what == "grant":
-            role = str(form.get("role") or "")
-            scope = _parse_scope(str(form.get("scope") or ""), event_id)
-            _check_server_wide(role, scope)
-            done = "granted" if await staff.give(db, user, role, by, *scope) else "unchanged"
+            scope = _parse_scope(form.scope, event_id)
+            _check_server_wide(form.role, scope)
+            done = "granted" if await staff.give(db, user, form.role, by, *scope) else "unchanged"
         elif what == "revoke":
-            raw_event, raw_item = str(form.get("event_id") or ""), str(form.get("item_id") or "")
-            g_event = int(raw_event) if raw_event.isdigit() else None
+            g_event = int(form.event_id) if form.event_id.isdigit() else None
             if event_id is not None and g_event != event_id:
                 raise Refusal(403, "wrong_event_role", "只能收回本赛事的角色", "only this event's roles here")
-            done = "revoked" if await staff.take(db, user, str(form.get("role") or ""), by, g_event,
-                                                 int(raw_item) if raw_item.isdigit() else None) else "unchanged"
+            done = "revoked" if await staff.take(db, user, form.role, by, g_event,
+                                                 int(form.item_id) if form.item_id.isdigit() else None) else "unchanged"
         elif what in ("disable", "enable"):
             done = what + "d" if await staff.set_active(db, user, what == "enable", by) else "unchanged"
         elif what == "reset":
@@ -302,21 +331,27 @@ class AdminAccountPages(Controller):
         return await list_page(request, db_session, None)
 
     @post("", status_code=201)
-    async def create(self, request: Req, write_session: WriteSession) -> Template:
-        return await create(request, write_session, None)
+    async def create(self, request: Req, write_session: WriteSession,
+                     data: URLEncodedBody[AccountForm]) -> Template:
+        return await create(request, write_session, None, data)
 
     @get("/{user_id:int}")
     async def account(self, request: Req, user_id: FromPath[int], db_session: DbSession) -> Template:
         return await account_page(request, db_session, None, user_id)
 
-    @post(CHANGES, status_code=303)
+    @post(ROLE_CHANGES, status_code=303)
+    async def change_role(self, request: Req, user_id: FromPath[int], write_session: WriteSession,
+                          data: URLEncodedBody[RoleForm]) -> Redirect | Template:
+        return await change(request, write_session, None, user_id, _action(request), data)
+
+    @post(ACCOUNT_CHANGES, status_code=303)
     async def change(self, request: Req, user_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
         return await change(request, write_session, None, user_id, _action(request))
 
     @post("/{user_id:int}/links/{link_id:int}/revoke", status_code=303)
     async def revoke_link(self, request: Req, user_id: FromPath[int], link_id: FromPath[int],
                           write_session: WriteSession) -> Redirect | Template:
-        return await change(request, write_session, None, user_id, "unlink", link_id)
+        return await change(request, write_session, None, user_id, "unlink", link_id=link_id)
 
 
 class EventAccountPages(Controller):
@@ -331,15 +366,21 @@ class EventAccountPages(Controller):
         return await list_page(request, db_session, event_id)
 
     @post("", status_code=201)
-    async def create(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Template:
-        return await create(request, write_session, event_id)
+    async def create(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                     data: URLEncodedBody[AccountForm]) -> Template:
+        return await create(request, write_session, event_id, data)
 
     @get("/{user_id:int}")
     async def account(self, request: Req, event_id: FromPath[int], user_id: FromPath[int],
                       db_session: DbSession) -> Template:
         return await account_page(request, db_session, event_id, user_id)
 
-    @post(CHANGES, status_code=303)
+    @post(ROLE_CHANGES, status_code=303)
+    async def change_role(self, request: Req, event_id: FromPath[int], user_id: FromPath[int],
+                          write_session: WriteSession, data: URLEncodedBody[RoleForm]) -> Redirect | Template:
+        return await change(request, write_session, event_id, user_id, _action(request), data)
+
+    @post(ACCOUNT_CHANGES, status_code=303)
     async def change(self, request: Req, event_id: FromPath[int], user_id: FromPath[int],
                      write_session: WriteSession) -> Redirect | Template:
         return await change(request, write_session, event_id, user_id, _action(request))
@@ -347,11 +388,11 @@ class EventAccountPages(Controller):
     @post("/{user_id:int}/links/{link_id:int}/revoke", status_code=303)
     async def revoke_link(self, request: Req, event_id: FromPath[int], user_id: FromPath[int],
                           link_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
-        return await change(request, write_session, event_id, user_id, "unlink", link_id)
+        return await change(request, write_session, event_id, user_id, "unlink", link_id=link_id)
 
 
 def _action(request: Req) -> str:
-    """The change a form's path names (the last segment of one of CHANGES)."""
+    """The change a form's path names (the last segment of one of ROLE_CHANGES or ACCOUNT_CHANGES)."""
     return request.url.path.rstrip("/").rsplit("/", 1)[1]
 
 
