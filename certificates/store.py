@@ -38,6 +38,7 @@ from registration.events.models import Item
 from registration.events.service import event_or_404
 from results.appeals import open_appeals_by_item
 from results.publication import current, seated_members
+from results.snapshot import decode_snapshot
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["IssuedCertificate", "held_by_appeals", "issue", "load_template", "mask_name", "new_serial",
@@ -162,13 +163,14 @@ async def issue(session: AsyncSession, event_id: int, item_code: str | None = No
             if item_code is not None:
                 raise _appeal_open(item, held[item.id or 0])
             continue
+        snapshot = decode_snapshot(published.body)
         seated = await seated_members(session, item.id or 0)
         order = 0
-        for group in published.body["groups"]:
-            for row in group["rows"]:
-                if not row["award"]:
+        for group in snapshot.groups:
+            for row in group.rows:
+                if not row.award:
                     continue
-                who, members = seated[row["seat"]]
+                who, members = seated[row.seat]
                 entry_id = who["registration_id"]
                 for member in members:
                     order += 1
@@ -183,8 +185,8 @@ async def issue(session: AsyncSession, event_id: int, item_code: str | None = No
                             session.add(IssuedCertificate(
                                 event_id=event_id, item_id=item.id or 0, entry_id=entry_id, position=member.position,
                                 serial=new_serial(event_id, item.code, number), active_key=key, name=member.name,
-                                unit=row["unit"], event_name=event.name, item_name=item.name,
-                                group_name=group["group"], award=row["award"], issuer=issuer, issued_on=day,
+                                unit=row.unit, event_name=event.name, item_name=item.name,
+                                group_name=group.group, award=row.award, issuer=issuer, issued_on=day,
                                 version=published.version, order_key=(item.position or 0) * 100_000 + order))
                     except IntegrityError:  # issued meanwhile (the unique keys decide): leave theirs
                         continue

@@ -14,7 +14,8 @@ what only the organiser may see (ID numbers for the assessment body, birth dates
   2023 notice, a cut-off by birth date, not an age on some day. Only a 市级行业职业技能竞赛's 一等奖 goes
   straight in, so the list exists for `city_industry` events only (`stars_offered`);
 - `sheets` 评分表存档: per seat, each judge's mark per criterion and the item's aggregate (PDF).
-Each is a `Sheet` (title, columns, rows) written as XLSX (every cell text) or PDF.
+Each is a `Sheet` (title, columns, rows) written as XLSX (every cell text) or PDF. The snapshot is read as a
+`results.snapshot.PublishedSnapshot`, by attribute; its scores print as the text they were published as.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,6 +34,7 @@ from registration.entries.personal import PersonalData
 from registration.events.service import event_or_404
 from results.list_pdf import table_pdf
 from results.publication import anchor_line, current, seated_members
+from results.snapshot import PublishedRow, decode_snapshot
 from scoring.event_file import CHINA_TZ
 from scoring.identity import GENDER_NAMES
 from scoring.marking import aggregate
@@ -82,6 +83,11 @@ def _level(level: int | None) -> str:
     return LEVEL_NAMES.get(level or 0, "")
 
 
+def _score(score: Decimal | None) -> str:
+    """A published score as printed: its text ("87.50"), empty for none (a zero score still prints)."""
+    return "" if score is None else str(score)
+
+
 async def build(session: AsyncSession, event_id: int, item_code: str, kind: str, personal: PersonalData,
                 age: int = 40, year: int | None = None) -> Sheet:
     if kind not in KINDS:
@@ -101,63 +107,63 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
     if published is None or published.state != "published" or published.body is None:
         raise Refusal(409, "not_published", "该赛项成绩尚未发布（或已撤回），名单以发布的成绩为准",
                        "the item's results are not published: lists follow the published results")
-    body = published.body
+    snap = decode_snapshot(published.body)
     # the snapshot's own kind when it says (published before certificate kinds: the item's)
-    has_level = levelled(body.get("certificate", item.certificate))
+    has_level = levelled(item.certificate if snap.certificate is None else snap.certificate)
 
-    def cert(r: dict[str, Any]) -> str:
+    def cert(r: PublishedRow) -> str:
         if has_level:
-            return _level(r["cert_level"])
-        return SPECIAL_ABILITY_QUALIFIED if r["qualified"] else ""
+            return _level(r.cert_level)
+        return SPECIAL_ABILITY_QUALIFIED if r.qualified else ""
     cert_column = "证书等级" if has_level else "证书"
-    anchor = anchor_line(body)
+    anchor = anchor_line(snap)
     exam_level = item.exam_level
-    subtitle = f"{body['event']} · {body['item_name']} · 第 {body['version']} 版（{body['published_at'][:10]} 发布）"
-    ranked = [(g["group"], r) for g in body["groups"] for r in g["rows"]]
-    title = f"{body['item_name']}{KINDS[kind]}"
+    subtitle = f"{snap.event} · {snap.item_name} · 第 {snap.version} 版（{snap.published_at[:10]} 发布）"
+    ranked = [(g.group, r) for g in snap.groups for r in g.rows]
+    title = f"{snap.item_name}{KINDS[kind]}"
     if kind == "awards":
-        rows = [[str(n), body["item_name"], group, r["award"], "、".join(r["names"]), r["unit"],
-                 "、".join(r["instructors"]), _level(r["cert_level"]) if r["promoted"] else ""][:8 if has_level else 7]
-                for n, (group, r) in enumerate([x for x in ranked if x[1]["award"]], 1)]
+        rows = [[str(n), snap.item_name, group, r.award, "、".join(r.names), r.unit,
+                 "、".join(r.instructors), _level(r.cert_level) if r.promoted else ""][:8 if has_level else 7]
+                for n, (group, r) in enumerate([x for x in ranked if x[1].award], 1)]
         award_columns: tuple[str, ...] = ("序号", "赛项", "组别", "奖项", "姓名", "单位", "指导教师", "晋升等级")
         return Sheet(title, subtitle, award_columns if has_level else award_columns[:7], rows, anchor=anchor)
     if kind == "promotions":
-        rows = [[str(n), body["item_name"], group, str(r["rank"]), "、".join(r["names"]), r["unit"],
-                 _level(exam_level), _level(r["cert_level"])]
-                for n, (group, r) in enumerate([x for x in ranked if x[1]["promoted"]], 1)]
+        rows = [[str(n), snap.item_name, group, str(r.rank), "、".join(r.names), r.unit,
+                 _level(exam_level), _level(r.cert_level)]
+                for n, (group, r) in enumerate([x for x in ranked if x[1].promoted], 1)]
         return Sheet(title, subtitle, ("序号", "赛项", "组别", "名次", "姓名", "单位", "鉴定等级", "证书等级"), rows,
                      anchor=anchor)
     if kind == "results":
-        codes = [c["code"] for c in body["criteria"]]
-        columns = ("组别", "名次", "赛位", "姓名", "单位", *[f"{c['name']}（{c['max']}）" for c in body["criteria"]],
+        codes = [c.code for c in snap.criteria]
+        columns = ("组别", "名次", "赛位", "姓名", "单位", *[f"{c.name}（{c.max}）" for c in snap.criteria],
                    "实操成绩", "总成绩", "合格", "奖项", cert_column)
-        rows = [[group, str(r["rank"]), r["seat"], "、".join(r["names"]), r["unit"],
-                 *[r["criteria"].get(code) or "" for code in codes], r["practical"] or "", r["total"] or "",
-                 "合格" if r["qualified"] else "不合格", r["award"], cert(r)] for group, r in ranked]
+        rows = [[group, str(r.rank), r.seat, "、".join(r.names), r.unit,
+                 *[_score(r.criteria.get(code)) for code in codes], _score(r.practical), _score(r.total),
+                 "合格" if r.qualified else "不合格", r.award, cert(r)] for group, r in ranked]
         return Sheet(title, subtitle, columns, rows, anchor=anchor)
     members = {seat: ms for seat, (_row, ms) in (await seated_members(session, item.id or 0)).items()}
     if kind == "qualified":
         rows = []
         for group, r in ranked:
-            if not r["qualified"]:
+            if not r.qualified:
                 continue
-            for m in members.get(r["seat"], []):
+            for m in members.get(r.seat, []):
                 rows.append([str(len(rows) + 1), m.name, GENDER_NAMES.get(m.gender, m.gender),
-                             personal.decrypt(m.id_number_enc) or m.id_masked, r["unit"], body["item_name"], group,
+                             personal.decrypt(m.id_number_enc) or m.id_masked, r.unit, snap.item_name, group,
                              cert(r)])
         return Sheet(title, subtitle, ("序号", "姓名", "性别", "身份证号", "单位", "职业（工种）", "组别", cert_column),
                      rows, text_columns=("身份证号",), anchor=anchor)
     if kind == "stars":
-        nominated = year or datetime.fromisoformat(body["published_at"]).astimezone(CHINA_TZ).year
+        nominated = year or datetime.fromisoformat(snap.published_at).astimezone(CHINA_TZ).year
         cut = date(nominated - age, 1, 1)  # "以后出生" counts the day itself: born 1983-01-01 is in for 2023
         rows = []
         for group, r in ranked:
-            if r["award"] != "一等奖":
+            if r.award != "一等奖":
                 continue
-            for m in members.get(r["seat"], []):
+            for m in members.get(r.seat, []):
                 if m.birth_date >= cut:
                     rows.append([str(len(rows) + 1), m.name, GENDER_NAMES.get(m.gender, m.gender),
-                                 m.birth_date.isoformat(), r["unit"], body["item_name"], group, r["award"]])
+                                 m.birth_date.isoformat(), r.unit, snap.item_name, group, r.award])
         return Sheet(title, f"{subtitle} · 一等奖且 {cut.year}年1月1日以后出生（{nominated} 年度 {age} 周岁以下）",
                      ("序号", "姓名", "性别", "出生日期", "单位", "赛项", "组别", "奖项"), rows, anchor=anchor)
     # sheets: every judge's marks per seat and criterion, the aggregate, and the total
@@ -171,8 +177,7 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
             marks = "；".join(f"{judges.get(int(j), j)} {fmt(Decimal(v))}" for j, v in given)
             used = state.result_marks().get((s.label, c.code), ())  # a ruled deduction: the chief judge's value
             score = aggregate(c, [v for _, v in used]).score if used or c.kind == "deduction" else None
-            rows.append([s.label, names.get(s.label, ""), f"{c.code} {c.name}", marks, fmt(score) if score is not None
-                         else "缺"])
+            rows.append([s.label, names.get(s.label, ""), f"{c.code} {c.name}", marks, fmt(score) or "缺"])
     return Sheet(title, subtitle, ("赛位", "姓名", "评分项", "各裁判评分", "该项得分"), rows, anchor=anchor)
 
 

@@ -14,18 +14,18 @@
   version; nothing is overwritten.
 - **The notice period** (公示期) starts at publication: N working days (results.notice), shown publicly.
 - **An anchor of the audit chain**: each snapshot records the event's chain head (seq + MAC) at publication
-  (`body["audit"]`, inside the snapshot's SHA-256) and the printed lists show it, so a chain cut short or
+  (`audit`, inside the snapshot's SHA-256) and the printed lists show it, so a chain cut short or
   rewritten afterwards no longer contains it (`contestday audit verify` checks every one).
 
 The public sees only `public_view` of the latest version, never the tables behind it: before the first
-publication there is nothing to leak.
+publication there is nothing to leak. The snapshot's shape is `results.snapshot.PublishedSnapshot`: built as
+one, stored as its JSON, read back with `decode_snapshot`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
@@ -45,11 +45,25 @@ from registration.events.service import load_event
 from results.gate import item_gate, load_facts
 from results.live import TieOrder, apply_tie_orders, provisional_ranking
 from results.notice import DEFAULT_WORKING_DAYS, notice_period
+from results.snapshot import (
+    AuditAnchor,
+    CriterionHead,
+    Notice,
+    PublishedGroup,
+    PublishedRow,
+    PublishedSnapshot,
+    decode_anchor,
+    snapshot_body,
+    snapshot_digest,
+)
 from scoring.event_file import CHINA_TZ
 from scoring.skill_levels import LEVEL_NAMES
 
-__all__ = ["Publication", "anchor_line", "audit_anchors", "blockers", "current", "decide_tie", "public_view",
-           "publish", "seated_members", "withdraw"]
+__all__ = ["Publication", "Seated", "anchor_line", "audit_anchors", "blockers", "current", "decide_tie",
+           "public_view", "publish", "seated_members", "snapshot_of", "withdraw"]
+
+# seat → (its row of the decrypted mapping, the entry's members in team order)
+Seated = dict[str, tuple[dict[str, Any], list[EntryMember]]]
 
 
 class Publication(SQLModel, table=True):
@@ -90,45 +104,57 @@ async def current(session: AsyncSession, item_id: int) -> Publication | None:
                                .order_by(col(Publication.version).desc()).limit(1))).first()
 
 
-def _digest(body: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-                          .encode()).hexdigest()
-
-
-async def seated_members(session: AsyncSession, item_id: int) -> dict[str, tuple[dict[str, Any], list[EntryMember]]]:
+async def seated_members(session: AsyncSession, item_id: int) -> Seated:
     """seat → (its row of the decrypted mapping: registration_id, names, unit, …; the entry's members in team
     order). For everything built on published results: the snapshot, the lists, the certificates."""
     mapping = {m["registration_id"]: m for m in await full_mapping(session, item_id)}
-    found: dict[str, tuple[dict[str, Any], list[EntryMember]]] = {m["seat"]: (m, []) for m in mapping.values()}
+    found: Seated = {m["seat"]: (m, []) for m in mapping.values()}
     for member in (await session.exec(select(EntryMember).where(col(EntryMember.entry_id).in_(list(mapping)))
                                       .order_by(col(EntryMember.position)))).all():
         found[mapping[member.entry_id]["seat"]][1].append(member)
     return found
 
 
-async def _snapshot(session: AsyncSession, event: Event, item: Item, ranking: dict[str, Any], version: int,
-                    at: datetime, working_days: int) -> dict[str, Any]:
-    """The published body: the ranking by group with names, units and instructors (never an ID number)."""
-    seated = await seated_members(session, item.id or 0)
+def _score(text: str | None) -> Decimal | None:
+    """A score of the ranking ("87.50") as the exact decimal the snapshot holds (it encodes as that text)."""
+    return None if text is None else Decimal(text)
+
+
+def _row(r: dict[str, Any], who: dict[str, Any], members: list[EntryMember]) -> PublishedRow:
+    instructors = tuple(dict.fromkeys(i["name"] for m in members for i in m.instructors if i.get("name")))
+    return PublishedRow(
+        position=r["position"], rank=r["rank"], seat=r["seat"], award=r["award"] or "", names=tuple(who["names"]),
+        unit=who["unit"], instructors=instructors, practical=_score(r["practical"]), total=_score(r["total"]),
+        qualified=r["qualified"], cert_level=r["cert_level"],
+        cert_level_name=LEVEL_NAMES.get(r["cert_level"] or 0, ""), promoted=r["promoted"],
+        criteria={code: _score(v) for code, v in r["criteria"].items()})
+
+
+def snapshot_of(event: Event, item: Item, ranking: dict[str, Any], seated: Seated, version: int, at: datetime,
+                working_days: int, anchor: AuditAnchor | None = None) -> PublishedSnapshot:
+    """The published snapshot of `ranking` (the gate's): by group, with names, units and instructors (never an
+    ID number). Pure: `_snapshot` reads what it needs."""
     period = notice_period(at, working_days)
-    groups = []
-    for g in ranking["groups"]:
-        rows = []
-        for r in g["rows"]:
-            who, members = seated[r["seat"]]
-            instructors = list(dict.fromkeys(i["name"] for m in members for i in m.instructors if i.get("name")))
-            rows.append({"position": r["position"], "rank": r["rank"], "seat": r["seat"], "award": r["award"] or "",
-                         "names": who["names"], "unit": who["unit"], "instructors": instructors,
-                         "practical": r["practical"], "total": r["total"], "qualified": r["qualified"],
-                         "cert_level": r["cert_level"], "cert_level_name": LEVEL_NAMES.get(r["cert_level"] or 0, ""),
-                         "promoted": r["promoted"], "criteria": r["criteria"]})
-        groups.append({"group": g["group"], "rows": rows, "absent": g["absent"]})
+    groups = tuple(PublishedGroup(group=g["group"], rows=tuple(_row(r, *seated[r["seat"]]) for r in g["rows"]),
+                                  absent=g["absent"]) for g in ranking["groups"])
     # the certificate kind travels with the snapshot: the lists, the public page and the board follow it
-    return {"event": event.name, "item": item.code, "item_name": item.name, "version": version,
-            "certificate": item.certificate, "criteria": ranking["criteria"],
-            "published_at": at.astimezone(CHINA_TZ).isoformat(), "basis": ranking["basis"], "groups": groups,
-            "notice": {"working_days": working_days, "last_day": period.last_day.isoformat(),
-                       "ends_at": period.ends_at.isoformat(), "calendar_known": period.calendar_known}}
+    return PublishedSnapshot(
+        event=event.name, item=item.code, item_name=item.name, version=version, certificate=item.certificate,
+        criteria=tuple(CriterionHead(code=c["code"], name=c["name"], max=Decimal(c["max"]))
+                       for c in ranking["criteria"]),
+        published_at=at.astimezone(CHINA_TZ).isoformat(), basis=ranking["basis"], groups=groups,
+        notice=Notice(working_days=working_days, last_day=period.last_day.isoformat(),
+                      ends_at=period.ends_at.isoformat(), calendar_known=period.calendar_known),
+        audit=anchor)
+
+
+async def _snapshot(session: AsyncSession, event: Event, item: Item, ranking: dict[str, Any], version: int,
+                    at: datetime, working_days: int) -> PublishedSnapshot:
+    """The published snapshot, anchored to the event's audit chain head as it stands now."""
+    seated = await seated_members(session, item.id or 0)
+    head = (await session.exec(select(AuditHead.seq, AuditHead.hash).where(AuditHead.event_id == event.id))).first()
+    anchor = AuditAnchor(seq=head[0] if head else 0, mac=head[1] if head else audit.GENESIS)
+    return snapshot_of(event, item, ranking, seated, version, at, working_days, anchor)
 
 
 async def _next_version(session: AsyncSession, item_id: int) -> int:
@@ -162,13 +188,12 @@ async def publish(session: AsyncSession, event_id: int, item_code: str, by: str,
     if version > 1 and not reason.strip():
         raise Refusal(422, "reason_required", "再次发布须填写原因", "publishing again needs a reason")
     at = now or utcnow()
-    body = await _snapshot(session, event, item, ranking, version, at, working_days)
-    head = (await session.exec(select(AuditHead.seq, AuditHead.hash).where(AuditHead.event_id == event_id))).first()
-    body["audit"] = {"seq": head[0] if head else 0, "mac": head[1] if head else audit.GENESIS}
+    snapshot = await _snapshot(session, event, item, ranking, version, at, working_days)
+    body = snapshot_body(snapshot)
     return await _store(session, Publication(
-        event_id=event_id, item_id=item.id, version=version, state="published", body=body, hash=_digest(body),
-        at=at, by=by[:80], reason=reason.strip()[:500], notice_ends_at=datetime.fromisoformat(
-            body["notice"]["ends_at"])))
+        event_id=event_id, item_id=item.id, version=version, state="published", body=body,
+        hash=snapshot_digest(body), at=at, by=by[:80], reason=reason.strip()[:500],
+        notice_ends_at=datetime.fromisoformat(snapshot.notice.ends_at)))
 
 
 async def withdraw(session: AsyncSession, event_id: int, item_code: str, by: str, reason: str,
@@ -216,25 +241,27 @@ async def decide_tie(session: AsyncSession, event_id: int, item_code: str, group
     return row
 
 
-def anchor_line(body: dict[str, Any]) -> str:
+def anchor_line(snapshot: PublishedSnapshot) -> str:
     """The chain head a snapshot recorded, as printed on its lists (empty for snapshots from before)."""
-    anchor = body.get("audit") or {}
-    if not anchor.get("seq"):
+    anchor = snapshot.audit
+    if anchor is None or not anchor.seq:
         return ""
-    return f"审计链 第 {anchor['seq']} 条 · 校验 {anchor['mac'][:16]}…"
+    return f"审计链 第 {anchor.seq} 条 · 校验 {anchor.mac[:16]}…"
 
 
 async def audit_anchors(session: AsyncSession, event_id: int) -> list[audit.Anchor]:
     """Every chain head recorded by a publication of the event, withdrawn versions' snapshots included."""
     rows = (await session.exec(select(Publication).where(Publication.event_id == event_id)
                                .order_by(col(Publication.id)))).all()
-    return [audit.Anchor(int(r.body["audit"]["seq"]), str(r.body["audit"]["mac"]),
+    anchors = [(r, decode_anchor(r.body)) for r in rows if r.body]
+    return [audit.Anchor(anchor.seq, anchor.mac,
                          f"发布（赛项 #{r.item_id} 第 {r.version} 版）/ publication v{r.version}")
-            for r in rows if r.body and isinstance(r.body.get("audit"), dict)]
+            for r, anchor in anchors if anchor is not None]
 
 
 def public_view(row: Publication | None) -> dict[str, Any] | None:
-    """What the public pages and the board show of the latest version (None: never published)."""
+    """What the public pages and the board show of the latest version (None: never published): the stored
+    snapshot as it is, so the public read exactly the JSON its `hash` was computed over."""
     if row is None:
         return None
     if row.state != "published" or row.body is None:

@@ -9,27 +9,31 @@ served only from published snapshots.
 - `GET  /results/{id}`, `/results/{id}/{code}`: the public pages; `GET /api/public/events/{id}/results`: the
   same as JSON (what the board loads). Nothing but the latest published version of each item.
 After each commit the new public view goes out on the event's board channel (`board_channel`).
+Write bodies are typed (`PublishBody`, `WithdrawBody`, `TieBody`, the pages' `PublishForm`, `WithdrawForm`);
+their fields are loose on purpose, so the handlers keep their own refusals (`invalid_working_days`,
+`missing_field` with `field`) for a value of the wrong kind.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.channels import ChannelsPlugin
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.accounts.guards import actor_name, current_principal, requires
-from contestday.web.bodies import json_object
 from contestday.web.downloads import download
-from contestday.web.errors import Refusal
+from contestday.web.errors import Refusal, field_missing
 from contestday.web.i18n import gettext, preferred_language
 from contestday.web.sessions import DbSession, WriteSession
 from judging.console import item_or_404
@@ -45,10 +49,69 @@ from results.notice import DEFAULT_WORKING_DAYS
 from results.publication import Publication, current, decide_tie, public_view, publish, withdraw
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["PUBLICATION_ROUTES", "announce", "board_channel", "public_results"]
+__all__ = ["PUBLICATION_ROUTES", "PublishBody", "PublishForm", "TieBody", "WithdrawBody", "WithdrawForm",
+           "announce", "board_channel", "public_results"]
 
 Req = Request[Any, Any, Any]
 GUARD = requires("chief_judge", "organiser")
+
+# --- bodies ---
+# Any JSON value one level deep: a field of the wrong kind reaches the handler, which refuses it with its own
+# code, as when the bodies were read by hand; each field's description says what it should be.
+_Scalar = str | int | float | bool | None
+_Loose = _Scalar | list[_Scalar] | dict[str, _Scalar]
+_REASON = Annotated[_Loose, msgspec.Meta(description="原因（文本）/ the reason, text")]
+_REPUBLISH_REASON = Annotated[_Loose, msgspec.Meta(
+    description="原因（文本，第二版起必填）/ the reason, text (required from the second version on)")]
+_WORKING_DAYS = Annotated[_Loose, msgspec.Meta(
+    description="公示期工作日数，1–30 的整数（默认 5）/ the notice period: working days, whole, 1–30 (default 5)")]
+_SEATS = Annotated[_Loose, msgspec.Meta(
+    description="并列组的全部赛位（文本），按裁定的名次 / every seat of the tied block (text), first to last")]
+_GROUP = Annotated[_Loose, msgspec.Meta(description="组别（文本，无组别为空）/ the group, text (empty: no groups)")]
+
+
+class PublishBody(msgspec.Struct):
+    """Publish: the reason (required from the second version on, by the service) and the notice period."""
+
+    reason: _REPUBLISH_REASON = None
+    working_days: _WORKING_DAYS = DEFAULT_WORKING_DAYS
+
+
+class WithdrawBody(msgspec.Struct):
+    """Withdraw: the reason, required (`missing_field` without one)."""
+
+    reason: _REASON = None
+
+
+class TieBody(msgspec.Struct):
+    """Order a tied block: the group, every seat of the block first to last and the reason (these two
+    required)."""
+
+    reason: _REASON = None
+    seats: _SEATS = None
+    group: _GROUP = None
+
+
+@dataclass
+class PublishForm:
+    """The publish page's form: the notice period ("" = the default) and the reason."""
+
+    working_days: str = ""
+    reason: str = ""
+
+
+@dataclass
+class WithdrawForm:
+    """The publish page's withdraw form: the reason."""
+
+    reason: str = ""
+
+
+def _reason(value: _Loose) -> str:
+    """A required reason, as `json_object(request, "reason")` demanded it: non-empty text."""
+    if not isinstance(value, str) or not value.strip():
+        raise field_missing("reason")
+    return value
 
 
 def _is_organiser(principal: Any, event_id: int) -> bool:
@@ -106,24 +169,23 @@ class PublicationApi(Controller):
 
     @post("/", status_code=201, summary="发布成绩 / publish (refused while anything blocks)")
     async def publish(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                      write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request)
-        days = body.get("working_days", DEFAULT_WORKING_DAYS)
+                      write_session: WriteSession, data: JSONBody[PublishBody]) -> dict[str, Any]:
+        days = data.working_days
         if not isinstance(days, int) or not 1 <= days <= 30:
             raise Refusal(422, "invalid_working_days", "公示期应为 1–30 个工作日", "working_days: 1 to 30",
                            field="working_days")
         item = await item_or_404(write_session, event_id, code)
-        row = await publish(write_session, event_id, item.code, await actor_name(request),
-                            str(body.get("reason") or ""), days)
+        row = await publish(write_session, event_id, item.code, await actor_name(request), str(data.reason or ""),
+                            days)
         announce(request, event_id, item, row)
         return _current_summary(row) or {}
 
     @post("/withdraw", status_code=200, summary="撤回已发布成绩（须填原因）/ withdraw, with a reason")
     async def withdraw(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                       write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request, "reason")
+                       write_session: WriteSession, data: JSONBody[WithdrawBody]) -> dict[str, Any]:
+        reason = _reason(data.reason)
         item = await item_or_404(write_session, event_id, code)
-        row = await withdraw(write_session, event_id, item.code, await actor_name(request), body["reason"])
+        row = await withdraw(write_session, event_id, item.code, await actor_name(request), reason)
         announce(request, event_id, item, row)
         return _current_summary(row) or {}
 
@@ -172,27 +234,23 @@ class PublishPages(Controller):
 
     @post("/{code:str}", status_code=303)
     async def publish_form(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                           write_session: WriteSession) -> Redirect | Template:
-        form = await request.form()
-
+                           write_session: WriteSession, data: URLEncodedBody[PublishForm]) -> Redirect | Template:
         async def act(item: Item, by: str) -> Publication:
             try:
-                days = int(str(form.get("working_days") or DEFAULT_WORKING_DAYS))
+                days = int(data.working_days or DEFAULT_WORKING_DAYS)
             except ValueError:
                 days = 0
             if not 1 <= days <= 30:
                 raise Refusal(422, "invalid_working_days", "公示期应为 1–30 个工作日", "working_days: 1 to 30")
-            return await publish(write_session, event_id, item.code, by, str(form.get("reason") or ""), days)
+            return await publish(write_session, event_id, item.code, by, data.reason, days)
 
         return await self._act(request, write_session, event_id, code, act, "published")
 
     @post("/{code:str}/withdraw", status_code=303)
     async def withdraw_form(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                            write_session: WriteSession) -> Redirect | Template:
-        form = await request.form()
-
+                            write_session: WriteSession, data: URLEncodedBody[WithdrawForm]) -> Redirect | Template:
         async def act(item: Item, by: str) -> Publication:
-            return await withdraw(write_session, event_id, item.code, by, str(form.get("reason") or ""))
+            return await withdraw(write_session, event_id, item.code, by, data.reason)
 
         return await self._act(request, write_session, event_id, code, act, "withdrawn")
 
@@ -259,13 +317,14 @@ class TieApi(Controller):
 
     @post("/", status_code=201, summary="裁定并列名次（须填理由）/ order a tied block, with a reason")
     async def decide(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                     write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request, "reason")
-        seats = body.get("seats")
-        if not isinstance(seats, list) or not seats or not all(isinstance(s, str) for s in seats):
+                     write_session: WriteSession, data: JSONBody[TieBody]) -> dict[str, Any]:
+        reason = _reason(data.reason)
+        given = data.seats if isinstance(data.seats, list) else []
+        seats = [s for s in given if isinstance(s, str)]
+        if not seats or len(seats) != len(given):
             raise Refusal(422, "missing_field", "seats：请按名次列出并列组的全部赛位", "seats: the block, in order",
                            field="seats")
-        row = await decide_tie(write_session, event_id, code, str(body.get("group") or ""), seats, body["reason"],
+        row = await decide_tie(write_session, event_id, code, str(data.group or ""), seats, reason,
                                await actor_name(request))
         return {"group": row.group_name, "seats": row.seats, "reason": row.reason, "by": row.by,
                 "at": row.at.isoformat()}
