@@ -4,14 +4,16 @@ each item's panel. Thin: use cases live in registry_service, files in judge_impo
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath
+from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
@@ -37,17 +39,52 @@ from registration.events.service import event_or_404
 from scoring.identity import InvalidIdNumber, parse_id_number
 from scoring.skill_levels import LEVEL_NAMES
 
-__all__ = ["JudgeAdminPages"]
+__all__ = ["CardForm", "ImportUpload", "JudgeAdminPages", "JudgeForm", "SeatForm"]
 
 Req = Request[Any, Any, Any]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# --- bodies ---
+@dataclass
+class JudgeForm:
+    """Adding or editing a judge (judges.html, judge.html): checked here, so a refusal shows the form again."""
+
+    name: str = ""
+    unit: str = ""
+    phone: str = ""
+    id_number: str = ""
 
 
-def _judge_fields(form: Any, lang: str) -> tuple[dict[str, str], dict[str, str], str | None]:
+@dataclass
+class CardForm:
+    """An examiner card (judge.html): occupation, level 1–5 or "", number, valid until (YYYY-MM-DD)."""
+
+    occupation: str = ""
+    level: str = ""
+    number: str = ""
+    valid_until: str = ""
+
+
+@dataclass
+class SeatForm:
+    """A seat on an item's panel (panel.html); `criteria` are ticked boxes (one, several or none)."""
+
+    judge_id: str = ""
+    role: str = ""
+    criteria: str | list[str] = ""
+
+
+@dataclass
+class ImportUpload:
+    """A judge list (.xlsx or .csv) to import, posted as multipart (judges.html)."""
+
+    file: UploadFile | None = None
+
+
+def _judge_fields(form: JudgeForm, lang: str) -> tuple[dict[str, str], dict[str, str], str | None]:
     """(values as typed, errors by field, the normalised ID number or None)."""
-    values = {k: str(form.get(k) or "").strip() for k in ("name", "unit", "phone", "id_number")}
+    values = {k: v.strip() for k, v in dataclasses.asdict(form).items()}
     errors: dict[str, str] = {}
     if not values["name"]:
         errors["name"] = "请填写姓名"
@@ -114,8 +151,9 @@ class JudgeAdminPages(Controller):
         return await self._list(request, db_session, event_id)
 
     @post("/judges", status_code=303)
-    async def add(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
-        values, errors, id_number = _judge_fields(await request.form(), preferred_language(request))
+    async def add(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                  data: URLEncodedBody[JudgeForm]) -> Redirect | Template:
+        values, errors, id_number = _judge_fields(data, preferred_language(request))
         await self._event(write_session, event_id)
         if not errors:
             try:
@@ -151,8 +189,8 @@ class JudgeAdminPages(Controller):
 
     @post("/judges/{judge_id:int}", status_code=303)
     async def edit(self, request: Req, event_id: FromPath[int], judge_id: FromPath[int],
-                   write_session: WriteSession) -> Redirect | Template:
-        values, errors, id_number = _judge_fields(await request.form(), preferred_language(request))
+                   write_session: WriteSession, data: URLEncodedBody[JudgeForm]) -> Redirect | Template:
+        values, errors, id_number = _judge_fields(data, preferred_language(request))
         judge = await svc.judge_of_event(write_session, event_id, judge_id)
         if not errors:
             try:
@@ -168,9 +206,8 @@ class JudgeAdminPages(Controller):
 
     @post("/judges/{judge_id:int}/cards", status_code=303)
     async def add_card(self, request: Req, event_id: FromPath[int], judge_id: FromPath[int],
-                       write_session: WriteSession) -> Redirect | Template:
-        form = await request.form()
-        values = {k: str(form.get(k) or "").strip() for k in ("occupation", "level", "number", "valid_until")}
+                       write_session: WriteSession, data: URLEncodedBody[CardForm]) -> Redirect | Template:
+        values = {k: v.strip() for k, v in dataclasses.asdict(data).items()}
         judge = await svc.judge_of_event(write_session, event_id, judge_id)
         errors = {k: "必填" for k in ("occupation", "number", "valid_until") if not values[k]}
         valid_until = None
@@ -225,14 +262,12 @@ class JudgeAdminPages(Controller):
 
     # import ----------------------------------------------------------------------------------------------
     @post("/judges/import", status_code=200, request_max_body_size=uploads.FORM_LIMIT)
-    async def import_file(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Template:
+    async def import_file(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                          data: MultipartBody[ImportUpload]) -> Template:
+        """A body over FORM_LIMIT is refused before this runs (413 `upload_too_large`, naming the limit)."""
         lang = preferred_language(request)
-        try:
-            upload = (await uploads.read_form(request)).get("file")
-        except uploads.UploadRefused as exc:
-            return await self._list(request, write_session, event_id, exc.status_code,
-                                    import_error=exc.en if lang == "en" else exc.zh)
-        if not isinstance(upload, UploadFile) or not upload.filename:
+        upload = data.file
+        if upload is None or not upload.filename:
             return await self._list(request, write_session, event_id, 422,
                                     import_error=gettext("请选择要导入的裁判名单文件", lang))
         try:
@@ -272,15 +307,15 @@ class JudgeAdminPages(Controller):
 
     @post("/items/{code:str}/panel", status_code=303)
     async def assign(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                     write_session: WriteSession) -> Redirect | Template:
-        form = await request.form()
+                     write_session: WriteSession, data: URLEncodedBody[SeatForm]) -> Redirect | Template:
         item = await self._item(write_session, event_id, code)
-        judge_id = str(form.get("judge_id") or "")
-        criteria = [str(c) for c in form.getall("criteria", [])]  # ticked boxes; none: every criterion
+        judge_id = data.judge_id
+        ticked = [data.criteria] if isinstance(data.criteria, str) else data.criteria
+        criteria = [c for c in ticked if c]  # none ticked: every criterion
         try:
             if not judge_id.isdigit():
                 raise Refusal(422, "no_judge", "请选择裁判", "choose a judge")
-            await svc.assign_seat(write_session, event_id, item, int(judge_id), str(form.get("role") or ""), criteria,
+            await svc.assign_seat(write_session, event_id, item, int(judge_id), data.role, criteria,
                                   await actor_name(request))
         except Refusal as exc:
             await write_session.rollback()

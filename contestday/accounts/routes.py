@@ -7,13 +7,13 @@ choosing; failures are limited per account and per address (contestday/accounts/
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie, State
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
@@ -26,14 +26,25 @@ from contestday.web.errors import Refusal
 from contestday.web.i18n import preferred_language, register
 from contestday.web.sessions import WriteSession
 
-__all__ = ["START_PATH", "AccountController", "safe_next"]
+__all__ = ["START_PATH", "AccountController", "LoginForm", "safe_next"]
 
 START_PATH = "/start"  # where sign-in lands: the role hub (registration.staff.start)
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 LOGIN_CSRF_COOKIE = "contestday_login_csrf"
 LOGIN_CSRF_SECONDS = 12 * 3600  # a sign-in page left open over a morning still works
 CSRF_EXPIRED = "页面已过期，请重新输入用户名和密码登录。"
 register({CSRF_EXPIRED: "The page had expired: enter your user name and password again."})
+
+
+# --- bodies ---
+@dataclass
+class LoginForm:
+    """The sign-in form (login.html). Its `csrf_token` is read here, not by a guard: there is no session yet, so
+    it is the pre-session token checked against the sign-in page's cookie."""
+
+    name: str = ""
+    password: str = ""
+    next: str = ""
+    csrf_token: str = ""
 
 
 def safe_next(target: str | None, default: str = START_PATH) -> str:
@@ -99,9 +110,9 @@ class AccountController(Controller):
         return _login_page(request, target=request.query_params.get("next"))
 
     @post("/login", include_in_schema=False, status_code=303)
-    async def login(self, request: Request[Any, Any, Any], data: Form) -> Redirect | Template:
-        name, target = data.get("name", "").strip(), data.get("next")
-        given, cookie = data.get("csrf_token", ""), request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    async def login(self, request: Request[Any, Any, Any], data: URLEncodedBody[LoginForm]) -> Redirect | Template:
+        name, target = data.name.strip(), data.next
+        given, cookie = data.csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not (given and same(given, cookie) and _csrf_valid(request.app.state.settings.secret_key, cookie)):
             if not _wants_page(request):
                 raise Refusal(403, "csrf_failed", CSRF_EXPIRED, "missing or wrong CSRF token: reload the page")
@@ -114,7 +125,7 @@ class AccountController(Controller):
             message = exc.message if preferred_language(request) != "en" else exc.message_en
             return _login_page(request, status=429, error=message, code=exc.code, name=name, target=target,
                                headers=exc.retry_headers)
-        user_id = await _password_holder(request.app.state, name, data.get("password", ""))
+        user_id = await _password_holder(request.app.state, name, data.password)
         async with request.app.state.open_session() as session:  # the writer, only now
             user = await session.get(User, user_id) if user_id is not None else None
             if user is None or not user.active:
@@ -124,7 +135,7 @@ class AccountController(Controller):
             token, _csrf = await service.start_session(session, user)
             await session.commit()
         max_age = int(service.SESSION_LIFETIME.total_seconds())
-        return Redirect(path=safe_next(data.get("next")), status_code=303,
+        return Redirect(path=safe_next(data.next), status_code=303,
                         cookies=[_session_cookie(request, token, max_age)])
 
     @get("/login/link/{token:str}", include_in_schema=False)

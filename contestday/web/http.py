@@ -31,6 +31,7 @@ _MISSING = re.compile(r"Object missing required field `([^`]+)`")
 _EXPECTED = re.compile(r"Expected `([^`]+)`")
 _TYPES_ZH = {"str": "文本", "int": "整数", "float": "数字", "bool": "true 或 false", "array": "列表", "object": "对象",
              "null": "空值", "decimal": "数字"}
+_UNION_ZH = {**_TYPES_ZH, "bool": "布尔值"}  # "true 或 false" reads badly inside a list of choices
 
 
 def body_refusal(exc: HTTPException) -> Refusal | None:
@@ -51,8 +52,11 @@ def body_refusal(exc: HTTPException) -> Refusal | None:
     if key == "data" or not key:  # the body as a whole: empty, an array, a string…
         return body_not_object()
     wanted = _EXPECTED.search(message)
-    kind = wanted.group(1).split(" ")[0].split("|")[0] if wanted else ""
-    zh = f"应为{_TYPES_ZH.get(kind, kind)}" if kind else "格式不正确"
+    kinds = [k.strip() for k in wanted.group(1).split("|")] if wanted else []
+    kinds = [k for k in kinds if k != "null"] or kinds
+    names = [_TYPES_ZH.get(k.split(" ")[0], k) if len(kinds) == 1 else _UNION_ZH.get(k.split(" ")[0], k)
+             for k in kinds]
+    zh = "应为" + ("、".join(names[:-1]) + "或" if len(names) > 1 else "") + names[-1] if names else "格式不正确"
     return Refusal(422, "invalid_field", f"{key}：{zh}", f"{key}: {message}", field=key)
 
 
