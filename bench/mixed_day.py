@@ -59,7 +59,7 @@ async def _add_published_item(session: Any, event_id: int, contestants: int) -> 
     from sqlmodel import select
 
     from contestday.db.types import utcnow
-    from judging.registry import add_judge, assign
+    from judging.panels import add_judge, assign
     from judging.service import apply_op
     from registration.checkin.blind import blind_seats, lock_scores, reveal
     from registration.checkin.models import Attendance, SeatAssignment, SeatSession

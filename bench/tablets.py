@@ -46,7 +46,7 @@ async def prepare(url: str, tablets: int, seats: int) -> tuple[int, list[str], s
     from contestday.db.engine import create_engine, create_sessionmaker
     from contestday.db.migrate import upgrade
     from contestday.db.types import utcnow
-    from judging.registry import add_judge, assign
+    from judging.panels import add_judge, assign
     from registration.checkin.models import Attendance, SeatAssignment
     from registration.checkin.seats import SessionPlan, replace_plan
     from registration.entries.models import Entry, EntryMember

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.accounts.models import User
 from judging.models import Judge
-from judging.registry import add_judge, assign, personal_link_token
+from judging.panels import add_judge, assign, personal_link_token
 from judging.service import apply_op
 from registration.checkin.seats import draw
 from registration.checkin.service import redeem

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.db.types import utcnow
 from judging.models import Judge, PanelMember
-from judging.registry import assign
+from judging.panels import assign
 from judging.service import apply_op
 from registration.checkin.blind import blind_seats, lock_scores, reveal
 from registration.checkin.seats import draw

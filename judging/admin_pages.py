@@ -1,6 +1,6 @@
 """Organiser pages of judging under /admin/events/{id}: the judge registry (list, add, edit with the whole
 ID number, examiner cards, XLSX import, personal links with QR codes, revocation, the A4 link cards) and
-each item's panel. Thin: use cases live in registry_service, files in judge_import and link_cards."""
+each item's panel. Thin: use cases live in judge_registry, files in judge_import and link_cards."""
 
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
 from contestday.web.sessions import DbSession, WriteSession
 from judging import judge_import, link_cards
-from judging import registry_service as svc
+from judging import judge_registry as svc
 from judging.admin_messages import DONE
 from judging.judge_import import parse_date
 from judging.models import Judge
-from judging.registry import PANEL_ROLES, personal_link_token, revoke_link
+from judging.panels import PANEL_ROLES, personal_link_token, revoke_link
 from judging.ws import publish_revoked
 from registration.entries import roster
 from registration.entries.personal import PersonalData, normalise_phone

@@ -22,7 +22,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.web.errors import Refusal
-from judging import registry_service as svc
+from judging import judge_registry as svc
 from judging.cards import valid_until_from_issue
 from judging.models import Judge, JudgeIdentity
 from registration.entries import roster

@@ -14,7 +14,7 @@ from contestday.accounts.guards import SESSION_COOKIE
 from contestday.accounts.models import User
 from contestday.web.errors import Refusal
 from contestday.web.sessions import WriteSession
-from judging.registry import judge_from_link
+from judging.panels import judge_from_link
 
 __all__ = ["JudgeLinkController"]
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from sqlmodel import select
 
-from judging.registry import add_judge, assign, personal_link_token
+from judging.panels import add_judge, assign, personal_link_token
 from registration.checkin.seats import draw
 from registration.checkin.service import redeem
 from registration.events.models import Item

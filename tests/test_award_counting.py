@@ -111,7 +111,7 @@ def test_the_offline_command_counts_people_by_default(tmp_path: Path, capsys: py
 # ---- the server: the same teams registered, seated, marked and published through the API ----
 
 async def _team_contest(db: Any, count: str, teams: int = 16) -> tuple[int, int, list[str]]:
-    from judging.registry import add_judge, assign
+    from judging.panels import add_judge, assign
     from judging.service import apply_op
     from registration.checkin.seats import draw, read_plan, replace_plan
     from registration.checkin.service import redeem

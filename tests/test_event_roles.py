@@ -18,7 +18,7 @@ from sqlmodel import select
 from contestday.accounts import service
 from contestday.accounts.models import RoleChange, User, UserRole
 from contestday.db.migrate import upgrade
-from judging.registry import add_judge
+from judging.panels import add_judge
 from registration.events.models import Item
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import EXAMPLE_EVENT, sign_in_headers
@@ -229,7 +229,7 @@ def test_upgrade_keeps_global_roles_and_scopes_a_judges_panel_roles(database_url
     account server-wide judge roles: after the upgrade an organiser's role stays server-wide, the judge's roles
     are those of its seats (event and item), and the blind sides are known."""
     from contestday.db.engine import create_engine, create_sessionmaker
-    from judging.registry import assign
+    from judging.panels import assign
     from registration.events.service import create_event
     from scoring.event_file import parse_event_document
 

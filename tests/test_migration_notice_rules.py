@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from contestday.db.engine import create_engine, create_sessionmaker
 from contestday.db.migrate import alembic_config, upgrade
-from judging.registry import add_judge, assign
+from judging.panels import add_judge, assign
 from registration.events.models import Item
 from registration.events.service import create_event
 from scoring.event_file import parse_event_document

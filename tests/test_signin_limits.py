@@ -22,7 +22,7 @@ from contestday.accounts import limits, security
 from contestday.accounts import service as accounts
 from contestday.app import create_app
 from contestday.settings import Settings
-from judging.registry import add_judge, judge_from_link, personal_link_token
+from judging.panels import add_judge, judge_from_link, personal_link_token
 from registration.entries.public_data import mine_cookie, read_mine_cookie
 from tests.helpers import post_login
 from tests.test_registration_api import make_event
@@ -91,7 +91,7 @@ async def test_a_judges_link_printed_before_tokens_named_their_purpose_still_ope
     import hashlib
     import hmac
 
-    from judging.registry import revoke_link
+    from judging.panels import revoke_link
     event_id = await make_event(admin)
     async with db() as session:
         judge = await add_judge(session, event_id, "李海")

@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from contestday.web.ws_origin import origin_allowed
 from judging.models import Judge
-from judging.registry import personal_link_token, revoke_link
+from judging.panels import personal_link_token, revoke_link
 from judging.service import JudgeRef, apply_op
 from tests import test_scale_out
 from tests.conftest import ADMIN_TOKEN, _free_port

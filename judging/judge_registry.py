@@ -20,7 +20,7 @@ from contestday.accounts.service import revoke_role
 from contestday.web.errors import Refusal
 from judging.cards import CardFacts, CardWarning, card_warnings, item_occupations
 from judging.models import ExaminerCard, Judge, JudgeIdentity, PanelMember
-from judging.registry import PANEL_ROLES, add_judge, assign
+from judging.panels import PANEL_ROLES, add_judge, assign
 from registration.entries.models import Entry
 from registration.entries.personal import PersonalData, normalise_phone, normalise_unit
 from registration.events.models import Criterion, Event, Item
