@@ -25,7 +25,7 @@ from contestday.web.i18n import gettext, preferred_language
 from contestday.web.sessions import DbSession, WriteSession
 from registration.entries import admin_service as svc
 from registration.entries import exports, roster
-from registration.entries.admin_views import (
+from registration.entries.admin_form import (
     DONE,
     FLAGS,
     REVIEWS,
