@@ -4,14 +4,17 @@ appeal recorded, and arbitration's ruling (results/appeals.py), as plain forms w
 The organiser (the arbitration committee's desk) acts; the chief judge reads the same page without the forms.
 A ruling that changes the results republishes through the publish gate; when the gate refuses, the page says
 so with every blocker and keeps what the arbiter wrote, and the appeal stays open.
+The forms are typed (`PaperAppealForm`, `RulingForm`); a refused form is shown again with what was sent.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,11 +30,36 @@ from results.appeals import RULINGS, Appeal, file_appeal, rule
 from results.publication_routes import announce
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["AppealAdminPage"]
+__all__ = ["AppealAdminPage", "PaperAppealForm", "RulingForm"]
 
 Req = Request[Any, Any, Any]
 STATES = {"open": "待裁定", "upheld": "申诉成立", "dismissed": "申诉不成立"}
 FILTERS = {"open": "待裁定", "decided": "已裁定"}
+
+
+# --- bodies ---
+@dataclass
+class PaperAppealForm:
+    """A paper appeal to record: the item's code, who filed it and the grounds."""
+
+    item: str = ""
+    filed_by: str = ""
+    text: str = ""
+
+
+@dataclass
+class RulingForm:
+    """Arbitration's ruling (a radio: upheld | dismissed), its reasons, and the "changes the results" checkbox
+    (a checkbox: text, or several texts if sent more than once; its first value counts, as before)."""
+
+    ruling: str = ""
+    text: str = ""
+    changes_results: str | list[str] = ""
+
+    def changes(self) -> bool:
+        value = self.changes_results
+        first = value if isinstance(value, str) else (value[0] if value else "")
+        return first in ("1", "on", "true")
 
 register({
     "申诉与仲裁": "Appeals and arbitration",
@@ -152,9 +180,9 @@ class AppealAdminPage(Controller):
         return await _page(request, db_session, event_id, done=done)
 
     @post("/paper", status_code=303, guards=[requires("organiser")])
-    async def paper(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
-        form = await request.form()
-        values = {k: str(form.get(k) or "") for k in ("item", "filed_by", "text")}
+    async def paper(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                    data: URLEncodedBody[PaperAppealForm]) -> Redirect | Template:
+        values = dataclasses.asdict(data)
         await event_or_404(write_session, event_id)
         try:
             row = await file_appeal(write_session, event_id, text=values["text"], item_code=values["item"],
@@ -166,10 +194,8 @@ class AppealAdminPage(Controller):
 
     @post("/{appeal_id:int}/ruling", status_code=303, guards=[requires("organiser")])
     async def ruling(self, request: Req, event_id: FromPath[int], appeal_id: FromPath[int],
-                     write_session: WriteSession) -> Redirect | Template:
-        form = await request.form()
-        ruling, text = str(form.get("ruling") or ""), str(form.get("text") or "")
-        changes = form.get("changes_results") in ("1", "on", "true")
+                     write_session: WriteSession, data: URLEncodedBody[RulingForm]) -> Redirect | Template:
+        ruling, text, changes = data.ruling, data.text, data.changes()
         values: dict[Any, Any] = {appeal_id: {"ruling": ruling, "text": text, "changes": changes}}
         try:
             row, published = await rule(write_session, event_id, appeal_id, ruling, text, changes,

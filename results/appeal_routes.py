@@ -1,19 +1,26 @@
 """Appeals over HTTP: the contestants' form (`/appeal/{event_id}`, public, with the ticket code) and its JSON
 twin, the organiser's paper appeals, the list, and arbitration's ruling (results/appeals.py); arbitration's
-page is results/appeal_pages.py."""
+page is results/appeal_pages.py.
+
+The bodies are typed (`ContestantAppealBody`, `PaperAppealBody`, `AppealRulingBody`, the form's `AppealForm`) with
+loose fields on purpose: a required field that is absent, empty or not text gets `missing_field` with `field`, as
+when the bodies were read by hand.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from dataclasses import dataclass
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Template
 
 from contestday.accounts import limits
 from contestday.accounts.guards import actor_name, requires
-from contestday.web.bodies import json_object
-from contestday.web.errors import Refusal
+from contestday.web.errors import Refusal, field_missing
 from contestday.web.sessions import DbSession, WriteSession
 from registration.events.models import Item
 from registration.events.service import event_or_404
@@ -21,9 +28,63 @@ from results.appeal_pages import AppealAdminPage
 from results.appeals import appeal_view, file_appeal, list_appeals, rule
 from results.publication_routes import announce
 
-__all__ = ["APPEAL_ROUTES"]
+__all__ = ["APPEAL_ROUTES", "AppealForm", "AppealRulingBody", "ContestantAppealBody", "PaperAppealBody"]
 
 Req = Request[Any, Any, Any]
+
+# --- bodies ---
+# Any JSON value one level deep: the handler refuses a required field that is not non-empty text itself, with
+# `missing_field` and `field`, in the order the fields are listed; each field's description says what it should be.
+_Scalar = str | int | float | bool | None
+_Loose = _Scalar | list[_Scalar] | dict[str, _Scalar]
+_TEXT = Annotated[_Loose, msgspec.Meta(description="申诉事项和理由（文本，必填）/ the grounds, text (required)")]
+
+
+class ContestantAppealBody(msgspec.Struct):
+    """A contestant's appeal: the ticket code (参赛凭证号) and the grounds, both required."""
+
+    ticket_code: Annotated[_Loose, msgspec.Meta(
+        description="参赛凭证号（文本，必填）/ the ticket code, text (required)")] = None
+    text: _TEXT = None
+
+
+class PaperAppealBody(msgspec.Struct):
+    """A paper appeal recorded by the organiser: the item's code, the grounds and who filed it, all required."""
+
+    item: Annotated[_Loose, msgspec.Meta(description="赛项代码（文本，必填）/ the item's code, text (required)")] = None
+    text: _TEXT = None
+    filed_by: Annotated[_Loose, msgspec.Meta(
+        description="申诉人：姓名、单位或身份（文本，必填）/ who filed it: name, unit or role, text (required)")] = None
+
+
+class AppealRulingBody(msgspec.Struct):
+    """Arbitration's ruling (upheld | dismissed) and its reasons, both required; whether it changes the results."""
+
+    ruling: Annotated[_Loose, msgspec.Meta(
+        description="裁定：upheld 或 dismissed（必填）/ the ruling: upheld or dismissed (required)")] = None
+    text: Annotated[_Loose, msgspec.Meta(description="裁定理由（文本，必填）/ the reasons, text (required)")] = None
+    changes_results: Annotated[_Loose, msgspec.Meta(
+        description="申诉成立且改变成绩时为 true（重新发布）/ true when upheld and the results change (republish)",
+    )] = None
+
+
+@dataclass
+class AppealForm:
+    """The contestants' appeal form: the ticket code and the grounds."""
+
+    ticket_code: str = ""
+    text: str = ""
+
+
+def _required(body: msgspec.Struct, *fields: str) -> list[str]:
+    """Each of `fields` of `body` as non-empty text, in order; else `missing_field` naming the first that is not."""
+    values = []
+    for field in fields:
+        value = getattr(body, field)
+        if not isinstance(value, str) or not value.strip():
+            raise field_missing(field)
+        values.append(value)
+    return values
 
 
 
@@ -32,12 +93,13 @@ class AppealApi(Controller):
     tags = ["results"]
 
     @post("/", status_code=201, summary="选手申诉（凭参赛凭证号）/ a contestant's appeal, with the ticket code")
-    async def contestant(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request, "ticket_code", "text")
+    async def contestant(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                         data: JSONBody[ContestantAppealBody]) -> dict[str, Any]:
+        ticket_code, text = _required(data, "ticket_code", "text")
         await event_or_404(write_session, event_id)
         attempt = await limits.attempt(request, limits.APPEAL)  # a wrong ticket code counts per address
         try:
-            row = await file_appeal(write_session, event_id, text=body["text"], ticket_code=body["ticket_code"],
+            row = await file_appeal(write_session, event_id, text=text, ticket_code=ticket_code,
                                     hours=request.app.state.settings.appeal_hours)
         except Refusal as exc:
             if exc.code != "unknown_ticket":
@@ -48,10 +110,11 @@ class AppealApi(Controller):
 
     @post("/paper", status_code=201, guards=[requires("organiser")],
           summary="登记书面申诉 / record a paper appeal")
-    async def paper(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request, "item", "text", "filed_by")
-        row = await file_appeal(write_session, event_id, text=body["text"], item_code=body["item"],
-                                by=body["filed_by"], hours=request.app.state.settings.appeal_hours)
+    async def paper(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                    data: JSONBody[PaperAppealBody]) -> dict[str, Any]:
+        item, text, filed_by = _required(data, "item", "text", "filed_by")
+        row = await file_appeal(write_session, event_id, text=text, item_code=item, by=filed_by,
+                                hours=request.app.state.settings.appeal_hours)
         return appeal_view(row)
 
     @get("/", guards=[requires("organiser", "chief_judge")], summary="申诉列表 / the appeals")
@@ -61,10 +124,10 @@ class AppealApi(Controller):
     @post("/{appeal_id:int}/ruling", status_code=200, guards=[requires("organiser")],
           summary="仲裁裁定 / arbitration's ruling")
     async def ruling(self, request: Req, event_id: FromPath[int], appeal_id: FromPath[int],
-                     write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request, "ruling", "text")
-        row, published = await rule(write_session, event_id, appeal_id, body["ruling"], body["text"],
-                                    bool(body.get("changes_results")), await actor_name(request))
+                     write_session: WriteSession, data: JSONBody[AppealRulingBody]) -> dict[str, Any]:
+        ruling, text = _required(data, "ruling", "text")
+        row, published = await rule(write_session, event_id, appeal_id, ruling, text, bool(data.changes_results),
+                                    await actor_name(request))
         if published is not None:
             item = await write_session.get(Item, published.item_id)
             assert item is not None
@@ -84,10 +147,10 @@ class AppealPage(Controller):
         return Template("results/appeal.html", context={"event_name": event.name, "values": {}})
 
     @post("/", status_code=200)
-    async def submit(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Template:
+    async def submit(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                     data: URLEncodedBody[AppealForm]) -> Template:
         name = (await event_or_404(write_session, event_id)).name  # a plain value: a rollback expires the row
-        form = await request.form()
-        values = {k: str(form.get(k) or "") for k in ("ticket_code", "text")}
+        values = dataclasses.asdict(data)
         attempt: limits.Attempt | None = None
         try:
             if not values["ticket_code"].strip():

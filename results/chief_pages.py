@@ -10,15 +10,19 @@ session (no write lock). Blind: seats and scores only, never a name.
 - `POST …/recheck` `ratio` (percent): start a round; `POST …/recheck/seats/{seat}` `outcome` ok|corrected, `note`.
 - `GET  /console/events/{id}/items/{code}/ties`: each unresolved tied block, and the orders already recorded.
 - `POST …/ties` `group`, `block` (the seats, comma-separated), `pos_<seat>` (1…n), `reason`: order one block.
+
+The forms are typed: `RecheckStartForm`, `RecheckForm`, and `TieForm`, the tie form by field name (its
+`pos_<seat>` fields are as many as the block has seats), each field's first value read as the form was before.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeAlias
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,10 +38,37 @@ from results.publication import decide_tie
 from results.recheck import MIN_RATIO, record, round_view, start_round
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["CHIEF_PAGES", "RecheckPages", "TiePages", "tied_blocks"]
+__all__ = ["CHIEF_PAGES", "RecheckForm", "RecheckPages", "RecheckStartForm", "TieForm", "TiePages", "tied_blocks"]
 
 Req = Request[Any, Any, Any]
 DONE = {"started": "已开始新一轮复核。", "recorded": "已记录赛位 {seat} 的复核结果。", "decided": "已记录并列裁定。"}
+
+
+# --- bodies ---
+@dataclass
+class RecheckStartForm:
+    """Start a round: the random share in percent ("" = 15, a trailing "%" allowed)."""
+
+    ratio: str = ""
+
+
+@dataclass
+class RecheckForm:
+    """One seat's re-check: the outcome (the button pressed: ok | corrected) and the note."""
+
+    outcome: str = ""
+    note: str = ""
+
+
+# The tie form's fields: `group`, `block` (the seats, comma-separated), `reason` and one `pos_<seat>` per seat of
+# the block, so not a fixed set: typed by field name, each field text, or several texts when sent more than once.
+TieForm: TypeAlias = dict[str, str | list[str]]
+
+
+def _first(form: TieForm, field: str) -> str:
+    """The field's first value, "" when absent (as `FormMultiDict.get` gave it)."""
+    value = form.get(field, "")
+    return value if isinstance(value, str) else (value[0] if value else "")
 
 
 def tied_blocks(ranking: dict[str, Any]) -> list[dict[str, Any]]:
@@ -92,11 +123,10 @@ class RecheckPages(Controller):
 
     @post("/", status_code=303)
     async def start(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                    write_session: WriteSession) -> Redirect | Template:
-        form = await request.form()
+                    write_session: WriteSession, data: URLEncodedBody[RecheckStartForm]) -> Redirect | Template:
         try:
             try:
-                ratio = Decimal(str(form.get("ratio") or "15").strip().rstrip("%")) / 100
+                ratio = Decimal((data.ratio or "15").strip().rstrip("%")) / 100
             except InvalidOperation:
                 raise Refusal(422, "invalid_ratio", "抽查比例应为 15 到 100 之间的数", "the ratio is 15…100") from None
             await start_round(write_session, event_id, code, await actor_name(request), ratio)
@@ -107,11 +137,9 @@ class RecheckPages(Controller):
 
     @post("/seats/{seat:str}", status_code=303)
     async def check(self, request: Req, event_id: FromPath[int], code: FromPath[str], seat: FromPath[str],
-                    write_session: WriteSession) -> Redirect | Template:
-        form = await request.form()
+                    write_session: WriteSession, data: URLEncodedBody[RecheckForm]) -> Redirect | Template:
         try:
-            await record(write_session, event_id, code, seat, str(form.get("outcome") or ""),
-                         str(form.get("note") or ""), await actor_name(request))
+            await record(write_session, event_id, code, seat, data.outcome, data.note, await actor_name(request))
         except Refusal as exc:
             await write_session.rollback()
             return await self._page(request, write_session, event_id, code, exc.status_code, error=_error(request, exc))
@@ -147,22 +175,21 @@ class TiePages(Controller):
 
     @post("/", status_code=303, guards=[requires("chief_judge")])
     async def decide(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                     write_session: WriteSession) -> Redirect | Template:
-        form = await request.form()
-        block = [s for s in str(form.get("block") or "").split(",") if s]
+                     write_session: WriteSession, data: URLEncodedBody[TieForm]) -> Redirect | Template:
+        block = [s for s in _first(data, "block").split(",") if s]
         try:
             positions: dict[str, int] = {}
             for seat in block:
                 try:
-                    positions[seat] = int(str(form.get(f"pos_{seat}") or ""))
+                    positions[seat] = int(_first(data, f"pos_{seat}"))
                 except ValueError:
                     positions[seat] = 0
             if sorted(positions.values()) != list(range(1, len(block) + 1)):
                 raise Refusal(422, "invalid_order", f"请为每个赛位选择不同的名次顺序（1–{len(block)}）",
                                f"give each seat a different place, 1 to {len(block)}")
             seats = sorted(block, key=positions.__getitem__)
-            await decide_tie(write_session, event_id, code, str(form.get("group") or ""), seats,
-                             str(form.get("reason") or ""), await actor_name(request))
+            await decide_tie(write_session, event_id, code, _first(data, "group"), seats, _first(data, "reason"),
+                             await actor_name(request))
         except Refusal as exc:
             await write_session.rollback()
             return await self._page(request, write_session, event_id, code, exc.status_code, error=_error(request, exc))

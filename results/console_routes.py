@@ -8,28 +8,32 @@ actions stay in judging (judging/console.py, judging/console_actions.py); this m
 - `/ws/console/{event_id}?item=CODE`: a snapshot on connect and on `{"type": "hello", "item"?}`, then every
   message of the event's console channel (stamped with the audit `seq`; the page asks again on a gap).
 - `POST /api/console/events/{event_id}/items/{code}/…`: the actions (including `/rulings`, 裁定扣分), JSON in and
-  out; the change is published after its commit.
+  out; the change is published after its commit. Their bodies are typed (`RemarkBody`, `CloseRemarkBody`,
+  `DeductionRulingBody`, `ReasonBody`, the workbook's `ScoresUpload`) with loose fields on purpose: a value of
+  the wrong kind reaches the handler or the action, which refuses it with its own code as when the bodies were
+  read by hand. `/lock` and `/criteria/{criterion}/lock` take no body: the path says everything.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketException
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody, MultipartBody
 from litestar.response import Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.accounts.guards import actor_name, current_principal, requires
 from contestday.accounts.service import SIGNED_OUT, account_channel
 from contestday.web import uploads
-from contestday.web.bodies import json_object
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
 from contestday.web.sessions import DbSession, WriteSession
@@ -43,12 +47,70 @@ from registration.entries.roster import RosterError
 from registration.events.service import event_or_404
 from results.live import provisional_ranking
 
-__all__ = ["CONSOLE_ROUTES", "ConsoleApi", "ConsolePages", "console_socket", "console_view"]
+__all__ = ["CONSOLE_ROUTES", "CloseRemarkBody", "ConsoleApi", "ConsolePages", "DeductionRulingBody", "ReasonBody",
+           "RemarkBody", "ScoresUpload", "console_socket", "console_view"]
 
 Req = Request[Any, Any, Any]
 ROLES = frozenset({"chief_judge", "organiser"})
 _SIGNED_OUT = SIGNED_OUT.encode()  # as channel messages arrive: compared with every fanned-out change
 GUARD = requires(*sorted(ROLES))
+
+# --- bodies ---
+# Any JSON value one level deep: a field of the wrong kind reaches the handler or the action, which refuses it
+# with its own code (`missing_field`, `message_required`, `reason_required`, `invalid_value`…), as when the
+# bodies were read by hand; each field's description says what it should be.
+_Scalar = str | int | float | bool | None
+_Loose = _Scalar | list[_Scalar] | dict[str, _Scalar]
+_REASON = Annotated[_Loose, msgspec.Meta(
+    description="原因（文本，必填，记入日志）/ the reason, text, required (logged)")]
+_SEAT = Annotated[_Loose, msgspec.Meta(description="赛位（文本）/ the seat, text")]
+_CRITERION = Annotated[_Loose, msgspec.Meta(description="评分项代码（文本）/ the criterion's code, text")]
+
+
+class RemarkBody(msgspec.Struct):
+    """Ask a judge to re-mark one mark: the judge (required), the seat, the criterion and the message."""
+
+    judge_id: Annotated[_Loose, msgspec.Meta(
+        description="裁判编号（整数，必填）/ the judge's id, an integer (required)")] = None
+    seat: _SEAT = ""
+    criterion: _CRITERION = ""
+    message: Annotated[_Loose, msgspec.Meta(
+        description="给裁判的说明（文本，必填）/ the message for the judge, text (required)")] = ""
+
+
+class CloseRemarkBody(msgspec.Struct):
+    """Close a re-mark request: the note (required, logged)."""
+
+    note: Annotated[_Loose, msgspec.Meta(
+        description="说明（文本，必填，记入日志）/ the note, text, required (logged)")] = None
+
+
+class DeductionRulingBody(msgspec.Struct):
+    """裁定扣分: the seat, the deduction's criterion, the ruled value and the reason (required)."""
+
+    seat: _SEAT = ""
+    criterion: _CRITERION = ""
+    value: Annotated[_Loose, msgspec.Meta(
+        description="裁定的扣分（数字或数字文本）/ the ruled deduction, a number or its text")] = ""
+    reason: _REASON = None
+
+
+class ReasonBody(msgspec.Struct):
+    """Unlock a criterion or the item, or reopen a signed sheet: the reason (required, logged)."""
+
+    reason: _REASON = None
+
+
+@dataclass
+class ScoresUpload:
+    """A scores workbook (.xlsx or .csv) to import, all or nothing."""
+
+    file: UploadFile | None = None
+
+
+def _text(value: _Loose) -> str | None:
+    """A reason or note for the actions: text, or None (which they refuse with `reason_required`)."""
+    return value if isinstance(value, str) else None
 
 
 async def console_view(session: AsyncSession, event_id: int, item_code: str | None) -> dict[str, Any]:
@@ -95,9 +157,10 @@ class ConsoleApi(Controller):
     @post("/scores/import", status_code=200, summary="导入纸质评分表 / import a scores workbook (all or nothing)",
           request_max_body_size=uploads.FORM_LIMIT)
     async def import_scores(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                            write_session: WriteSession) -> dict[str, Any]:
-        upload = (await uploads.read_form(request)).get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
+                            write_session: WriteSession, data: MultipartBody[ScoresUpload]) -> dict[str, Any]:
+        """A body over FORM_LIMIT is refused before this runs (413 `upload_too_large`, naming the limit)."""
+        upload = data.file
+        if upload is None or not upload.filename:
             raise Refusal(422, "missing_file", "请选择评分表文件（.xlsx 或 .csv）",
                            "choose a scores file (.xlsx or .csv)")
         try:  # parsed before the first query: on SQLite that opens the write transaction, held till the end
@@ -119,36 +182,33 @@ class ConsoleApi(Controller):
 
     @post("/remarks", status_code=200, summary="请裁判复评 / ask a judge to re-mark")
     async def remark(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                     write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request)
+                     write_session: WriteSession, data: JSONBody[RemarkBody]) -> dict[str, Any]:
         item = await item_or_404(write_session, event_id, code)
-        judge_id = body.get("judge_id")
+        judge_id = data.judge_id
         if not isinstance(judge_id, int):
             raise Refusal(422, "missing_field", "judge_id：必填", "judge_id is required", field="judge_id")
         outcome = await actions.request_remark(
-            write_session, item, judge_id=judge_id, seat=str(body.get("seat", "")),
-            criterion=str(body.get("criterion", "")), message=str(body.get("message", "")),
-            by=await actor_name(request))
+            write_session, item, judge_id=judge_id, seat=str(data.seat), criterion=str(data.criterion),
+            message=str(data.message), by=await actor_name(request))
         return await self._done(request, event_id, outcome)
 
     @post("/remarks/{remark_id:int}/close", status_code=200,
           summary="关闭复评请求（须填说明）/ close a re-mark request, with a note")
     async def close_remark(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                           remark_id: FromPath[int], write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request)
+                           remark_id: FromPath[int], write_session: WriteSession,
+                           data: JSONBody[CloseRemarkBody]) -> dict[str, Any]:
         item = await item_or_404(write_session, event_id, code)
         outcome = await actions.close_remark(write_session, item, remark_id, await actor_name(request),
-                                             body.get("note"))
+                                             _text(data.note))
         return await self._done(request, event_id, outcome)
 
     @post("/rulings", status_code=200, summary="裁定扣分（须填原因）/ rule on a deduction the judges disagree on")
     async def rule_deduction(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                             write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request)
+                             write_session: WriteSession, data: JSONBody[DeductionRulingBody]) -> dict[str, Any]:
         item = await item_or_404(write_session, event_id, code)
         outcome = await actions.rule_deduction(
-            write_session, item, seat=str(body.get("seat", "")), criterion=str(body.get("criterion", "")),
-            value=body.get("value", ""), reason=body.get("reason"), by=await actor_name(request))
+            write_session, item, seat=str(data.seat), criterion=str(data.criterion), value=data.value,
+            reason=_text(data.reason), by=await actor_name(request))
         return await self._done(request, event_id, outcome)
 
     @post("/criteria/{criterion:str}/lock", status_code=200, summary="锁定评分项 / lock a criterion")
@@ -160,11 +220,11 @@ class ConsoleApi(Controller):
 
     @post("/criteria/{criterion:str}/unlock", status_code=200, summary="解锁评分项（须填原因）/ unlock, with a reason")
     async def unlock_criterion(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                               criterion: FromPath[str], write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request)
+                               criterion: FromPath[str], write_session: WriteSession,
+                               data: JSONBody[ReasonBody]) -> dict[str, Any]:
         item = await item_or_404(write_session, event_id, code)
         who = await actor_name(request)
-        outcome = await actions.unlock_criterion(write_session, item, criterion, who, body.get("reason"))
+        outcome = await actions.unlock_criterion(write_session, item, criterion, who, _text(data.reason))
         return await self._done(request, event_id, outcome)
 
     @post("/lock", status_code=200, summary="锁定赛项成绩（解密的前提）/ lock the item's scores")
@@ -176,19 +236,17 @@ class ConsoleApi(Controller):
 
     @post("/unlock", status_code=200, summary="解锁赛项成绩（须填原因）/ unlock the item, with a reason")
     async def unlock_item(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                          write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request)
+                          write_session: WriteSession, data: JSONBody[ReasonBody]) -> dict[str, Any]:
         item = await item_or_404(write_session, event_id, code)
-        outcome = await actions.unlock_item(write_session, item, await actor_name(request), body.get("reason"))
+        outcome = await actions.unlock_item(write_session, item, await actor_name(request), _text(data.reason))
         return await self._done(request, event_id, outcome)
 
     @post("/sheets/{judge_id:int}/reopen", status_code=200, summary="退回评分表（须填原因）/ reopen a signed sheet")
     async def reopen(self, request: Req, event_id: FromPath[int], code: FromPath[str], judge_id: FromPath[int],
-                     write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request)
+                     write_session: WriteSession, data: JSONBody[ReasonBody]) -> dict[str, Any]:
         item = await item_or_404(write_session, event_id, code)
         outcome = await actions.reopen_sheet(write_session, item, judge_id, await actor_name(request),
-                                             body.get("reason"))
+                                             _text(data.reason))
         return await self._done(request, event_id, outcome)
 
 
