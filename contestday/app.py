@@ -56,7 +56,7 @@ from registration.events.routes import CatalogController, EventController
 from registration.staff.pages import STAFF_PAGES
 from registration.staff.start import StartPage
 from results.appeal_routes import APPEAL_ROUTES
-from results.console_routes import CONSOLE_ROUTES
+from results.console.routes import CONSOLE_ROUTES
 from results.notice import notice_until
 from results.publication_routes import PUBLICATION_ROUTES
 from results.recheck_routes import RecheckController
@@ -72,10 +72,12 @@ log = logging.getLogger("contestday.http")
 ROOT = Path(__file__).parent
 TEMPLATE_DIRS = [ROOT / "templates", ROOT / "web" / "templates", ROOT / "accounts" / "templates",
                  *(Path(package.__file__ or "").parent / "templates"
-                   for package in (registration, kiosk, judging, results, certificates))]
+                   for package in (registration, kiosk, judging, results, certificates)),
+                 Path(results.__file__).parent / "console" / "templates"]
 STATIC_DIRS = [ROOT / "web" / "static", Path(registration.__file__ or "").parent / "static"]
 KIOSK_STATIC = Path(kiosk.__file__).parent / "static"
 JUDGING_STATIC = Path(judging.__file__).parent / "static"
+CONSOLE_STATIC = Path(results.__file__).parent / "console" / "static"  # served beside the tablet's, as before
 
 
 def _wants_html(request: Request[Any, Any, Any]) -> bool:
@@ -195,7 +197,8 @@ def create_app(settings: Settings) -> Litestar:
             *OPENAPI_ASSETS,
             create_static_files_router(path="/static", directories=list(STATIC_DIRS)),
             create_static_files_router(path="/static/kiosk", directories=[KIOSK_STATIC], name="kiosk-static"),
-            create_static_files_router(path="/static/judging", directories=[JUDGING_STATIC], name="judging-static"),
+            create_static_files_router(path="/static/judging", directories=[JUDGING_STATIC, CONSOLE_STATIC],
+                                      name="judging-static"),
         ],
         dependencies={"db_session": Provide(provide_read_session), "write_session": Provide(provide_write_session)},
         state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,

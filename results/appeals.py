@@ -21,11 +21,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.db.types import UTCDateTime, utcnow
 from contestday.web.errors import Refusal
-from judging.console import item_or_404
 from registration.checkin.blind import stage_of
 from registration.entries.models import Entry
 from registration.entries.tickets import normalise_code
 from registration.events.models import Item
+from results.console.state import item_or_404
 from results.publication import Publication, current, publish
 
 __all__ = ["Appeal", "appeal_deadline", "appeal_view", "file_appeal", "final", "is_final", "list_appeals",

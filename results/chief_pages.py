@@ -31,8 +31,8 @@ from contestday.accounts.guards import actor_name, current_principal, requires
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language, register
 from contestday.web.sessions import WriteSession
-from judging.console import item_or_404
 from registration.events.service import event_or_404
+from results.console.state import item_or_404
 from results.live import TieOrder, provisional_ranking
 from results.publication import decide_tie
 from results.recheck import MIN_RATIO, record, round_view, start_round

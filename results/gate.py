@@ -22,11 +22,11 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.web.errors import Refusal
-from judging.console import findings_of
 from judging.models import RemarkRequest
 from registration.checkin.models import Attendance, ItemStage, SeatAssignment
 from registration.events.models import Item
 from registration.events.service import load_event
+from results.console.state import findings_of
 from results.live import ranking_and_state
 from results.recheck import RecheckRound
 from results.warnings import result_warnings

@@ -28,10 +28,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.web.errors import Refusal
 from judging.analysis import fmt
-from judging.console import item_or_404, load_item_state
 from registration.entries.exports import text_xlsx
 from registration.entries.personal import PersonalData
 from registration.events.service import event_or_404
+from results.console.state import item_or_404, load_item_state
 from results.list_pdf import table_pdf
 from results.publication import anchor_line, current, seated_members
 from results.snapshot import PublishedRow, decode_snapshot

@@ -27,9 +27,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contestday.db.types import UTCDateTime, utcnow
 from contestday.web.errors import Refusal
 from judging.analysis import fmt, histogram
-from judging.console import ItemState, findings_of, item_or_404, load_item_state
 from registration.entries.models import Entry as EntryRow
 from registration.events.service import load_event
+from results.console.state import ItemState, findings_of, item_or_404, load_item_state
 from results.convert import input_frames
 from results.engine import compute_frames
 from results.model import Entry, Inputs, Mark, Person, Placing

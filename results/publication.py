@@ -36,12 +36,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contestday.db.types import UTCDateTime, utcnow
 from contestday.web.errors import Refusal
 from judging import audit
-from judging.console import item_or_404
 from judging.models import AuditHead
 from registration.checkin.blind import full_mapping
 from registration.entries.models import EntryMember
 from registration.events.models import Event, Item
 from registration.events.service import load_event
+from results.console.state import item_or_404
 from results.gate import item_gate, load_facts
 from results.live import TieOrder, apply_tie_orders, provisional_ranking
 from results.notice import DEFAULT_WORKING_DAYS, notice_period

@@ -36,7 +36,6 @@ from contestday.web.downloads import download
 from contestday.web.errors import Refusal, field_missing
 from contestday.web.i18n import gettext, preferred_language
 from contestday.web.sessions import DbSession, WriteSession
-from judging.console import item_or_404
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
 from registration.events.service import event_or_404
@@ -44,6 +43,7 @@ from results import export_jobs, lists
 from results import messages as _messages  # noqa: F401  (registers the pages' English)
 from results.appeals import final, open_appeals_by_item
 from results.chief_pages import CHIEF_PAGES
+from results.console.state import item_or_404
 from results.gate import event_checks, item_gate, load_facts
 from results.notice import DEFAULT_WORKING_DAYS
 from results.publication import Publication, current, decide_tie, public_view, publish, withdraw

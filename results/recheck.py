@@ -19,8 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contestday.db.types import DecimalText, UTCDateTime, utcnow
 from contestday.web.errors import Refusal
 from judging import audit
-from judging.console import item_or_404
 from registration.checkin.blind import blind_seats
+from results.console.state import item_or_404
 from results.live import provisional_ranking
 
 __all__ = ["MIN_RATIO", "RecheckRound", "RecheckSeat", "record", "round_view", "start_round"]

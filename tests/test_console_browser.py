@@ -22,9 +22,9 @@ from sqlmodel import select
 from contestday.accounts import service as accounts
 from contestday.db.engine import create_engine, create_sessionmaker
 from contestday.settings import Settings
-from judging.console import item_or_404
-from judging.console_actions import request_remark
 from judging.models import Judge
+from results.console.actions import request_remark
+from results.console.state import item_or_404
 from tests.judging_setup import Contest, judge_cookie, seated_contest
 from tests.test_console import mark
 from tests.test_judging_ws import connect, op, recv

@@ -91,7 +91,7 @@ EXPECTED.update({
 })
 CONSOLE = frozenset({"chief_judge", "organiser"})
 C = "/api/console/events/{event_id:int}/items/{code:str}"
-EXPECTED.update({  # the chief judge's console (results/console_routes.py); the sealed crawl never reaches it
+EXPECTED.update({  # the chief judge's console (results/console/routes.py); the sealed crawl never reaches it
     ("GET", "/console/events/{event_id:int}"): CONSOLE,
     ("GET", C): CONSOLE,
     ("POST", f"{C}/remarks"): CONSOLE,

@@ -226,8 +226,8 @@ TWO = (("王裁判", "评审中心"), ("李裁判", "评审中心二"))
 
 async def two_judges(db: Any, blocker: str) -> Any:
     """A contest marked by two judges, ready to publish but for `blocker`."""
-    from judging.console import item_or_404
-    from judging.console_actions import request_remark
+    from results.console.actions import request_remark
+    from results.console.state import item_or_404
 
     contest = await seated_contest(db, n=5, judges=TWO)
     async with db() as session:

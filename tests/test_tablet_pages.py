@@ -26,6 +26,7 @@ Client = AsyncTestClient[Litestar]
 HTML = {"Accept": "text/html"}
 JUDGING = Path(__file__).resolve().parent.parent / "judging"
 STATIC = JUDGING / "static"
+CONSOLE_STATIC = JUDGING.parent / "results" / "console" / "static"  # the console's script, served beside
 LITERAL = re.compile(r"""_\(\s*(?:"([^"]*)"|'([^']*)')\s*[,)]""")
 
 
@@ -96,7 +97,8 @@ def test_every_message_of_the_tablet_has_english() -> None:
 def test_the_page_is_small_and_needs_no_cdn_or_framework() -> None:
     sizes = {p.name: p.stat().st_size for p in STATIC.iterdir()}
     assert sizes["tablet.js"] + sizes["queue.js"] < 40_000 and sizes["tablet.css"] < 15_000, sizes
-    for path in [*STATIC.iterdir(), *(JUDGING / "templates" / "judging").glob("tablet*.html")]:
+    pages = (JUDGING / "templates" / "judging").glob("tablet*.html")
+    for path in [*STATIC.iterdir(), *CONSOLE_STATIC.iterdir(), *pages]:
         source = path.read_text(encoding="utf-8")
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", source), path
         assert "import " not in source.split("\n", 1)[0] and "require(" not in source, path

@@ -1,10 +1,9 @@
 """The chief judge's console (chief judge and organiser only): the page, its websocket and its actions.
 
-Why here and not in `judging`: the console shows the provisional ranking, which runs the results engine, and
-judging sits below results (contestday → kiosk | certificates → results → judging → …). The judging state and
-actions stay in judging (judging/console.py, judging/console_actions.py); this module only wires them to HTTP.
+The console's state and commands are beside this module (results/console/state.py, actions.py); it only wires
+them to HTTP. The page's script and styles are served at /static/judging/console.js|css (the URLs they always had).
 
-- `GET /console/events/{event_id}?item=CODE`: a server-rendered shell; judging/static/console.js draws it.
+- `GET /console/events/{event_id}?item=CODE`: a server-rendered shell; results/console/static/console.js draws it.
 - `/ws/console/{event_id}?item=CODE`: a snapshot on connect and on `{"type": "hello", "item"?}`, then every
   message of the event's console channel (stamped with the audit `seq`; the page asks again on a gap).
 - `POST /api/console/events/{event_id}/items/{code}/…`: the actions (including `/rulings`, 裁定扣分), JSON in and
@@ -38,13 +37,13 @@ from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
 from contestday.web.sessions import DbSession, WriteSession
 from contestday.web.ws_origin import refuse_foreign_origin
-from judging import console_actions as actions
 from judging import score_import
-from judging.console import console_snapshot, item_or_404
-from judging.console_text import CONSOLE_JS
 from judging.ws import console_channel, publish_resolved, receive_messages
 from registration.entries.roster import RosterError
 from registration.events.service import event_or_404
+from results.console import actions
+from results.console.state import console_snapshot, item_or_404
+from results.console.text import CONSOLE_JS
 from results.live import provisional_ranking
 
 __all__ = ["CONSOLE_ROUTES", "CloseRemarkBody", "ConsoleApi", "ConsolePages", "DeductionRulingBody", "ReasonBody",
@@ -133,7 +132,7 @@ class ConsolePages(Controller):
         lang = preferred_language(request)
         text = json.dumps({k: gettext(zh, lang) for k, zh in CONSOLE_JS.items()},
                           ensure_ascii=False).replace("</", "<\\/")  # safe inside <script>
-        return Template("judging/console.html", context={
+        return Template("console/console.html", context={
             "lang": lang, "principal": await current_principal(request), "event": event, "item": item,
             "js_text": text}, headers={"Cache-Control": "no-store"})
 
