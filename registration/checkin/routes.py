@@ -1,20 +1,26 @@
 """HTTP API of contest day at the door: check-in (contracts §5), draw, seat plans, no-shows, the sealed
-mapping and its layer-by-layer reveal. Thin: parse, call the service, answer."""
+mapping and its layer-by-layer reveal. Thin: parse, call the service, answer.
+
+The bodies are typed (`CheckinBody`, `DrawBody`, `SeatPlanBody`, `SeatMoveBody`, `RevealBody`) with loose fields on
+purpose: a required field that is absent, empty or not text still gets `missing_field` with `field`, and the seat
+plan still gets `invalid_seat_plan` naming the bad field (seats.read_plan), as when the bodies were read by hand.
+Marking no-shows absent takes no body: the path names the item.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import File
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.accounts.guards import actor_name, requires
-from contestday.web.bodies import json_object
-from contestday.web.errors import Refusal
+from contestday.web.errors import Refusal, field_missing
 from contestday.web.sessions import DbSession, WriteSession
 from registration.checkin import blind, seats
 from registration.checkin import search as checkin_search
@@ -24,22 +30,109 @@ from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
 
-__all__ = ["CheckinController", "KioskPhotoController", "SealedController"]
+__all__ = ["CheckinBody", "CheckinController", "DrawBody", "KioskPhotoController", "RevealBody", "SealedController",
+           "SeatMoveBody", "SeatPlanBody", "SeatSessionBody"]
 
 STAFF = requires("checkin", "organiser")
 
+# --- bodies ---
+# Any JSON value one level deep: the handlers (and seats.read_plan) refuse what they cannot use with their own codes.
+_Scalar = str | int | float | bool | None
+_Loose = _Scalar | list[_Scalar] | dict[str, _Scalar]
+_Sent = _Loose | msgspec.UnsetType  # where the absence of a field counts, not only its value
 
 
+class DrawBody(msgspec.Struct):
+    """A seat draw at the desk: the station, and the ticket code (a scan) or, without one, the `registration_id`
+    of a person found by search (the search never shows ticket codes)."""
 
-def _ticket_or_registration(body: dict[str, Any]) -> tuple[str, int | None]:
+    station: Annotated[_Loose, msgspec.Meta(
+        description="检录台名称（文本，必填）/ the desk's name, text (required)")] = None
+    ticket_code: Annotated[_Sent, msgspec.Meta(
+        description="参赛凭证号（扫码所得）/ the ticket code, as scanned")] = msgspec.UNSET
+    registration_id: Annotated[_Loose, msgspec.Meta(
+        description="报名编号（整数；无凭证号时，为按姓名查找所得）/ the registration id, an integer (found by search, "
+                    "when there is no ticket code)")] = None
+
+
+class CheckinBody(DrawBody):
+    """A check-in (contracts §5): as a draw, plus the client's one-off `nonce` (a replay is answered once)."""
+
+    nonce: Annotated[_Loose, msgspec.Meta(
+        description="客户端生成的一次性编号（文本，必填）/ a client-made one-off id, text (required)")] = None
+
+
+class SeatSessionBody(msgspec.Struct):
+    """One session of a seat plan; an absent field takes its default (seats.read_plan)."""
+
+    name: Annotated[_Sent, msgspec.Meta(
+        description="场次名称（默认“第 n 场”）/ the session's name (default 第 n 场)")] = msgspec.UNSET
+    starts_at: Annotated[_Sent, msgspec.Meta(
+        description="开始时间，含时区，如 2026-10-20T09:00+08:00（必填）/ the start, with its time zone (required)",
+    )] = msgspec.UNSET
+    seat_count: Annotated[_Sent, msgspec.Meta(
+        description=f"座位数，1–{seats.MAX_SEATS}（必填）/ the number of seats, 1–{seats.MAX_SEATS} (required)",
+    )] = msgspec.UNSET
+    prefix: Annotated[_Sent, msgspec.Meta(
+        description="座位号前缀，1–4 位字母或数字（默认 A）/ the seat prefix, 1–4 letters or digits (default A)",
+    )] = msgspec.UNSET
+    first_number: Annotated[_Sent, msgspec.Meta(
+        description="首个座位号，0–9999（默认 1）/ the first seat number, 0–9999 (default 1)")] = msgspec.UNSET
+    checkin_before_min: Annotated[_Sent, msgspec.Meta(
+        description="开始前多少分钟开放检录（默认 60）/ check-in opens this many minutes before (default 60)",
+    )] = msgspec.UNSET
+    checkin_after_min: Annotated[_Sent, msgspec.Meta(
+        description="开始后多少分钟停止检录（默认 15）/ check-in closes this many minutes after (default 15)",
+    )] = msgspec.UNSET
+
+
+class SeatPlanBody(msgspec.Struct):
+    """An item's seat plan: its sessions, at least one."""
+
+    sessions: Annotated[list[SeatSessionBody | _Scalar | list[_Scalar]] | _Scalar | dict[str, _Scalar],
+                        msgspec.Meta(description="场次（至少一个）/ the sessions (at least one)")] = None
+
+
+class SeatMoveBody(msgspec.Struct):
+    """Move a contestant (equipment failure): to which session and seat, why, and the minutes given back."""
+
+    registration_id: Annotated[_Loose, msgspec.Meta(
+        description="报名编号（整数）/ the registration id, an integer")] = None
+    session: Annotated[_Loose, msgspec.Meta(
+        description="目标场次名称（文本，必填）/ the target session's name, text (required)")] = None
+    seat: Annotated[_Loose, msgspec.Meta(
+        description="目标座位号（文本，必填）/ the target seat, text (required)")] = None
+    reason: Annotated[_Loose, msgspec.Meta(description="调整原因 / the reason")] = ""
+    minutes_returned: Annotated[_Loose, msgspec.Meta(
+        description="补回的分钟数（整数，默认 0）/ minutes given back, an integer (default 0)")] = 0
+
+
+class RevealBody(msgspec.Struct):
+    """Which layer of the sealed mapping to reveal next."""
+
+    layer: Annotated[_Loose, msgspec.Meta(description="解密层：1 或 2（必填）/ the layer: 1 or 2 (required)")] = None
+
+
+def _required(body: msgspec.Struct, *fields: str) -> list[str]:
+    """Each of `fields` of `body` as non-empty text, in order; else `missing_field` naming the first that is not."""
+    values = []
+    for field in fields:
+        value = getattr(body, field)
+        if not isinstance(value, str) or not value.strip():
+            raise field_missing(field)
+        values.append(value)
+    return values
+
+
+def _ticket_or_registration(body: DrawBody) -> tuple[str, int | None]:
     """The ticket code (a scan), or the staff desk's `registration_id` of a person found by search (the
     search never shows ticket codes)."""
-    registration = body.get("registration_id")
-    if "ticket_code" not in body and isinstance(registration, int) and not isinstance(registration, bool):
+    registration = body.registration_id
+    if body.ticket_code is msgspec.UNSET and isinstance(registration, int) and not isinstance(registration, bool):
         return "", registration
-    if not isinstance(body.get("ticket_code"), str) or not body["ticket_code"].strip():
+    if not isinstance(body.ticket_code, str) or not body.ticket_code.strip():
         raise Refusal(422, "missing_field", "ticket_code：必填", "ticket_code is required", field="ticket_code")
-    return body["ticket_code"], None
+    return body.ticket_code, None
 
 
 async def item_by_code(session: AsyncSession, event_id: int, code: str) -> Item:
@@ -63,20 +156,21 @@ class CheckinController(Controller):
     tags = ["check-in"]
 
     @post("/checkins", guards=[STAFF], status_code=200, summary="检录 / check a ticket in (contracts §5)")
-    async def checkin(self, event_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-        body = await json_object(request, "station", "nonce")
-        code, entry_id = _ticket_or_registration(body)
-        answer = await redeem(request.app.state.writer, event_id, code, body["station"].strip()[:64],
-                              body["nonce"].strip()[:80], by=await actor_name(request), entry_id=entry_id)
+    async def checkin(self, event_id: FromPath[int], request: Request[Any, Any, Any],
+                      data: JSONBody[CheckinBody]) -> Response[dict[str, Any]]:
+        station, nonce = _required(data, "station", "nonce")
+        code, entry_id = _ticket_or_registration(data)
+        answer = await redeem(request.app.state.writer, event_id, code, station.strip()[:64],
+                              nonce.strip()[:80], by=await actor_name(request), entry_id=entry_id)
         return Response(answer.body, status_code=answer.status_code)
 
     @post("/draws", guards=[STAFF], status_code=200, summary="抽签 / draw a seat for a checked-in ticket")
-    async def draw(self, event_id: FromPath[int], request: Request[Any, Any, Any],
-                   write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request, "station")
-        code, entry_id = _ticket_or_registration(body)
+    async def draw(self, event_id: FromPath[int], write_session: WriteSession,
+                   data: JSONBody[DrawBody]) -> dict[str, Any]:
+        (station,) = _required(data, "station")
+        code, entry_id = _ticket_or_registration(data)
         assignment, seat_session, drawn_now = await seats.draw(write_session, event_id, code,
-                                                               body["station"].strip()[:64], entry_id=entry_id)
+                                                               station.strip()[:64], entry_id=entry_id)
         return {"seat": assignment.seat_label, "session": seat_session.name,
                 "starts_at": seat_session.starts_at.isoformat(), "drawn_now": drawn_now}
 
@@ -102,10 +196,11 @@ class CheckinController(Controller):
         return await _plan_view(db_session, await item_by_code(db_session, event_id, code))
 
     @put("/items/{code:str}/seat-plan", guards=[requires("organiser")], summary="设置座位安排 / set the seat plan")
-    async def put_plan(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
-                       write_session: WriteSession) -> dict[str, Any]:
+    async def put_plan(self, event_id: FromPath[int], code: FromPath[str], write_session: WriteSession,
+                       data: JSONBody[SeatPlanBody]) -> dict[str, Any]:
         item = await item_by_code(write_session, event_id, code)
-        await seats.replace_plan(write_session, item.id or 0, seats.read_plan(await json_object(request)))
+        # as sent: an absent field of a session takes its default there, a null one is refused
+        await seats.replace_plan(write_session, item.id or 0, seats.read_plan(msgspec.to_builtins(data)))
         return await _plan_view(write_session, item)
 
     @post("/items/{code:str}/absent", guards=[requires("organiser", "chief_judge")], status_code=200,
@@ -118,18 +213,18 @@ class CheckinController(Controller):
     @post("/seats/move", guards=[requires("organiser", "chief_judge")], status_code=200,
           summary="调整座位（设备故障）/ move a contestant, with a reason")
     async def move(self, event_id: FromPath[int], request: Request[Any, Any, Any],
-                   write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request, "session", "seat")
-        entry = await write_session.get(Entry, body.get("registration_id"))
+                   write_session: WriteSession, data: JSONBody[SeatMoveBody]) -> dict[str, Any]:
+        session_name, seat = _required(data, "session", "seat")
+        entry = await write_session.get(Entry, data.registration_id)
         if entry is None or entry.event_id != event_id:
             raise Refusal(404, "unknown_registration", "找不到该报名", "no such registration")
         target = (await write_session.exec(select(SeatSession).where(SeatSession.item_id == entry.item_id,
-                                                                     SeatSession.name == body["session"]))).first()
+                                                                     SeatSession.name == session_name))).first()
         if target is None:
             raise Refusal(422, "unknown_seat", "目标场次不属于该赛项", "no such session in this item")
-        minutes = body.get("minutes_returned", 0)
-        moved = await seats.move(write_session, entry.id or 0, target.id or 0, body["seat"],
-                                 str(body.get("reason", "")), minutes if isinstance(minutes, int) else 0,
+        minutes = data.minutes_returned
+        moved = await seats.move(write_session, entry.id or 0, target.id or 0, seat,
+                                 str(data.reason), minutes if isinstance(minutes, int) else 0,
                                  await actor_name(request))
         return {"session": target.name, "seat": moved.seat_label}
 
@@ -156,10 +251,9 @@ class SealedController(Controller):
     @post("/reveal", guards=[requires("encryption_judge")], status_code=200,
           summary="逐层解密（成绩锁定后）/ reveal the next layer once scores are locked")
     async def reveal(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
-                     write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request)
+                     write_session: WriteSession, data: JSONBody[RevealBody]) -> dict[str, Any]:
         item = await item_by_code(write_session, event_id, code)
-        layer = body.get("layer")
+        layer = data.layer
         if not isinstance(layer, int):
             raise Refusal(422, "missing_field", "layer：应为 1 或 2", "layer must be 1 or 2", field="layer")
         rows = await blind.reveal(write_session, item.id or 0, layer, await actor_name(request))

@@ -1,24 +1,83 @@
 """The public registration API of contracts §5 (what the QR form posts). Thin: read, register, answer.
-A person's optional `photo` is a base64 JPEG/PNG (an event may require it), re-encoded like the form's."""
+A person's optional `photo` is a base64 JPEG/PNG (an event may require it), re-encoded like the form's.
+
+The body is typed (`RegistrationBody`, its `members` and `instructors`) for the OpenAPI document only: every field
+is loose and absent unless sent, and the body goes back to what was sent (`msgspec.to_builtins`) for
+registration/entries/request.py, which keeps every refusal code and `field` of contracts §5.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from contestday.web import uploads
-from contestday.web.errors import Refusal, body_not_json
+from contestday.web.errors import Refusal
 from registration.entries.context import register_on_writer
 from registration.entries.photos import PhotoError, decode_base64, prepare_photo, store_photo
 from registration.entries.request import RequestError, read_request
 from registration.entries.service import store_photo_names
 
-__all__ = ["RegistrationController", "request_error"]
+__all__ = ["InstructorBody", "PersonBody", "RegistrationBody", "RegistrationController", "request_error"]
 
 log = logging.getLogger("contestday.registration")
+
+# --- bodies ---
+# Any JSON value one level deep, absent (UNSET) unless sent: read_request refuses what it cannot use, with its codes.
+_Scalar = str | int | float | bool | None
+_Sent = _Scalar | list[_Scalar] | dict[str, _Scalar] | msgspec.UnsetType
+
+
+class PersonBody(msgspec.Struct):
+    """One person: a contestant of an individual item (at the top of the body) or a member of a team."""
+
+    identity: Annotated[_Sent, msgspec.Meta(
+        description="身份：student、employee、teacher 或 flexible（必填）/ the identity (required)")] = msgspec.UNSET
+    name: Annotated[_Sent, msgspec.Meta(description="姓名（必填）/ the name (required)")] = msgspec.UNSET
+    id_number: Annotated[_Sent, msgspec.Meta(description="证件号码（必填）/ the ID number (required)")] = msgspec.UNSET
+    phone: Annotated[_Sent, msgspec.Meta(
+        description="11 位手机号码（必填）/ an 11-digit mobile number (required)")] = msgspec.UNSET
+    education: Annotated[_Sent, msgspec.Meta(description="学历 / education")] = msgspec.UNSET
+    skill_level: Annotated[_Sent, msgspec.Meta(
+        description="已有职业技能等级，1–5 / the skill level held, 1–5")] = msgspec.UNSET
+    certificate_number: Annotated[_Sent, msgspec.Meta(
+        description="职业技能等级证书编号 / the skill certificate's number")] = msgspec.UNSET
+    years_in_occupation: Annotated[_Sent, msgspec.Meta(
+        description="本职业工作年限，0–60 / years in the occupation, 0–60")] = msgspec.UNSET
+    female_base: Annotated[_Sent, msgspec.Meta(
+        description="女职工退休基准年龄：50 或 55 / a woman's retirement base age: 50 or 55")] = msgspec.UNSET
+    major: Annotated[_Sent, msgspec.Meta(description="专业（学生）/ the major, for a student")] = msgspec.UNSET
+    residence_declared: Annotated[_Sent, msgspec.Meta(
+        description="已勾选本赛事的居住/工作地声明 / ticked the event's residence declaration")] = msgspec.UNSET
+    photo: Annotated[_Sent, msgspec.Meta(
+        description="照片：base64 编码的 JPEG 或 PNG / the photo, a base64 JPEG or PNG")] = msgspec.UNSET
+
+
+class InstructorBody(msgspec.Struct):
+    """An instructor (指导教师)."""
+
+    name: Annotated[_Sent, msgspec.Meta(description="姓名 / the name")] = msgspec.UNSET
+    phone: Annotated[_Sent, msgspec.Meta(description="11 位手机号码 / an 11-digit mobile number")] = msgspec.UNSET
+
+
+class RegistrationBody(PersonBody):
+    """A registration (contracts §5): the item, group and unit, and the person's fields here, or for a team its
+    `members` instead."""
+
+    item: Annotated[_Sent, msgspec.Meta(description="赛项代码（必填）/ the item's code (required)")] = msgspec.UNSET
+    group: Annotated[_Sent, msgspec.Meta(description="组别 / the group")] = msgspec.UNSET
+    unit: Annotated[_Sent, msgspec.Meta(
+        description="工作单位或学校（灵活就业人员可不填）/ the employer or school (a flexible worker may leave it out)",
+    )] = msgspec.UNSET
+    members: Annotated[list[PersonBody | _Scalar | list[_Scalar]] | _Scalar | dict[str, _Scalar] | msgspec.UnsetType,
+                       msgspec.Meta(description="团体赛项的队员 / a team's members")] = msgspec.UNSET
+    instructors: Annotated[
+        list[InstructorBody | _Scalar | list[_Scalar]] | _Scalar | dict[str, _Scalar] | msgspec.UnsetType,
+        msgspec.Meta(description="指导教师，最多 5 位 / instructors, at most 5")] = msgspec.UNSET
 
 
 def _photos(payload: Any) -> dict[int, bytes]:
@@ -55,11 +114,9 @@ class RegistrationController(Controller):
     # two members' photos of 5 MB each, base64 (4/3), and the fields
     @post("/", status_code=201, summary="报名 / register (public: what the QR form posts)",
           request_max_body_size=14 * 1024 * 1024)
-    async def create(self, event_id: FromPath[int], request: Request[Any, Any, Any]) -> dict[str, Any]:
-        try:
-            payload = await request.json()
-        except Exception as exc:  # a body that is not JSON at all
-            raise body_not_json() from exc
+    async def create(self, event_id: FromPath[int], request: Request[Any, Any, Any],
+                     data: JSONBody[RegistrationBody]) -> dict[str, Any]:
+        payload = msgspec.to_builtins(data)  # the fields as sent: read_request tells an absent one from a null one
         try:
             req = read_request(payload)
         except RequestError as exc:

@@ -1,16 +1,21 @@
 """Organiser pages for events: list, import, export and the editor (server-rendered; plain JavaScript
-in /static/editor.js only improves the editor, and the textarea form works without it)."""
+in /static/editor.js only improves the editor, and the textarea form works without it).
+
+The form bodies are typed: the textarea form (`EventTextForm`, urlencoded) and the import upload
+(`EventFileUpload`, multipart); an upload past the route's limit gets `upload_too_large` from the composition root.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import tomli_w
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath
+from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from contestday.accounts.guards import current_principal, requires
@@ -35,7 +40,8 @@ from scoring.event_file import (
 )
 from scoring.skill_levels import LEVELS
 
-__all__ = ["HUB_ITEM_LINKS", "HUB_SECTIONS", "EventPages", "editor_view", "hub_view", "new_document"]
+__all__ = ["HUB_ITEM_LINKS", "HUB_SECTIONS", "EventFileUpload", "EventPages", "EventTextForm", "editor_view",
+           "hub_view", "new_document"]
 
 Req = Request[Any, Any, Any]
 
@@ -233,6 +239,21 @@ async def _document(db_session: DbSession, event_id: int) -> dict[str, Any]:
     return doc
 
 
+# --- bodies ---
+@dataclass
+class EventTextForm:
+    """The editor's textarea form (the no-JavaScript path): the whole event file, JSON or TOML."""
+
+    document: str = ""
+
+
+@dataclass
+class EventFileUpload:
+    """The import form: the event file chosen (JSON or TOML)."""
+
+    file: UploadFile | None = None
+
+
 CREATE = requires("organiser", server_wide=True)  # a new event: administrators (organisers of every event)
 
 
@@ -270,13 +291,11 @@ class EventPages(Controller):
         return await self._list_page(request, db_session)
 
     @post("/events/import", status_code=303, guards=[CREATE], request_max_body_size=_EVENT_FORM_LIMIT)
-    async def import_file(self, request: Req, write_session: WriteSession) -> Redirect | Template:
+    async def import_file(self, request: Req, write_session: WriteSession,
+                          data: MultipartBody[EventFileUpload]) -> Redirect | Template:
         lang = preferred_language(request)
-        try:
-            upload = (await uploads.read_form(request, _EVENT_FORM_LIMIT)).get("file")
-        except uploads.UploadRefused as exc:
-            return await self._list_page(request, write_session, status=exc.status_code, errors=_errors(exc, lang))
-        if not isinstance(upload, UploadFile) or not upload.filename:
+        upload = data.file
+        if upload is None or not upload.filename:
             errors = [{"path": "", "text": gettext("请选择要导入的赛事文件", lang)}]
             return await self._list_page(request, write_session, status=422, errors=errors)
         try:
@@ -297,9 +316,9 @@ class EventPages(Controller):
     async def edit_event(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
         return await self._editor_page(request, await _document(db_session, event_id), event_id)
 
-    async def _save_text(self, request: Req, db_session: DbSession, event: Event | None) -> Redirect | Template:
+    async def _save_text(self, request: Req, db_session: DbSession, event: Event | None,
+                         text: str) -> Redirect | Template:
         """The no-JavaScript path: the event file posted from the textarea; nothing is stored on an error."""
-        text = str((await request.form()).get("document") or "")
         doc: Any = None
         try:
             doc = await uploads.off_loop(decode_event_file, text.encode("utf-8"))
@@ -319,16 +338,17 @@ class EventPages(Controller):
         return Redirect(path=f"/admin/events/{event_id}?saved=1", status_code=303)
 
     @post("/events/new", status_code=303, guards=[CREATE])
-    async def create_from_text(self, request: Req, write_session: WriteSession) -> Redirect | Template:
-        return await self._save_text(request, write_session, None)
+    async def create_from_text(self, request: Req, write_session: WriteSession,
+                               data: URLEncodedBody[EventTextForm]) -> Redirect | Template:
+        return await self._save_text(request, write_session, None, data.document)
 
     @post("/events/{event_id:int}", status_code=303)
-    async def replace_from_text(self, request: Req, event_id: FromPath[int],
-                                write_session: WriteSession) -> Redirect | Template:
+    async def replace_from_text(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                                data: URLEncodedBody[EventTextForm]) -> Redirect | Template:
         event = await write_session.get(Event, event_id)
         if event is None:
             raise Refusal(404, "unknown_event", "找不到该赛事", "no such event")
-        return await self._save_text(request, write_session, event)
+        return await self._save_text(request, write_session, event, data.document)
 
     @get("/events/{event_id:int}/export.json")
     async def export_json(self, event_id: FromPath[int], db_session: DbSession) -> Response[str]:

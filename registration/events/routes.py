@@ -1,4 +1,7 @@
-"""HTTP API of the event set-up (thin: parse, call the service, answer)."""
+"""HTTP API of the event set-up (thin: parse, call the service, answer).
+
+Create, replace and validate read their body whole as the event file (JSON or TOML, `uploads.read_body`) with
+their own size, nesting and format refusals; `raw_body` documents that body in the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from contestday.accounts.guards import current_principal, requires
 from contestday.web import uploads
+from contestday.web.bodies import raw_body
 from contestday.web.errors import Refusal
 from contestday.web.sessions import DbSession, WriteSession
 from registration.events import service
@@ -62,6 +66,11 @@ def validate_event_file(doc: Any) -> EventSpec:
                        errors=[e.as_dict() for e in exc.errors]) from exc
 
 
+# the body of create, replace and validate: the event file itself
+_EVENT_FILE = raw_body("赛事文件（JSON 或 TOML，见 contracts §2）/ the event file, JSON or TOML (contracts §2)",
+                       "application/json", "application/toml")
+
+
 def _warnings(items: tuple[FieldError, ...]) -> list[dict[str, str]]:
     return [w.as_dict() for w in items]
 
@@ -78,7 +87,7 @@ class EventController(Controller):
 
     @post("/", status_code=201, guards=[requires("organiser", server_wide=True)],
           summary="创建赛事 / create an event from the event file (JSON or TOML)",
-          request_max_body_size=uploads.MAX_EVENT_FILE_BYTES)
+          request_max_body_size=uploads.MAX_EVENT_FILE_BYTES, operation_class=_EVENT_FILE)
     async def create(self, request: Request[Any, Any, Any], write_session: WriteSession) -> dict[str, Any]:
         spec = await _spec_from_request(request)
         event_id = await service.create_event(write_session, spec)
@@ -98,7 +107,7 @@ class EventController(Controller):
         return doc
 
     @put("/{event_id:int}", summary="替换赛事文件 / replace the event file",
-         request_max_body_size=uploads.MAX_EVENT_FILE_BYTES)
+         request_max_body_size=uploads.MAX_EVENT_FILE_BYTES, operation_class=_EVENT_FILE)
     async def replace(self, event_id: FromPath[int], request: Request[Any, Any, Any],
                       write_session: WriteSession) -> dict[str, Any]:
         spec = await _spec_from_request(request)
@@ -110,7 +119,7 @@ class EventController(Controller):
         return {"id": event_id, "warnings": _warnings(spec.warnings)}
 
     @post("/validate", status_code=200, summary="只校验不保存 / validate without storing",
-          request_max_body_size=uploads.MAX_EVENT_FILE_BYTES)
+          request_max_body_size=uploads.MAX_EVENT_FILE_BYTES, operation_class=_EVENT_FILE)
     async def validate(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
         spec = await _spec_from_request(request)
         return {"ok": True, "warnings": _warnings(spec.warnings)}
