@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeAlias
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -14,6 +14,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.accounts.guards import current_principal, requires
+from contestday.web.bodies import Scalar
 from contestday.web.errors import Refusal
 from contestday.web.sessions import DbSession, WriteSession
 from judging.models import Judge
@@ -27,7 +28,6 @@ __all__ = ["PaperChoicesBody", "PaperController", "PaperMark", "PaperSheetBody"]
 # --- bodies ---
 # Loose on purpose: judging.paper reads every value itself and refuses with its own codes (`invalid_round`,
 # `invalid_sheet`, `unknown_criterion`, `invalid_score`…), so the decoder accepts whatever it used to judge.
-Scalar: TypeAlias = str | int | float | bool | None
 
 
 class PaperMark(msgspec.Struct):

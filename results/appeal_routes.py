@@ -20,7 +20,8 @@ from litestar.response import Template
 
 from contestday.accounts import limits
 from contestday.accounts.guards import actor_name, requires
-from contestday.web.errors import Refusal, field_missing
+from contestday.web.bodies import Loose, required_text
+from contestday.web.errors import Refusal
 from contestday.web.sessions import DbSession, WriteSession
 from registration.events.models import Item
 from registration.events.service import event_or_404
@@ -35,15 +36,13 @@ Req = Request[Any, Any, Any]
 # --- bodies ---
 # Any JSON value one level deep: the handler refuses a required field that is not non-empty text itself, with
 # `missing_field` and `field`, in the order the fields are listed; each field's description says what it should be.
-_Scalar = str | int | float | bool | None
-_Loose = _Scalar | list[_Scalar] | dict[str, _Scalar]
-_TEXT = Annotated[_Loose, msgspec.Meta(description="申诉事项和理由（文本，必填）/ the grounds, text (required)")]
+_TEXT = Annotated[Loose, msgspec.Meta(description="申诉事项和理由（文本，必填）/ the grounds, text (required)")]
 
 
 class ContestantAppealBody(msgspec.Struct):
     """A contestant's appeal: the ticket code (参赛凭证号) and the grounds, both required."""
 
-    ticket_code: Annotated[_Loose, msgspec.Meta(
+    ticket_code: Annotated[Loose, msgspec.Meta(
         description="参赛凭证号（文本，必填）/ the ticket code, text (required)")] = None
     text: _TEXT = None
 
@@ -51,19 +50,19 @@ class ContestantAppealBody(msgspec.Struct):
 class PaperAppealBody(msgspec.Struct):
     """A paper appeal recorded by the organiser: the item's code, the grounds and who filed it, all required."""
 
-    item: Annotated[_Loose, msgspec.Meta(description="赛项代码（文本，必填）/ the item's code, text (required)")] = None
+    item: Annotated[Loose, msgspec.Meta(description="赛项代码（文本，必填）/ the item's code, text (required)")] = None
     text: _TEXT = None
-    filed_by: Annotated[_Loose, msgspec.Meta(
+    filed_by: Annotated[Loose, msgspec.Meta(
         description="申诉人：姓名、单位或身份（文本，必填）/ who filed it: name, unit or role, text (required)")] = None
 
 
 class AppealRulingBody(msgspec.Struct):
     """Arbitration's ruling (upheld | dismissed) and its reasons, both required; whether it changes the results."""
 
-    ruling: Annotated[_Loose, msgspec.Meta(
+    ruling: Annotated[Loose, msgspec.Meta(
         description="裁定：upheld 或 dismissed（必填）/ the ruling: upheld or dismissed (required)")] = None
-    text: Annotated[_Loose, msgspec.Meta(description="裁定理由（文本，必填）/ the reasons, text (required)")] = None
-    changes_results: Annotated[_Loose, msgspec.Meta(
+    text: Annotated[Loose, msgspec.Meta(description="裁定理由（文本，必填）/ the reasons, text (required)")] = None
+    changes_results: Annotated[Loose, msgspec.Meta(
         description="申诉成立且改变成绩时为 true（重新发布）/ true when upheld and the results change (republish)",
     )] = None
 
@@ -76,17 +75,6 @@ class AppealForm:
     text: str = ""
 
 
-def _required(body: msgspec.Struct, *fields: str) -> list[str]:
-    """Each of `fields` of `body` as non-empty text, in order; else `missing_field` naming the first that is not."""
-    values = []
-    for field in fields:
-        value = getattr(body, field)
-        if not isinstance(value, str) or not value.strip():
-            raise field_missing(field)
-        values.append(value)
-    return values
-
-
 
 class AppealApi(Controller):
     path = "/api/events/{event_id:int}/appeals"
@@ -95,7 +83,7 @@ class AppealApi(Controller):
     @post("/", status_code=201, summary="选手申诉（凭参赛凭证号）/ a contestant's appeal, with the ticket code")
     async def contestant(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
                          data: JSONBody[ContestantAppealBody]) -> dict[str, Any]:
-        ticket_code, text = _required(data, "ticket_code", "text")
+        ticket_code, text = required_text(data, "ticket_code", "text")
         await event_or_404(write_session, event_id)
         attempt = await limits.attempt(request, limits.APPEAL)  # a wrong ticket code counts per address
         try:
@@ -112,7 +100,7 @@ class AppealApi(Controller):
           summary="登记书面申诉 / record a paper appeal")
     async def paper(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
                     data: JSONBody[PaperAppealBody]) -> dict[str, Any]:
-        item, text, filed_by = _required(data, "item", "text", "filed_by")
+        item, text, filed_by = required_text(data, "item", "text", "filed_by")
         row = await file_appeal(write_session, event_id, text=text, item_code=item, by=filed_by,
                                 hours=request.app.state.settings.appeal_hours)
         return appeal_view(row)
@@ -125,7 +113,7 @@ class AppealApi(Controller):
           summary="仲裁裁定 / arbitration's ruling")
     async def ruling(self, request: Req, event_id: FromPath[int], appeal_id: FromPath[int],
                      write_session: WriteSession, data: JSONBody[AppealRulingBody]) -> dict[str, Any]:
-        ruling, text = _required(data, "ruling", "text")
+        ruling, text = required_text(data, "ruling", "text")
         row, published = await rule(write_session, event_id, appeal_id, ruling, text, bool(data.changes_results),
                                     await actor_name(request))
         if published is not None:

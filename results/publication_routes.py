@@ -32,6 +32,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.accounts.guards import actor_name, current_principal, requires
+from contestday.web.bodies import Loose
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal, field_missing
 from contestday.web.i18n import gettext, preferred_language
@@ -58,16 +59,14 @@ GUARD = requires("chief_judge", "organiser")
 # --- bodies ---
 # Any JSON value one level deep: a field of the wrong kind reaches the handler, which refuses it with its own
 # code, as when the bodies were read by hand; each field's description says what it should be.
-_Scalar = str | int | float | bool | None
-_Loose = _Scalar | list[_Scalar] | dict[str, _Scalar]
-_REASON = Annotated[_Loose, msgspec.Meta(description="原因（文本）/ the reason, text")]
-_REPUBLISH_REASON = Annotated[_Loose, msgspec.Meta(
+_REASON = Annotated[Loose, msgspec.Meta(description="原因（文本）/ the reason, text")]
+_REPUBLISH_REASON = Annotated[Loose, msgspec.Meta(
     description="原因（文本，第二版起必填）/ the reason, text (required from the second version on)")]
-_WORKING_DAYS = Annotated[_Loose, msgspec.Meta(
+_WORKING_DAYS = Annotated[Loose, msgspec.Meta(
     description="公示期工作日数，1–30 的整数（默认 5）/ the notice period: working days, whole, 1–30 (default 5)")]
-_SEATS = Annotated[_Loose, msgspec.Meta(
+_SEATS = Annotated[Loose, msgspec.Meta(
     description="并列组的全部赛位（文本），按裁定的名次 / every seat of the tied block (text), first to last")]
-_GROUP = Annotated[_Loose, msgspec.Meta(description="组别（文本，无组别为空）/ the group, text (empty: no groups)")]
+_GROUP = Annotated[Loose, msgspec.Meta(description="组别（文本，无组别为空）/ the group, text (empty: no groups)")]
 
 
 class PublishBody(msgspec.Struct):
@@ -107,7 +106,7 @@ class WithdrawForm:
     reason: str = ""
 
 
-def _reason(value: _Loose) -> str:
+def _reason(value: Loose) -> str:
     """A required reason, as `json_object(request, "reason")` demanded it: non-empty text."""
     if not isinstance(value, str) or not value.strip():
         raise field_missing("reason")

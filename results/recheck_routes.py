@@ -16,6 +16,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
 
 from contestday.accounts.guards import actor_name, requires
+from contestday.web.bodies import Loose
 from contestday.web.errors import Refusal
 from contestday.web.sessions import DbSession, WriteSession
 from results.recheck import MIN_RATIO, record, round_view, start_round
@@ -24,15 +25,13 @@ __all__ = ["RecheckBody", "RecheckController", "RecheckStartBody"]
 
 # --- bodies ---
 # Any JSON value one level deep: the handler turns it into text itself and the service refuses what it cannot use.
-_Scalar = str | int | float | bool | None
-_Loose = _Scalar | list[_Scalar] | dict[str, _Scalar]
 
 
 class RecheckStartBody(msgspec.Struct, frozen=True):
     """Start a round: the share of the other seats checked at random (absent: the minimum). Frozen: an instance is
     the default of an empty body."""
 
-    ratio: Annotated[_Loose | msgspec.UnsetType, msgspec.Meta(
+    ratio: Annotated[Loose | msgspec.UnsetType, msgspec.Meta(
         description=f"随机抽查比例，小数（默认 {MIN_RATIO}）/ the random share, a fraction (default {MIN_RATIO})",
     )] = msgspec.UNSET
 
@@ -40,8 +39,8 @@ class RecheckStartBody(msgspec.Struct, frozen=True):
 class RecheckBody(msgspec.Struct):
     """One seat's re-check: the outcome (ok | corrected) and the note (required when corrected)."""
 
-    outcome: Annotated[_Loose, msgspec.Meta(description="结果：ok 或 corrected / the outcome: ok or corrected")] = ""
-    note: Annotated[_Loose, msgspec.Meta(
+    outcome: Annotated[Loose, msgspec.Meta(description="结果：ok 或 corrected / the outcome: ok or corrected")] = ""
+    note: Annotated[Loose, msgspec.Meta(
         description="更正内容（文本，已更正时必填）/ what was corrected, text (required when corrected)")] = ""
 
 

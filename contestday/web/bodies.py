@@ -4,14 +4,34 @@ and the OpenAPI description of a body a route reads whole as a document (`raw_bo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
+import msgspec
 from litestar import Request
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 from contestday.web.errors import body_not_json, body_not_object, field_missing
 
-__all__ = ["json_object", "raw_body"]
+__all__ = ["Loose", "Scalar", "Sent", "json_object", "raw_body", "required_text"]
+
+# Body fields typed loosely on purpose: any JSON value one level deep decodes, so the handler or its service
+# refuses what it cannot use with its own code (`invalid_ratio`, `invalid_round`…), as when bodies were read
+# by hand. `Sent`: absent (msgspec.UNSET) unless sent, where a field's absence counts, not only its value.
+Scalar: TypeAlias = str | int | float | bool | None
+Loose: TypeAlias = Scalar | list[Scalar] | dict[str, Scalar]
+Sent: TypeAlias = Loose | msgspec.UnsetType
+
+
+def _text(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise field_missing(field)
+    return value
+
+
+def required_text(body: msgspec.Struct, *fields: str) -> list[str]:
+    """Each of `fields` of a typed body as non-empty text, in order; else `missing_field` naming the first that
+    is not (what `json_object(request, *required)` checks of a hand-read body)."""
+    return [_text(getattr(body, field), field) for field in fields]
 
 
 def raw_body(description: str, *media_types: str, binary: bool = False) -> type[Operation]:
@@ -41,6 +61,5 @@ async def json_object(request: Request[Any, Any, Any], *required: str) -> dict[s
     if not isinstance(body, dict):
         raise body_not_object()
     for field in required:
-        if not isinstance(body.get(field), str) or not body[field].strip():
-            raise field_missing(field)
+        _text(body.get(field), field)
     return body

@@ -20,7 +20,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.accounts.guards import actor_name, requires
-from contestday.web.errors import Refusal, field_missing
+from contestday.web.bodies import Loose, Scalar, Sent, required_text
+from contestday.web.errors import Refusal
 from contestday.web.sessions import DbSession, WriteSession
 from registration.checkin import blind, seats
 from registration.checkin import search as checkin_search
@@ -37,20 +38,17 @@ STAFF = requires("checkin", "organiser")
 
 # --- bodies ---
 # Any JSON value one level deep: the handlers (and seats.read_plan) refuse what they cannot use with their own codes.
-_Scalar = str | int | float | bool | None
-_Loose = _Scalar | list[_Scalar] | dict[str, _Scalar]
-_Sent = _Loose | msgspec.UnsetType  # where the absence of a field counts, not only its value
 
 
 class DrawBody(msgspec.Struct):
     """A seat draw at the desk: the station, and the ticket code (a scan) or, without one, the `registration_id`
     of a person found by search (the search never shows ticket codes)."""
 
-    station: Annotated[_Loose, msgspec.Meta(
+    station: Annotated[Loose, msgspec.Meta(
         description="检录台名称（文本，必填）/ the desk's name, text (required)")] = None
-    ticket_code: Annotated[_Sent, msgspec.Meta(
+    ticket_code: Annotated[Sent, msgspec.Meta(
         description="参赛凭证号（扫码所得）/ the ticket code, as scanned")] = msgspec.UNSET
-    registration_id: Annotated[_Loose, msgspec.Meta(
+    registration_id: Annotated[Loose, msgspec.Meta(
         description="报名编号（整数；无凭证号时，为按姓名查找所得）/ the registration id, an integer (found by search, "
                     "when there is no ticket code)")] = None
 
@@ -58,30 +56,30 @@ class DrawBody(msgspec.Struct):
 class CheckinBody(DrawBody):
     """A check-in (contracts §5): as a draw, plus the client's one-off `nonce` (a replay is answered once)."""
 
-    nonce: Annotated[_Loose, msgspec.Meta(
+    nonce: Annotated[Loose, msgspec.Meta(
         description="客户端生成的一次性编号（文本，必填）/ a client-made one-off id, text (required)")] = None
 
 
 class SeatSessionBody(msgspec.Struct):
     """One session of a seat plan; an absent field takes its default (seats.read_plan)."""
 
-    name: Annotated[_Sent, msgspec.Meta(
+    name: Annotated[Sent, msgspec.Meta(
         description="场次名称（默认“第 n 场”）/ the session's name (default 第 n 场)")] = msgspec.UNSET
-    starts_at: Annotated[_Sent, msgspec.Meta(
+    starts_at: Annotated[Sent, msgspec.Meta(
         description="开始时间，含时区，如 2026-10-20T09:00+08:00（必填）/ the start, with its time zone (required)",
     )] = msgspec.UNSET
-    seat_count: Annotated[_Sent, msgspec.Meta(
+    seat_count: Annotated[Sent, msgspec.Meta(
         description=f"座位数，1–{seats.MAX_SEATS}（必填）/ the number of seats, 1–{seats.MAX_SEATS} (required)",
     )] = msgspec.UNSET
-    prefix: Annotated[_Sent, msgspec.Meta(
+    prefix: Annotated[Sent, msgspec.Meta(
         description="座位号前缀，1–4 位字母或数字（默认 A）/ the seat prefix, 1–4 letters or digits (default A)",
     )] = msgspec.UNSET
-    first_number: Annotated[_Sent, msgspec.Meta(
+    first_number: Annotated[Sent, msgspec.Meta(
         description="首个座位号，0–9999（默认 1）/ the first seat number, 0–9999 (default 1)")] = msgspec.UNSET
-    checkin_before_min: Annotated[_Sent, msgspec.Meta(
+    checkin_before_min: Annotated[Sent, msgspec.Meta(
         description="开始前多少分钟开放检录（默认 60）/ check-in opens this many minutes before (default 60)",
     )] = msgspec.UNSET
-    checkin_after_min: Annotated[_Sent, msgspec.Meta(
+    checkin_after_min: Annotated[Sent, msgspec.Meta(
         description="开始后多少分钟停止检录（默认 15）/ check-in closes this many minutes after (default 15)",
     )] = msgspec.UNSET
 
@@ -89,39 +87,28 @@ class SeatSessionBody(msgspec.Struct):
 class SeatPlanBody(msgspec.Struct):
     """An item's seat plan: its sessions, at least one."""
 
-    sessions: Annotated[list[SeatSessionBody | _Scalar | list[_Scalar]] | _Scalar | dict[str, _Scalar],
+    sessions: Annotated[list[SeatSessionBody | Scalar | list[Scalar]] | Scalar | dict[str, Scalar],
                         msgspec.Meta(description="场次（至少一个）/ the sessions (at least one)")] = None
 
 
 class SeatMoveBody(msgspec.Struct):
     """Move a contestant (equipment failure): to which session and seat, why, and the minutes given back."""
 
-    registration_id: Annotated[_Loose, msgspec.Meta(
+    registration_id: Annotated[Loose, msgspec.Meta(
         description="报名编号（整数）/ the registration id, an integer")] = None
-    session: Annotated[_Loose, msgspec.Meta(
+    session: Annotated[Loose, msgspec.Meta(
         description="目标场次名称（文本，必填）/ the target session's name, text (required)")] = None
-    seat: Annotated[_Loose, msgspec.Meta(
+    seat: Annotated[Loose, msgspec.Meta(
         description="目标座位号（文本，必填）/ the target seat, text (required)")] = None
-    reason: Annotated[_Loose, msgspec.Meta(description="调整原因 / the reason")] = ""
-    minutes_returned: Annotated[_Loose, msgspec.Meta(
+    reason: Annotated[Loose, msgspec.Meta(description="调整原因 / the reason")] = ""
+    minutes_returned: Annotated[Loose, msgspec.Meta(
         description="补回的分钟数（整数，默认 0）/ minutes given back, an integer (default 0)")] = 0
 
 
 class RevealBody(msgspec.Struct):
     """Which layer of the sealed mapping to reveal next."""
 
-    layer: Annotated[_Loose, msgspec.Meta(description="解密层：1 或 2（必填）/ the layer: 1 or 2 (required)")] = None
-
-
-def _required(body: msgspec.Struct, *fields: str) -> list[str]:
-    """Each of `fields` of `body` as non-empty text, in order; else `missing_field` naming the first that is not."""
-    values = []
-    for field in fields:
-        value = getattr(body, field)
-        if not isinstance(value, str) or not value.strip():
-            raise field_missing(field)
-        values.append(value)
-    return values
+    layer: Annotated[Loose, msgspec.Meta(description="解密层：1 或 2（必填）/ the layer: 1 or 2 (required)")] = None
 
 
 def _ticket_or_registration(body: DrawBody) -> tuple[str, int | None]:
@@ -158,7 +145,7 @@ class CheckinController(Controller):
     @post("/checkins", guards=[STAFF], status_code=200, summary="检录 / check a ticket in (contracts §5)")
     async def checkin(self, event_id: FromPath[int], request: Request[Any, Any, Any],
                       data: JSONBody[CheckinBody]) -> Response[dict[str, Any]]:
-        station, nonce = _required(data, "station", "nonce")
+        station, nonce = required_text(data, "station", "nonce")
         code, entry_id = _ticket_or_registration(data)
         answer = await redeem(request.app.state.writer, event_id, code, station.strip()[:64],
                               nonce.strip()[:80], by=await actor_name(request), entry_id=entry_id)
@@ -167,7 +154,7 @@ class CheckinController(Controller):
     @post("/draws", guards=[STAFF], status_code=200, summary="抽签 / draw a seat for a checked-in ticket")
     async def draw(self, event_id: FromPath[int], write_session: WriteSession,
                    data: JSONBody[DrawBody]) -> dict[str, Any]:
-        (station,) = _required(data, "station")
+        (station,) = required_text(data, "station")
         code, entry_id = _ticket_or_registration(data)
         assignment, seat_session, drawn_now = await seats.draw(write_session, event_id, code,
                                                                station.strip()[:64], entry_id=entry_id)
@@ -214,7 +201,7 @@ class CheckinController(Controller):
           summary="调整座位（设备故障）/ move a contestant, with a reason")
     async def move(self, event_id: FromPath[int], request: Request[Any, Any, Any],
                    write_session: WriteSession, data: JSONBody[SeatMoveBody]) -> dict[str, Any]:
-        session_name, seat = _required(data, "session", "seat")
+        session_name, seat = required_text(data, "session", "seat")
         entry = await write_session.get(Entry, data.registration_id)
         if entry is None or entry.event_id != event_id:
             raise Refusal(404, "unknown_registration", "找不到该报名", "no such registration")

@@ -16,6 +16,7 @@ from litestar import Controller, Request, post
 from litestar.params import FromPath, JSONBody
 
 from contestday.web import uploads
+from contestday.web.bodies import Scalar, Sent
 from contestday.web.errors import Refusal
 from registration.entries.context import register_on_writer
 from registration.entries.photos import PhotoError, decode_base64, prepare_photo, store_photo
@@ -28,55 +29,53 @@ log = logging.getLogger("contestday.registration")
 
 # --- bodies ---
 # Any JSON value one level deep, absent (UNSET) unless sent: read_request refuses what it cannot use, with its codes.
-_Scalar = str | int | float | bool | None
-_Sent = _Scalar | list[_Scalar] | dict[str, _Scalar] | msgspec.UnsetType
 
 
 class PersonBody(msgspec.Struct):
     """One person: a contestant of an individual item (at the top of the body) or a member of a team."""
 
-    identity: Annotated[_Sent, msgspec.Meta(
+    identity: Annotated[Sent, msgspec.Meta(
         description="身份：student、employee、teacher 或 flexible（必填）/ the identity (required)")] = msgspec.UNSET
-    name: Annotated[_Sent, msgspec.Meta(description="姓名（必填）/ the name (required)")] = msgspec.UNSET
-    id_number: Annotated[_Sent, msgspec.Meta(description="证件号码（必填）/ the ID number (required)")] = msgspec.UNSET
-    phone: Annotated[_Sent, msgspec.Meta(
+    name: Annotated[Sent, msgspec.Meta(description="姓名（必填）/ the name (required)")] = msgspec.UNSET
+    id_number: Annotated[Sent, msgspec.Meta(description="证件号码（必填）/ the ID number (required)")] = msgspec.UNSET
+    phone: Annotated[Sent, msgspec.Meta(
         description="11 位手机号码（必填）/ an 11-digit mobile number (required)")] = msgspec.UNSET
-    education: Annotated[_Sent, msgspec.Meta(description="学历 / education")] = msgspec.UNSET
-    skill_level: Annotated[_Sent, msgspec.Meta(
+    education: Annotated[Sent, msgspec.Meta(description="学历 / education")] = msgspec.UNSET
+    skill_level: Annotated[Sent, msgspec.Meta(
         description="已有职业技能等级，1–5 / the skill level held, 1–5")] = msgspec.UNSET
-    certificate_number: Annotated[_Sent, msgspec.Meta(
+    certificate_number: Annotated[Sent, msgspec.Meta(
         description="职业技能等级证书编号 / the skill certificate's number")] = msgspec.UNSET
-    years_in_occupation: Annotated[_Sent, msgspec.Meta(
+    years_in_occupation: Annotated[Sent, msgspec.Meta(
         description="本职业工作年限，0–60 / years in the occupation, 0–60")] = msgspec.UNSET
-    female_base: Annotated[_Sent, msgspec.Meta(
+    female_base: Annotated[Sent, msgspec.Meta(
         description="女职工退休基准年龄：50 或 55 / a woman's retirement base age: 50 or 55")] = msgspec.UNSET
-    major: Annotated[_Sent, msgspec.Meta(description="专业（学生）/ the major, for a student")] = msgspec.UNSET
-    residence_declared: Annotated[_Sent, msgspec.Meta(
+    major: Annotated[Sent, msgspec.Meta(description="专业（学生）/ the major, for a student")] = msgspec.UNSET
+    residence_declared: Annotated[Sent, msgspec.Meta(
         description="已勾选本赛事的居住/工作地声明 / ticked the event's residence declaration")] = msgspec.UNSET
-    photo: Annotated[_Sent, msgspec.Meta(
+    photo: Annotated[Sent, msgspec.Meta(
         description="照片：base64 编码的 JPEG 或 PNG / the photo, a base64 JPEG or PNG")] = msgspec.UNSET
 
 
 class InstructorBody(msgspec.Struct):
     """An instructor (指导教师)."""
 
-    name: Annotated[_Sent, msgspec.Meta(description="姓名 / the name")] = msgspec.UNSET
-    phone: Annotated[_Sent, msgspec.Meta(description="11 位手机号码 / an 11-digit mobile number")] = msgspec.UNSET
+    name: Annotated[Sent, msgspec.Meta(description="姓名 / the name")] = msgspec.UNSET
+    phone: Annotated[Sent, msgspec.Meta(description="11 位手机号码 / an 11-digit mobile number")] = msgspec.UNSET
 
 
 class RegistrationBody(PersonBody):
     """A registration (contracts §5): the item, group and unit, and the person's fields here, or for a team its
     `members` instead."""
 
-    item: Annotated[_Sent, msgspec.Meta(description="赛项代码（必填）/ the item's code (required)")] = msgspec.UNSET
-    group: Annotated[_Sent, msgspec.Meta(description="组别 / the group")] = msgspec.UNSET
-    unit: Annotated[_Sent, msgspec.Meta(
+    item: Annotated[Sent, msgspec.Meta(description="赛项代码（必填）/ the item's code (required)")] = msgspec.UNSET
+    group: Annotated[Sent, msgspec.Meta(description="组别 / the group")] = msgspec.UNSET
+    unit: Annotated[Sent, msgspec.Meta(
         description="工作单位或学校（灵活就业人员可不填）/ the employer or school (a flexible worker may leave it out)",
     )] = msgspec.UNSET
-    members: Annotated[list[PersonBody | _Scalar | list[_Scalar]] | _Scalar | dict[str, _Scalar] | msgspec.UnsetType,
+    members: Annotated[list[PersonBody | Scalar | list[Scalar]] | Scalar | dict[str, Scalar] | msgspec.UnsetType,
                        msgspec.Meta(description="团体赛项的队员 / a team's members")] = msgspec.UNSET
     instructors: Annotated[
-        list[InstructorBody | _Scalar | list[_Scalar]] | _Scalar | dict[str, _Scalar] | msgspec.UnsetType,
+        list[InstructorBody | Scalar | list[Scalar]] | Scalar | dict[str, Scalar] | msgspec.UnsetType,
         msgspec.Meta(description="指导教师，最多 5 位 / instructors, at most 5")] = msgspec.UNSET
 
 

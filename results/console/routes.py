@@ -33,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contestday.accounts.guards import actor_name, current_principal, requires
 from contestday.accounts.service import SIGNED_OUT, account_channel
 from contestday.web import uploads
+from contestday.web.bodies import Loose
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
 from contestday.web.sessions import DbSession, WriteSession
@@ -58,29 +59,27 @@ GUARD = requires(*sorted(ROLES))
 # Any JSON value one level deep: a field of the wrong kind reaches the handler or the action, which refuses it
 # with its own code (`missing_field`, `message_required`, `reason_required`, `invalid_value`…), as when the
 # bodies were read by hand; each field's description says what it should be.
-_Scalar = str | int | float | bool | None
-_Loose = _Scalar | list[_Scalar] | dict[str, _Scalar]
-_REASON = Annotated[_Loose, msgspec.Meta(
+_REASON = Annotated[Loose, msgspec.Meta(
     description="原因（文本，必填，记入日志）/ the reason, text, required (logged)")]
-_SEAT = Annotated[_Loose, msgspec.Meta(description="赛位（文本）/ the seat, text")]
-_CRITERION = Annotated[_Loose, msgspec.Meta(description="评分项代码（文本）/ the criterion's code, text")]
+_SEAT = Annotated[Loose, msgspec.Meta(description="赛位（文本）/ the seat, text")]
+_CRITERION = Annotated[Loose, msgspec.Meta(description="评分项代码（文本）/ the criterion's code, text")]
 
 
 class RemarkBody(msgspec.Struct):
     """Ask a judge to re-mark one mark: the judge (required), the seat, the criterion and the message."""
 
-    judge_id: Annotated[_Loose, msgspec.Meta(
+    judge_id: Annotated[Loose, msgspec.Meta(
         description="裁判编号（整数，必填）/ the judge's id, an integer (required)")] = None
     seat: _SEAT = ""
     criterion: _CRITERION = ""
-    message: Annotated[_Loose, msgspec.Meta(
+    message: Annotated[Loose, msgspec.Meta(
         description="给裁判的说明（文本，必填）/ the message for the judge, text (required)")] = ""
 
 
 class CloseRemarkBody(msgspec.Struct):
     """Close a re-mark request: the note (required, logged)."""
 
-    note: Annotated[_Loose, msgspec.Meta(
+    note: Annotated[Loose, msgspec.Meta(
         description="说明（文本，必填，记入日志）/ the note, text, required (logged)")] = None
 
 
@@ -89,7 +88,7 @@ class DeductionRulingBody(msgspec.Struct):
 
     seat: _SEAT = ""
     criterion: _CRITERION = ""
-    value: Annotated[_Loose, msgspec.Meta(
+    value: Annotated[Loose, msgspec.Meta(
         description="裁定的扣分（数字或数字文本）/ the ruled deduction, a number or its text")] = ""
     reason: _REASON = None
 
@@ -107,7 +106,7 @@ class ScoresUpload:
     file: UploadFile | None = None
 
 
-def _text(value: _Loose) -> str | None:
+def _text(value: Loose) -> str | None:
     """A reason or note for the actions: text, or None (which they refuse with `reason_required`)."""
     return value if isinstance(value, str) else None
 
