@@ -13,13 +13,13 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from judging import audit
 from registration.entries.models import EntryMember
 from registration.events.models import Event, Item
 from results.notice import notice_period
-from results.publication import audit_anchors, snapshot_of
+from results.publication import Publication, audit_anchors, snapshot_of
 from results.snapshot import (
     AuditAnchor,
     PublishedSnapshot,
@@ -183,7 +183,7 @@ async def test_a_real_publication_stores_its_snapshot_as_the_structures_read_it(
     # reads the anchor
     broken = {**json.loads(raw), "groups": "lost"}
     async with db() as session:
-        await session.exec(text("UPDATE publication SET body = :b").bindparams(b=json.dumps(broken)))
+        await session.exec(update(Publication).values(body=broken))  # type: ignore[call-overload]
         await session.commit()
     refused = await client.get(f"/api/events/{contest.event_id}/items/LED/lists/awards.xlsx", headers=chief)
     assert refused.status_code == 500 and refused.json()["code"] == "snapshot_unreadable"
