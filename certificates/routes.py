@@ -25,7 +25,7 @@ from certificates.pages import CertificateListPage, certificate_page
 from certificates.render import calibration_page, layout_errors, render
 from contestday.accounts import limits
 from contestday.accounts.guards import actor_name, current_principal, requires
-from contestday.web import uploads
+from contestday.web import jobs, uploads
 from contestday.web.bodies import json_object
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal
@@ -35,7 +35,6 @@ from registration.entries.personal import PersonalData
 from registration.entries.tickets import normalise_code
 from registration.events.models import Event
 from registration.events.service import event_or_404
-from results import export_jobs
 from scoring.identity import normalise_id_number
 
 __all__ = ["CERTIFICATE_ROUTES"]
@@ -267,7 +266,7 @@ class CertificatePages(Controller):
             return await certificate_page(request, write_session, event_id, exc.status_code, error=exc)
         settings, state = request.app.state.settings, request.app.state
 
-        async def work(job: export_jobs.ExportJob) -> None:
+        async def work(job: jobs.Job) -> None:
             async with state.read_session() as session:
                 certs = await store.printable(session, event_id, settings.public_url, settings.secret_key,
                                               item, None if group is None else str(group))
@@ -280,7 +279,7 @@ class CertificatePages(Controller):
             data = await asyncio.to_thread(render, certs, template, progress=progress, title=f"{event.name} 荣誉证书")
             job.save(data)
 
-        job = export_jobs.start_job(state, event_id, work, filename=f"荣誉证书-{item or '全部'}.pdf",
+        job = jobs.start_job(state, event_id, work, filename=f"荣誉证书-{item or '全部'}.pdf",
                                     media_type=PDF, title="打印荣誉证书")
         return Redirect(f"/console/events/{event_id}/exports/{job.id}", status_code=303)
 

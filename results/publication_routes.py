@@ -32,6 +32,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.accounts.guards import actor_name, current_principal, requires
+from contestday.web import jobs
 from contestday.web.bodies import Loose
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal, field_missing
@@ -282,8 +283,8 @@ class ExportPages(Controller):
         job = export_jobs.start_export(request.app.state, event_id)
         return Redirect(f"/console/events/{event_id}/exports/{job.id}", status_code=303)
 
-    def _job(self, request: Req, event_id: int, job_id: str) -> export_jobs.ExportJob:
-        job = export_jobs.find_job(request.app.state, event_id, job_id)
+    def _job(self, request: Req, event_id: int, job_id: str) -> jobs.Job:
+        job = jobs.find_job(request.app.state, event_id, job_id)
         if job is None:
             raise Refusal(404, "unknown_export", "没有该导出任务（服务重启后请重新导出）",
                            "no such export (start again after a restart)")
