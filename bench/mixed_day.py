@@ -60,8 +60,8 @@ async def _add_published_item(session: Any, event_id: int, contestants: int) -> 
 
     from contestday.db.types import utcnow
     from judging.panels import add_judge, assign
+    from judging.sealed import blind_seats, lock_scores, reveal
     from judging.service import apply_op
-    from registration.checkin.blind import blind_seats, lock_scores, reveal
     from registration.checkin.models import Attendance, SeatAssignment, SeatSession
     from registration.checkin.seats import SessionPlan, replace_plan, seat_labels
     from registration.entries.models import Entry, EntryMember

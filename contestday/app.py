@@ -45,9 +45,10 @@ from judging.admin_pages import JudgeAdminPages
 from judging.pages import TabletPages
 from judging.paper_routes import PaperController
 from judging.routes import JudgeLinkController
+from judging.sealed_routes import SealedController
 from judging.ws import judge_socket
 from kiosk.routes import KIOSK_ROUTES
-from registration.checkin.routes import CheckinController, KioskPhotoController, SealedController
+from registration.checkin.routes import CheckinController, KioskPhotoController
 from registration.entries.admin_pages import RegistrationAdminPages
 from registration.entries.public_pages import MinePages, PosterPages, PublicPages
 from registration.entries.routes import RegistrationController

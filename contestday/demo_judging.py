@@ -54,7 +54,7 @@ async def ensure_demo_judging(session: AsyncSession, event_id: int, secret_key: 
     await assign(session, chief, item.id, "chief_judge")
     await session.commit()
     rng = random.Random(7)
-    from registration.checkin.blind import blind_seats
+    from judging.sealed import blind_seats
 
     seats = [s["seat"] for s in await blind_seats(session, item.id) if s["occupied"]][:12]
     for n, seat in enumerate(seats):

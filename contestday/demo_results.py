@@ -15,8 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contestday.db.types import utcnow
 from judging.models import Judge, PanelMember
 from judging.panels import assign
+from judging.sealed import blind_seats, lock_scores, reveal
 from judging.service import apply_op
-from registration.checkin.blind import blind_seats, lock_scores, reveal
 from registration.checkin.seats import draw
 from registration.checkin.service import redeem
 from registration.entries.models import Entry

@@ -26,8 +26,8 @@ from sqlmodel import Field, SQLModel
 from contestday.db.types import Cents, UTCDateTime, utcnow
 
 __all__ = [
-    "AppliedOp", "AuditHead", "CriterionLock", "DeductionRuling", "ExaminerCard", "Judge", "JudgeIdentity",
-    "PanelMember", "RemarkRequest", "Score", "ScoreEvent", "SheetSubmission",
+    "AppliedOp", "AuditHead", "CriterionLock", "DeductionRuling", "ExaminerCard", "ItemStage", "Judge", "JudgeIdentity",
+    "PanelMember", "RemarkRequest", "RevealLog", "Score", "ScoreEvent", "SheetSubmission",
 ]
 
 
@@ -213,5 +213,31 @@ class DeductionRuling(SQLModel, table=True):
                                                nullable=False))
     value: Decimal = Field(sa_type=Cents)
     reason: str = Field(max_length=500)
+    by: str = Field(max_length=80)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ItemStage(SQLModel, table=True):
+    """Where an item stands after the contest: scores locked (judging/sealed.py `lock_scores`, from the chief
+    judge's console), layers of the sealed mapping revealed (0, 1, 2; `reveal`, by the encryption judge)."""
+
+    __tablename__ = "item_stage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id", ondelete="CASCADE"), nullable=False,
+                                          unique=True))
+    scores_locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    scores_locked_by: str | None = Field(default=None, max_length=80)
+    revealed_layer: int = 0  # 1: seat → draw number known; 2: draw number → entry known
+
+
+class RevealLog(SQLModel, table=True):
+    """Every reveal of a layer of the sealed mapping: who, when."""
+
+    __tablename__ = "reveal_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(sa_column=_fk("item.id"))
+    layer: int
     by: str = Field(max_length=80)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

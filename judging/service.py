@@ -24,8 +24,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contestday.db.types import utcnow
 from contestday.db.writer import Prepared, Retry, Writer, insert_or_ignore, row_values, run_job, table
 from judging import audit, remarks
-from judging.models import AppliedOp, CriterionLock, Judge, PanelMember, RemarkRequest, Score, SheetSubmission
-from registration.checkin.models import Attendance, ItemStage, SeatAssignment
+from judging.models import (
+    AppliedOp,
+    CriterionLock,
+    ItemStage,
+    Judge,
+    PanelMember,
+    RemarkRequest,
+    Score,
+    SheetSubmission,
+)
+from registration.checkin.models import Attendance, SeatAssignment
 from registration.entries.models import Entry
 from registration.events.models import Criterion, Item
 from scoring.checks import check_score

@@ -9,10 +9,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.web.errors import Refusal
-from judging.models import CriterionLock, Judge, PanelMember, RemarkRequest, SheetSubmission
+from judging.models import CriterionLock, ItemStage, Judge, PanelMember, RemarkRequest, SheetSubmission
+from judging.sealed import blind_seats
 from judging.service import judge_scores
-from registration.checkin.blind import blind_seats
-from registration.checkin.models import ItemStage
 from registration.events.models import Criterion, Item
 
 __all__ = ["judge_for_user", "tablet_snapshot"]

@@ -12,12 +12,13 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.accounts.models import User, UserRole
-from contestday.web.errors import Refusal
-from registration.checkin import blind
+from judging import sealed
 from registration.checkin.models import SeatAssignment, SeatMove, SeatSession
 from registration.checkin.seats import seat_labels
 from registration.checkin.service import attendance_counts
-from registration.events.models import Event, Item
+from registration.events.models import Item
+from registration.events.service import event_or_404 as service_event_or_404
+from registration.events.service import item_by_code
 
 __all__ = ["ItemStatus", "checkin_staff", "event_or_404", "item_or_404", "item_status", "moves", "session_of_seat"]
 
@@ -41,18 +42,8 @@ class ItemStatus:
         return self.present + self.absent + self.not_yet
 
 
-async def event_or_404(session: AsyncSession, event_id: int) -> Event:
-    event = await session.get(Event, event_id)
-    if event is None:
-        raise Refusal(404, "unknown_event", "找不到该赛事", "no such event")
-    return event
-
-
-async def item_or_404(session: AsyncSession, event_id: int, code: str) -> Item:
-    item = (await session.exec(select(Item).where(Item.event_id == event_id, Item.code == code))).first()
-    if item is None or item.id is None:
-        raise Refusal(404, "unknown_item", f"本赛事没有赛项“{code}”", f"no item {code!r} in this event")
-    return item
+event_or_404 = service_event_or_404  # the event, or 404 `unknown_event` (registration/events/service.py)
+item_or_404 = item_by_code  # the event's item by code, or 404 `unknown_item` (registration/events/service.py)
 
 
 async def item_status(session: AsyncSession, event_id: int) -> list[ItemStatus]:
@@ -74,7 +65,7 @@ async def item_status(session: AsyncSession, event_id: int) -> list[ItemStatus]:
     for item_id, n in drawn:
         table[item_id].drawn = int(n or 0)
     for key, row in table.items():
-        stage = await blind.stage_of(session, key or 0)
+        stage = await sealed.stage_of(session, key or 0)
         row.scores_locked, row.revealed_layer = stage.scores_locked_at is not None, stage.revealed_layer
     return list(table.values())
 

@@ -17,7 +17,7 @@ import polars as pl
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from registration.checkin import blind
+from judging import sealed
 from registration.checkin.models import SeatSession
 
 __all__ = ["BLIND_COLUMNS", "NAMED_COLUMNS", "SessionBlock", "blind_blocks", "named_blocks", "xlsx"]
@@ -46,7 +46,7 @@ async def _blocks(session: AsyncSession, item_id: int) -> dict[str, SessionBlock
 async def blind_blocks(session: AsyncSession, item_id: int) -> list[SessionBlock]:
     """Every seat of every session, occupied (checked in and seated) or empty: no entry, no draw number."""
     blocks = await _blocks(session, item_id)
-    for row in await blind.blind_seats(session, item_id):
+    for row in await sealed.blind_seats(session, item_id):
         blocks[row["session"]].rows.append({"seat": row["seat"], "occupied": row["occupied"]})
     return list(blocks.values())
 
@@ -54,7 +54,7 @@ async def blind_blocks(session: AsyncSession, item_id: int) -> list[SessionBlock
 async def named_blocks(session: AsyncSession, item_id: int) -> list[SessionBlock]:
     """The sealed mapping per session, in seat order: the encryption judge's list."""
     blocks = await _blocks(session, item_id)
-    for row in await blind.full_mapping(session, item_id):
+    for row in await sealed.full_mapping(session, item_id):
         blocks[row["session"]].rows.append({
             "seat": row["seat"], "draw_number": row["draw_number"], "names": "、".join(row["names"]),
             "unit": row["unit"], "group": row["group"], "occupied": True})

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.db.types import UTCDateTime, utcnow
 from contestday.web.errors import Refusal
-from registration.checkin.blind import stage_of
+from judging.sealed import stage_of
 from registration.entries.models import Entry
 from registration.entries.tickets import normalise_code
 from registration.events.models import Item

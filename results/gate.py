@@ -22,8 +22,8 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.web.errors import Refusal
-from judging.models import RemarkRequest
-from registration.checkin.models import Attendance, ItemStage, SeatAssignment
+from judging.models import ItemStage, RemarkRequest
+from registration.checkin.models import Attendance, SeatAssignment
 from registration.events.models import Item
 from registration.events.service import load_event
 from results.console.state import findings_of

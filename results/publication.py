@@ -37,7 +37,7 @@ from contestday.db.types import UTCDateTime, utcnow
 from contestday.web.errors import Refusal
 from judging import audit
 from judging.models import AuditHead
-from registration.checkin.blind import full_mapping
+from judging.sealed import full_mapping
 from registration.entries.models import EntryMember
 from registration.events.models import Event, Item
 from registration.events.service import load_event

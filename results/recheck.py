@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contestday.db.types import DecimalText, UTCDateTime, utcnow
 from contestday.web.errors import Refusal
 from judging import audit
-from registration.checkin.blind import blind_seats
+from judging.sealed import blind_seats
 from results.console.state import item_or_404
 from results.live import provisional_ranking
 

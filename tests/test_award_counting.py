@@ -154,7 +154,7 @@ async def _team_contest(db: Any, count: str, teams: int = 16) -> tuple[int, int,
 
 
 async def _settle(db: Any, event_id: int, item_id: int) -> None:
-    from registration.checkin.blind import lock_scores, reveal
+    from judging.sealed import lock_scores, reveal
     from results.recheck import record, round_view, start_round
 
     async with db() as session:

@@ -11,7 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
-from registration.checkin.blind import lock_scores
+from judging.sealed import lock_scores
 from registration.entries.models import Entry
 from registration.entries.service import withdraw
 from tests.helpers import login_headers

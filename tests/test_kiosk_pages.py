@@ -16,8 +16,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from contestday.web.i18n import EN
+from judging.sealed import lock_scores
 from kiosk import seat_lists
-from registration.checkin.blind import lock_scores
 from tests.helpers import login_headers
 from tests.test_checkin import contest, scan
 

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from judging.models import Judge
+from judging.sealed import lock_scores, reveal
 from judging.service import apply_op
-from registration.checkin.blind import lock_scores, reveal
 from registration.entries.models import EntryMember
 from registration.events.models import Item
 from results.recheck import record, round_view, start_round

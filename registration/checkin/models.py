@@ -4,7 +4,8 @@
   at once exactly one inserts it;
 - one answer per scan nonce: UNIQUE(event_id, nonce) on the scan log, which stores the answer for retries;
 - one seat per entry, one entry per seat, one draw number per item: UNIQUE constraints on seat_assignment.
-The seat → draw number → entry mapping is sealed by access rules (see registration/checkin/blind.py).
+The seat → draw number → entry mapping is sealed by access rules (see judging/sealed.py, which holds the item's
+stage: scores locked, layers revealed).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlmodel import Field, SQLModel
 
 from contestday.db.types import UTCDateTime, utcnow
 
-__all__ = ["Attendance", "CheckinScan", "ItemStage", "RevealLog", "SeatAssignment", "SeatMove", "SeatSession"]
+__all__ = ["Attendance", "CheckinScan", "SeatAssignment", "SeatMove", "SeatSession"]
 
 
 def _fk(target: str, *, index: bool = True, unique: bool = False) -> Any:
@@ -106,24 +107,3 @@ class SeatMove(SQLModel, table=True):
     by: str = Field(max_length=80)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
-
-class ItemStage(SQLModel, table=True):
-    """Where an item stands after the contest: scores locked (set by judging), layers revealed (0, 1, 2)."""
-
-    __tablename__ = "item_stage"
-
-    id: int | None = Field(default=None, primary_key=True)
-    item_id: int = Field(sa_column=_fk("item.id", unique=True))
-    scores_locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    scores_locked_by: str | None = Field(default=None, max_length=80)
-    revealed_layer: int = 0  # 1: seat → draw number known; 2: draw number → entry known
-
-
-class RevealLog(SQLModel, table=True):
-    __tablename__ = "reveal_log"
-
-    id: int | None = Field(default=None, primary_key=True)
-    item_id: int = Field(sa_column=_fk("item.id"))
-    layer: int
-    by: str = Field(max_length=80)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,7 +1,7 @@
-"""HTTP API of contest day at the door: check-in (contracts §5), draw, seat plans, no-shows, the sealed
-mapping and its layer-by-layer reveal. Thin: parse, call the service, answer.
+"""HTTP API of contest day at the door: check-in (contracts §5), draw, seat plans, no-shows. Thin: parse, call
+the service, answer. The sealed mapping and its reveal are judging's (judging/sealed_routes.py).
 
-The bodies are typed (`CheckinBody`, `DrawBody`, `SeatPlanBody`, `SeatMoveBody`, `RevealBody`) with loose fields on
+The bodies are typed (`CheckinBody`, `DrawBody`, `SeatPlanBody`, `SeatMoveBody`) with loose fields on
 purpose: a required field that is absent, empty or not text still gets `missing_field` with `field`, and the seat
 plan still gets `invalid_seat_plan` naming the bad field (seats.read_plan), as when the bodies were read by hand.
 Marking no-shows absent takes no body: the path names the item.
@@ -23,16 +23,17 @@ from contestday.accounts.guards import actor_name, requires
 from contestday.web.bodies import Loose, Scalar, Sent, required_text
 from contestday.web.errors import Refusal
 from contestday.web.sessions import DbSession, WriteSession
-from registration.checkin import blind, seats
 from registration.checkin import search as checkin_search
+from registration.checkin import seats
 from registration.checkin.models import SeatSession
 from registration.checkin.service import attendance_counts, mark_absent, redeem
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
+from registration.events.service import item_by_code
 
-__all__ = ["CheckinBody", "CheckinController", "DrawBody", "KioskPhotoController", "RevealBody", "SealedController",
-           "SeatMoveBody", "SeatPlanBody", "SeatSessionBody"]
+__all__ = ["CheckinBody", "CheckinController", "DrawBody", "KioskPhotoController", "SeatMoveBody", "SeatPlanBody",
+           "SeatSessionBody"]
 
 STAFF = requires("checkin", "organiser")
 
@@ -105,12 +106,6 @@ class SeatMoveBody(msgspec.Struct):
         description="补回的分钟数（整数，默认 0）/ minutes given back, an integer (default 0)")] = 0
 
 
-class RevealBody(msgspec.Struct):
-    """Which layer of the sealed mapping to reveal next."""
-
-    layer: Annotated[Loose, msgspec.Meta(description="解密层：1 或 2（必填）/ the layer: 1 or 2 (required)")] = None
-
-
 def _ticket_or_registration(body: DrawBody) -> tuple[str, int | None]:
     """The ticket code (a scan), or the staff desk's `registration_id` of a person found by search (the
     search never shows ticket codes)."""
@@ -120,13 +115,6 @@ def _ticket_or_registration(body: DrawBody) -> tuple[str, int | None]:
     if not isinstance(body.ticket_code, str) or not body.ticket_code.strip():
         raise Refusal(422, "missing_field", "ticket_code：必填", "ticket_code is required", field="ticket_code")
     return body.ticket_code, None
-
-
-async def item_by_code(session: AsyncSession, event_id: int, code: str) -> Item:
-    item = (await session.exec(select(Item).where(Item.event_id == event_id, Item.code == code))).first()
-    if item is None or item.id is None:
-        raise Refusal(404, "unknown_item", f"本赛事没有赛项“{code}”", f"no item {code!r} in this event")
-    return item
 
 
 async def _plan_view(session: AsyncSession, item: Item) -> dict[str, Any]:
@@ -214,45 +202,6 @@ class CheckinController(Controller):
                                  str(data.reason), minutes if isinstance(minutes, int) else 0,
                                  await actor_name(request))
         return {"session": target.name, "seat": moved.seat_label}
-
-
-class SealedController(Controller):
-    """The blind view for judges, and the encryption judge's sealed mapping and reveal."""
-
-    path = "/api/events/{event_id:int}/items/{code:str}"
-    tags = ["blind numbering"]
-
-    @get("/seats", guards=[requires("judge", "chief_judge", "encryption_judge", "organiser")],
-         summary="座位（盲评视图）/ seats, blind")
-    async def seats_blind(self, event_id: FromPath[int], code: FromPath[str],
-                          db_session: DbSession) -> list[dict[str, Any]]:
-        item = await item_by_code(db_session, event_id, code)
-        return await blind.blind_seats(db_session, item.id or 0)
-
-    @get("/mapping", guards=[requires("encryption_judge")], summary="加密对照表（加密裁判）/ the sealed mapping")
-    async def mapping(self, event_id: FromPath[int], code: FromPath[str],
-                      db_session: DbSession) -> list[dict[str, Any]]:
-        item = await item_by_code(db_session, event_id, code)
-        return await blind.full_mapping(db_session, item.id or 0)
-
-    @post("/reveal", guards=[requires("encryption_judge")], status_code=200,
-          summary="逐层解密（成绩锁定后）/ reveal the next layer once scores are locked")
-    async def reveal(self, event_id: FromPath[int], code: FromPath[str], request: Request[Any, Any, Any],
-                     write_session: WriteSession, data: JSONBody[RevealBody]) -> dict[str, Any]:
-        item = await item_by_code(write_session, event_id, code)
-        layer = data.layer
-        if not isinstance(layer, int):
-            raise Refusal(422, "missing_field", "layer：应为 1 或 2", "layer must be 1 or 2", field="layer")
-        rows = await blind.reveal(write_session, item.id or 0, layer, await actor_name(request))
-        return {"layer": layer, "mapping": rows}
-
-    @get("/revealed", guards=[requires("chief_judge", "organiser", "encryption_judge")],
-         summary="已解密部分 / what has been revealed")
-    async def revealed(self, event_id: FromPath[int], code: FromPath[str], db_session: DbSession) -> dict[str, Any]:
-        item = await item_by_code(db_session, event_id, code)
-        stage = await blind.stage_of(db_session, item.id or 0)
-        return {"layer": stage.revealed_layer, "scores_locked": stage.scores_locked_at is not None,
-                "mapping": await blind.revealed_mapping(db_session, item.id or 0)}
 
 
 async def _entry_event(connection: Any) -> tuple[int, str | None] | None:

@@ -22,7 +22,8 @@ from scoring.event_file import (
     to_document,
 )
 
-__all__ = ["create_event", "event_document", "event_or_404", "list_events", "load_event", "replace_event"]
+__all__ = ["create_event", "event_document", "event_or_404", "item_by_code", "list_events", "load_event",
+           "replace_event"]
 
 
 def _event_fields(spec: EventSpec) -> dict[str, Any]:
@@ -147,6 +148,14 @@ async def event_or_404(session: AsyncSession, event_id: int) -> Event:
     if event is None:
         raise Refusal(404, "unknown_event", "找不到该赛事", "no such event")
     return event
+
+
+async def item_by_code(session: AsyncSession, event_id: int, code: str) -> Item:
+    """The event's item by code, or 404 `unknown_item`."""
+    item = (await session.exec(select(Item).where(Item.event_id == event_id, Item.code == code))).first()
+    if item is None or item.id is None:
+        raise Refusal(404, "unknown_item", f"本赛事没有赛项“{code}”", f"no item {code!r} in this event")
+    return item
 
 
 async def load_event(session: AsyncSession, event_id: int) -> tuple[Event, EventSpec] | None:

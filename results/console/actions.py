@@ -23,8 +23,8 @@ from contestday.web.channels import Publisher, publish_json
 from contestday.web.errors import Refusal
 from judging import audit, remarks
 from judging.models import CriterionLock, DeductionRuling, PanelMember, RemarkRequest, SheetSubmission
+from judging.sealed import lock_scores, stage_of
 from judging.ws import console_channel, judge_channel
-from registration.checkin.blind import lock_scores, stage_of
 from registration.events.models import Criterion, Item
 from results.console.state import MARKING_ROLES, findings_of, load_item_state
 from scoring.checks import check_score

@@ -27,7 +27,7 @@ from judging.models import (
     Score,
     SheetSubmission,
 )
-from registration.checkin.blind import stage_of
+from judging.sealed import stage_of
 from registration.checkin.models import Attendance, SeatAssignment, SeatSession
 from registration.entries.models import Entry
 from registration.events.models import Criterion, Item

@@ -1,6 +1,8 @@
 """The sealed mapping. Judges see seats only; the encryption judge holds entry → draw number → seat and
 reveals it layer by layer once the item's scores are locked: layer 1 seat → draw number, layer 2
-draw number → entry. Every reveal is logged. Judging sets the lock through `lock_scores`."""
+draw number → entry. Every reveal is logged. The item's stage (`ItemStage`: the lock and the layer revealed)
+is set here only: the chief judge's console locks through `lock_scores`, the encryption judge reveals through
+`reveal`; its routes are judging/sealed_routes.py."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.db.types import utcnow
 from contestday.web.errors import Refusal
-from registration.checkin.models import Attendance, ItemStage, RevealLog, SeatAssignment, SeatSession
+from judging.models import ItemStage, RevealLog
+from registration.checkin.models import Attendance, SeatAssignment, SeatSession
 from registration.checkin.seats import seat_labels
 from registration.entries.models import Entry, EntryMember
 
