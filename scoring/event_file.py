@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -187,15 +187,21 @@ def _parse_award_policy(c: FieldReader, raw: Any, path: str) -> AwardPolicy | No
     return AwardPolicy(rule=rule, ratio=ratio, threshold=threshold, count=count)
 
 
+def _code(c: FieldReader, obj: Mapping[str, Any], path: str) -> str | None:
+    """An item's or a criterion's `code`: required text of letters, digits, _ . -, up to 32 characters."""
+    code = c.text(obj, "code", path)
+    if code is not None and not CODE_RE.match(code):
+        c.err(f"{path}.code", "代码只能用字母、数字、_ . -，最长 32 位",
+              "code may hold letters, digits, _ . - only, up to 32 characters")
+    return code
+
+
 def _parse_criterion(c: FieldReader, raw: Any, path: str) -> CriterionSpec | None:
     obj = c.mapping(raw, path)
     if obj is None:
         return None
     c.unknown_keys(obj, _CRITERION_KEYS, path)
-    code = c.text(obj, "code", path)
-    if code is not None and not CODE_RE.match(code):
-        c.err(f"{path}.code", "代码只能用字母、数字、_ . -，最长 32 位",
-              "code may hold letters, digits, _ . - only, up to 32 characters")
+    code = _code(c, obj, path)
     name = c.text(obj, "name", path)
     maximum = c.decimal(obj, "max", path, Decimal(0), Decimal(1000), lo_open=True)
     kind = c.choice(obj, "kind", path, CRITERION_KINDS)
@@ -256,10 +262,7 @@ def _parse_item(c: FieldReader, raw: Any, path: str) -> ItemSpec | None:
     if obj is None:
         return None
     c.unknown_keys(obj, _ITEM_KEYS, path)
-    code = c.text(obj, "code", path)
-    if code is not None and not CODE_RE.match(code):
-        c.err(f"{path}.code", "代码只能用字母、数字、_ . -，最长 32 位",
-              "code may hold letters, digits, _ . - only, up to 32 characters")
+    code = _code(c, obj, path)
     name = c.text(obj, "name", path)
     team_size = c.integer(obj, "team_size", path, 1, 10, default=1)
     # A file that gives a level keeps contracts §2's meaning (a 职业技能等级证书); one that gives none takes
