@@ -3,15 +3,17 @@
 and its verify page, search by serial or name; issuing and printing per item, held while an appeal is open.
 
 Plain forms with the CSRF token, so it works without JavaScript; the JSON twins are in certificates/routes.py.
+Revoke and reissue take a `ReasonForm` (the reason; the store refuses an empty one, shown on the page).
 Names are masked here as on the verify page: the page is shown on shared screens at the ceremony desk.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,7 +28,7 @@ from registration.events.service import event_or_404
 from results.appeals import open_appeals_by_item
 from results.publication import current
 
-__all__ = ["CertificateListPage", "certificate_page"]
+__all__ = ["CertificateListPage", "ReasonForm", "certificate_page"]
 
 Req = Request[Any, Any, Any]
 STATES = {"valid": "有效", "revoked": "已作废"}
@@ -73,6 +75,14 @@ register({
         "Certificates follow published results, one per person and item; an issued certificate is never deleted, "
         "only revoked or reissued.",
 })
+
+
+# --- bodies ---
+@dataclass
+class ReasonForm:
+    """Revoking or reissuing a certificate from the page: the reason (the store refuses an empty one)."""
+
+    reason: str = ""
 
 
 def _row(r: store.IssuedCertificate, replaced: dict[str, str], secret: str) -> dict[str, Any]:
@@ -137,9 +147,7 @@ class CertificateListPage(Controller):
         return await certificate_page(request, db_session, event_id, done=done)
 
     async def _act(self, request: Req, session: AsyncSession, event_id: int, serial: str,
-                   action: str) -> Redirect | Template:
-        form = await request.form()
-        reason = str(form.get("reason") or "")
+                   action: str, reason: str) -> Redirect | Template:
         try:
             row = (await session.exec(select(store.IssuedCertificate).where(
                 store.IssuedCertificate.serial == serial))).first()
@@ -160,10 +168,10 @@ class CertificateListPage(Controller):
 
     @post("/{serial:str}/revoke", status_code=303)
     async def revoke(self, request: Req, event_id: FromPath[int], serial: FromPath[str],
-                     write_session: WriteSession) -> Redirect | Template:
-        return await self._act(request, write_session, event_id, serial, "revoke")
+                     write_session: WriteSession, data: URLEncodedBody[ReasonForm]) -> Redirect | Template:
+        return await self._act(request, write_session, event_id, serial, "revoke", data.reason)
 
     @post("/{serial:str}/reissue", status_code=303)
     async def reissue(self, request: Req, event_id: FromPath[int], serial: FromPath[str],
-                      write_session: WriteSession) -> Redirect | Template:
-        return await self._act(request, write_session, event_id, serial, "reissue")
+                      write_session: WriteSession, data: URLEncodedBody[ReasonForm]) -> Redirect | Template:
+        return await self._act(request, write_session, event_id, serial, "reissue", data.reason)

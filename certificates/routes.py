@@ -1,7 +1,12 @@
 """Certificates over HTTP: issuing and printing (organiser; not while an appeal of the item is open), one
 certificate's PDF, revoke and reissue (JSON here, the page in certificates/pages.py), the
 public verification (`/verify/{serial}`, `/api/certificates/{serial}`, contracts §5), and the self-service
-kiosk page where a contestant gets their own by ticket or by name + the last six digits of the ID number."""
+kiosk page where a contestant gets their own by ticket or by name + the last six digits of the ID number.
+
+The bodies are typed: the JSON ones (`IssueBody`, `CertificateReasonBody`) with loose fields on purpose (an
+absent, empty or non-text reason still gets `missing_field` with `field`, as when they were read by hand), the
+forms as dataclasses (`IssueForm`, `PrintForm`, `CertificateLookupForm`). The design upload (`template`) reads
+its multipart form itself, to name the limit and take the layout as a field or a file: `raw_body` documents it."""
 
 from __future__ import annotations
 
@@ -11,11 +16,13 @@ import hmac
 import io
 import json
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from PIL import Image as PILImage
 from sqlmodel import col, select
@@ -26,7 +33,7 @@ from certificates.render import calibration_page, layout_errors, render
 from contestday.accounts import limits
 from contestday.accounts.guards import actor_name, current_principal, requires
 from contestday.web import jobs, uploads
-from contestday.web.bodies import json_object
+from contestday.web.bodies import Loose, raw_body, required_text
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal
 from contestday.web.sessions import DbSession, WriteSession
@@ -37,7 +44,8 @@ from registration.events.models import Event
 from registration.events.service import event_or_404
 from scoring.identity import normalise_id_number
 
-__all__ = ["CERTIFICATE_ROUTES"]
+__all__ = ["CERTIFICATE_ROUTES", "CertificateLookupForm", "CertificateReasonBody", "IssueBody", "IssueForm",
+           "PrintForm"]
 
 Req = Request[Any, Any, Any]
 ORGANISER = requires("organiser")
@@ -55,6 +63,54 @@ CERTIFICATE_ORGANISER = requires("organiser", scope=_certificate_event)
 PDF = "application/pdf"
 TOKEN_SECONDS = 3600
 _TEMPLATE_FORM_LIMIT = uploads.MAX_IMAGE_BYTES + uploads.MAX_LAYOUT_BYTES + 64 * 1024
+
+
+# --- bodies ---
+# JSON: any value one level deep, refused by the handler or the store with their own codes, as when read by hand.
+class IssueBody(msgspec.Struct):
+    """Issue certificates from published results: of one item, or (without it) of every published item."""
+
+    item: Annotated[Loose, msgspec.Meta(
+        description="赛项代码（文本；省略则为全部已发布赛项）/ the item's code, text (absent: every published item)",
+    )] = None
+
+
+class CertificateReasonBody(msgspec.Struct):
+    """Revoke or reissue a certificate: the reason (required, recorded on the certificate)."""
+
+    reason: Annotated[Loose, msgspec.Meta(
+        description="原因（文本，必填）/ the reason, text (required)")] = None
+
+
+@dataclass
+class IssueForm:
+    """The issue button (publish page, or the certificates page with `back=certificates`): the item, or none."""
+
+    item: str = ""
+    back: str = ""
+
+
+@dataclass
+class PrintForm:
+    """The print button: the item ("" or absent: the whole event) and, when sent, one group of it."""
+
+    item: str = ""
+    group: str | None = None
+
+
+@dataclass
+class CertificateLookupForm:
+    """The self-service kiosk: the ticket (a scan), or the name and the last six digits of the ID number."""
+
+    ticket: str = ""
+    name: str = ""
+    digits: str = ""
+
+
+# the design's form, read by the handler itself (uploads.read_form names the size limit)
+_TEMPLATE_FORM = raw_body("证书版式：底图 design（JPEG/PNG 文件）、版式 layout（JSON，文本或文件）、套打 overprint、"
+                          "偏移 offset_x_mm / offset_y_mm（毫米）/ the design (a JPEG or PNG file), the layout (JSON, "
+                          "text or a file), overprint and the offsets in mm", "multipart/form-data")
 
 
 def _design_kind(image: bytes) -> str:
@@ -104,9 +160,9 @@ class CertificateAdmin(Controller):
     tags = ["certificates"]
 
     @post("/issue", status_code=200, summary="按已发布成绩颁发证书 / issue certificates from published results")
-    async def issue(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request)
-        item = body.get("item")
+    async def issue(self, event_id: FromPath[int], write_session: WriteSession,
+                    data: JSONBody[IssueBody]) -> dict[str, Any]:
+        item = data.item
         made = await store.issue(write_session, event_id, str(item) if item else None)
         return {"issued": made, "held_by_appeals": await store.held_by_appeals(write_session, event_id)}
 
@@ -134,16 +190,18 @@ class CertificateActions(Controller):
 
     @post("/revoke", status_code=200, guards=[CERTIFICATE_ORGANISER],
           summary="作废证书（须填原因）/ revoke, with a reason")
-    async def revoke(self, request: Req, serial: FromPath[str], write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request, "reason")
-        row = await store.revoke(write_session, serial, body["reason"], await actor_name(request))
+    async def revoke(self, request: Req, serial: FromPath[str], write_session: WriteSession,
+                     data: JSONBody[CertificateReasonBody]) -> dict[str, Any]:
+        (reason,) = required_text(data, "reason")
+        row = await store.revoke(write_session, serial, reason, await actor_name(request))
         return {"serial": row.serial, "state": row.state, "reason": row.reason}
 
     @post("/reissue", status_code=201, guards=[CERTIFICATE_ORGANISER],
           summary="补发证书（须填原因）/ reissue, with a reason")
-    async def reissue(self, request: Req, serial: FromPath[str], write_session: WriteSession) -> dict[str, Any]:
-        body = await json_object(request, "reason")
-        row = await store.reissue(write_session, serial, body["reason"], await actor_name(request))
+    async def reissue(self, request: Req, serial: FromPath[str], write_session: WriteSession,
+                      data: JSONBody[CertificateReasonBody]) -> dict[str, Any]:
+        (reason,) = required_text(data, "reason")
+        row = await store.reissue(write_session, serial, reason, await actor_name(request))
         return {"serial": row.serial, "replaces": row.replaces, "state": row.state}
 
 
@@ -185,7 +243,7 @@ class CertificatePages(Controller):
                         f"荣誉证书-{serial}.pdf", PDF, inline=True, ascii_stem="certificate", no_store=True)
 
     @post("/console/events/{event_id:int}/certificates/template", status_code=303, guards=[ORGANISER],
-          request_max_body_size=_TEMPLATE_FORM_LIMIT)
+          request_max_body_size=_TEMPLATE_FORM_LIMIT, operation_class=_TEMPLATE_FORM)
     async def template(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect:
         """The event's design: a background image (JPEG/PNG, the printed design), the layout as JSON (fields'
         positions and sizes, the QR), 套打 and the calibration offsets. Every value is checked before anything
@@ -237,28 +295,26 @@ class CertificatePages(Controller):
                         ascii_stem="calibration", no_store=True)
 
     @post("/console/events/{event_id:int}/certificates/issue", status_code=303, guards=[ORGANISER])
-    async def issue_form(self, request: Req, event_id: FromPath[int],
-                         write_session: WriteSession) -> Redirect | Template:
+    async def issue_form(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                         data: URLEncodedBody[IssueForm]) -> Redirect | Template:
         """From the publish page (back there) or the certificates page (`back=certificates`); a refusal shows
         the certificates page with the reason and the open appeals."""
-        form = await request.form()
         try:
-            made = await store.issue(write_session, event_id, str(form.get("item") or "") or None)
+            made = await store.issue(write_session, event_id, data.item or None)
         except Refusal as exc:
             await write_session.rollback()
             return await certificate_page(request, write_session, event_id, exc.status_code, error=exc)
-        if form.get("back") == "certificates":
+        if data.back == "certificates":
             return Redirect(f"/console/events/{event_id}/certificates?issued={made}", status_code=303)
         return Redirect(f"/console/events/{event_id}/publish?issued={made}", status_code=303)
 
     @post("/console/events/{event_id:int}/certificates/print", status_code=303, guards=[ORGANISER])
-    async def print_batch(self, request: Req, event_id: FromPath[int],
-                          write_session: WriteSession) -> Redirect | Template:
+    async def print_batch(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                          data: URLEncodedBody[PrintForm]) -> Redirect | Template:
         """A whole event, an item, or one group of it, in handing-out order, built in the background with its
         progress shown (results/export_jobs.py's page); refused while an appeal of it is open."""
-        form = await request.form()
-        item = str(form.get("item") or "") or None
-        group = form.get("group")
+        item = data.item or None
+        group = data.group
         event = await event_or_404(write_session, event_id)
         try:
             await store.refuse_while_appealed(write_session, event_id, item)
@@ -269,7 +325,7 @@ class CertificatePages(Controller):
         async def work(job: jobs.Job) -> None:
             async with state.read_session() as session:
                 certs = await store.printable(session, event_id, settings.public_url, settings.secret_key,
-                                              item, None if group is None else str(group))
+                                              item, group)
             job.total = len(certs)
 
             def progress(done: int, _total: int) -> None:
@@ -304,10 +360,10 @@ class SelfService(Controller):
         return await self._page(request, await self._event(db_session, event_id))
 
     @post("/", status_code=200)
-    async def lookup(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Template:
+    async def lookup(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                     data: URLEncodedBody[CertificateLookupForm]) -> Template:
         event = await self._event(write_session, event_id)
-        form = await request.form()
-        values = {k: str(form.get(k) or "").strip() for k in ("ticket", "name", "digits")}
+        values = {"ticket": data.ticket.strip(), "name": data.name.strip(), "digits": data.digits.strip()}
         by_name = not values["ticket"] and values["name"] and len(values["digits"]) == 6
         try:  # a miss counts per address and, by name, per person: ~186 guesses/s become 30 per 5 minutes
             attempt = await limits.attempt(request, limits.CERTIFICATE_LOOKUP,

@@ -1,16 +1,22 @@
 """The organiser's check-in desk under /admin/events/{id}: status per item, marking no-shows absent at the
 start, sign-in links for the kiosks, the seat plan form and seat moves; and the blind seat list (organiser and
 chief judge). Thin: queries in kiosk/queries.py, the form in kiosk/plan_form.py, lists in kiosk/seat_lists.py;
-every change goes through registration.checkin's services, the same ones the JSON API calls."""
+every change goes through registration.checkin's services, the same ones the JSON API calls.
+
+The forms are typed: the seat move as `MoveForm`, the seat plan as `PlanForm` (its fields by name, `s{n}_name`…,
+as many as the rows). Marking no-shows absent takes no body (the path names the item; the form only carries
+the CSRF token)."""
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
@@ -29,12 +35,30 @@ from registration.entries.models import Entry
 from registration.entries.tickets import normalise_code
 from scoring.event_file import CHINA_TZ
 
-__all__ = ["CheckinAdminPages", "SeatListPages", "download"]
+__all__ = ["CheckinAdminPages", "MoveForm", "PlanForm", "SeatListPages", "download"]
 
 Req = Request[Any, Any, Any]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LINK_VALID = timedelta(hours=48)  # a kiosk is set up the day before and used on the day; its session lasts 24 h
 DONE = {"absent": "已将未检录者记为缺考：{n} 人", "plan": "座位安排已保存", "move": "已调整座位：{n}"}
+
+
+# --- bodies ---
+@dataclass
+class MoveForm:
+    """A seat move (equipment fault): the item, the contestant (their current seat or ticket code), the target
+    seat, the reason and the minutes given back; each checked by `_move`, so a refusal shows the form again."""
+
+    item: str = ""
+    contestant: str = ""
+    seat: str = ""
+    reason: str = ""
+    minutes: str = ""
+
+
+# The seat plan form's fields are named by row (`s0_name`, `s0_starts_at`, … see kiosk/plan_form.py), as many
+# as the plan has sessions: typed as its fields by name, each one text.
+PlanForm: TypeAlias = dict[str, str]
 
 
 def download(data: bytes, filename: str, ascii_name: str, media_type: str = XLSX) -> Response[bytes]:
@@ -105,9 +129,9 @@ class CheckinAdminPages(Controller):
 
     @post("/items/{code:str}/seat-plan", status_code=303)
     async def save_plan(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                        write_session: WriteSession) -> Redirect | Template:
+                        write_session: WriteSession, data: URLEncodedBody[PlanForm]) -> Redirect | Template:
         item = await queries.item_or_404(write_session, event_id, code)
-        rows = pf.form_rows(await request.form())
+        rows = pf.form_rows(data)
         payload, kept = pf.to_payload(rows)
         lang = preferred_language(request)
         try:
@@ -123,9 +147,9 @@ class CheckinAdminPages(Controller):
 
     # seat move (equipment fault) ----------------------------------------------------------------------------
     @post("/checkin/move", status_code=303)
-    async def move(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect | Template:
-        form = await request.form()
-        values = {k: str(form.get(k) or "").strip() for k in ("item", "contestant", "seat", "reason", "minutes")}
+    async def move(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                   data: URLEncodedBody[MoveForm]) -> Redirect | Template:
+        values = {k: str(v).strip() for k, v in dataclasses.asdict(data).items()}
         try:
             label = await self._move(write_session, event_id, values, await actor_name(request))
         except Refusal as exc:
