@@ -35,7 +35,7 @@ async def prepare(url: str) -> tuple[int, str, str]:
     from contestday.accounts import service as accounts
     from contestday.db.engine import create_engine, create_sessionmaker
     from contestday.db.migrate import upgrade
-    from tests.test_publication import marked, settle
+    from tests.results.test_publication import marked, settle
 
     await asyncio.to_thread(upgrade, url)
     engine = create_engine(url)

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench._http import Connection  # noqa: E402
 from bench._server import collector_paused, print_figures, served  # noqa: E402
-from tests.idgen import check_char  # noqa: E402
+from tests.support.idgen import check_char  # noqa: E402
 
 TOKEN = "bench-token"
 
