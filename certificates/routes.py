@@ -33,6 +33,7 @@ from certificates.render import calibration_page, layout_errors, render
 from contestday.accounts import limits
 from contestday.accounts.guards import actor_name, current_principal, requires
 from contestday.web import jobs, uploads
+from contestday.web.admission import render_off_loop
 from contestday.web.bodies import Loose, raw_body, required_text
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal
@@ -239,7 +240,7 @@ class CertificatePages(Controller):
         certs = await store.printable(db_session, row.event_id, settings.public_url, settings.secret_key,
                                       serials=[serial])
         template = store.load_template(settings.data_dir, row.event_id)
-        return download(await asyncio.to_thread(render, certs, template, title=f"荣誉证书 {serial}"),
+        return download(await render_off_loop(render, certs, template, title=f"荣誉证书 {serial}"),
                         f"荣誉证书-{serial}.pdf", PDF, inline=True, ascii_stem="certificate", no_store=True)
 
     @post("/console/events/{event_id:int}/certificates/template", status_code=303, guards=[ORGANISER],
@@ -291,7 +292,7 @@ class CertificatePages(Controller):
     @get("/console/events/{event_id:int}/certificates/calibration.pdf", guards=[ORGANISER])
     async def calibration(self, request: Req, event_id: FromPath[int]) -> Response[bytes]:
         template = store.load_template(request.app.state.settings.data_dir, event_id)
-        return download(await asyncio.to_thread(calibration_page, template), "套打校准页.pdf", PDF, inline=True,
+        return download(await render_off_loop(calibration_page, template), "套打校准页.pdf", PDF, inline=True,
                         ascii_stem="calibration", no_store=True)
 
     @post("/console/events/{event_id:int}/certificates/issue", status_code=303, guards=[ORGANISER])

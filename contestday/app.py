@@ -36,6 +36,7 @@ from contestday.logs import configure_logging
 from contestday.openapi import OPENAPI_ASSETS, document_refusals, openapi_config
 from contestday.settings import Settings
 from contestday.web import uploads
+from contestday.web.admission import admission_middleware, stop_render_processes
 from contestday.web.channels import channels_plugin
 from contestday.web.errors import Refusal
 from contestday.web.http import error_body
@@ -211,9 +212,9 @@ def create_app(settings: Settings) -> Litestar:
                                        engine_callback=template_callback),
         openapi_config=openapi_config(),
         plugins=[channels],
-        middleware=[_request_log_middleware],
+        middleware=[_request_log_middleware, admission_middleware],
         on_startup=[lambda app: writer.start(), lambda app: reader.start()],
-        on_shutdown=[dispose_engine],
+        on_shutdown=[dispose_engine, lambda app: stop_render_processes()],
     )
     document_refusals(app)
     return app

@@ -1,11 +1,13 @@
 """ASGI entry point for uvicorn: `contestday.asgi:create` (a factory: settings from the environment)."""
 
 import gc
+import sys
 
 from litestar import Litestar
 
 from contestday.app import create_app
 from contestday.settings import load_settings
+from contestday.web.admission import SWITCH_INTERVAL
 
 __all__ = ["create"]
 
@@ -16,4 +18,5 @@ def create() -> Litestar:
     # full collections then walk only what requests create
     gc.collect()
     gc.freeze()
+    sys.setswitchinterval(SWITCH_INTERVAL)  # the loop gets the interpreter back sooner from a busy thread
     return app

@@ -5,7 +5,6 @@ itself until the download appears. The job itself (progress, file, memory only) 
 
 from __future__ import annotations
 
-import asyncio
 import io
 import zipfile
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.web.admission import render_off_loop
 from contestday.web.jobs import Job, start_job
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
@@ -53,7 +53,7 @@ async def _run(job: Job, opener: Opener, personal: PersonalData) -> None:
             for kind, ext in _parts(event_kind, certificate):
                 async with opener() as session:  # a short session per list: never one long transaction
                     sheet = await lists.build(session, job.event_id, code, kind, personal)
-                data = await asyncio.to_thread(lists.sheet_xlsx if ext == "xlsx" else lists.sheet_pdf, sheet)
+                data = await render_off_loop(lists.sheet_xlsx if ext == "xlsx" else lists.sheet_pdf, sheet)
                 name = f"{code}/{sheet.title}.{ext}"
                 archive.writestr(name, data)
                 job.names.append(name)

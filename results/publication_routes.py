@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
-import anyio
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.channels import ChannelsPlugin
@@ -33,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.accounts.guards import actor_name, current_principal, requires
 from contestday.web import jobs
+from contestday.web.admission import render_off_loop
 from contestday.web.bodies import Loose
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal, field_missing
@@ -368,8 +368,8 @@ class ListDownloads(Controller):
         age, year = _stars_query(request.query_params)
         personal = PersonalData(request.app.state.settings.secret_key)
         sheet = await lists.build(db_session, event_id, code, kind, personal, age=age, year=year)
-        # rendering a long list takes a while: on a worker thread, so tablets and /health keep their answers
-        data = await anyio.to_thread.run_sync(lists.sheet_xlsx if ext == "xlsx" else lists.sheet_pdf, sheet)
+        # drawing a long list takes a while: in the render process, so tablets and /health keep their answers
+        data = await render_off_loop(lists.sheet_xlsx if ext == "xlsx" else lists.sheet_pdf, sheet)
         media = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if ext == "xlsx"
                  else "application/pdf")
         return download(data, f"{sheet.title}.{ext}", media, ascii_stem=kind, no_store=True)

@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from contestday.accounts.guards import current_principal, requires
 from contestday.db.types import utcnow
 from contestday.web import uploads
+from contestday.web.admission import render_off_loop
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
@@ -314,12 +315,14 @@ class RegistrationAdminPages(Controller):
     @get("/forms.xlsx")
     async def export_forms(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Response[bytes]:
         people = await self._people(request, db_session, event_id)
-        return download(exports.form_xlsx(people), "参赛选手报名表.xlsx", XLSX, ascii_stem="registrations")
+        return download(await render_off_loop(exports.text_xlsx, *exports.form_sheet(people)),
+                        "参赛选手报名表.xlsx", XLSX, ascii_stem="registrations")
 
     @get("/summary.xlsx")
     async def export_summary(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Response[bytes]:
         people = await self._people(request, db_session, event_id)
-        return download(exports.summary_xlsx(people), "参赛信息汇总表.xlsx", XLSX, ascii_stem="registrations")
+        return download(await render_off_loop(exports.text_xlsx, *exports.summary_sheet(people)),
+                        "参赛信息汇总表.xlsx", XLSX, ascii_stem="registrations")
 
     @get("/photos.zip")
     async def export_photos(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Response[bytes]:

@@ -30,8 +30,8 @@ from scoring.identity import GENDER_NAMES
 from scoring.skill_levels import LEVEL_NAMES
 
 __all__ = [
-    "FORM_COLUMNS", "SUMMARY_COLUMNS", "PersonRow", "form_xlsx", "load_people", "photo_name", "photos_zip",
-    "report_xlsx", "summary_xlsx", "text_xlsx",
+    "FORM_COLUMNS", "SUMMARY_COLUMNS", "PersonRow", "Sheet", "form_sheet", "form_xlsx", "load_people", "photo_name",
+    "photos_zip", "report_xlsx", "summary_sheet", "summary_xlsx", "text_xlsx",
 ]
 
 # 参赛选手报名表: every field of the form. The first columns are the roster template's, so an export
@@ -125,12 +125,24 @@ def text_xlsx(columns: Sequence[str], rows: Sequence[Sequence[str]], sheet: str,
     return out.getvalue()
 
 
+Sheet = tuple[Sequence[str], list[list[str]], str]  # columns, rows of text, the worksheet's name: text_xlsx's
+
+
+def form_sheet(people: Sequence[PersonRow]) -> Sheet:
+    """The 报名表 as plain text rows (what a render process can draw: no database objects)."""
+    return FORM_COLUMNS, [_form_row(n, p) for n, p in enumerate(people, 1)], "参赛选手报名表"
+
+
+def summary_sheet(people: Sequence[PersonRow]) -> Sheet:
+    return SUMMARY_COLUMNS, [_summary_row(n, p) for n, p in enumerate(people, 1)], "参赛信息汇总表"
+
+
 def form_xlsx(people: Sequence[PersonRow]) -> bytes:
-    return text_xlsx(FORM_COLUMNS, [_form_row(n, p) for n, p in enumerate(people, 1)], "参赛选手报名表")
+    return text_xlsx(*form_sheet(people))
 
 
 def summary_xlsx(people: Sequence[PersonRow]) -> bytes:
-    return text_xlsx(SUMMARY_COLUMNS, [_summary_row(n, p) for n, p in enumerate(people, 1)], "参赛信息汇总表")
+    return text_xlsx(*summary_sheet(people))
 
 
 def report_xlsx(results: Sequence[Any]) -> bytes:

@@ -1,0 +1,82 @@
+"""Pages wait their turn, tablets never do; drawings run in the render process (contestday.web.admission)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from typing import Any
+
+import pytest
+
+from contestday.web import admission
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def _fails(text: str) -> None:
+    raise ValueError(text)
+
+
+async def test_at_most_page_slots_requests_run_at_once_and_websockets_health_and_static_never_wait() -> None:
+    running, peak, release = [0], [0], asyncio.Event()
+    passed: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/page":
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            await release.wait()
+            running[0] -= 1
+        else:
+            passed.append(scope["path"])
+
+    guarded = admission.admission_middleware(app)
+    pages = [asyncio.create_task(guarded({"type": "http", "path": "/page"}, None, None)) for _ in range(30)]
+    await asyncio.sleep(0.05)
+    assert running[0] == admission.PAGE_SLOTS == 8  # the other 22 wait their turn
+    # while every slot is taken, a tablet's socket, a probe and a page's script go straight through
+    await asyncio.wait_for(asyncio.gather(
+        guarded({"type": "websocket", "path": "/ws/judge"}, None, None),
+        guarded({"type": "http", "path": "/health"}, None, None),
+        guarded({"type": "http", "path": "/static/app.css"}, None, None)), timeout=1)
+    assert passed == ["/ws/judge", "/health", "/static/app.css"]
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*pages), timeout=5)
+    assert peak[0] == 8 and running[0] == 0  # every waiting request was handled in the end
+
+
+async def test_a_slot_is_given_back_when_a_request_fails() -> None:
+    running, release = [0], asyncio.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["path"] == "/broken":
+            raise RuntimeError("broken handler")
+        running[0] += 1
+        await release.wait()
+
+    guarded = admission.admission_middleware(app)
+    for _ in range(admission.PAGE_SLOTS + 2):
+        with pytest.raises(RuntimeError):
+            await guarded({"type": "http", "path": "/broken"}, None, None)
+    pages = [asyncio.create_task(guarded({"type": "http", "path": "/page"}, None, None))
+             for _ in range(admission.PAGE_SLOTS)]
+    await asyncio.sleep(0.05)
+    assert running[0] == admission.PAGE_SLOTS  # every slot free again: none kept by a failed request
+    release.set()
+    await asyncio.gather(*pages)
+
+
+async def test_drawings_run_in_another_process_that_is_replaced_when_it_dies() -> None:
+    first = await admission.render_off_loop(_pid)
+    assert first != os.getpid()
+    with pytest.raises(ValueError, match="bad layout"):  # a drawing's error reaches the caller
+        await admission.render_off_loop(_fails, "bad layout")
+    assert await admission.render_off_loop(_pid) == first  # the same process, kept between drawings
+    os.kill(first, signal.SIGKILL)  # killed (out of memory, an operator): the next drawing still comes
+    await asyncio.sleep(0.2)
+    second = await asyncio.wait_for(admission.render_off_loop(_pid), timeout=60)
+    assert second not in (first, os.getpid())
+    admission.stop_render_processes()
