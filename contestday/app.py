@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.middleware import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -212,7 +213,8 @@ def create_app(settings: Settings) -> Litestar:
                                        engine_callback=template_callback),
         openapi_config=openapi_config(),
         plugins=[channels],
-        middleware=[_request_log_middleware, admission_middleware],
+        middleware=[_request_log_middleware,  # pages wait while marks queue for the writer
+                    DefineMiddleware(admission_middleware, backlog=writer.backlog.oldest_wait)],
         on_startup=[lambda app: writer.start(), lambda app: reader.start()],
         on_shutdown=[dispose_engine, lambda app: stop_render_processes()],
     )

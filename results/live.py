@@ -111,21 +111,22 @@ def pending_of(state: ItemState) -> dict[str, list[str]]:
 
 
 async def provisional_inputs(session: AsyncSession, event_id: int, item_code: str | None,
-                             loaded: tuple[Any, EventSpec] | None = None,
+                             loaded: tuple[Any, EventSpec] | None = None, state: ItemState | None = None,
                              ) -> tuple[Inputs, ItemState, dict[str, list[str]]]:
     """Contracts §3 inputs for one item: ENTRIES keyed by seat (an entry without a seat by `#id`), in seat
     order, and one mark per stored non-blank score. Also the item's state and, per seat, why it is pending.
-    `loaded`: the event as `load_event` gives it, for a caller that ranks many items."""
+    `loaded`: the event as `load_event` gives it, for a caller that ranks many items; `state`: the item's,
+    already read in this session (the console's snapshot)."""
     loaded = loaded or await load_event(session, event_id)
     if loaded is None:
         raise Refusal(404, "unknown_event", "没有该赛事", "no such event")
     _event, spec = loaded
-    item = await item_or_404(session, event_id, item_code)
+    item = state.item if state is not None else await item_or_404(session, event_id, item_code)
     item_spec = spec.item(item.code)
     assert item_spec is not None  # the item row and the spec come from the same tables
     if item_spec.theory_weight > 0:
         item_spec = replace(item_spec, theory_weight=Decimal(0))  # no theory stored yet: rank on the practical
-    state = await load_item_state(session, item)
+    state = state or await load_item_state(session, item)
     pending = pending_of(state)
     seated = {s.entry_id: s for s in state.seats}
     others = (await session.exec(
@@ -147,16 +148,19 @@ def _money(cents: Any) -> str | None:
     return None if cents is None else f"{from_cents(int(cents)):.2f}"
 
 
-async def provisional_ranking(session: AsyncSession, event_id: int, item_code: str | None) -> dict[str, Any]:
-    """Positions, ranks, awards, tie_unresolved, certificate levels and scores by seat, per group."""
-    return (await ranking_and_state(session, event_id, item_code))[0]
+async def provisional_ranking(session: AsyncSession, event_id: int, item_code: str | None,
+                              state: ItemState | None = None) -> dict[str, Any]:
+    """Positions, ranks, awards, tie_unresolved, certificate levels and scores by seat, per group; `state`:
+    the item's, already read in this session."""
+    return (await ranking_and_state(session, event_id, item_code, state=state))[0]
 
 
 async def ranking_and_state(session: AsyncSession, event_id: int, item_code: str | None,
-                            loaded: tuple[Any, EventSpec] | None = None) -> tuple[dict[str, Any], ItemState]:
+                            loaded: tuple[Any, EventSpec] | None = None, state: ItemState | None = None,
+                            ) -> tuple[dict[str, Any], ItemState]:
     """The provisional ranking and the judging state it was computed from (for callers that need both: the
     publish gate reads the findings from the same state)."""
-    inputs, state, pending = await provisional_inputs(session, event_id, item_code, loaded)
+    inputs, state, pending = await provisional_inputs(session, event_id, item_code, loaded, state)
     item_spec = inputs.event.items[0]
     entries, _people, scores = input_frames(inputs)
     computed = compute_frames(inputs.event, entries, scores)

@@ -18,9 +18,12 @@ caller. Jobs must not await and should stay short: they hold SQLite's write lock
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import queue
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
@@ -32,8 +35,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.db.types import ignoring_insert
 
-__all__ = ["BatchingWriter", "Job", "PooledWriter", "Prepared", "Retry", "Writer", "insert_or_ignore", "row_values",
-           "run_in_session", "run_job", "table"]
+__all__ = ["Backlog", "BatchingWriter", "Job", "PooledWriter", "Prepared", "Retry", "Writer", "insert_or_ignore",
+           "row_values", "run_in_session", "run_job", "table"]
 
 T = TypeVar("T")
 Job = Callable[[Connection], T]
@@ -41,11 +44,40 @@ log = logging.getLogger("contestday.writer")
 
 
 class Writer(Protocol):
+    backlog: Backlog
+
     async def run(self, job: Callable[[Connection], T]) -> T: ...
 
     def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+class Backlog:
+    """The jobs handed to a writer and not yet answered, in the order they came (touched on the event loop
+    only). `oldest_wait()` says how long the oldest has waited: what tells the pages' admission
+    (contestday/web/admission.py) that marks are queueing."""
+
+    def __init__(self) -> None:
+        self._waiting: OrderedDict[int, float] = OrderedDict()
+        self._numbers = itertools.count()
+
+    def enter(self) -> int:
+        number = next(self._numbers)
+        self._waiting[number] = time.monotonic()
+        return number
+
+    def leave(self, number: int) -> None:
+        self._waiting.pop(number, None)
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def oldest_wait(self) -> float:
+        """Seconds the oldest unanswered job has waited; 0.0 when none waits."""
+        for since in self._waiting.values():
+            return time.monotonic() - since
+        return 0.0
 
 
 _Pending = tuple[Callable[[Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
@@ -68,6 +100,7 @@ class BatchingWriter:
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.batches = self.jobs = 0  # counters, for benchmarks and /health-style introspection
+        self.backlog = Backlog()
 
     def start(self) -> None:
         if self._thread is None:
@@ -86,8 +119,12 @@ class BatchingWriter:
             self.start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put((job, future, loop))
-        return await future
+        number = self.backlog.enter()
+        try:
+            self._queue.put((job, future, loop))
+            return await future
+        finally:
+            self.backlog.leave(number)
 
     def _loop(self) -> None:
         with self.engine.connect() as conn:
@@ -142,6 +179,7 @@ class PooledWriter:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.backlog = Backlog()
 
     def start(self) -> None:
         return None
@@ -150,8 +188,12 @@ class PooledWriter:
         return None
 
     async def run(self, job: Callable[[Connection], T]) -> T:
-        async with self.engine.begin() as conn:
-            return await conn.run_sync(job)
+        number = self.backlog.enter()
+        try:
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(job)
+        finally:
+            self.backlog.leave(number)
 
 
 class Retry(Exception):

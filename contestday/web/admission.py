@@ -26,6 +26,8 @@ import contextlib
 import multiprocessing
 import os
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,33 +36,105 @@ from typing import Any, TypeVar
 
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["PAGE_SLOTS", "RENDER_PROCESSES", "SWITCH_INTERVAL", "admission_middleware", "render_off_loop"]
+__all__ = ["BUSY_AFTER_S", "FLOOR_S", "PAGE_SLOTS", "RENDER_PROCESSES", "SWITCH_INTERVAL", "PageGate",
+           "admission_middleware", "render_off_loop", "stop_render_processes"]
 
 T = TypeVar("T")
 
 PAGE_SLOTS = 8  # HTTP requests handled at once; each spends most of its time waiting on the database
 RENDER_PROCESSES = 1  # drawings at once: one core's share at the most, the other stays the server's
 SWITCH_INTERVAL = 0.0005  # seconds (Python's default is 0.005)
+BUSY_AFTER_S = 0.005  # a job that has waited this long for the writer: marks are queueing, no page starts
+FLOOR_S = 0.250  # while marks queue, a page still starts this often (when none is running): pages slow, never stop
+RECHECK_S = 0.002  # how often waiting pages look again while marks queue
 _UNQUEUED = ("/health", "/static/")
 
-_slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+class PageGate:
+    """Who may start, on one event loop: at most `slots` requests at once, in arrival order; while
+    `backlog()` (seconds the writer's oldest unanswered job has waited) is `BUSY_AFTER_S` or more, no
+    request starts, except one every `FLOOR_S` when none is running. A request waiting its turn costs
+    nothing but its place in the line; one timer (not one per request) looks again while marks queue."""
+
+    def __init__(self, slots: int = PAGE_SLOTS, backlog: Callable[[], float] | None = None) -> None:
+        self.slots, self.backlog = slots, backlog
+        self.running = 0
+        self.started = 0  # requests let in, for tests and benchmarks
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._last_start = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def _may_start(self) -> bool:
+        if self.running >= self.slots:
+            return False
+        if self.backlog is None or self.backlog() < BUSY_AFTER_S:
+            return True
+        return self.running == 0 and time.monotonic() - self._last_start >= FLOOR_S
+
+    def _start(self) -> None:
+        self.running += 1
+        self.started += 1
+        self._last_start = time.monotonic()
+
+    async def acquire(self) -> None:
+        if not self._waiting and self._may_start():
+            self._start()
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(turn)
+        self._look_again()
+        try:
+            await turn
+        except asyncio.CancelledError:  # the client went away while waiting
+            if turn.done() and not turn.cancelled():  # let in just then: give the place back
+                self.release()
+            raise
+
+    def release(self) -> None:
+        self.running -= 1
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        while self._waiting and self._may_start():
+            turn = self._waiting.popleft()
+            if turn.done():  # cancelled while waiting
+                continue
+            self._start()
+            turn.set_result(None)
+        while self._waiting and self._waiting[0].done():
+            self._waiting.popleft()
+        if self._waiting:
+            self._look_again()
+
+    def _look_again(self) -> None:
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(RECHECK_S, self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        self._dispatch()
 
 
-def _page_slots() -> asyncio.Semaphore:
-    global _slots
-    loop = asyncio.get_running_loop()
-    if _slots is None or _slots[0] is not loop:  # a semaphore belongs to one loop (tests start many)
-        _slots = (loop, asyncio.Semaphore(PAGE_SLOTS))
-    return _slots[1]
+def admission_middleware(app: ASGIApp, backlog: Callable[[], float] | None = None) -> ASGIApp:
+    """Pages through a `PageGate` per event loop (tests run many loops); `backlog` is the writer's
+    (`Backlog.oldest_wait`), wired by the composition root."""
+    gates: dict[asyncio.AbstractEventLoop, PageGate] = {}
 
-
-def admission_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(_UNQUEUED):
             await app(scope, receive, send)
             return
-        async with _page_slots():
+        loop = asyncio.get_running_loop()
+        gate = gates.get(loop)
+        if gate is None:
+            for other in [other for other in gates if other.is_closed()]:
+                del gates[other]
+            gate = gates[loop] = PageGate(PAGE_SLOTS, backlog)
+        await gate.acquire()
+        try:
             await app(scope, receive, send)
+        finally:
+            gate.release()
 
     return middleware
 

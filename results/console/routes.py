@@ -43,7 +43,7 @@ from judging.ws import console_channel, publish_resolved, receive_messages
 from registration.entries.roster import RosterError
 from registration.events.service import event_or_404
 from results.console import actions
-from results.console.state import console_snapshot, item_or_404
+from results.console.state import item_or_404, snapshot_and_state
 from results.console.text import CONSOLE_JS
 from results.live import provisional_ranking
 
@@ -113,8 +113,8 @@ def _text(value: Loose) -> str | None:
 
 async def console_view(session: AsyncSession, event_id: int, item_code: str | None) -> dict[str, Any]:
     """The console's snapshot: the judging state of the item plus its provisional ranking."""
-    snapshot = await console_snapshot(session, event_id, item_code)
-    snapshot["ranking"] = await provisional_ranking(session, event_id, snapshot["item"]["code"])
+    snapshot, state = await snapshot_and_state(session, event_id, item_code)
+    snapshot["ranking"] = await provisional_ranking(session, event_id, state.item.code, state)  # one read, not two
     return snapshot
 
 

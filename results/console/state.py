@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.db.writer import table
 from contestday.web.errors import Refusal
 from judging.analysis import Marks, Panel, cell_findings, distribution, fmt, severity
 from judging.models import (
@@ -33,8 +38,8 @@ from registration.entries.models import Entry
 from registration.events.models import Criterion, Item
 from scoring.event_file import CriterionSpec
 
-__all__ = ["MARKING_ROLES", "ItemState", "Seat", "console_snapshot", "findings_of", "item_or_404", "load_item_state",
-           "spec_of"]
+__all__ = ["MARKING_ROLES", "ItemState", "ScoreRow", "Seat", "console_snapshot", "findings_of", "item_or_404",
+           "load_item_state", "snapshot_and_state", "spec_of"]
 
 MARKING_ROLES = ("judge", "chief_judge")  # the roles apply_op lets mark
 RESOLVED_SHOWN = 20  # the latest resolved re-mark requests the console lists (the audit log keeps them all)
@@ -48,6 +53,18 @@ class Seat:
     group: str
 
 
+class ScoreRow(NamedTuple):
+    """A stored mark as the console reads it: the columns, not an ORM object (an item of 500 judges holds
+    tens of thousands; building an object per row was most of a snapshot's time)."""
+
+    judge_id: int
+    entry_id: int
+    criterion_id: int
+    value: Decimal | None
+    version: int
+    updated_at: datetime
+
+
 @dataclass(frozen=True)
 class ItemState:
     item: Item
@@ -55,7 +72,7 @@ class ItemState:
     specs: list[CriterionSpec]
     seats: list[Seat]  # occupied (present) seats in seat-plan order
     members: list[tuple[PanelMember, Judge]]
-    scores: list[tuple[Score, str, str]]  # (score, seat, criterion code), marks of present seats only
+    scores: list[tuple[ScoreRow, str, str]]  # (score, seat, criterion code), marks of present seats only
     marks: Marks  # non-blank values: (seat, criterion) → [(judge id, value)]
     rulings: dict[tuple[str, str], DeductionRuling] = field(default_factory=dict)  # (seat, criterion) → 裁定扣分
 
@@ -70,10 +87,20 @@ class ItemState:
             return self.marks
         return {**self.marks, **{cell: [(0, r.value)] for cell, r in self.rulings.items()}}
 
+    @cached_property
+    def findings(self) -> list[dict[str, Any]]:
+        """`findings_of` this state, computed once (the console's snapshot and its ranking both read them);
+        read it, never change it."""
+        return _findings(self)
+
 
 def findings_of(state: ItemState) -> list[dict[str, Any]]:
     """Findings per seat and criterion. Judges (role `judge`) are expected to mark; a chief judge may mark
     but is not waited for."""
+    return state.findings
+
+
+def _findings(state: ItemState) -> list[dict[str, Any]]:
     panel = Panel({j.id or 0: tuple(m.criteria) for m, j in state.markers if m.role == "judge"},
                   {j.id or 0: j.unit_key for m, j in state.markers})
     return cell_findings(state.specs, {s.label: s.unit_key for s in state.seats}, state.marks, panel,
@@ -94,6 +121,12 @@ def spec_of(c: Criterion) -> CriterionSpec:
     return c.spec()
 
 
+_SCORE = table(Score).c
+_SCORE_ROWS = (sa_select(_SCORE.judge_id, _SCORE.entry_id, _SCORE.criterion_id, _SCORE.value, _SCORE.version,
+                         _SCORE.updated_at)
+               .where(_SCORE.item_id == bindparam("item_id")).order_by(_SCORE.judge_id, _SCORE.id))
+
+
 async def load_item_state(session: AsyncSession, item: Item) -> ItemState:
     criteria = list((await session.exec(select(Criterion).where(Criterion.item_id == item.id)
                                         .order_by(col(Criterion.position)))).all())
@@ -110,9 +143,8 @@ async def load_item_state(session: AsyncSession, item: Item) -> ItemState:
         .where(PanelMember.item_id == item.id).order_by(col(PanelMember.id)))).all())
     seat_of = {s.entry_id: s.label for s in seats}
     code_of = {c.id: c.code for c in criteria}
-    scores = [(s, seat_of[s.entry_id], code_of[s.criterion_id])
-              for s in (await session.exec(select(Score).where(Score.item_id == item.id)
-                                           .order_by(col(Score.judge_id)))).all()
+    rows = await session.exec(_SCORE_ROWS, params={"item_id": item.id})  # type: ignore[call-overload]
+    scores = [(s, seat_of[s.entry_id], code_of[s.criterion_id]) for s in map(ScoreRow._make, rows.all())
               if s.entry_id in seat_of and s.criterion_id in code_of]
     marks: dict[tuple[str, str], list[tuple[int, Decimal]]] = defaultdict(list)
     for score, seat, code in scores:
@@ -128,6 +160,14 @@ async def console_snapshot(session: AsyncSession, event_id: int, item_code: str 
     """Seats × criteria × judges with values and versions, the panel, locks, signed sheets, open re-mark
     requests (and the latest resolved ones), findings per seat and criterion, the chief judge's deduction
     rulings, and the judges' severity and the marks' distribution."""
+    return (await snapshot_and_state(session, event_id, item_code))[0]
+
+
+async def snapshot_and_state(session: AsyncSession, event_id: int, item_code: str | None,
+                             ) -> tuple[dict[str, Any], ItemState]:
+    """`console_snapshot` and the item state it was drawn from (the console's ranking reads the same)."""
+    # the seq first: on a database where each statement sees the latest commit, the state read next holds at
+    # least every change up to it (a change after it may be in it too: applying it again changes nothing)
     head = (await session.exec(select(AuditHead).where(AuditHead.event_id == event_id))).first()
     item = await item_or_404(session, event_id, item_code)
     state = await load_item_state(session, item)
@@ -178,4 +218,4 @@ async def console_snapshot(session: AsyncSession, event_id: int, item_code: str 
                      "at": r.at.isoformat()} for (seat, code), r in sorted(state.rulings.items())],
         "severity": severity(state.specs, state.marks),
         "distribution": distribution(state.specs, state.marks),
-    }
+    }, state
