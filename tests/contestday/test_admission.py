@@ -80,3 +80,63 @@ async def test_drawings_run_in_another_process_that_is_replaced_when_it_dies() -
     second = await asyncio.wait_for(admission.render_off_loop(_pid), timeout=60)
     assert second not in (first, os.getpid())
     admission.stop_render_processes()
+
+
+def _pages(backlog: list[float]) -> tuple[Any, list[int], asyncio.Event]:
+    """A page app behind the gate, with the writer's backlog (seconds its oldest job has waited) set by the
+    test."""
+    running, release = [0], asyncio.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        running[0] += 1
+        try:
+            await release.wait()
+        finally:
+            running[0] -= 1
+
+    return admission.admission_middleware(app, backlog=lambda: backlog[0]), running, release
+
+
+async def test_while_marks_queue_no_page_starts_but_one_every_floor_and_all_once_the_writer_catches_up() -> None:
+    backlog = [1.0]  # the oldest mark has waited a second for the writer
+    guarded, running, release = _pages(backlog)
+    pages = [asyncio.create_task(guarded({"type": "http", "path": "/page"}, None, None)) for _ in range(5)]
+    await asyncio.sleep(0.02)
+    assert running[0] == 1  # the floor: one page, as none was running
+    release.set()
+    await asyncio.sleep(0.02)
+    release.clear()
+    await asyncio.sleep(0.02)
+    assert running[0] == 0  # the next one waits for its floor, FLOOR_S after the last start
+    await asyncio.sleep(admission.FLOOR_S)
+    assert running[0] == 1
+    # a websocket (a tablet's marks) never waits behind them
+    passed: list[str] = []
+
+    async def socket_app(scope: Any, receive: Any, send: Any) -> None:
+        passed.append(scope["path"])
+
+    await asyncio.wait_for(admission.admission_middleware(socket_app, backlog=lambda: backlog[0])(
+        {"type": "websocket", "path": "/ws/judge"}, None, None), timeout=1)
+    assert passed == ["/ws/judge"]
+    backlog[0] = 0.0  # the writer caught up: every slot again
+    await asyncio.sleep(0.02)
+    assert running[0] == 4  # the floor's second page and the three left, at once
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*pages), timeout=5)
+
+
+async def test_a_page_given_up_while_waiting_gives_its_place_back() -> None:
+    backlog = [1.0]
+    guarded, running, release = _pages(backlog)
+    first = asyncio.create_task(guarded({"type": "http", "path": "/page"}, None, None))
+    await asyncio.sleep(0.01)
+    gone = asyncio.create_task(guarded({"type": "http", "path": "/page"}, None, None))
+    last = asyncio.create_task(guarded({"type": "http", "path": "/page"}, None, None))
+    await asyncio.sleep(0.01)
+    gone.cancel()  # the client closed the connection while waiting its turn
+    await asyncio.sleep(0.01)
+    backlog[0] = 0.0
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, last), timeout=5)
+    assert gone.cancelled() and running[0] == 0

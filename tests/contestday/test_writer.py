@@ -75,3 +75,27 @@ async def test_prepared_statements_read_what_sqlalchemy_reads(writer: BatchingWr
     assert fast[3] == {"k": [1, "二"]} and names == ["a", "b"]
     with pytest.raises(KeyError, match="'n'"):
         await writer.run(lambda conn: BY_NAME.execute(conn, {}))
+
+
+async def test_the_backlog_says_how_long_the_oldest_job_has_waited(
+        writer: BatchingWriter) -> None:
+    import threading
+
+    assert len(writer.backlog) == 0 and writer.backlog.oldest_wait() == 0.0
+    release = threading.Event()
+
+    def slow(conn: sa.Connection) -> str:
+        release.wait(5)
+        return "done"
+
+    running = asyncio.create_task(writer.run(slow))
+    queued = asyncio.create_task(writer.run(insert("queued")))
+    await asyncio.sleep(0.05)
+    assert len(writer.backlog) == 2  # the job in hand and the one behind it
+    assert writer.backlog.oldest_wait() >= 0.04
+    release.set()
+    assert await running == "done" and await queued > 0
+    assert len(writer.backlog) == 0 and writer.backlog.oldest_wait() == 0.0
+    with pytest.raises(ValueError):  # a refused job leaves the backlog too
+        await writer.run(insert("refused", then_fail=True))
+    assert len(writer.backlog) == 0
