@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from contestday.web.channels import channels_plugin
 from contestday.web.errors import Refusal
 from contestday.web.http import error_body
 from contestday.web.i18n import jinja_gettext, preferred_language
+from contestday.web.page_process import PageProcess
 from judging import audit
 from judging.admin_pages import JudgeAdminPages
 from judging.pages import TabletPages
@@ -133,7 +135,10 @@ def _request_log_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar:
+    """The app; `as_page_process`: the same app inside the page process (contestday/web/page_process.py),
+    which answers what the server forwards to it: no request log of its own (the server logs each request
+    once) and no page process of its own."""
     configure_logging(settings.log_level)
     if settings.audit_key is not None:
         audit.use_key(settings.audit_key)  # this process's key for new audit links (one instance per process)
@@ -171,6 +176,8 @@ def create_app(settings: Settings) -> Litestar:
             yield session
 
     writer = create_writer(settings.database_url, engine)
+    pages = (PageProcess(partial(create_app, settings, as_page_process=True))
+             if settings.page_process and not as_page_process else None)
     reader = create_writer(settings.database_url, engine, read_only=True)
 
     async def dispose_engine(app: Litestar) -> None:
@@ -206,17 +213,20 @@ def create_app(settings: Settings) -> Litestar:
         dependencies={"db_session": Provide(provide_read_session), "write_session": Provide(provide_write_session)},
         state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
                      "open_session": open_session, "read_session": read_session, "writer": writer,
-                     "reader": reader}),
+                     "reader": reader, "pages": pages}),
         exception_handlers={HTTPException: _exception_handler, NotAuthorizedException: _exception_handler,
                             Refusal: _exception_handler, Exception: _exception_handler},
         template_config=TemplateConfig(directory=list(TEMPLATE_DIRS), engine=JinjaTemplateEngine,
                                        engine_callback=template_callback),
         openapi_config=openapi_config(),
         plugins=[channels],
-        middleware=[_request_log_middleware,  # pages wait while marks queue for the writer
-                    DefineMiddleware(admission_middleware, backlog=writer.backlog.oldest_wait)],
-        on_startup=[lambda app: writer.start(), lambda app: reader.start()],
-        on_shutdown=[dispose_engine, lambda app: stop_render_processes()],
+        middleware=[*([] if as_page_process else [_request_log_middleware]),
+                    # pages wait while marks queue for the writer; the heaviest go to the page process
+                    DefineMiddleware(admission_middleware, backlog=writer.backlog.oldest_wait, pages=pages)],
+        on_startup=[lambda app: writer.start(), lambda app: reader.start(),
+                    *([lambda app: pages.start()] if pages is not None else [])],
+        on_shutdown=[dispose_engine, lambda app: stop_render_processes(),
+                     *([lambda app: pages.stop()] if pages is not None else [])],
     )
     document_refusals(app)
     return app

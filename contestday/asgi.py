@@ -13,7 +13,7 @@ __all__ = ["create"]
 
 
 def create() -> Litestar:
-    app = create_app(load_settings())
+    app = create_app(load_settings(page_process=True))  # CONTESTDAY_PAGE_PROCESS=0 turns it off
     # everything built at start-up (modules, routes, table metadata) moves out of the collector's reach:
     # full collections then walk only what requests create
     gc.collect()

@@ -25,6 +25,8 @@ class Settings:
     log_level: str = "INFO"
     public_url: str = "http://127.0.0.1:8000"
     appeal_hours: int = 2  # contestants appeal until this many hours after the item ends (its scores locked)
+    # the heaviest read-only pages answered by a second, lower-priority process (contestday/web/page_process.py)
+    page_process: bool = False
     # the audit chain's HMAC key: never in the database, so whoever can write the database cannot re-sign it
     audit_key: bytes | None = field(default=None, repr=False)
 
@@ -97,11 +99,23 @@ def _audit_key(env: Mapping[str, str], data_dir: Path, create: bool) -> bytes | 
     return key.encode()
 
 
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    if value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{_PREFIX}PAGE_PROCESS 应为 1 或 0 / {_PREFIX}PAGE_PROCESS must be 1 or 0, not {value!r}")
+
+
 def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = True,
-                  create_audit_key: bool = True) -> Settings:
+                  create_audit_key: bool = True, page_process: bool = False) -> Settings:
     """Read settings from `environ` (default os.environ) over a `.env` file in the working directory. The composition
     root hands the audit key to `judging.audit.use_key` (one instance per process); `create_audit_key`
-    False (for `audit verify`) leaves a missing key missing instead of making a new one."""
+    False (for `audit verify`) leaves a missing key missing instead of making a new one. `page_process` is
+    the default of `CONTESTDAY_PAGE_PROCESS` (the server's entry point turns it on; tests build the app in
+    one process)."""
     env: dict[str, str] = {}
     if dotenv and Path(".env").exists():
         env.update({k: v for k, v in dotenv_values(".env").items() if v is not None})
@@ -122,5 +136,6 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         public_url=(env.get(f"{_PREFIX}PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
         appeal_hours=int(env.get(f"{_PREFIX}APPEAL_HOURS") or 2),
         audit_key=_audit_key(env, data_dir, create_audit_key),
+        page_process=_flag(env.get(f"{_PREFIX}PAGE_PROCESS"), page_process),
     )
     return settings

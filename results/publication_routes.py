@@ -37,6 +37,7 @@ from contestday.web.bodies import Loose
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal, field_missing
 from contestday.web.i18n import gettext, preferred_language
+from contestday.web.page_process import IN_PAGE_PROCESS
 from contestday.web.sessions import DbSession, WriteSession
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
@@ -354,7 +355,7 @@ class ListDownloads(Controller):
     guards = [GUARD]
     tags = ["results"]
 
-    @get("/{name:str}", summary="名单下载（XLSX/PDF）/ a list as XLSX or PDF")
+    @get("/{name:str}", summary="名单下载（XLSX/PDF）/ a list as XLSX or PDF", opt=IN_PAGE_PROCESS)
     async def download(self, request: Req, event_id: FromPath[int], code: FromPath[str], name: FromPath[str],
                        db_session: DbSession) -> Response[bytes]:
         kind, _, ext = name.partition(".")
@@ -378,13 +379,13 @@ class ListDownloads(Controller):
 class PublicResults(Controller):
     include_in_schema = False
 
-    @get("/results/{event_id:int}")
+    @get("/results/{event_id:int}", opt=IN_PAGE_PROCESS)
     async def event_page(self, event_id: FromPath[int], db_session: DbSession) -> Template:
         data = await public_results(db_session, event_id)
         return Template("results/public.html", context={**data, "only": None},
                         headers={"Cache-Control": "no-cache"})
 
-    @get("/results/{event_id:int}/{code:str}")
+    @get("/results/{event_id:int}/{code:str}", opt=IN_PAGE_PROCESS)
     async def item_page(self, event_id: FromPath[int], code: FromPath[str], db_session: DbSession) -> Template:
         data = await public_results(db_session, event_id)
         if not any(i["code"] == code for i in data["items"]):
@@ -393,7 +394,7 @@ class PublicResults(Controller):
                         headers={"Cache-Control": "no-cache"})
 
     @get("/api/public/events/{event_id:int}/results", include_in_schema=True, tags=["results"],
-         summary="已发布成绩（公开）/ published results (public)")
+         summary="已发布成绩（公开）/ published results (public)", opt=IN_PAGE_PROCESS)
     async def json(self, event_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
         return await public_results(db_session, event_id)
 

@@ -36,8 +36,10 @@ from typing import Any, TypeVar
 
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from contestday.web.page_process import PageProcess, forwarded
+
 __all__ = ["BUSY_AFTER_S", "FLOOR_S", "PAGE_SLOTS", "RENDER_PROCESSES", "SWITCH_INTERVAL", "PageGate",
-           "admission_middleware", "render_off_loop", "stop_render_processes"]
+           "admission_middleware", "draw_in_this_process", "render_off_loop", "stop_render_processes"]
 
 T = TypeVar("T")
 
@@ -115,9 +117,11 @@ class PageGate:
         self._dispatch()
 
 
-def admission_middleware(app: ASGIApp, backlog: Callable[[], float] | None = None) -> ASGIApp:
+def admission_middleware(app: ASGIApp, backlog: Callable[[], float] | None = None,
+                         pages: PageProcess | None = None) -> ASGIApp:
     """Pages through a `PageGate` per event loop (tests run many loops); `backlog` is the writer's
-    (`Backlog.oldest_wait`), wired by the composition root."""
+    (`Backlog.oldest_wait`), `pages` the page process that answers the routes marked for it (both wired by
+    the composition root)."""
     gates: dict[asyncio.AbstractEventLoop, PageGate] = {}
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -132,7 +136,10 @@ def admission_middleware(app: ASGIApp, backlog: Callable[[], float] | None = Non
             gate = gates[loop] = PageGate(PAGE_SLOTS, backlog)
         await gate.acquire()
         try:
-            await app(scope, receive, send)
+            if pages is not None and forwarded(scope):
+                await pages.handle(scope, receive, send, app)
+            else:
+                await app(scope, receive, send)
         finally:
             gate.release()
 
@@ -143,6 +150,13 @@ def admission_middleware(app: ASGIApp, backlog: Callable[[], float] | None = Non
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_draw_here = False  # in the page process: it is the lower-priority process already, drawings stay in it
+
+
+def draw_in_this_process() -> None:
+    """Called by the page process: `render_off_loop` draws on a worker thread of this process."""
+    global _draw_here
+    _draw_here = True
 
 
 def _lower_priority() -> None:
@@ -165,6 +179,8 @@ def _render_pool(broken: ProcessPoolExecutor | None = None) -> ProcessPoolExecut
 
 async def render_off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """`fn(*args, **kwargs)` (a PDF or XLSX drawing) in the render process; its exceptions reach the caller."""
+    if _draw_here:
+        return await asyncio.to_thread(partial(fn, *args, **kwargs))
     loop = asyncio.get_running_loop()
     pool = _render_pool()
     try:

@@ -23,6 +23,7 @@ from contestday.web.admission import render_off_loop
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
+from contestday.web.page_process import IN_PAGE_PROCESS
 from contestday.web.sessions import DbSession, WriteSession
 from registration.entries import admin_service as svc
 from registration.entries import exports, roster
@@ -152,7 +153,7 @@ class RegistrationAdminPages(Controller):
         return await self._set_closed(request, event_id, write_session, False, data)
 
     # list, review queue, detail ----------------------------------------------------------------------------
-    @get("/list")
+    @get("/list", opt=IN_PAGE_PROCESS)
     async def entry_list(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
         filters = svc.Filters.of(request.query_params)
         views, total = await svc.find_entries(db_session, event_id, filters)
@@ -318,7 +319,7 @@ class RegistrationAdminPages(Controller):
         return download(await render_off_loop(exports.text_xlsx, *exports.form_sheet(people)),
                         "参赛选手报名表.xlsx", XLSX, ascii_stem="registrations")
 
-    @get("/summary.xlsx")
+    @get("/summary.xlsx", opt=IN_PAGE_PROCESS)
     async def export_summary(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Response[bytes]:
         people = await self._people(request, db_session, event_id)
         return download(await render_off_loop(exports.text_xlsx, *exports.summary_sheet(people)),

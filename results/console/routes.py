@@ -36,6 +36,7 @@ from contestday.web import uploads
 from contestday.web.bodies import Loose
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
+from contestday.web.page_process import IN_PAGE_PROCESS
 from contestday.web.sessions import DbSession, WriteSession
 from contestday.web.ws_origin import refuse_foreign_origin
 from judging import score_import
@@ -124,7 +125,7 @@ class ConsolePages(Controller):
     guards = [GUARD]
     include_in_schema = False
 
-    @get("/")
+    @get("/", opt=IN_PAGE_PROCESS)
     async def console(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
         event = await event_or_404(db_session, event_id)
         item = await item_or_404(db_session, event_id, request.query_params.get("item") or None)
@@ -143,7 +144,7 @@ class ConsoleApi(Controller):
     guards = [GUARD]
     tags = ["console"]
 
-    @get("/", summary="裁判长控制台快照 / console snapshot of an item")
+    @get("/", summary="裁判长控制台快照 / console snapshot of an item", opt=IN_PAGE_PROCESS)
     async def snapshot(self, event_id: FromPath[int], code: FromPath[str], db_session: DbSession) -> dict[str, Any]:
         return await console_view(db_session, event_id, code)
 
