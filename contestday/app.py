@@ -135,6 +135,11 @@ def _request_log_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+async def _start_pages(pages: PageProcess, app: Litestar) -> None:
+    pages.start()
+    await pages.wait_ready()
+
+
 def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar:
     """The app; `as_page_process`: the same app inside the page process (contestday/web/page_process.py),
     which answers what the server forwards to it: no request log of its own (the server logs each request
@@ -224,7 +229,7 @@ def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar
                     # pages wait while marks queue for the writer; the heaviest go to the page process
                     DefineMiddleware(admission_middleware, backlog=writer.backlog.oldest_wait, pages=pages)],
         on_startup=[lambda app: writer.start(), lambda app: reader.start(),
-                    *([lambda app: pages.start()] if pages is not None else [])],
+                    *([partial(_start_pages, pages)] if pages is not None else [])],
         on_shutdown=[dispose_engine, lambda app: stop_render_processes(),
                      *([lambda app: pages.stop()] if pages is not None else [])],
     )

@@ -8,12 +8,12 @@ console's snapshot, ranking for the public results all take the lock the tablets
 
 A route handler marked `opt=IN_PAGE_PROCESS` (GET pages and downloads that only read the database) is
 forwarded: the request (its ASGI scope's plain keys and body) goes over a Unix socket to the page process,
-which runs the same app (`factory`, built by the composition root) at a lower CPU priority and answers with
+which runs the same app (`factory`, built by the composition root) at idle CPU priority and answers with
 status, headers and body; this process sends that answer. The page process reads the same database (SQLite's
 WAL lets another process read while this one writes; PostgreSQL has its own connections), so it sees every
-commit. Nothing is lost if it is missing: while it starts, after it died (it is started again) or if it fails
-to answer, the request is answered here as before. It ends with the server: stopped at shutdown, and it
-watches this process, so it never outlives it even when this one is killed.
+commit. The server's start-up waits until it is ready. Nothing is lost if it is missing: after it died (it is
+started again) or if it fails to answer, the request is answered here as before. It ends with the server:
+stopped at shutdown, and it watches this process, so it never outlives it even when this one is killed.
 
 Only routes whose answers depend on the database alone may be marked: not those that read this process's
 memory (background jobs' progress, attempt limits without Redis, websocket presence) or that write."""
@@ -42,6 +42,7 @@ __all__ = ["IN_PAGE_PROCESS", "PageProcess", "forwarded"]
 log = logging.getLogger("contestday.pages")
 
 IN_PAGE_PROCESS: dict[str, Any] = {"page_process": True}  # a handler's `opt`: answered by the page process
+READY_S = 60.0  # how long start-up waits for the page process before answering pages itself
 RESTART_AFTER_S = 2.0  # a page process that died is started again at most this often
 _SCOPE_KEYS = ("type", "asgi", "http_version", "method", "scheme", "path", "raw_path", "query_string",
                "root_path", "headers", "client", "server")
@@ -148,6 +149,19 @@ class PageProcess:
         self._process.start()
         self._started_at = time.monotonic()
 
+    async def wait_ready(self, timeout: float = READY_S) -> bool:
+        """At start-up: until the page process answers (its socket is in place), so the first pages are not
+        drawn here; False (pages answered here meanwhile) if it ended or took longer than `timeout`."""
+        deadline = time.monotonic() + timeout
+        while self._process is not None and self._process.is_alive():
+            if os.path.exists(self.path):
+                return True
+            if time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(0.05)
+        log.warning("page process not ready: pages are answered by the server itself meanwhile")
+        return False
+
     def stop(self) -> None:
         for link in self._links.values():
             link.close()
@@ -225,9 +239,18 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 # --- in the page process ----------------------------------------------------------------------------------
 
+def _idle_priority() -> None:
+    """Only the CPU time nothing else wants (Linux SCHED_IDLE), else the lowest niceness: the tablets' process,
+    its database and the machine's other work always come first; pages take what is left."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined,unused-ignore]
+    except (AttributeError, OSError):
+        with contextlib.suppress(AttributeError, OSError):
+            os.nice(19)
+
+
 def _serve_pages(factory: Callable[[], ASGIApp], path: str, parent: int) -> None:
-    with contextlib.suppress(AttributeError, OSError):
-        os.nice(19)  # the tablets' process comes first when both want a core
+    _idle_priority()
     asyncio.run(_pages_main(factory, path, parent))
 
 
