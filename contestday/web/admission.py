@@ -159,9 +159,19 @@ def draw_in_this_process() -> None:
     _draw_here = True
 
 
-def _lower_priority() -> None:
+def _render_process_start() -> None:
+    """In each render process: a lower CPU priority, and it ends when the server does (even killed: a pool's
+    worker otherwise waits for work forever, orphaned)."""
     with contextlib.suppress(AttributeError, OSError):
         os.nice(10)
+    server = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == server:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="contestday-render-watch", daemon=True).start()
 
 
 def _render_pool(broken: ProcessPoolExecutor | None = None) -> ProcessPoolExecutor:
@@ -173,7 +183,7 @@ def _render_pool(broken: ProcessPoolExecutor | None = None) -> ProcessPoolExecut
             if broken is not None:
                 broken.shutdown(wait=False, cancel_futures=True)
             _pool = ProcessPoolExecutor(RENDER_PROCESSES, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_lower_priority)
+                                        initializer=_render_process_start)
         return _pool
 
 
