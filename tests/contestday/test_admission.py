@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from contestday.web import admission
+from tests.support.helpers import assert_child_ends_with_killed_server
 
 
 def _pid() -> int:
@@ -144,39 +145,10 @@ async def test_a_page_given_up_while_waiting_gives_its_place_back() -> None:
 
 def test_a_render_process_ends_when_the_server_is_killed(tmp_path: Any) -> None:
     """A pool's worker otherwise waits for work forever, orphaned (found after test runs and benchmarks)."""
-    import subprocess
-    import sys
-    import textwrap
-    import time
-    from pathlib import Path
-
-    script = tmp_path / "server.py"
-    script.write_text(textwrap.dedent("""
+    assert_child_ends_with_killed_server("""
         import asyncio, os, time
         from contestday.web.admission import render_off_loop
         if __name__ == "__main__":
             print(asyncio.run(render_off_loop(os.getpid)), flush=True)
             time.sleep(120)
-    """))
-    root = str(Path(__file__).resolve().parents[2])
-    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=root,
-                              env={**os.environ, "PYTHONPATH": root})
-
-    def alive(pid: int) -> bool:
-        try:
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except FileNotFoundError:
-            return False
-
-    try:
-        assert server.stdout is not None
-        render = int(server.stdout.readline())
-        assert alive(render)
-        server.kill()  # no shutdown: nobody stops the pool
-        server.wait(10)
-        deadline = time.monotonic() + 30
-        while alive(render) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not alive(render)
-    finally:
-        server.kill()
+    """, tmp_path)

@@ -8,9 +8,6 @@ import asyncio
 import dataclasses
 import os
 import signal
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +21,7 @@ from contestday.web import page_process
 from contestday.web.page_process import PageProcess, forwarded
 from tests.conftest import ADMIN_TOKEN
 from tests.registration.test_registration_api import person, reg_event
+from tests.support.helpers import assert_child_ends_with_killed_server, process_running
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -40,15 +38,6 @@ async def _answered_there(client: AsyncTestClient[Litestar], pages: PageProcess,
             return response
         assert time.monotonic() < deadline, "the page process never answered"
         await asyncio.sleep(0.1)
-
-
-def _alive(pid: int) -> bool:
-    """Running (a zombie nobody reaped has ended)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    return state != "Z"
 
 
 async def test_marked_pages_are_answered_by_the_page_process_which_sees_every_commit(settings: Settings) -> None:
@@ -78,7 +67,7 @@ async def test_marked_pages_are_answered_by_the_page_process_which_sees_every_co
         here = pages.answered
         assert (await client.get(f"/api/events/{event_id}", headers=AUTH)).status_code == 200
         assert pages.answered == here
-    assert not _alive(pages.pid)  # it ends with the server
+    assert not process_running(pages.pid)  # it ends with the server
 
 
 async def test_a_page_is_answered_here_while_the_page_process_is_missing_and_it_is_started_again(
@@ -93,7 +82,7 @@ async def test_a_page_is_answered_here_while_the_page_process_is_missing_and_it_
         first = pages.pid
         assert first is not None
         os.kill(first, signal.SIGKILL)  # out of memory, an operator
-        while _alive(first):
+        while process_running(first):
             await asyncio.sleep(0.05)
         here = pages.here
         response = await client.get(path)
@@ -129,9 +118,8 @@ def test_the_setting_is_on_for_the_server_and_can_be_turned_off(tmp_path: Path) 
 
 
 def test_the_page_process_ends_when_the_server_is_killed(settings: Settings, tmp_path: Path) -> None:
-    script = tmp_path / "server.py"
-    script.write_text(textwrap.dedent(f"""
-        import sys, time
+    assert_child_ends_with_killed_server(f"""
+        import time
         from functools import partial
         from contestday.app import create_app
         from contestday.settings import load_settings
@@ -143,20 +131,4 @@ def test_the_page_process_ends_when_the_server_is_killed(settings: Settings, tmp
             pages.start()
             print(pages.pid, flush=True)
             time.sleep(120)
-    """))
-    root = str(Path(__file__).resolve().parents[2])
-    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=root,
-                              env={**os.environ, "PYTHONPATH": root})
-    try:
-        assert server.stdout is not None
-        child = int(server.stdout.readline())
-        assert _alive(child)
-        time.sleep(1)
-        server.kill()  # no shutdown, no chance to stop its page process
-        server.wait(10)
-        deadline = time.monotonic() + 30
-        while _alive(child) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not _alive(child)
-    finally:
-        server.kill()
+    """, tmp_path, settle_s=1.0)

@@ -90,3 +90,43 @@ async def sign_in_headers(client: Any, name: str, password: str = "pw-12345678")
     headers = {"Cookie": f"contestday_session={token}"}
     me = await client.get("/api/me", headers=headers)
     return {**headers, "X-CSRF-Token": me.json()["csrf_token"]}
+
+
+def process_running(pid: int) -> bool:
+    """Running (a zombie nobody reaped has ended)."""
+    from pathlib import Path
+
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def assert_child_ends_with_killed_server(script: str, folder: Any, settle_s: float = 0.0) -> None:
+    """Run `script` (a server that starts a child process and prints its pid), kill it (no shutdown, nobody
+    stops the child) and check the child ends by itself within 30 s."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    import time
+    from pathlib import Path
+
+    path = Path(folder) / "server.py"
+    path.write_text(textwrap.dedent(script))
+    root = str(Path(__file__).resolve().parents[2])
+    server = subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE, text=True, cwd=root,
+                              env={**os.environ, "PYTHONPATH": root})
+    try:
+        assert server.stdout is not None
+        child = int(server.stdout.readline())
+        assert process_running(child)
+        time.sleep(settle_s)
+        server.kill()
+        server.wait(10)
+        deadline = time.monotonic() + 30
+        while process_running(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not process_running(child), "the child outlived the server"
+    finally:
+        server.kill()
