@@ -65,6 +65,7 @@ from results.console.routes import CONSOLE_ROUTES
 from results.notice import notice_until
 from results.publication_routes import PUBLICATION_ROUTES
 from results.recheck_routes import RecheckController
+from results.theory_routes import THEORY_ROUTES
 
 __all__ = ["create_app"]
 
@@ -206,6 +207,7 @@ def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar
             RegistrationAdminPages, *STAFF_PAGES,
             *KIOSK_ROUTES,
             *CONSOLE_ROUTES,
+            *THEORY_ROUTES,
             *PUBLICATION_ROUTES,
             *APPEAL_ROUTES,
             *CERTIFICATE_ROUTES,

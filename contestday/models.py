@@ -11,9 +11,10 @@ from results import appeals as results_appeals
 from results import live as results_live
 from results import publication as results_publication
 from results import recheck as results_recheck
+from results import theory as results_theory
 
 __all__ = [
     "accounts_models", "certificates_store", "checkin_models", "entries_models", "events_models", "judging_models",
     "judging_paper", "results_appeals", "results_live", "results_publication",
-    "results_recheck",
+    "results_recheck", "results_theory",
 ]

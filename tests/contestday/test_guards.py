@@ -104,6 +104,14 @@ EXPECTED.update({  # the chief judge's console (results/console/routes.py); the 
     ("POST", f"{C}/unlock"): CONSOLE,
     ("POST", f"{C}/sheets/{{judge_id:int}}/reopen"): CONSOLE,
 })
+THEORY = "/api/events/{event_id:int}/items/{code:str}/theory"
+EXPECTED.update({  # theory scores (results/theory_routes.py)
+    ("GET", THEORY): frozenset({"chief_judge", "organiser"}),
+    ("POST", THEORY): frozenset({"chief_judge", "organiser"}),
+    ("POST", f"{THEORY}/file"): frozenset({"chief_judge", "organiser"}),
+    ("POST", f"{THEORY}/{{import_id:int}}/confirm"): frozenset({"chief_judge", "organiser"}),
+    ("POST", f"{THEORY}/{{import_id:int}}/discard"): frozenset({"chief_judge", "organiser"}),
+})
 RECHECK = "/api/console/events/{event_id:int}/items/{code:str}/recheck"
 EXPECTED.update({
     ("GET", RECHECK): frozenset({"chief_judge", "organiser"}),

@@ -79,6 +79,10 @@ BODYLESS: dict[str, str] = {
        for what, why in _ACCOUNT_CHANGES.items()},
     **{f"POST {prefix}/{{user_id:int}}/links/{{link_id:int}}/revoke": "revoke a sign-in link: the path names it"
        for prefix in ("/admin/accounts", "/admin/events/{event_id:int}/accounts")},
+    "POST /api/events/{event_id:int}/items/{code:str}/theory/{import_id:int}/confirm":
+        "confirm the pending theory import the path names (the confirmer is the caller)",
+    "POST /api/events/{event_id:int}/items/{code:str}/theory/{import_id:int}/discard":
+        "discard the pending theory import the path names",
     "POST /admin/events/{event_id:int}/registrations/{entry_id:int}/withdraw":
         "withdraw the registration the path names (the organiser's button; no reason is asked)",
     "POST /admin/events/{event_id:int}/judges/{judge_id:int}/cards/{card_id:int}/delete":
