@@ -101,6 +101,11 @@ def _marking_blockers(ranking: dict[str, Any], state: Any) -> list[dict[str, Any
             found.append(_blocker(code, f"未设裁判组：评分项 {criteria} 没有裁判评分（{zh}），请先为该赛项指派裁判",
                                   f"no panel: nobody marks criterion {criteria} ({en}); assign judges first",
                                   cells=cells))
+        elif code == "theory_missing":
+            seats = [c.split("/", 1)[0] for c in cells]
+            found.append(_blocker(code, f"有 {len(seats)} 名参赛选手缺理论成绩（未导入或未经第二人确认）："
+                                        f"{'、'.join(seats)}", f"{len(seats)} entrant(s) have no confirmed theory "
+                                  f"score: {', '.join(seats)}", seats=seats))
         elif code == "deduction_disagreement":
             found.append(_blocker(code, f"扣分不一致，须各裁判一致或由裁判长在控制台裁定扣分：{zh}",
                                   f"deduction judges disagree: they must agree or the chief judge rules on the "
@@ -136,14 +141,6 @@ async def item_gate(session: AsyncSession, event_id: int, item: Item, facts: Eve
         full = status == "full_required"
         found.append(_blocker("recheck_not_done", "复核需全部重新复核（差错超过 5%）" if full else "复核尚未完成",
                               "a full re-check is required" if full else "the re-check is not done", status=status))
-    if item.theory_weight > 0:
-        share = f"{(item.theory_weight * 100).normalize():f}"
-        # the server records practical marks only: a total that weighs theory cannot be published from here
-        found.append(_blocker("theory_not_recorded",
-                              f"该赛项理论成绩占 {share}%，系统尚未录入理论成绩，不能在线发布"
-                              "（请用 contestday results compute 离线计算）",
-                              f"this item weighs theory ({share} %), which is not recorded "
-                              "here: compute it offline with contestday results compute"))
     if stage.revealed_layer < 2:
         found.append(_blocker("not_decrypted", f"尚未解密（已揭示第 {stage.revealed_layer} 层，共 2 层）",
                               f"not decrypted: layer {stage.revealed_layer} of 2 revealed"))

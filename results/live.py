@@ -8,9 +8,10 @@ function behind `contestday results compute`, does every step; nothing here re-i
 Provisional, and blind: rows are keyed by seat (before decryption the console knows seats, not names).
 Entries whose marks cannot be computed yet (a missing mark, a criterion no panel judge marks, measurement judges
 who disagree, deduction judges who disagree with no ruling of the chief judge yet) are left out of the ranking
-and listed as pending; the award counts then follow the entries ranked so far. Theory and time used are not
-recorded in this system yet: an item that weighs theory is ranked on the practical alone (said so by `basis`),
-and a `time_used` tie-break key is blank for everyone.
+and listed as pending; the award counts then follow the entries ranked so far. An item that weighs theory ranks
+on the total with the confirmed theory scores (results/theory.py; a team's is its members' mean); an entry
+without one yet is pending (`theory:theory_missing`). Time used is not recorded yet: a `time_used` tie-break
+key is blank for everyone.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from results.convert import input_frames
 from results.engine import compute_frames
 from results.model import Entry, Inputs, Mark, Person, Placing
 from results.ranking import apply_chief_order
+from results.theory import entry_theories
 from scoring.event_file import AwardPolicy, EventSpec, ItemSpec
 from scoring.marking import aggregate
 from scoring.rounding import from_cents
@@ -79,7 +81,8 @@ def apply_tie_orders(item: ItemSpec, policy: AwardPolicy, rows: list[dict[str, A
 
 
 PENDING_TEXT = {"no_panel": "未设裁判组", "missing_marks": "缺评", "measurement_disagreement": "测量值不一致",
-                "deduction_disagreement": "扣分不一致（待裁判长裁定）"}
+                "deduction_disagreement": "扣分不一致（待裁判长裁定）",
+                "theory_missing": "缺理论成绩（未导入或未确认）"}
 
 
 def unmarked(state: ItemState) -> dict[str, list[str]]:
@@ -124,21 +127,25 @@ async def provisional_inputs(session: AsyncSession, event_id: int, item_code: st
     item = state.item if state is not None else await item_or_404(session, event_id, item_code)
     item_spec = spec.item(item.code)
     assert item_spec is not None  # the item row and the spec come from the same tables
-    if item_spec.theory_weight > 0:
-        item_spec = replace(item_spec, theory_weight=Decimal(0))  # no theory stored yet: rank on the practical
     state = state or await load_item_state(session, item)
     pending = pending_of(state)
+    theories = await entry_theories(session, item.id or 0) if item_spec.theory_weight > 0 else {}
+    if item_spec.theory_weight > 0:
+        for seat in state.seats:
+            if theories.get(seat.entry_id) is None:
+                pending.setdefault(seat.label, []).append("theory:theory_missing")
     seated = {s.entry_id: s for s in state.seats}
     others = (await session.exec(
         select(EntryRow.id, EntryRow.group_name).where(EntryRow.item_id == item.id, EntryRow.state == "active")
         .order_by(col(EntryRow.id)))).all()
-    rows: list[tuple[str, str, str]] = [(s.label, s.group, "incomplete" if s.label in pending else "present")
-                                        for s in state.seats]
-    rows += [(f"#{entry_id}", group, "absent") for entry_id, group in others if entry_id not in seated]
+    rows: list[tuple[str, str, str, Decimal | None]] = [
+        (s.label, s.group, "incomplete" if s.label in pending else "present", theories.get(s.entry_id))
+        for s in state.seats]
+    rows += [(f"#{entry_id}", group, "absent", None) for entry_id, group in others if entry_id not in seated]
     entries = tuple(
-        Entry(key, item.code, group, status, order, None, None,
-              (Person(order + 2, key, key, "", item.code, group, None, None, status),))
-        for order, (key, group, status) in enumerate(rows))
+        Entry(key, item.code, group, status, order, theory, None,
+              (Person(order + 2, key, key, "", item.code, group, theory, None, status),))
+        for order, (key, group, status, theory) in enumerate(rows))
     marks = tuple(Mark(0, seat, code, str(judge), value)  # a ruled deduction: the chief judge's value alone
                   for (seat, code), given in state.result_marks().items() for judge, value in given)
     return Inputs(replace(spec, items=(item_spec,)), entries, marks), state, pending
@@ -190,7 +197,7 @@ async def ranking_and_state(session: AsyncSession, event_id: int, item_code: str
                                              orders[group["group"]])
     totals = [from_cents(int(t)) for t in computed["total_c"].drop_nulls().to_list()]
     return {
-        "item": state.item.code, "basis": "practical" if state.item.theory_weight > 0 else "total",
+        "item": state.item.code, "basis": "total",
         "levelled": state.item.exam_level is not None,  # a 专项职业能力证书 item has no level column
         "complete": not pending, "groups": list(groups.values()),
         "pending": [{"seat": seat, "reasons": reasons,

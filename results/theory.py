@@ -24,9 +24,11 @@ from judging import audit
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
 from registration.events.models import Item
+from scoring.marking import team_theory
 from scoring.theory import Candidate, TheoryMark, TheoryRow, check_theory_rows
 
-__all__ = ["MAX_ROWS", "TheoryImport", "TheoryScore", "confirm_import", "discard_import", "read_theory_sheet",
+__all__ = ["MAX_ROWS", "TheoryImport", "TheoryScore", "confirm_import", "discard_import", "entry_theories",
+           "read_theory_sheet",
            "stage_import", "theory_state"]
 
 MAX_ROWS = 5_000  # one item's contestants, with room; one import is one transaction
@@ -190,6 +192,20 @@ async def discard_import(session: AsyncSession, item: Item, import_id: int, by: 
     """A pending import set aside (a wrong file): nothing of it counts. The caller commits."""
     staged = await _decide(session, item, import_id, "discarded", by)
     return {"import_id": staged.id, "state": "discarded", "discarded_by": by}
+
+
+async def entry_theories(session: AsyncSession, item_id: int) -> dict[int, Decimal | None]:
+    """Each active entry's theory as the ranking uses it: a person's confirmed score, a team's the mean of its
+    members' (scoring.marking.team_theory); None while a member has none."""
+    members = (await session.exec(
+        select(EntryMember.id, EntryMember.entry_id).join(Entry, col(Entry.id) == EntryMember.entry_id)
+        .where(Entry.item_id == item_id, Entry.state == "active"))).all()
+    scores = {s.member_id: s.value for s in (await _current(session, item_id)).values()}
+    by_entry: dict[int, list[Decimal | None]] = {}
+    for member_id, entry_id in members:
+        by_entry.setdefault(entry_id, []).append(scores.get(member_id or 0))
+    return {entry_id: None if any(v is None for v in values) else team_theory(values)
+            for entry_id, values in by_entry.items()}
 
 
 async def theory_state(session: AsyncSession, item: Item) -> dict[str, Any]:

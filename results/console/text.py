@@ -83,8 +83,7 @@ CONSOLE_JS: dict[str, str] = {
     "award": "奖项",
     "cert_level": "证书等级",
     "tie_unresolved": "并列待定",
-    "basis_practical": "本赛项计理论成绩，但系统中尚无理论成绩：暂按实操成绩排名。",
-    "pending_seats": "尚不能计算（缺评、测量或扣分不一致）：{seats}",
+    "pending_seats": "尚不能计算（缺评、测量或扣分不一致、缺理论成绩）：{seats}",
     "absent": "缺考或未检录：{n}",
     "no_group": "（不分组）",
     "ranking_note": "临时排名，仅按已完成评分的赛位计算；奖项名额随之变化。",
@@ -145,9 +144,8 @@ register({
         "每个评分项的分数分布（0 至满分分为 10 段）": "Distribution of marks per criterion (0 … max in 10 bins)",
         "总分": "Total", "名次": "Position", "排位": "Rank", "实操": "Practical", "实操百分制": "Practical %",
         "合格": "Qualified", "奖项": "Award", "证书等级": "Cert. level", "并列待定": "Tie unresolved",
-        "本赛项计理论成绩，但系统中尚无理论成绩：暂按实操成绩排名。":
-            "This item weighs theory, but no theory scores are recorded yet: ranked on the practical for now.",
-        "尚不能计算（缺评、测量或扣分不一致）：{seats}": "Not computable yet (missing marks or disagreement): {seats}",
+        "尚不能计算（缺评、测量或扣分不一致、缺理论成绩）：{seats}":
+            "Not computable yet (missing marks, disagreement or no theory score): {seats}",
         "缺考或未检录：{n}": "Absent or not checked in: {n}", "（不分组）": "(no groups)",
         "临时排名，仅按已完成评分的赛位计算；奖项名额随之变化。":
             "Provisional: only fully marked seats are ranked, and the award counts follow them.",

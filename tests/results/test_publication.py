@@ -282,6 +282,8 @@ async def test_each_blocker_alone_stops_publication(client: Any, db: Any, blocke
 
 
 async def test_an_item_that_weighs_theory_is_not_published_from_practical_marks_alone(client: Any, db: Any) -> None:
+    """Until every present entrant's theory score is imported and confirmed (#14; before, such an item could not
+    be published from the server at all: `theory_not_recorded`)."""
     contest = await marked(db)
     await settle(db, contest)
     async with db() as session:
@@ -289,4 +291,6 @@ async def test_an_item_that_weighs_theory_is_not_published_from_practical_marks_
         await session.commit()
     chief = await login_headers(client, db, "chief", "chief_judge")
     gate = (await client.get(f"/api/events/{contest.event_id}/items/LED/publication", headers=chief)).json()
-    assert [b["code"] for b in gate["blockers"]] == ["theory_not_recorded"] and "20%" in gate["blockers"][0]["message"]
+    assert [b["code"] for b in gate["blockers"]] == ["theory_missing"] and not gate["ready"]
+    assert sorted(gate["blockers"][0]["seats"]) == sorted(contest.seats)
+    assert f"{len(contest.seats)} 名参赛选手缺理论成绩" in gate["blockers"][0]["message"]

@@ -28,8 +28,10 @@ class Contest:
 
 
 async def seated_contest(db: Any, n: int = 4,
-                         judges: tuple[tuple[str, str], ...] = (("王裁判", "某评审中心"),)) -> Contest:
-    """Register n contestants (distinct units), check them in, draw seats; add judges on the LED panel."""
+                         judges: tuple[tuple[str, str], ...] = (("王裁判", "某评审中心"),),
+                         theory_weight: str | None = None) -> Contest:
+    """Register n contestants (distinct units), check them in, draw seats; add judges on the LED panel
+    (`theory_weight`: LED weighs theory so)."""
     from registration.checkin.seats import read_plan, replace_plan
     from registration.entries.context import load_context
     from registration.entries.request import read_request
@@ -38,7 +40,10 @@ async def seated_contest(db: Any, n: int = 4,
     from scoring.event_file import parse_event_document
 
     async with db() as session:
-        event_id = await create_event(session, parse_event_document(reg_event(unit_quota_per_group=None)))
+        doc = reg_event(unit_quota_per_group=None)
+        if theory_weight is not None:
+            doc["items"][0]["theory_weight"] = theory_weight
+        event_id = await create_event(session, parse_event_document(doc))
         await session.commit()
         item = (await session.exec(select(Item).where(Item.event_id == event_id, Item.code == "LED"))).one()
         await replace_plan(session, item.id or 0, read_plan(plan(seats=20)))

@@ -446,7 +446,6 @@
   function renderRanking() {
     var box = $("ranking"), ranking = state.snap.ranking, snap = state.snap; box.textContent = "";
     var notes = [t("ranking_note")];
-    if (ranking.basis === "practical") notes.push(t("basis_practical"));
     if (ranking.pending.length) notes.push(t("pending_seats", { seats: ranking.pending.map(function (p) { return p.seat; }).join(" ") }));
     $("ranking-note").textContent = notes.join(" ");
     ranking.groups.forEach(function (g) {
