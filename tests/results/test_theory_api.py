@@ -4,9 +4,11 @@ correction needs a reason; one import waits at a time; the sheet as .xlsx/.csv."
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
+from sqlmodel import select
 
 from judging.audit import verify_event
 from tests.registration.test_registration_admin import xlsx
@@ -135,3 +137,31 @@ async def test_the_sheet_comes_as_xlsx_or_csv_and_an_unreadable_one_is_refused(a
     assert no_header.status_code == 422 and no_header.json()["code"] == "no_header"
     no_file = await client.post(url, headers=first, files={"other": ("x.csv", b"")})
     assert no_file.status_code == 422 and no_file.json()["code"] == "missing_file"
+
+
+async def test_a_teams_theory_is_its_members_mean_once_both_have_one(admin: Any, client: Any, db: Any) -> None:
+    from registration.events.models import Item
+    from results.theory import entry_theories
+
+    event_id = await make_event(admin)
+    a, b = person(name="队员甲"), person(name="队员乙")
+    team = await admin.post(f"/api/events/{event_id}/registrations",
+                            json={"item": "DUO", "group": "", "unit": "重庆电子科技职业大学", "members": [a, b]})
+    assert team.status_code == 201, team.text
+    ticket = team.json()["ticket_code"]
+    first, second = await _two_people(client, db)
+    url = f"/api/events/{event_id}/items/DUO/theory"
+    which = await client.post(url, headers=first, json={"rows": [{"ticket_code": ticket, "score": "80"}]})
+    assert which.status_code == 422 and which.json()["errors"][0]["code"] == "name_required"
+    staged = await client.post(url, headers=first, json={"rows": [
+        {"ticket_code": ticket, "name": "队员甲", "score": "80.25"}]})
+    await client.post(f"{url}/{staged.json()['import_id']}/confirm", headers=second)
+    async with db() as session:
+        item = (await session.exec(select(Item).where(Item.event_id == event_id, Item.code == "DUO"))).one()
+        assert list((await entry_theories(session, item.id or 0)).values()) == [None]  # 队员乙 has none yet
+    staged = await client.post(url, headers=first, json={"rows": [{"id_number": b["id_number"], "score": "90"}]})
+    await client.post(f"{url}/{staged.json()['import_id']}/confirm", headers=second)
+    async with db() as session:
+        assert list((await entry_theories(session, item.id or 0)).values()) == [Decimal("85.13")]  # half up
+    state = (await client.get(url, headers=first)).json()
+    assert state["missing"] == [] and len(state["scores"]) == 2
