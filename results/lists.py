@@ -83,6 +83,11 @@ def _level(level: int | None) -> str:
     return LEVEL_NAMES.get(level or 0, "")
 
 
+def _theory(value: object) -> str:
+    """A published row's theory (UNSET in snapshots of items that do not weigh it)."""
+    return _score(value) if isinstance(value, Decimal) else ""
+
+
 def _score(score: Decimal | None) -> str:
     """A published score as printed: its text ("87.50"), empty for none (a zero score still prints)."""
     return "" if score is None else str(score)
@@ -135,11 +140,13 @@ async def build(session: AsyncSession, event_id: int, item_code: str, kind: str,
                      anchor=anchor)
     if kind == "results":
         codes = [c.code for c in snap.criteria]
+        theory = any(isinstance(r.theory, Decimal) for _g, r in ranked)  # 理论/实操/总成绩 where the item weighs theory
         columns = ("组别", "名次", "赛位", "姓名", "单位", *[f"{c.name}（{c.max}）" for c in snap.criteria],
-                   "实操成绩", "总成绩", "合格", "奖项", cert_column)
+                   *(("理论成绩",) if theory else ()), "实操成绩", "总成绩", "合格", "奖项", cert_column)
         rows = [[group, str(r.rank), r.seat, "、".join(r.names), r.unit,
-                 *[_score(r.criteria.get(code)) for code in codes], _score(r.practical), _score(r.total),
-                 "合格" if r.qualified else "不合格", r.award, cert(r)] for group, r in ranked]
+                 *[_score(r.criteria.get(code)) for code in codes], *([_theory(r.theory)] if theory else []),
+                 _score(r.practical), _score(r.total), "合格" if r.qualified else "不合格", r.award, cert(r)]
+                for group, r in ranked]
         return Sheet(title, subtitle, columns, rows, anchor=anchor)
     members = {seat: ms for seat, (_row, ms) in (await seated_members(session, item.id or 0)).items()}
     if kind == "qualified":

@@ -183,6 +183,7 @@ async def ranking_and_state(session: AsyncSession, event_id: int, item_code: str
             continue
         group["rows"].append({
             "seat": row["entry"], "position": row["position"], "rank": row["rank"],
+            "theory": _money(row["theory_c"]) if item_spec.theory_weight > 0 else None,
             "practical": _money(row["practical_c"]), "practical_pct": _money(row["pct_c"]),
             "total": _money(row["total_c"]), "qualified": row["qualified"], "award": row["award"],
             "cert_level": row["cert_level"], "promoted": row["promoted"], "tie_unresolved": row["tie_unresolved"],

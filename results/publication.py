@@ -28,6 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
@@ -124,7 +125,9 @@ def _row(r: dict[str, Any], who: dict[str, Any], members: list[EntryMember]) -> 
     instructors = tuple(dict.fromkeys(i["name"] for m in members for i in m.instructors if i.get("name")))
     return PublishedRow(
         position=r["position"], rank=r["rank"], seat=r["seat"], award=r["award"] or "", names=tuple(who["names"]),
-        unit=who["unit"], instructors=instructors, practical=_score(r["practical"]), total=_score(r["total"]),
+        unit=who["unit"], instructors=instructors,
+        theory=msgspec.UNSET if r.get("theory") is None else Decimal(r["theory"]),
+        practical=_score(r["practical"]), total=_score(r["total"]),
         qualified=r["qualified"], cert_level=r["cert_level"],
         cert_level_name=LEVEL_NAMES.get(r["cert_level"] or 0, ""), promoted=r["promoted"],
         criteria={code: _score(v) for code, v in r["criteria"].items()})

@@ -65,6 +65,9 @@ class PublishedRow(msgspec.Struct, frozen=True, kw_only=True):
     names: tuple[str, ...]
     unit: str
     instructors: tuple[str, ...]
+    # an item that weighs theory (#14); UNSET (not stored at all, so earlier snapshots keep their bytes and hash):
+    # it does not, or published before #14
+    theory: Decimal | msgspec.UnsetType = msgspec.UNSET
     practical: Decimal | None
     total: Decimal | None
     qualified: bool

@@ -294,3 +294,28 @@ async def test_an_item_that_weighs_theory_is_not_published_from_practical_marks_
     assert [b["code"] for b in gate["blockers"]] == ["theory_missing"] and not gate["ready"]
     assert sorted(gate["blockers"][0]["seats"]) == sorted(contest.seats)
     assert f"{len(contest.seats)} 名参赛选手缺理论成绩" in gate["blockers"][0]["message"]
+    # imported and confirmed by a second person: published, with theory in the snapshot and the results list
+    from tests.results.test_lists import frame
+    from tests.results.test_theory_ranking import _tickets
+
+    organiser = await login_headers(client, db, "org", "organiser")
+    tickets = await _tickets(db, contest.event_id)
+    theory_url = f"/api/events/{contest.event_id}/items/LED/theory"
+    staged = await client.post(theory_url, headers=chief, json={"rows": [
+        {"ticket_code": tickets[seat], "score": f"{60 + k}.5"} for k, seat in enumerate(sorted(contest.seats))]})
+    assert staged.status_code == 200, staged.text
+    assert (await client.post(f"{theory_url}/{staged.json()['import_id']}/confirm",
+                              headers=organiser)).status_code == 200
+    gate = (await client.get(f"/api/events/{contest.event_id}/items/LED/publication", headers=chief)).json()
+    assert gate["blockers"] == [] and gate["ready"]
+    published = await client.post(f"/api/events/{contest.event_id}/items/LED/publication", json={}, headers=chief)
+    assert published.status_code == 201, published.text
+    public = (await client.get(f"/api/public/events/{contest.event_id}/results")).json()
+    rows = [r for g in public["items"][0]["view"]["groups"] for r in g["rows"]]
+    assert sorted(r["theory"] for r in rows) == sorted(f"{60 + k}.50" for k in range(len(contest.seats)))
+    assert all(r["total"] != r["practical"] for r in rows)
+    listing = frame((await client.get(f"/api/events/{contest.event_id}/items/LED/lists/results.xlsx",
+                                      headers=chief)).content)
+    at = listing.columns.index("理论成绩")
+    assert listing.columns[at + 1:at + 3] == ["实操成绩", "总成绩"]
+    assert sorted(listing["理论成绩"].to_list()) == sorted(f"{60 + k}.50" for k in range(len(contest.seats)))
