@@ -15,10 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contestday.accounts.guards import actor_name, requires
 from contestday.web import uploads
 from contestday.web.bodies import Loose
-from contestday.web.errors import Refusal
 from contestday.web.sessions import DbSession, WriteSession
 from registration.entries.personal import PersonalData
-from registration.entries.roster import RosterError
+from registration.entries.roster import parse_upload
 from registration.events.models import Item
 from results import theory
 from results.console.state import item_or_404
@@ -107,17 +106,10 @@ class TheoryApi(Controller):
           request_max_body_size=uploads.FORM_LIMIT)
     async def import_file(self, request: Req, event_id: FromPath[int], code: FromPath[str],
                           write_session: WriteSession, data: MultipartBody[TheoryFile]) -> dict[str, Any]:
-        upload = data.file
-        if upload is None or not upload.filename:
-            raise Refusal(422, "missing_file", "请选择理论成绩表文件（.xlsx 或 .csv）",
-                           "choose a theory sheet (.xlsx or .csv)")
-        try:  # parsed before the first query: on SQLite that opens the write transaction
-            rows = await uploads.off_loop(theory.read_theory_sheet, await upload.read(), upload.filename)
-        except RosterError as exc:
-            raise Refusal(422, exc.code, exc.zh, exc.en) from None
+        rows = await parse_upload(data.file, theory.read_theory_sheet, "理论成绩表", "a theory sheet")
         item = await self._item(write_session, event_id, code)
         answer = await theory.stage_import(write_session, item, rows, self._personal(request),
-                                           await actor_name(request), filename=upload.filename,
+                                           await actor_name(request), filename=data.file.filename if data.file else "",
                                            reason=data.reason or "", dry_run=(data.dry_run or "") in ("1", "true"))
         await write_session.commit()
         return answer

@@ -19,12 +19,13 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from xml.etree import ElementTree
 
 import xlsxwriter
 
 from contestday.web import uploads
+from contestday.web.errors import Refusal
 from registration.entries.request import RequestError
 from scoring.skill_levels import level_from_text
 
@@ -349,3 +350,18 @@ def template_xlsx(items: Sequence[tuple[str, str, Sequence[str]]]) -> bytes:
         notes.write_string(len(items) + 2 + offset, 0, tip)
     book.close()
     return out.getvalue()
+
+
+T = TypeVar("T")
+
+
+async def parse_upload(upload: Any, parse: Callable[[bytes, str], T], what_zh: str, what_en: str) -> T:
+    """An uploaded sheet (.xlsx or .csv) parsed off the event loop by `parse(data, filename)`: 422 `missing_file`
+    without one (naming `what`), the sheet's own refusal (`no_header`, `missing_columns`, …) when unreadable.
+    Called before the route's first query: on SQLite that query opens the write transaction."""
+    if upload is None or not upload.filename:
+        raise Refusal(422, "missing_file", f"请选择{what_zh}文件（.xlsx 或 .csv）", f"choose {what_en} (.xlsx or .csv)")
+    try:
+        return await uploads.off_loop(parse, await upload.read(), upload.filename)
+    except RosterError as exc:
+        raise Refusal(422, exc.code, exc.zh, exc.en) from None

@@ -41,7 +41,7 @@ from contestday.web.sessions import DbSession, WriteSession
 from contestday.web.ws_origin import refuse_foreign_origin
 from judging import score_import
 from judging.ws import console_channel, publish_resolved, receive_messages
-from registration.entries.roster import RosterError
+from registration.entries.roster import parse_upload
 from registration.events.service import event_or_404
 from results.console import actions
 from results.console.state import item_or_404, snapshot_and_state
@@ -158,14 +158,7 @@ class ConsoleApi(Controller):
     async def import_scores(self, request: Req, event_id: FromPath[int], code: FromPath[str],
                             write_session: WriteSession, data: MultipartBody[ScoresUpload]) -> dict[str, Any]:
         """A body over FORM_LIMIT is refused before this runs (413 `upload_too_large`, naming the limit)."""
-        upload = data.file
-        if upload is None or not upload.filename:
-            raise Refusal(422, "missing_file", "请选择评分表文件（.xlsx 或 .csv）",
-                           "choose a scores file (.xlsx or .csv)")
-        try:  # parsed before the first query: on SQLite that opens the write transaction, held till the end
-            marks = await uploads.off_loop(score_import.read_marks, await upload.read(), upload.filename)
-        except RosterError as exc:
-            raise Refusal(422, exc.code, exc.zh, exc.en) from None
+        marks = await parse_upload(data.file, score_import.read_marks, "评分表", "a scores file")
         item = await item_or_404(write_session, event_id, code)
         try:
             # in this request's session (it holds the transaction already): the same rules and statements

@@ -4,12 +4,8 @@ the provisional ranking held equal to `contestday results compute` on the same m
 
 from __future__ import annotations
 
-import csv
 import json
 import re
-import shutil
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,6 +24,7 @@ from scoring.event_file import CriterionSpec
 from tests.judging.test_judging_ws import connect, op, recv
 from tests.support.helpers import login_headers
 from tests.support.judging_setup import Contest, judge_cookie, seated_contest
+from tests.support.results_cases import offline_results
 
 JUDGES = (("王裁判", "评审中心"), ("李裁判", "单位1"), ("张裁判", "评审中心二"))
 
@@ -253,13 +250,6 @@ async def test_lock_unlock_with_reason_and_reopen_reach_the_tablet(settings: Any
         ("submit", False, True, "签字：王裁判"), ("reopen", False, True, "B 项需复评")]
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-
-
 async def test_provisional_ranking_equals_the_offline_command(admin: Any, db: Any, tmp_path: Path) -> None:
     contest = await seated_contest(db, n=7, judges=(("王裁判", "评审中心"), ("张裁判", "评审中心二")))
     seats = sorted(contest.seats)
@@ -282,18 +272,9 @@ async def test_provisional_ranking_equals_the_offline_command(admin: Any, db: An
     live = (await admin.get(f"/api/console/events/{contest.event_id}/items/LED")).json()["ranking"]
 
     async with db() as session:
-        (tmp_path / "event.json").write_text(json.dumps(await event_document(session, contest.event_id),
-                                                        ensure_ascii=False), encoding="utf-8")
-    _write_csv(tmp_path / "entries.csv", ["entry", "name", "unit", "item", "group", "theory", "time_used_s", "status"],
-               [[seat, seat, "", "LED", "学生组", "", "", "present"] for seat in seats])
-    _write_csv(tmp_path / "scores.csv", ["entry", "criterion", "judge", "score"], scores)
-    exe = shutil.which("contestday") or str(Path(sys.executable).parent / "contestday")
-    run = subprocess.run([exe, "results", "compute", "--event", str(tmp_path / "event.json"),
-                          "--entries", str(tmp_path / "entries.csv"), "--scores", str(tmp_path / "scores.csv"),
-                          "--out", str(tmp_path / "results.csv")], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    with (tmp_path / "results.csv").open(encoding="utf-8") as f:
-        offline = list(csv.DictReader(f))
+        event = await event_document(session, contest.event_id)
+    offline = offline_results(tmp_path, event, [[seat, seat, "", "LED", "学生组", "", "", "present"] for seat in seats],
+                              scores)
 
     rows = [r for g in live["groups"] for r in g["rows"]]
     assert live["complete"] and live["basis"] == "total" and len(rows) == 7

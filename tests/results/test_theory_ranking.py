@@ -4,11 +4,6 @@ lacks a theory score (the `theory_not_recorded` blocker is gone)."""
 
 from __future__ import annotations
 
-import csv
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +12,10 @@ from sqlmodel import col, select
 from registration.checkin.models import SeatAssignment
 from registration.entries.models import Entry
 from registration.events.service import event_document
-from tests.results.test_console import _write_csv, mark
+from tests.results.test_console import mark
 from tests.support.helpers import login_headers
 from tests.support.judging_setup import seated_contest
+from tests.support.results_cases import offline_results
 
 JUDGES = (("王裁判", "评审中心"), ("张裁判", "评审中心二"))
 
@@ -78,19 +74,9 @@ async def test_theory_counts_in_the_live_ranking_as_in_the_offline_command(admin
     assert "theory_missing" not in blockers
 
     async with db() as session:
-        (tmp_path / "event.json").write_text(
-            json.dumps(await event_document(session, contest.event_id), ensure_ascii=False),
-            encoding="utf-8")
-    _write_csv(tmp_path / "entries.csv", ["entry", "name", "unit", "item", "group", "theory", "time_used_s", "status"],
-               [[seat, seat, "", "LED", "学生组", theory[seat], "", "present"] for seat in seats])
-    _write_csv(tmp_path / "scores.csv", ["entry", "criterion", "judge", "score"], scores)
-    exe = shutil.which("contestday") or str(Path(sys.executable).parent / "contestday")
-    run = subprocess.run([exe, "results", "compute", "--event", str(tmp_path / "event.json"),
-                          "--entries", str(tmp_path / "entries.csv"), "--scores", str(tmp_path / "scores.csv"),
-                          "--out", str(tmp_path / "results.csv")], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    with (tmp_path / "results.csv").open(encoding="utf-8") as f:
-        offline = list(csv.DictReader(f))
+        event = await event_document(session, contest.event_id)
+    offline = offline_results(tmp_path, event, [[seat, seat, "", "LED", "学生组", theory[seat], "", "present"]
+                                                for seat in seats], scores)
     rows_live = [r for g in live["groups"] for r in g["rows"]]
     assert [(r["seat"], str(r["position"]), r["practical_pct"], r["total"], r["award"]) for r in rows_live] == [
         (o["entry"], o["position"], o["practical_pct"], o["total"], o["award"]) for o in offline]

@@ -82,6 +82,29 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+ENTRIES_HEADER = ("entry", "name", "unit", "item", "group", "theory", "time_used_s", "status")
+
+
+def offline_results(folder: Path, event: dict[str, Any], entries: Sequence[Sequence[Any]],
+                    scores: Sequence[Sequence[Any]]) -> list[dict[str, str]]:
+    """`contestday results compute` as a user runs it (the installed command, from files in `folder`): the
+    event document, ENTRIES rows (ENTRIES_HEADER) and SCORES rows (entry, criterion, judge, score); its rows."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    (folder / "event.json").write_text(json.dumps(event, ensure_ascii=False), encoding="utf-8")
+    write_csv(folder / "entries.csv", ENTRIES_HEADER, entries)
+    write_csv(folder / "scores.csv", ("entry", "criterion", "judge", "score"), scores)
+    exe = shutil.which("contestday") or str(Path(sys.executable).parent / "contestday")
+    run = subprocess.run([exe, "results", "compute", "--event", str(folder / "event.json"),
+                          "--entries", str(folder / "entries.csv"), "--scores", str(folder / "scores.csv"),
+                          "--out", str(folder / "results.csv")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return read_csv(folder / "results.csv")
+
+
 # ---- hypothesis: random but valid events and sheets, biased towards ties and rounding edges ----
 
 _EDGE_CENTS = [0, 1, 50, 824, 825, 1000, 1050, 3333]
