@@ -129,8 +129,9 @@ async def provisional_inputs(session: AsyncSession, event_id: int, item_code: st
     assert item_spec is not None  # the item row and the spec come from the same tables
     state = state or await load_item_state(session, item)
     pending = pending_of(state)
-    theories = await entry_theories(session, item.id or 0) if item_spec.theory_weight > 0 else {}
+    theories: dict[int, Decimal | None] = {}  # an item that does not weigh theory: none, and none needed
     if item_spec.theory_weight > 0:
+        theories = await entry_theories(session, item.id or 0)
         for seat in state.seats:
             if theories.get(seat.entry_id) is None:
                 pending.setdefault(seat.label, []).append("theory:theory_missing")
@@ -183,7 +184,7 @@ async def ranking_and_state(session: AsyncSession, event_id: int, item_code: str
             continue
         group["rows"].append({
             "seat": row["entry"], "position": row["position"], "rank": row["rank"],
-            "theory": _money(row["theory_c"]) if item_spec.theory_weight > 0 else None,
+            "theory": _money(row["theory_c"]),  # None where the item does not weigh theory
             "practical": _money(row["practical_c"]), "practical_pct": _money(row["pct_c"]),
             "total": _money(row["total_c"]), "qualified": row["qualified"], "award": row["award"],
             "cert_level": row["cert_level"], "promoted": row["promoted"], "tie_unresolved": row["tie_unresolved"],

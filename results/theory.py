@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, Column, ForeignKey, Integer, UniqueConstraint, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
@@ -73,13 +74,15 @@ class TheoryScore(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-async def _candidates(session: AsyncSession, item: Item) -> tuple[list[Candidate], dict[int, str]]:
-    """The people of the item's active entries, and each member's name by id."""
-    rows = (await session.exec(
-        select(EntryMember, Entry.ticket_code).join(Entry, col(Entry.id) == EntryMember.entry_id)
-        .where(Entry.item_id == item.id, Entry.state == "active"))).all()
-    people = [Candidate(m.id or 0, m.entry_id, m.name, m.person_hash, ticket) for m, ticket in rows]
-    return people, {c.member_id: c.name for c in people}
+async def _candidates(session: AsyncSession, item_id: int) -> list[Candidate]:
+    """The people of the item's active entries (only the columns the checks and the ranking need)."""
+    connection = await session.connection()  # a Core select: sqlmodel's is typed for at most four columns
+    rows = (await connection.execute(
+        sa.select(col(EntryMember.id), col(EntryMember.entry_id), col(EntryMember.name), col(EntryMember.person_hash),
+                  col(Entry.ticket_code))
+        .join(Entry, col(Entry.id) == col(EntryMember.entry_id))
+        .where(col(Entry.item_id) == item_id, col(Entry.state) == "active"))).all()
+    return [Candidate(member_id or 0, entry_id, name, key, ticket) for member_id, entry_id, name, key, ticket in rows]
 
 
 async def _current(session: AsyncSession, item_id: int) -> dict[int, TheoryScore]:
@@ -100,7 +103,8 @@ async def stage_import(session: AsyncSession, item: Item, rows: Sequence[TheoryR
     if len(rows) > MAX_ROWS:
         raise Refusal(413, "too_many_rows", f"一次最多导入 {MAX_ROWS} 行理论成绩（本次 {len(rows)} 行）",
                        f"at most {MAX_ROWS} theory rows per import ({len(rows)} given)")
-    candidates, names = await _candidates(session, item)
+    candidates = await _candidates(session, item.id or 0)
+    names = {c.member_id: c.name for c in candidates}
     checked = check_theory_rows(rows, candidates, personal.person_hash)
     if checked.problems:
         raise Refusal(422, "theory_refused",
@@ -197,13 +201,10 @@ async def discard_import(session: AsyncSession, item: Item, import_id: int, by: 
 async def entry_theories(session: AsyncSession, item_id: int) -> dict[int, Decimal | None]:
     """Each active entry's theory as the ranking uses it: a person's confirmed score, a team's the mean of its
     members' (scoring.marking.team_theory); None while a member has none."""
-    members = (await session.exec(
-        select(EntryMember.id, EntryMember.entry_id).join(Entry, col(Entry.id) == EntryMember.entry_id)
-        .where(Entry.item_id == item_id, Entry.state == "active"))).all()
     scores = {s.member_id: s.value for s in (await _current(session, item_id)).values()}
     by_entry: dict[int, list[Decimal | None]] = {}
-    for member_id, entry_id in members:
-        by_entry.setdefault(entry_id, []).append(scores.get(member_id or 0))
+    for person in await _candidates(session, item_id):
+        by_entry.setdefault(person.entry_id, []).append(scores.get(person.member_id))
     return {entry_id: None if any(v is None for v in values) else team_theory(values)
             for entry_id, values in by_entry.items()}
 
@@ -211,7 +212,8 @@ async def entry_theories(session: AsyncSession, item_id: int) -> dict[int, Decim
 async def theory_state(session: AsyncSession, item: Item) -> dict[str, Any]:
     """What the item's theory stands at: the import waiting for confirmation (if any), the confirmed scores,
     and who of the active entries has none yet."""
-    candidates, names = await _candidates(session, item)
+    candidates = await _candidates(session, item.id or 0)
+    names = {c.member_id: c.name for c in candidates}
     current = await _current(session, item.id or 0)
     pending = (await session.exec(select(TheoryImport).where(TheoryImport.pending_item_id == item.id))).first()
     return {

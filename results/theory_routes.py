@@ -10,7 +10,6 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, MultipartBody
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.accounts.guards import actor_name, requires
 from contestday.web import uploads
@@ -18,7 +17,6 @@ from contestday.web.bodies import Loose
 from contestday.web.sessions import DbSession, WriteSession
 from registration.entries.personal import PersonalData
 from registration.entries.roster import parse_upload
-from registration.events.models import Item
 from results import theory
 from results.console.state import item_or_404
 from scoring.theory import TheoryRow
@@ -84,18 +82,15 @@ class TheoryApi(Controller):
     guards = [GUARD]
     tags = ["results"]
 
-    async def _item(self, session: AsyncSession, event_id: int, code: str) -> Item:
-        return await item_or_404(session, event_id, code)
-
     @get("/", summary="理论成绩状态 / the item's theory scores")
     async def state(self, event_id: FromPath[int], code: FromPath[str], db_session: DbSession) -> dict[str, Any]:
-        return await theory.theory_state(db_session, await self._item(db_session, event_id, code))
+        return await theory.theory_state(db_session, await item_or_404(db_session, event_id, code))
 
     @post("/", status_code=200, summary="导入理论成绩（JSON 行，全部或全不）/ import theory scores (JSON rows, "
                                          "all or nothing)")
     async def import_rows(self, request: Req, event_id: FromPath[int], code: FromPath[str],
                           write_session: WriteSession, data: TheoryBody) -> dict[str, Any]:
-        item = await self._item(write_session, event_id, code)
+        item = await item_or_404(write_session, event_id, code)
         answer = await theory.stage_import(write_session, item, _rows(data), self._personal(request),
                                            await actor_name(request), filename="json", reason=data.reason,
                                            dry_run=data.dry_run)
@@ -107,7 +102,7 @@ class TheoryApi(Controller):
     async def import_file(self, request: Req, event_id: FromPath[int], code: FromPath[str],
                           write_session: WriteSession, data: MultipartBody[TheoryFile]) -> dict[str, Any]:
         rows = await parse_upload(data.file, theory.read_theory_sheet, "理论成绩表", "a theory sheet")
-        item = await self._item(write_session, event_id, code)
+        item = await item_or_404(write_session, event_id, code)
         answer = await theory.stage_import(write_session, item, rows, self._personal(request),
                                            await actor_name(request), filename=data.file.filename if data.file else "",
                                            reason=data.reason or "", dry_run=(data.dry_run or "") in ("1", "true"))
@@ -118,7 +113,7 @@ class TheoryApi(Controller):
                                                                "(someone else)")
     async def confirm(self, request: Req, event_id: FromPath[int], code: FromPath[str], import_id: FromPath[int],
                       write_session: WriteSession) -> dict[str, Any]:
-        item = await self._item(write_session, event_id, code)
+        item = await item_or_404(write_session, event_id, code)
         answer = await theory.confirm_import(write_session, item, import_id, await actor_name(request))
         await write_session.commit()
         return answer
@@ -126,7 +121,7 @@ class TheoryApi(Controller):
     @post("/{import_id:int}/discard", status_code=200, summary="作废待确认的导入 / discard a pending import")
     async def discard(self, request: Req, event_id: FromPath[int], code: FromPath[str], import_id: FromPath[int],
                       write_session: WriteSession) -> dict[str, Any]:
-        item = await self._item(write_session, event_id, code)
+        item = await item_or_404(write_session, event_id, code)
         answer = await theory.discard_import(write_session, item, import_id, await actor_name(request))
         await write_session.commit()
         return answer

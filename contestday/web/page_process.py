@@ -289,15 +289,9 @@ async def _answer(app: ASGIApp, number: int, scope: dict[str, Any], body: bytes,
                   writer: asyncio.StreamWriter) -> None:
     start: dict[str, Any] = {}
     chunks: list[bytes] = []
-    given = False
-    never = asyncio.Event()
 
-    async def receive() -> Any:
-        nonlocal given
-        if not given:
-            given = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await never.wait()  # the client stays connected until the answer is whole
+    async def connected() -> Any:  # the client stays connected until the answer is whole
+        await asyncio.Event().wait()
 
     async def send(message: Any) -> None:
         if message["type"] == "http.response.start":
@@ -307,7 +301,7 @@ async def _answer(app: ASGIApp, number: int, scope: dict[str, Any], body: bytes,
 
     scope = {**scope, "state": {}}
     try:
-        await app(scope, receive, send)  # type: ignore[arg-type]
+        await app(scope, _replay(body, connected), send)  # type: ignore[arg-type]
         answer = (start["status"], start.get("headers", []), b"".join(chunks))
     except Exception:
         log.exception("page process: request failed")
