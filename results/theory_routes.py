@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath, MultipartBody
+from litestar.params import FromPath, JSONBody, MultipartBody
 
 from contestday.accounts.guards import actor_name, requires
 from contestday.web import uploads
@@ -89,7 +89,7 @@ class TheoryApi(Controller):
     @post("/", status_code=200, summary="导入理论成绩（JSON 行，全部或全不）/ import theory scores (JSON rows, "
                                          "all or nothing)")
     async def import_rows(self, request: Req, event_id: FromPath[int], code: FromPath[str],
-                          write_session: WriteSession, data: TheoryBody) -> dict[str, Any]:
+                          write_session: WriteSession, data: JSONBody[TheoryBody]) -> dict[str, Any]:
         item = await item_or_404(write_session, event_id, code)
         answer = await theory.stage_import(write_session, item, _rows(data), self._personal(request),
                                            await actor_name(request), filename="json", reason=data.reason,
