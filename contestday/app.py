@@ -66,6 +66,7 @@ from results.notice import notice_until
 from results.publication_routes import PUBLICATION_ROUTES
 from results.recheck_routes import RecheckController
 from results.theory_routes import THEORY_ROUTES
+from results.time_routes import TIME_ROUTES
 
 __all__ = ["create_app"]
 
@@ -208,6 +209,7 @@ def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar
             *KIOSK_ROUTES,
             *CONSOLE_ROUTES,
             *THEORY_ROUTES,
+            *TIME_ROUTES,
             *PUBLICATION_ROUTES,
             *APPEAL_ROUTES,
             *CERTIFICATE_ROUTES,

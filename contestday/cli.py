@@ -98,7 +98,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         event_id = await ensure_demo(session, settings.secret_key)
         await refresh_demo_seat_plans(session, event_id)
         judge_links = await ensure_demo_judging(session, event_id, settings.secret_key)
-        await ensure_demo_results(session, event_id, settings.appeal_hours)
+        await ensure_demo_results(session, event_id, settings.appeal_hours, settings.secret_key)
         await issue_certificates(session, event_id)  # for the published items; idempotent
         tickets = await write_demo_tickets(session, event_id, tickets_csv)
         return event_id, await demo_links(session, base), tickets, judge_links

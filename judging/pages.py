@@ -88,6 +88,11 @@ TABLET_JS: dict[str, str] = {
     "expired_signed_out": EXPIRED_SIGNED_OUT,
     "dropped": "有一条记录未被服务器接受，已从待发送中移除：{message}",
     "storage_failed": "本机无法保存离线数据（浏览器存储不可用）：请保持在线并尽快提交。",
+    "hand_in": "交卷",
+    "hand_in_waiting": "交卷 · 待发送",
+    "hand_in_confirm": "确认赛位 {seat} 的选手现在交卷？交卷时间以此刻为准。",
+    "handed_in": "已交卷 · 用时 {time}",
+    "handed_in_done": "赛位 {seat} 已交卷，用时 {time}",
 }
 
 register({
@@ -157,6 +162,11 @@ register({
     "确认签字提交": "Confirm: sign and submit",
     "取消": "Cancel",
     "请输入姓名签字": "Type your name to sign",
+    "交卷": "Hand in", "交卷 · 待发送": "Hand in · waiting to send",
+    "确认赛位 {seat} 的选手现在交卷？交卷时间以此刻为准。":
+        "Does the contestant at seat {seat} hand in now? The time is this moment.",
+    "已交卷 · 用时 {time}": "Handed in · {time} used",
+    "赛位 {seat} 已交卷，用时 {time}": "Seat {seat} handed in: {time} used",
     "已签字提交：评分表只读。如需修改请联系裁判长。": (
         "Signed and submitted: read-only. Ask the chief judge to change it."),
     "签字提交待发送…": "Signature waiting to be sent…",

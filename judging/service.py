@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.db.types import utcnow
 from contestday.db.writer import Prepared, Retry, Writer, insert_or_ignore, row_values, run_job, table
-from judging import audit, remarks
+from judging import audit, handin, remarks
 from judging.models import (
     AppliedOp,
     CriterionLock,
@@ -39,6 +39,7 @@ from registration.entries.models import Entry
 from registration.events.models import Criterion, Item
 from scoring.checks import check_score
 from scoring.event_file import CriterionSpec
+from scoring.time_used import TimeProblem
 
 __all__ = ["Applied", "JudgeRef", "apply_op", "judge_scores", "malformed", "set_score_job"]
 
@@ -267,12 +268,33 @@ def _keep_mark(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: st
     return Applied(reply, None, (message,) if message else ())
 
 
+def _hand_in(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -> Applied:
+    """交卷: the contestant at `seat` handed in at `at` (the tablet's moment of the tap, so a queued op keeps it;
+    the server's now when absent). The first hand-in stands: a second one is acked with the first."""
+    op_id, item_code, seat = op["op_id"], str(op.get("item", "")), str(op.get("seat", ""))
+    found = _item_and_panel(conn, judge, item_code)
+    if isinstance(found, str):
+        return _not_on_panel(op_id, found)
+    try:
+        at = None if op.get("at") in (None, "") else handin.parse_moment(str(op["at"]))
+        done = handin.record_hand_in(conn, event_id=judge.event_id, item_id=found[0], seat=seat, at=at,
+                                     by=judge.name, device=device, source="tablet")
+    except TimeProblem as problem:
+        return Applied(_nack(op_id, problem.code, problem.zh, problem.en), None)
+    seq = done.pop("seq", None)
+    reply = {"type": "ack", "op_id": op_id, "item": item_code, **done}
+    if seq is None:
+        return Applied(reply, None)
+    return Applied(reply, {"type": "handed_in", "seq": seq, "item": item_code, "seat": seat,
+                           "seconds": done["seconds"]})
+
+
 def _fmt(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
 _KINDS: dict[str, Callable[[Connection, JudgeRef, dict[str, Any], str], Applied]] = {
-    "set_score": _set_score, "submit_sheet": _submit_sheet, "keep_mark": _keep_mark}
+    "set_score": _set_score, "submit_sheet": _submit_sheet, "keep_mark": _keep_mark, "hand_in": _hand_in}
 
 
 def _apply(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str) -> Applied:
@@ -331,6 +353,8 @@ def _shape(op: dict[str, Any]) -> str | None:
         return why
     if kind == "submit_sheet":
         return _text(op, "item", MAX_CODE) or _text(op, "signature", MAX_SIGNATURE, required=False)
+    if kind == "hand_in":
+        return _text(op, "item", MAX_CODE) or _text(op, "seat", MAX_CODE) or _text(op, "at", 40, required=False)
     return _text(op, "item", MAX_CODE, required=False) or _number(op, "remark", required=True)  # keep_mark
 
 

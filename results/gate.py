@@ -128,6 +128,13 @@ async def item_gate(session: AsyncSession, event_id: int, item: Item, facts: Eve
     if rank_all or item_id in facts.seated:
         ranking, state = await ranking_and_state(session, event_id, item.code, facts.loaded)
         found += _marking_blockers(ranking, state)
+        if ranking["time_missing"]:
+            seats = ranking["time_missing"]
+            found.append(_blocker(
+                "time_used_missing",
+                f"并列判定用到用时，有 {len(seats)} 名参赛选手尚无用时（请交卷或导入用时）：{'、'.join(seats)}",
+                f"the tie-break uses the time used and {len(seats)} entrant(s) have none (hand in or import it): "
+                f"{', '.join(seats)}", seats=seats))
         spec = next(i for i in facts.loaded[1].items if i.code == item.code)
         facts.warnings[item_id] = result_warnings(
             item.name, spec.team_size, {g["group"]: len(g["rows"]) for g in ranking["groups"]},

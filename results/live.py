@@ -10,8 +10,10 @@ Entries whose marks cannot be computed yet (a missing mark, a criterion no panel
 who disagree, deduction judges who disagree with no ruling of the chief judge yet) are left out of the ranking
 and listed as pending; the award counts then follow the entries ranked so far. An item that weighs theory ranks
 on the total with the confirmed theory scores (results/theory.py; a team's is its members' mean); an entry
-without one yet is pending (`theory:theory_missing`). Time used is not recorded yet: a `time_used` tie-break
-key is blank for everyone.
+without one yet is pending (`theory:theory_missing`). Time used (judging/handin.py: the 交卷 taps, imports and
+corrections, less the minutes given back) is each entry's `time_used`; an item with `time_used` in its tie-break
+ranks an entry without one after any that has one, as the offline command ranks a blank `time_used_s`, and
+lists its seat in `time_missing` (the publish gate refuses until it is recorded).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contestday.db.types import UTCDateTime, utcnow
 from contestday.web.errors import Refusal
 from judging.analysis import fmt, histogram
+from judging.handin import entry_times
 from registration.entries.models import Entry as EntryRow
 from registration.events.service import load_event
 from results.console.state import ItemState, findings_of, item_or_404, load_item_state
@@ -135,18 +138,19 @@ async def provisional_inputs(session: AsyncSession, event_id: int, item_code: st
         for seat in state.seats:
             if theories.get(seat.entry_id) is None:
                 pending.setdefault(seat.label, []).append("theory:theory_missing")
+    times = {entry_id: Decimal(seconds) for entry_id, seconds in (await entry_times(session, item.id or 0)).items()}
     seated = {s.entry_id: s for s in state.seats}
     others = (await session.exec(
         select(EntryRow.id, EntryRow.group_name).where(EntryRow.item_id == item.id, EntryRow.state == "active")
         .order_by(col(EntryRow.id)))).all()
-    rows: list[tuple[str, str, str, Decimal | None]] = [
-        (s.label, s.group, "incomplete" if s.label in pending else "present", theories.get(s.entry_id))
-        for s in state.seats]
-    rows += [(f"#{entry_id}", group, "absent", None) for entry_id, group in others if entry_id not in seated]
+    rows: list[tuple[str, str, str, Decimal | None, Decimal | None]] = [
+        (s.label, s.group, "incomplete" if s.label in pending else "present", theories.get(s.entry_id),
+         times.get(s.entry_id)) for s in state.seats]
+    rows += [(f"#{entry_id}", group, "absent", None, None) for entry_id, group in others if entry_id not in seated]
     entries = tuple(
-        Entry(key, item.code, group, status, order, theory, None,
-              (Person(order + 2, key, key, "", item.code, group, theory, None, status),))
-        for order, (key, group, status, theory) in enumerate(rows))
+        Entry(key, item.code, group, status, order, theory, used,
+              (Person(order + 2, key, key, "", item.code, group, theory, used, status),))
+        for order, (key, group, status, theory, used) in enumerate(rows))
     marks = tuple(Mark(0, seat, code, str(judge), value)  # a ruled deduction: the chief judge's value alone
                   for (seat, code), given in state.result_marks().items() for judge, value in given)
     return Inputs(replace(spec, items=(item_spec,)), entries, marks), state, pending
@@ -198,10 +202,13 @@ async def ranking_and_state(session: AsyncSession, event_id: int, item_code: str
             group["rows"] = apply_tie_orders(item_spec, inputs.event.award_policy, group["rows"],
                                              orders[group["group"]])
     totals = [from_cents(int(t)) for t in computed["total_c"].drop_nulls().to_list()]
+    timed = "time_used" in item_spec.tie_break
     return {
         "item": state.item.code, "basis": "total",
         "levelled": state.item.exam_level is not None,  # a 专项职业能力证书 item has no level column
         "complete": not pending, "groups": list(groups.values()),
+        # seats ranked without a time used where the tie-break needs one (ranked after those with one)
+        "time_missing": [e.entry for e in inputs.entries if timed and e.status != "absent" and e.time_used is None],
         "pending": [{"seat": seat, "reasons": reasons,
                      "text": "、".join(dict.fromkeys(f"{r.split(':', 1)[0]} {PENDING_TEXT.get(r.split(':', 1)[1], r)}"
                                                      for r in reasons))}

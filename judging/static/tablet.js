@@ -97,6 +97,30 @@
     var it = S.items.filter(function (i) { return i.code === code; })[0];
     if (it) it.remarks = it.remarks.filter(function (r) { return ids.indexOf(r.id) < 0; });
   }
+  /* 交卷: the contestant at the seat hands in; the moment of the tap travels with the op, so a queued hand-in
+     keeps its time. The first hand-in stands (another tablet's is acked with it). */
+  function handingIn(it, seat) {
+    return queue.ops.some(function (op) { return op.kind === "hand_in" && op.item === it.code && op.seat === seat; });
+  }
+  function handIn(it, seat) {
+    if (handingIn(it, seat) || !window.confirm(t("hand_in_confirm", { seat: seat }))) return;
+    var op = { type: "op", op_id: Q.newOpId(), kind: "hand_in", item: it.code, seat: seat, at: new Date().toISOString() };
+    if (!queue.push(op)) warnStorage();
+    link.send(op);
+    render();
+  }
+  function clock(seconds) {
+    var h = Math.floor(seconds / 3600), m = Math.floor(seconds % 3600 / 60), sec = seconds % 60;
+    return h + ":" + (m < 10 ? "0" : "") + m + ":" + (sec < 10 ? "0" : "") + sec;
+  }
+  function drawHandIn(it, seat) {
+    var button = $("hand-in"), used = (it.handed_in || {})[seat], waiting = handingIn(it, seat);
+    if (!button) return;
+    var done = used !== undefined && used !== null;
+    button.disabled = done || waiting;
+    button.textContent = done ? t("handed_in", { time: clock(used) }) : waiting ? t("hand_in_waiting") : t("hand_in");
+    button.dataset.state = done ? "done" : waiting ? "waiting" : "open";
+  }
   function submitSheet(it, signature) {
     var op = { type: "op", op_id: Q.newOpId(), kind: "submit_sheet", item: it.code, signature: signature };
     if (!queue.push(op)) warnStorage();
@@ -133,6 +157,12 @@
       if (op.kind === "submit_sheet") {
         if (msg.type === "ack" && it) it.submitted = true;  // the sheet itself says so
         else banner(message(msg), "bad");
+      } else if (op.kind === "hand_in") {
+        if (msg.type === "ack" && it) {
+          it.handed_in = it.handed_in || {};
+          it.handed_in[op.seat] = msg.seconds;
+          banner(t("handed_in_done", { seat: op.seat, time: clock(msg.seconds) }), "ok");
+        } else if (msg.type === "nack") banner(message(msg), "bad");
       } else if (op.kind === "keep_mark") {
         if (msg.type === "ack" || msg.code === "unknown_remark") dropRemarks(op.item, [op.remark]);
         if (msg.type === "ack") banner(t("kept"), "ok"); else banner(message(msg), "bad");
@@ -294,6 +324,7 @@
     built = shape;
     it.criteria.forEach(function (c) { updateRow(it, c, seat); });
     $("seat-total").textContent = t("total") + "：" + seatTotal(it, seat);
+    drawHandIn(it, seat);
     var bar = $("bar"), closed = it.submitted || queue.submitFor(it.code);
     bar.hidden = false;
     var done = 0, total = 0;
@@ -310,6 +341,8 @@
     rows = {};
     sheet.appendChild(el("div", { "class": "t-sheet-head" }, [
       el("h2", { "class": "t-seat-title", text: t("seat", { seat: seat }) }),
+      el("button", { type: "button", "class": "t-button t-hand-in", id: "hand-in",
+        on: { click: function () { handIn(it, seat); } } }),
       el("span", { "class": "t-seat-total", id: "seat-total" })]));
     sheet.appendChild(el("p", { "class": "t-closed", id: "sheet-state", hidden: "hidden" }));
     it.criteria.forEach(function (c, n) {

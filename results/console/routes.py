@@ -39,7 +39,7 @@ from contestday.web.i18n import gettext, preferred_language
 from contestday.web.page_process import IN_PAGE_PROCESS
 from contestday.web.sessions import DbSession, WriteSession
 from contestday.web.ws_origin import refuse_foreign_origin
-from judging import score_import
+from judging import handin, score_import
 from judging.ws import console_channel, publish_resolved, receive_messages
 from registration.entries.roster import parse_upload
 from registration.events.service import event_or_404
@@ -116,6 +116,8 @@ async def console_view(session: AsyncSession, event_id: int, item_code: str | No
     """The console's snapshot: the judging state of the item plus its provisional ranking."""
     snapshot, state = await snapshot_and_state(session, event_id, item_code)
     snapshot["ranking"] = await provisional_ranking(session, event_id, state.item.code, state)  # one read, not two
+    snapshot["times"] = {t["seat"]: t["seconds"] for t in (await handin.time_state(session, state.item.id or 0))[
+        "times"] if not t["missing"]}  # 交卷: seat → seconds used
     return snapshot
 
 
@@ -232,6 +234,19 @@ class ConsoleApi(Controller):
         item = await item_or_404(write_session, event_id, code)
         outcome = await actions.unlock_item(write_session, item, await actor_name(request), _text(data.reason))
         return await self._done(request, event_id, outcome)
+
+    @post("/seats/{seat:str}/hand-in", status_code=200, summary="交卷（记录用时；首次为准）/ the contestant at a seat "
+                                                               "hands in (the first stands)")
+    async def hand_in(self, request: Req, event_id: FromPath[int], code: FromPath[str], seat: FromPath[str],
+                      write_session: WriteSession) -> dict[str, Any]:
+        item = await item_or_404(write_session, event_id, code)
+        done = await handin.hand_in(write_session, event_id, item.id or 0, seat, await actor_name(request))
+        seq = done.pop("seq", None)
+        if seq is not None:  # committed: the consoles hear it in the audit order
+            channels: ChannelsPlugin = request.app.plugins.get(ChannelsPlugin)
+            channels.publish(json.dumps({"type": "handed_in", "seq": seq, "item": item.code, "seat": done["seat"],
+                                         "seconds": done["seconds"]}), [console_channel(event_id)])
+        return {"item": item.code} | done
 
     @post("/sheets/{judge_id:int}/reopen", status_code=200, summary="退回评分表（须填原因）/ reopen a signed sheet")
     async def reopen(self, request: Req, event_id: FromPath[int], code: FromPath[str], judge_id: FromPath[int],

@@ -89,6 +89,11 @@ CONSOLE_JS: dict[str, str] = {
     "ranking_note": "临时排名，仅按已完成评分的赛位计算；奖项名额随之变化。",
     "yes": "是",
     "no": "否",
+    "hand_in": "交卷",
+    "hand_in_confirm": "确认 {seat} 的选手现在交卷？交卷时间以此刻为准，首次记录为准。",
+    "handed_in": "已交卷 · 用时 {time}",
+    "handed_in_done": "{seat} 已交卷，用时 {time}",
+    "time_missing": "并列判定用到用时，尚无用时：{seats}",
 }
 
 register({
@@ -149,6 +154,11 @@ register({
         "缺考或未检录：{n}": "Absent or not checked in: {n}", "（不分组）": "(no groups)",
         "临时排名，仅按已完成评分的赛位计算；奖项名额随之变化。":
             "Provisional: only fully marked seats are ranked, and the award counts follow them.",
-        "是": "Yes", "否": "No",
+        "是": "Yes", "否": "No", "交卷": "Hand in",
+        "确认 {seat} 的选手现在交卷？交卷时间以此刻为准，首次记录为准。":
+            "Does the contestant at {seat} hand in now? The time is this moment; the first hand-in stands.",
+        "已交卷 · 用时 {time}": "Handed in · {time} used",
+        "{seat} 已交卷，用时 {time}": "{seat} handed in: {time} used",
+        "并列判定用到用时，尚无用时：{seats}": "The tie-break uses the time used; none yet for: {seats}",
     }.items()},
 })

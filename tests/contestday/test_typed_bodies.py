@@ -97,6 +97,8 @@ BODYLESS: dict[str, str] = {
         "the page's button to mark the item's no-shows absent: the path names the item",
     "POST /api/console/events/{event_id:int}/items/{code:str}/criteria/{criterion:str}/lock":
         "lock the criterion the path names (unlocking needs a reason, locking none)",
+    "POST /api/console/events/{event_id:int}/items/{code:str}/seats/{seat:str}/hand-in":
+        "the contestant at the seat the path names hands in now (the first hand-in stands)",
     "POST /api/console/events/{event_id:int}/items/{code:str}/lock":
         "lock the item's scores (unlocking needs a reason, locking none)",
     "POST /console/events/{event_id:int}/exports":

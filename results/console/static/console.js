@@ -103,6 +103,10 @@
       if (!found) scores.push({ seat: msg.seat, criterion: msg.criterion, judge_id: msg.judge_id, value: msg.value, version: msg.version });
       state.flash[key(msg.seat, msg.criterion, msg.judge_id)] = Date.now();
       updateCell(msg.seat, msg.criterion, msg.judge_id);
+    } else if (msg.type === "handed_in") {  // 交卷 on a tablet or another console
+      state.snap.times = state.snap.times || {};
+      state.snap.times[msg.seat] = msg.seconds;
+      renderMatrix();
     } else if (msg.type === "remark_resolved") {  // off the open list at once; the refresh brings the rest
       state.snap.remarks = state.snap.remarks.filter(function (r) { return r.id !== msg.id; });
       state.snap.remarks_resolved = [{ id: msg.id, seat: msg.seat, criterion: msg.criterion, judge_id: msg.judge_id,
@@ -255,7 +259,7 @@
     table.appendChild(el("thead", {}, [head1, head2]));
     var tbody = el("tbody");
     snap.seats.forEach(function (seat) {
-      var row = el("tr", {}, [el("th", { cls: "seat", text: seat })]);
+      var row = el("tr", {}, [el("th", { cls: "seat" }, [seat, handInButton(seat)])]);
       snap.criteria.forEach(function (c) {
         var cols = judgesOf(c.code);
         if (!cols.length) row.appendChild(el("td", { cls: "first", text: "" }));
@@ -269,6 +273,29 @@
       tbody.appendChild(row);
     });
     table.appendChild(tbody);
+  }
+
+  function clock(seconds) {  // 用时 as h:mm:ss
+    var h = Math.floor(seconds / 3600), m = Math.floor(seconds % 3600 / 60), sec = seconds % 60;
+    return h + ":" + (m < 10 ? "0" : "") + m + ":" + (sec < 10 ? "0" : "") + sec;
+  }
+  /* 交卷: the contestant hands in now; once recorded, the seat shows the time used instead. */
+  function handInButton(seat) {
+    var used = (state.snap.times || {})[seat];
+    if (used !== undefined && used !== null) {
+      return el("span", { cls: "c-handed", "data-seat": seat, text: t("handed_in", { time: clock(used) }) });
+    }
+    if (state.snap.item.locked) return null;
+    return el("button", { type: "button", cls: "c-mini c-hand-in", "data-seat": seat, text: t("hand_in"),
+      onclick: function () {
+        if (!window.confirm(t("hand_in_confirm", { seat: seat }))) return;
+        post("/seats/" + encodeURIComponent(seat) + "/hand-in", {}).then(function (done) {
+          state.snap.times = state.snap.times || {};
+          state.snap.times[seat] = done.seconds;
+          toast(t("handed_in_done", { seat: seat, time: clock(done.seconds) }));
+          renderMatrix();
+        }, function (err) { toast(t("error", { message: message(err) }), true); });
+      } });
   }
 
   function scoreOf(seat, code, judge) {
@@ -447,6 +474,7 @@
     var box = $("ranking"), ranking = state.snap.ranking, snap = state.snap; box.textContent = "";
     var notes = [t("ranking_note")];
     if (ranking.pending.length) notes.push(t("pending_seats", { seats: ranking.pending.map(function (p) { return p.seat; }).join(" ") }));
+    if ((ranking.time_missing || []).length) notes.push(t("time_missing", { seats: ranking.time_missing.join(" ") }));
     $("ranking-note").textContent = notes.join(" ");
     ranking.groups.forEach(function (g) {
       if (!g.rows.length && !g.absent) return;  // a group nobody is in yet
