@@ -36,6 +36,7 @@ from results.console.state import item_or_404
 from results.live import TieOrder, provisional_ranking
 from results.publication import decide_tie
 from results.recheck import MIN_RATIO, record, round_view, start_round
+from results.theory_pages import THEORY_PAGES
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["CHIEF_PAGES", "RecheckForm", "RecheckPages", "RecheckStartForm", "TieForm", "TiePages", "tied_blocks"]
@@ -196,7 +197,7 @@ class TiePages(Controller):
         return Redirect(f"/console/events/{event_id}/items/{code}/ties?done=decided", status_code=303)
 
 
-CHIEF_PAGES = (RecheckPages, TiePages)
+CHIEF_PAGES = (RecheckPages, TiePages, *THEORY_PAGES)  # the theory import page: results/theory_pages.py
 
 register({
     "复核": "Re-check",

@@ -164,6 +164,11 @@ EXPECTED.update({  # the pages of the day's later steps (results/chief_pages.py,
     ("POST", f"{CP}/items/{{code:str}}/recheck/seats/{{seat:str}}"): CHIEF_OR_ORG,
     ("GET", f"{CP}/items/{{code:str}}/ties"): CHIEF_OR_ORG,  # the organiser may look; only the chief judge decides
     ("POST", f"{CP}/items/{{code:str}}/ties"): frozenset({"chief_judge"}),
+    ("GET", f"{CP}/items/{{code:str}}/theory"): CHIEF_OR_ORG,  # the theory import page (results/theory_pages.py)
+    ("POST", f"{CP}/items/{{code:str}}/theory"): CHIEF_OR_ORG,
+    ("POST", f"{CP}/items/{{code:str}}/theory/{{import_id:int}}/confirm"): CHIEF_OR_ORG,
+    ("POST", f"{CP}/items/{{code:str}}/theory/{{import_id:int}}/discard"): CHIEF_OR_ORG,
+    ("GET", f"{CP}/items/{{code:str}}/theory/template.xlsx"): CHIEF_OR_ORG,
     ("GET", f"{CP}/appeals"): CHIEF_OR_ORG,  # the chief judge reads, without forms
     ("POST", f"{CP}/appeals/paper"): ORGANISER,
     ("POST", f"{CP}/appeals/{{appeal_id:int}}/ruling"): ORGANISER,
