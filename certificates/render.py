@@ -52,6 +52,7 @@ class Certificate:
     issuer: str
     issued_on: date
     verify_url: str
+    score: str = ""  # an item that weighs theory: "总成绩 … （理论 … · 实操 …）"
 
     @property
     def sentence(self) -> str:
@@ -100,6 +101,7 @@ DEFAULT_TEMPLATE = Template(fields={
     "unit": Field(148.5, 114, 14, color="#444444"),
     "sentence": Field(148.5, 96, 16),
     "award": Field(148.5, 76, 30, color="#b3261e"),
+    "score": Field(148.5, 63, 13, color="#444444"),
     "issuer": Field(255, 44, 14, align="right", max_width_mm=150),
     "date": Field(255, 34, 13, align="right"),
     "serial": Field(24, 15, 9, align="left", max_width_mm=80, color="#555555"),
@@ -123,7 +125,7 @@ _OFFSET = 30.0  # mm either way: a printer is off by a few millimetres, not a pa
 _FIELD_KEYS = {"x_mm", "y_mm", "size", "align", "max_width_mm", "color"}
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 _ALIGNS = ("center", "left", "right")
-_FIELD_NAMES = {"name", "unit", "sentence", "award", "issuer", "date", "serial"}
+_FIELD_NAMES = {"name", "unit", "sentence", "award", "score", "issuer", "date", "serial"}
 _MAX_FIXED = 12
 
 
@@ -328,7 +330,8 @@ def _frame(canvas: Canvas) -> None:
 
 def _values(c: Certificate) -> dict[str, str]:
     return {"name": c.name, "unit": c.unit, "sentence": c.sentence, "award": c.award, "issuer": c.issuer,
-            "date": f"{c.issued_on.year}年{c.issued_on.month}月{c.issued_on.day}日", "serial": f"证书编号：{c.serial}"}
+            "date": f"{c.issued_on.year}年{c.issued_on.month}月{c.issued_on.day}日", "serial": f"证书编号：{c.serial}",
+            **({"score": c.score} if c.score else {})}
 
 
 def render(certificates: Sequence[Certificate], template: Template = DEFAULT_TEMPLATE, *,

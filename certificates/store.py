@@ -22,6 +22,7 @@ import hmac
 import logging
 import secrets
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Integer
@@ -38,7 +39,7 @@ from registration.events.models import Item
 from registration.events.service import event_or_404
 from results.appeals import open_appeals_by_item
 from results.publication import current, seated_members
-from results.snapshot import decode_snapshot
+from results.snapshot import PublishedRow, decode_snapshot
 from scoring.event_file import CHINA_TZ
 
 __all__ = ["IssuedCertificate", "held_by_appeals", "issue", "load_template", "mask_name", "new_serial",
@@ -65,6 +66,7 @@ class IssuedCertificate(SQLModel, table=True):
     item_name: str = Field(max_length=200)
     group_name: str = Field(default="", max_length=64)
     award: str = Field(max_length=16)
+    score: str = Field(default="", max_length=120)  # an item that weighs theory: its total, theory and practical
     issuer: str = Field(max_length=200)
     issued_on: date
     version: int  # the publication version it follows
@@ -186,7 +188,8 @@ async def issue(session: AsyncSession, event_id: int, item_code: str | None = No
                                 event_id=event_id, item_id=item.id or 0, entry_id=entry_id, position=member.position,
                                 serial=new_serial(event_id, item.code, number), active_key=key, name=member.name,
                                 unit=row.unit, event_name=event.name, item_name=item.name,
-                                group_name=group.group, award=row.award, issuer=issuer, issued_on=day,
+                                group_name=group.group, award=row.award, score=score_line(row), issuer=issuer,
+                                issued_on=day,
                                 version=published.version, order_key=(item.position or 0) * 100_000 + order))
                     except IntegrityError:  # issued meanwhile (the unique keys decide): leave theirs
                         continue
@@ -263,6 +266,15 @@ async def verify_view(session: AsyncSession, serial: str, signature: str | None,
     return view
 
 
+def score_line(row: PublishedRow) -> str:
+    """What a certificate of an item that weighs theory prints under the award: the total with its theory and
+    practical parts, as published (成绩总表 shows the same three); "" for the other items."""
+    if not isinstance(row.theory, Decimal) or row.total is None:
+        return ""
+    practical = "—" if row.practical is None else f"{row.practical:.2f}"
+    return f"总成绩 {row.total:.2f} 分（理论 {row.theory:.2f} · 实操 {practical}）"
+
+
 async def printable(session: AsyncSession, event_id: int, public_url: str, secret_key: str,
                     item_code: str | None = None, group: str | None = None,
                     serials: list[str] | None = None) -> list[Certificate]:
@@ -277,7 +289,7 @@ async def printable(session: AsyncSession, event_id: int, public_url: str, secre
         query = query.where(col(IssuedCertificate.serial).in_(serials))
     rows = (await session.exec(query.order_by(col(IssuedCertificate.order_key)))).all()
     return [Certificate(r.serial, r.name, r.unit, r.event_name, r.item_name, r.group_name, r.award, r.issuer,
-                        r.issued_on, verify_url(public_url, secret_key, r.serial)) for r, _code in rows]
+                        r.issued_on, verify_url(public_url, secret_key, r.serial), r.score) for r, _code in rows]
 
 
 def template_dir(data_dir: Any, event_id: int) -> Any:

@@ -46,7 +46,8 @@
     if (r === null) { return el("tr", { "class": "none" }, [el("td", { colspan: "6" }, ["本组无有效成绩"])]); }
     var last = plain ? (r.qualified ? "合格" : "") : (r.promoted ? "晋升" + (r.cert_level_name || r.cert_level + "级") : "");
     return el("tr", {}, [el("td", {}, [String(r.rank)]), el("td", {}, [r.names.join("、")]), el("td", {}, [r.unit]),
-      el("td", {}, [r.total || ""]), el("td", { "class": "award" }, [r.award]), el("td", {}, [last])]);
+      el("td", {}, r.theory !== undefined ? [r.total || "", el("small", { "class": "parts" }, ["理论 " + r.theory + " · 实操 " + (r.practical || "—")])]
+        : [r.total || ""]), el("td", { "class": "award" }, [r.award]), el("td", {}, [last])]);
   }
 
   // One group's part of a page: its header (with "（续）" when the group began on an earlier page) and a
