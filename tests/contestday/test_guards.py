@@ -103,6 +103,7 @@ EXPECTED.update({  # the chief judge's console (results/console/routes.py); the 
     ("POST", f"{C}/lock"): CONSOLE,
     ("POST", f"{C}/unlock"): CONSOLE,
     ("POST", f"{C}/sheets/{{judge_id:int}}/reopen"): CONSOLE,
+    ("POST", f"{C}/seats/{{seat:str}}/hand-in"): CONSOLE,
 })
 THEORY = "/api/events/{event_id:int}/items/{code:str}/theory"
 EXPECTED.update({  # theory scores (results/theory_routes.py)
@@ -111,6 +112,11 @@ EXPECTED.update({  # theory scores (results/theory_routes.py)
     ("POST", f"{THEORY}/file"): frozenset({"chief_judge", "organiser"}),
     ("POST", f"{THEORY}/{{import_id:int}}/confirm"): frozenset({"chief_judge", "organiser"}),
     ("POST", f"{THEORY}/{{import_id:int}}/discard"): frozenset({"chief_judge", "organiser"}),
+})
+TIME_USED = "/api/events/{event_id:int}/items/{code:str}/time-used"
+EXPECTED.update({  # times used (results/time_routes.py)
+    ("GET", TIME_USED): frozenset({"chief_judge", "organiser"}),
+    ("POST", TIME_USED): frozenset({"chief_judge", "organiser"}),
 })
 RECHECK = "/api/console/events/{event_id:int}/items/{code:str}/recheck"
 EXPECTED.update({
