@@ -47,7 +47,8 @@ async def test_an_item_with_theory_is_published_and_its_certificate_shows_the_to
     # 0.2 × theory + 0.8 × practical: seats[1] 40 and 86 → 76.80; seats[0] 95.50 and 70 → 75.10; seats[2] 0 and 78
     assert by_total == [("40.00", "86.00", "76.80"), ("95.50", "70.00", "75.10"), ("0.00", "78.00", "62.40")]
     public = (await client.get(f"/results/{e}/LED")).text
-    assert "<th>理论</th><th>实操</th><th>总成绩</th>" in public and "<td>95.50</td><td>70.00</td><td>75.10</td>" in public
+    assert "<th>理论</th><th>实操</th><th>总成绩</th>" in public
+    assert '<td class="num">95.50</td><td class="num">70.00</td><td class="num">75.10</td>' in public
 
     issued = await client.post(f"/api/events/{e}/certificates/issue", json={}, headers=organiser)
     assert issued.json()["issued"] == 3, issued.text
