@@ -79,6 +79,10 @@ BODYLESS: dict[str, str] = {
        for what, why in _ACCOUNT_CHANGES.items()},
     **{f"POST {prefix}/{{user_id:int}}/links/{{link_id:int}}/revoke": "revoke a sign-in link: the path names it"
        for prefix in ("/admin/accounts", "/admin/events/{event_id:int}/accounts")},
+    "POST /console/events/{event_id:int}/items/{code:str}/theory/{import_id:int}/confirm":
+        "the theory page's 确认 button: confirm the pending import the path names (the confirmer is the caller)",
+    "POST /console/events/{event_id:int}/items/{code:str}/theory/{import_id:int}/discard":
+        "the theory page's 作废导入 button: discard the pending import the path names",
     "POST /api/events/{event_id:int}/items/{code:str}/theory/{import_id:int}/confirm":
         "confirm the pending theory import the path names (the confirmer is the caller)",
     "POST /api/events/{event_id:int}/items/{code:str}/theory/{import_id:int}/discard":

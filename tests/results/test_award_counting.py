@@ -156,7 +156,10 @@ async def _team_contest(db: Any, count: str, teams: int = 16) -> tuple[int, int,
 async def _settle(db: Any, event_id: int, item_id: int) -> None:
     from judging.sealed import lock_scores, reveal
     from results.recheck import record, round_view, start_round
+    from tests.results.test_publication import hand_in_all
+    from tests.support.judging_setup import Contest
 
+    await hand_in_all(db, Contest(event_id, item_id, [], [], {}))  # the item breaks ties by the time used
     async with db() as session:
         await lock_scores(session, item_id, "裁判长")
         await session.commit()
