@@ -23,7 +23,10 @@ from scoring.event_file import EventFileError, EventSpec, ItemSpec, parse_event_
 from scoring.marking import team_theory
 from scoring.rounding import decimal_places, parse_number
 
-__all__ = ["ENTRIES_COLUMNS", "SCORES_COLUMNS", "BadInput", "InputError", "load_event", "load_inputs"]
+__all__ = [
+    "ENTRIES_COLUMNS", "SCORES_COLUMNS", "BadInput", "InputError", "SheetErrors", "check_entries", "check_marks",
+    "check_person", "cross_check", "load_event", "load_inputs",
+]
 
 ENTRIES_COLUMNS = ("entry", "name", "unit", "item", "group", "theory", "time_used_s", "status")
 SCORES_COLUMNS = ("entry", "criterion", "judge", "score")
@@ -68,8 +71,9 @@ def load_event(path: Path) -> EventSpec:
         raise BadInput([InputError(name, None, e.path, "", e.zh, e.en) for e in exc.errors]) from exc
 
 
-class _Sheet:
-    """Error collector bound to one table."""
+class SheetErrors:
+    """Error collector bound to one table (the row-by-row checkers below; `results.fast_inputs` hands
+    them only the rows its column checks flagged)."""
 
     def __init__(self, table: Table, errors: list[InputError]):
         self.table, self.errors = table, errors
@@ -94,7 +98,7 @@ def _read(path: Path, columns: tuple[str, ...]) -> Table:
         raise BadInput([err]) from exc
 
 
-def _person(sheet: _Sheet, row: int, c: dict[str, str], items: dict[str, ItemSpec]) -> Person | None:
+def check_person(sheet: SheetErrors, row: int, c: dict[str, str], items: dict[str, ItemSpec]) -> Person | None:
     before = len(sheet.errors)
     if not c["entry"]:
         sheet.err(row, "entry", "参赛编号为空", "entry is empty")
@@ -125,7 +129,7 @@ def _person(sheet: _Sheet, row: int, c: dict[str, str], items: dict[str, ItemSpe
     return Person(row, c["entry"], c["name"], c["unit"], c["item"], c["group"], theory, time_used, status)
 
 
-def _entries(sheet: _Sheet, people: list[Person], items: dict[str, ItemSpec],
+def check_entries(sheet: SheetErrors, people: list[Person], items: dict[str, ItemSpec],
              warnings: list[str]) -> list[Entry]:
     members: dict[str, list[Person]] = defaultdict(list)
     for p in people:
@@ -162,7 +166,7 @@ def _entries(sheet: _Sheet, people: list[Person], items: dict[str, ItemSpec],
     return entries
 
 
-def _marks(sheet: _Sheet, entries: dict[str, Entry], items: dict[str, ItemSpec]) -> list[Mark]:
+def check_marks(sheet: SheetErrors, entries: dict[str, Entry], items: dict[str, ItemSpec]) -> list[Mark]:
     marks, seen = [], set()
     criteria = {(item.code, c.code): c for item in items.values() for c in item.criteria}
     for row, c in sheet.table.rows:
@@ -195,7 +199,7 @@ def _marks(sheet: _Sheet, entries: dict[str, Entry], items: dict[str, ItemSpec])
     return marks
 
 
-def _cross_check(entries_sheet: _Sheet, scores_sheet: _Sheet, entries: list[Entry], marks: list[Mark],
+def cross_check(entries_sheet: SheetErrors, scores_sheet: SheetErrors, entries: list[Entry], marks: list[Mark],
                  items: dict[str, ItemSpec], warnings: list[str]) -> None:
     by_entry: dict[str, dict[str, list[Mark]]] = defaultdict(lambda: defaultdict(list))
     for m in marks:
@@ -228,17 +232,17 @@ def load_inputs(event_path: Path, entries_path: Path, scores_path: Path) -> tupl
     entries_table = _read(entries_path, ENTRIES_COLUMNS)
     scores_table = _read(scores_path, SCORES_COLUMNS)
     errors: list[InputError] = []
-    entries_sheet, scores_sheet = _Sheet(entries_table, errors), _Sheet(scores_table, errors)
-    people = [_person(entries_sheet, row, cells, items) for row, cells in entries_table.rows]
+    entries_sheet, scores_sheet = SheetErrors(entries_table, errors), SheetErrors(scores_table, errors)
+    people = [check_person(entries_sheet, row, cells, items) for row, cells in entries_table.rows]
     if errors:
         raise BadInput(errors, warnings)
-    entries = _entries(entries_sheet, [p for p in people if p is not None], items, warnings)
+    entries = check_entries(entries_sheet, [p for p in people if p is not None], items, warnings)
     if errors:
         raise BadInput(errors, warnings)
-    marks = _marks(scores_sheet, {e.entry: e for e in entries}, items)
+    marks = check_marks(scores_sheet, {e.entry: e for e in entries}, items)
     if errors:
         raise BadInput(errors, warnings)
-    _cross_check(entries_sheet, scores_sheet, entries, marks, items, warnings)
+    cross_check(entries_sheet, scores_sheet, entries, marks, items, warnings)
     if errors:
         raise BadInput(errors, warnings)
     return Inputs(event, tuple(entries), tuple(marks)), warnings

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from pathlib import Path
 
 import polars as pl
 
-from results.convert import input_frames
 from results.engine import compute_frames, results_frame
-from results.explain import explain_entry
+from results.fast_inputs import load_frames
 from results.inputs import BadInput, load_inputs
 from results.tables import SUFFIXES, write_table
 from results.warnings import render_warning, result_warnings
@@ -46,6 +47,38 @@ def _result_warnings(event: EventSpec, table: pl.DataFrame) -> list[str]:
                                      event.award_policy)]
 
 
+class _Progress:
+    """Stage lines on stderr, only once a run has taken more than a second (a small sheet prints none)."""
+
+    AFTER = 1.0
+
+    def __init__(self) -> None:
+        self.start, self.stage, self.shown = time.perf_counter(), "", False
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(self.AFTER, self._late)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _print(self) -> None:
+        print(f"…… {self.stage}（{time.perf_counter() - self.start:.1f} s）", file=sys.stderr, flush=True)
+
+    def _late(self) -> None:
+        with self.lock:
+            if self.stage and not self.shown:
+                self.shown = True
+                self._print()
+
+    def __call__(self, stage: str) -> None:
+        with self.lock:
+            self.stage = stage
+            if time.perf_counter() - self.start > self.AFTER:
+                self.shown = True
+                self._print()
+
+    def done(self) -> None:
+        self.timer.cancel()
+
+
 def _in_order(names: tuple[str, ...] | list[str], counts: dict[str, int]) -> dict[str, int]:
     # the event file's group order, as on the publish page
     return {g: counts[g] for g in [*names, *sorted(set(counts) - set(names))] if g in counts}
@@ -62,28 +95,65 @@ def compute_command(event_path: Path, entries_path: Path, scores_path: Path, out
                          f"output {out_path.name} must be .csv or .xlsx")
         if not out_path.parent.resolve().is_dir():
             return _fail(f"输出目录 {out_path.parent} 不存在", f"output directory {out_path.parent} does not exist")
+    progress = _Progress()
     try:
-        inputs, warnings = load_inputs(event_path, entries_path, scores_path)
+        return _compute(event_path, entries_path, scores_path, out_path, explain, progress)
+    finally:
+        progress.done()
+
+
+def _refuse(exc: BadInput) -> int:
+    _warn(exc.warnings)
+    shown = exc.errors[:20]
+    print("输入有误，未写出任何文件 / bad input, nothing written:", file=sys.stderr)
+    for error in shown:
+        print(error.render(), file=sys.stderr)
+    if len(exc.errors) > len(shown):
+        more = len(exc.errors) - len(shown)
+        print(f"……另有 {more} 处错误 / … and {more} more", file=sys.stderr)
+    return 2
+
+
+def _compute(event_path: Path, entries_path: Path, scores_path: Path, out_path: Path | None,
+             explain: str | None, progress: _Progress) -> int:
+    inputs = None
+    try:
+        # --explain prints the Decimal reference's steps: it needs the row-by-row `Inputs`.
+        fast = None if explain is not None else load_frames(event_path, entries_path, scores_path, progress)
+        if fast is None:
+            progress("逐行检查输入 / checking the inputs row by row")
+            inputs, warnings = load_inputs(event_path, entries_path, scores_path)
     except BadInput as exc:
-        _warn(exc.warnings)
-        shown = exc.errors[:20]
-        print("输入有误，未写出任何文件 / bad input, nothing written:", file=sys.stderr)
-        for error in shown:
-            print(error.render(), file=sys.stderr)
-        if len(exc.errors) > len(shown):
-            more = len(exc.errors) - len(shown)
-            print(f"……另有 {more} 处错误 / … and {more} more", file=sys.stderr)
-        return 2
-    _warn(warnings)
-    if explain is not None and all(e.entry != explain for e in inputs.entries):
+        return _refuse(exc)
+    if fast is not None:
+        event, (entries, people, scores) = fast.event, (fast.entries, fast.people, fast.scores)
+    else:
+        assert inputs is not None
+        from results.convert import input_frames
+
+        event, (entries, people, scores) = inputs.event, input_frames(inputs)
+    if explain is not None and inputs is not None and all(e.entry != explain for e in inputs.entries):
+        _warn(warnings)
         return _fail(f"参赛编号“{explain}”不在 {entries_path.name} 中",
                      f"entry {explain!r} is not in {entries_path.name}")
-    entries, people, scores = input_frames(inputs)
-    table = results_frame(people, compute_frames(inputs.event, entries, scores))
-    _warn(_result_warnings(inputs.event, table), limit=100)
-    if explain is not None:
+    progress("计算成绩与排名 / computing")
+    computed = compute_frames(event, entries, scores)
+    if fast is not None:
+        progress("交叉检查 / cross-checks")
+        try:
+            fast.finish(computed)  # the last checks use the engine's counts
+        except BadInput as exc:
+            return _refuse(exc)
+        warnings = fast.warnings
+    _warn(warnings)
+    table = results_frame(people, computed)
+    _warn(_result_warnings(event, table), limit=100)
+    if explain is not None and inputs is not None:
+        from results.explain import explain_entry
+
         print(explain_entry(inputs, explain))
     if out_path is not None:
+        progress(f"写出 {out_path.name} / writing")
         try:
             write_table(table, out_path)
         except OSError as exc:

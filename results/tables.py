@@ -17,7 +17,10 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["SUFFIXES", "Table", "TableError", "column_letter", "read_table", "write_table"]
+__all__ = [
+    "SUFFIXES", "Table", "TableError", "check_header", "check_path", "column_letter", "raw_rows", "read_table",
+    "write_table", "xlsx_frame",
+]
 
 SUFFIXES = (".csv", ".xlsx")
 
@@ -73,28 +76,34 @@ def _csv_rows(path: Path) -> list[list[str]]:
     return rows
 
 
-def _xlsx_rows(path: Path) -> list[list[str]]:
+def xlsx_frame(path: Path) -> pl.DataFrame:
+    """The first sheet, every cell as text or null, one frame row per sheet row (header = row 0)."""
     import fastexcel  # polars' own Excel reader; used directly because it keeps blank rows (row numbers)
 
     try:
         sheet = fastexcel.read_excel(str(path)).load_sheet(0, header_row=None, dtypes="string")
     except Exception as exc:  # fastexcel raises its own hierarchy for every kind of bad workbook
         raise TableError(None, None, f"无法读取 Excel 文件：{exc}", f"cannot read the workbook: {exc}") from exc
-    frame = sheet.to_polars()
-    return [["" if v is None else str(v) for v in row] for row in frame.iter_rows()]
+    return sheet.to_polars()
 
 
-def read_table(path: Path, required: Sequence[str]) -> Table:
-    """Read `path` (.csv or .xlsx); raise TableError for a missing/unreadable file or missing columns."""
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
+def _xlsx_rows(path: Path) -> list[list[str]]:
+    return [["" if v is None else str(v) for v in row] for row in xlsx_frame(path).iter_rows()]
+
+
+def check_path(path: Path) -> None:
+    """The suffix and existence checks every reader makes first (TableError)."""
+    if path.suffix.lower() not in SUFFIXES:
         raise TableError(None, None, "文件应为 .csv 或 .xlsx", "the file must be .csv or .xlsx")
     if not path.is_file():
         raise TableError(None, None, "文件不存在", "file not found")
-    raw = _csv_rows(path) if suffix == ".csv" else _xlsx_rows(path)
-    if not raw or not any(cell.strip() for cell in raw[0]):
+
+
+def check_header(first: Sequence[str] | None, required: Sequence[str]) -> tuple[str, ...]:
+    """The stripped header from the first row's cells (None: no row at all); TableError when unusable."""
+    if first is None or not any(cell.strip() for cell in first):
         raise TableError(1, None, "缺少表头行", "the header row is missing")
-    header = tuple(cell.strip() for cell in raw[0])
+    header = tuple(cell.strip() for cell in first)
     for k, name in enumerate(header):
         if name and name in header[:k]:
             raise TableError(1, name, f"表头重复的列“{name}”", f"duplicate column {name!r}")
@@ -102,6 +111,19 @@ def read_table(path: Path, required: Sequence[str]) -> Table:
         if name not in header:
             raise TableError(1, name, f"缺少列“{name}”（需要：{','.join(required)}）",
                              f"missing column {name!r} (needs: {','.join(required)})")
+    return header
+
+
+def raw_rows(path: Path) -> list[list[str]]:
+    """Every row's cells as written (list index + 1 = sheet row number), by the row-by-row readers."""
+    return _csv_rows(path) if path.suffix.lower() == ".csv" else _xlsx_rows(path)
+
+
+def read_table(path: Path, required: Sequence[str]) -> Table:
+    """Read `path` (.csv or .xlsx); raise TableError for a missing/unreadable file or missing columns."""
+    check_path(path)
+    raw = raw_rows(path)
+    header = check_header(raw[0] if raw else None, required)
     rows = []
     for number, record in enumerate(raw[1:], start=2):
         if not any(cell.strip() for cell in record):

@@ -1,0 +1,306 @@
+"""The offline inputs checked column by column in polars: what `results.inputs.load_inputs` accepts, fast.
+
+Every check here is a filter that lets through only cells the row-by-row checker accepts for certain
+(plain ASCII numbers, known codes, …) and flags the rest. Flagged rows are then handed to the row-by-row
+checker of that phase (`results.inputs`), which words the problems: it sees every row it would find a
+problem in, in reading order, so the refusal is the one `load_inputs` gives, found in a fraction of the
+time. Rows flagged but accepted by it (full-width digits, `-0`, `.5`, blanks around a cell) send the whole
+run back to `load_inputs`: rare inputs pay the old price, never a different answer. The phases are those
+of `load_inputs` (ENTRIES cells, entries, SCORES cells, cross-checks); the first with problems stops.
+
+Marks become Int64 hundredths through polars' Decimal type (never a float), after a pattern has
+made sure that nothing is rounded on the way (at most 2 significant decimals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+
+import polars as pl
+
+from results.fast_tables import Sheet, read_sheet
+from results.inputs import (
+    ENTRIES_COLUMNS,
+    SCORES_COLUMNS,
+    BadInput,
+    InputError,
+    SheetErrors,
+    check_entries,
+    check_marks,
+    check_person,
+    cross_check,
+    load_event,
+)
+from results.model import STATUSES, Entry, Mark, Person
+from results.tables import TableError
+from scoring.event_file import CriterionSpec, EventSpec
+from scoring.fast import KIND_CODES, criterion_table
+from scoring.rounding import parse_number
+
+__all__ = ["FastInputs", "load_frames"]
+
+# A mark or a theory the row-by-row checker takes as it is: ASCII digits, no sign but +, at most 2
+# significant decimals (8.500 is 8.5). Anything else is looked at row by row.
+_PLAIN = r"^\+?[0-9]{1,15}(?:\.[0-9]{0,2}0*)?$"
+_TIME = r"^\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$"  # any decimals; not negative
+
+
+@dataclass(frozen=True)
+class FastInputs:
+    """The frames `results.engine` takes (see `results.convert.input_frames`) and the warnings."""
+
+    event: EventSpec
+    entries: pl.DataFrame
+    people: pl.DataFrame
+    scores: pl.DataFrame
+    warnings: list[str]  # complete only after `finish`
+    # The cross-checks (phase 4), given `results.engine.compute_frames` of these frames: it counts each
+    # entry's marked criteria and disagreeing judges already. Raises BadInput; adds the spread warnings.
+    finish: Callable[[pl.DataFrame], None]
+
+
+Step = Callable[[str], None]
+
+
+def _cents(text: pl.Expr) -> pl.Expr:
+    """Hundredths of a _PLAIN text, else null."""
+    value = text.cast(pl.Decimal(17, 2), strict=False).to_physical().cast(pl.Int64)
+    return pl.when(text.str.contains(_PLAIN)).then(value)
+
+
+def _read(path: Path, columns: tuple[str, ...], *, strip: bool) -> Sheet:
+    try:
+        return read_sheet(path, columns, strip=strip)
+    except TableError as exc:
+        raise BadInput([InputError(path.name, exc.row, exc.column, "", exc.zh, exc.en)]) from exc
+
+
+def _person_of(row: dict[str, object]) -> Person:
+    theory, time_used = str(row["theory"]), str(row["time_used_s"])
+    return Person(int(str(row["row"])), str(row["entry"]), str(row["name"]), str(row["unit"]), str(row["item"]),
+                  str(row["group"]), parse_number(theory) if theory else None,
+                  parse_number(time_used) if time_used else None, str(row["status_l"]))
+
+
+def _people(sheet: Sheet, event: EventSpec, errors: list[InputError]) -> pl.DataFrame | None:
+    """ENTRIES cells (phase 1): the rows with item_idx, status_l, theory_c; None when a flagged row is fine."""
+    items = {i.code: i for i in event.items}
+    codes = [i.code for i in event.items]
+    pairs = [f"{i.code}\x00{g}" for i in event.items for g in i.group_names]
+    theory, time_used, status = pl.col("theory"), pl.col("time_used_s"), pl.col("status")
+    frame = sheet.frame.with_columns(
+        item_idx=pl.col("item").replace_strict(codes, list(range(len(codes))), default=None, return_dtype=pl.Int64),
+        status_l=status.str.to_lowercase(), theory_c=_cents(theory))
+    ok = ((pl.col("entry") != "") & pl.col("item_idx").is_not_null()
+          & pl.concat_str("item", "group", separator="\x00").is_in(pairs)
+          & ((theory == "") | (pl.col("theory_c") <= 10_000))
+          & ((time_used == "") | time_used.str.contains(_TIME))
+          & pl.col("status_l").is_in(STATUSES) & status.str.contains("^[A-Za-z]+$"))
+    frame = frame.with_columns(ok=ok.fill_null(False))
+    flagged = frame.filter(~pl.col("ok"))
+    if flagged.height:
+        table = sheet.table(flagged)
+        checker = SheetErrors(table, errors)
+        for row, cells in table.rows:
+            check_person(checker, row, cells, items)
+        return None
+    return frame.drop("ok")
+
+
+def _entries(sheet: Sheet, event: EventSpec, people: pl.DataFrame, errors: list[InputError],
+             warnings: list[str]) -> pl.DataFrame | None:
+    """Entries (phase 2), in ENTRIES order: entry, item, group, status, item_idx, first_row, theory_c, time."""
+    items = {i.code: i for i in event.items}
+    team = pl.Series([i.team_size for i in event.items], dtype=pl.Int64)
+    weighs = pl.Series([i.theory_weight > 0 for i in event.items], dtype=pl.Boolean)
+    timed = pl.col("time_used_s").filter(pl.col("time_used_s") != "")
+    grouped = people.group_by("entry", maintain_order=True).agg(
+        pl.col("item", "group", "item_idx").first(), status=pl.col("status_l").first(),
+        first_row=pl.col("row").first(), n=pl.len(),
+        n_item=pl.col("item").n_unique(), n_group=pl.col("group").n_unique(), n_status=pl.col("status_l").n_unique(),
+        n_time=timed.n_unique(), time=timed.first(),
+        theory_sum=pl.col("theory_c").sum(), theory_n=pl.col("theory_c").count(),
+        theory_blank=pl.col("theory_c").null_count())
+    idx = pl.col("item_idx")
+    flag = ((pl.col("n_item") > 1) | (pl.col("n_group") > 1) | (pl.col("n_status") > 1) | (pl.col("n_time") > 1)
+            | ((pl.col("status") == "present") & pl.lit(weighs).gather(idx) & (pl.col("theory_blank") > 0))
+            | (pl.col("n") != pl.lit(team).gather(idx)))
+    flagged = grouped.filter(flag)["entry"]
+    if flagged.len():
+        members = [_person_of(r) for r in people.filter(pl.col("entry").is_in(flagged.implode())).iter_rows(named=True)]
+        check_entries(SheetErrors(sheet.table(), errors), members, items, warnings)
+        if errors:
+            return None
+    n = pl.col("theory_n")
+    return grouped.with_columns(
+        theory_c=pl.when(n > 0).then((2 * pl.col("theory_sum") + n) // (2 * n)),
+        time_key=_time_keys(grouped["time"]))
+
+
+def _time_keys(times: pl.Series) -> pl.Series:
+    """Dense ranks of the exact times used (only their order matters to the tie-break)."""
+    texts = times.drop_nulls().unique().to_list()
+    if not texts:
+        return pl.Series(times.name, [None] * times.len(), dtype=pl.Int64)
+    values = {t: Decimal(t) for t in texts}
+    rank = {v: k for k, v in enumerate(sorted(set(values.values())))}
+    return times.replace_strict(texts, [rank[values[t]] for t in texts], default=None, return_dtype=pl.Int64)
+
+
+def _codes(column: pl.Series, known: Sequence[str] | None) -> tuple[pl.Series, list[str], bool]:
+    """Few distinct values (criteria, judges): each cell's index among the stripped values (the known ones
+    if given, else null), those values, and whether every cell was stripped already."""
+    distinct = column.unique().to_list()
+    names = list(known) if known is not None else list(dict.fromkeys(v.strip() for v in distinct))
+    index = {name: k for k, name in enumerate(names)}
+    ids = pl.Series([index.get(v.strip()) for v in distinct], dtype=pl.Int64)
+    clean = all(v == v.strip() for v in distinct)
+    return ids.gather(column.cast(pl.Enum(distinct)).to_physical()), names, clean
+
+
+@dataclass(frozen=True)
+class _Marks:
+    eidx: pl.Series
+    gid: pl.Series
+    criterion: pl.Series
+    cents: pl.Series
+
+
+def _marks(sheet: Sheet, event: EventSpec, entries: pl.DataFrame, errors: list[InputError]) -> _Marks | None:
+    """SCORES cells (phase 3); None when some row needs the row-by-row checker (errors then say why)."""
+    table = criterion_table(event.items)
+    frame = sheet.frame
+    eidx = frame["entry"].cast(pl.Enum(entries["entry"]), strict=False).to_physical().cast(pl.Int64)
+    code_idx, _, clean = _codes(frame["criterion"], table.codes)
+    judge_idx, judges, _ = _codes(frame["judge"], None)
+    item_idx = entries["item_idx"].gather(eidx)
+    gid = table.lookup.gather(item_idx * len(table.codes) + code_idx)
+    specs = [c for item in event.items for c in item.criteria]
+    max_c = pl.Series([int((c.max * 100).to_integral_value(ROUND_FLOOR)) for c in specs], dtype=pl.Int64)
+    cents = frame.select(_cents(pl.col("score"))).to_series()
+    ok = gid.is_not_null() & cents.is_not_null() & (cents <= max_c.gather(gid))
+    if any(c.scale == "0-3" for c in specs):
+        # a fraction on the 0–3 scale is refused only when written with more than 2 decimals (1.500):
+        # the row-by-row checker takes "1.5" as it is
+        scaled = pl.Series([c.scale == "0-3" for c in specs]).gather(gid)
+        long = frame["score"].str.contains(r"\.[0-9]{3}")
+        ok = ok & ~(scaled & long & (cents % 100 != 0)).fill_null(False)
+    ok = ok.fill_null(False)
+    key = (eidx * max(len(specs), 1) + gid) * max(len(judges), 1) + judge_idx
+    if key.drop_nulls().n_unique() < key.count():
+        ok = ok & ~(key.is_duplicated() & key.is_not_null())
+    if ok.all():
+        criterion = frame["criterion"] if clean else pl.Series(table.codes, dtype=pl.String).gather(code_idx)
+        return _Marks(eidx, gid, criterion, cents)
+    if not sheet.stripped:
+        return None  # the caller reads again, stripped, before any row is judged
+    flagged = frame.filter(~ok)
+    known = entries.filter(pl.col("entry").is_in(flagged["entry"].unique().implode()))
+    by_id = {e: Entry(e, item, group, status, 0, None, None, ())
+             for e, item, group, status in known.select("entry", "item", "group", "status").iter_rows()}
+    check_marks(SheetErrors(sheet.table(flagged), errors), by_id, {i.code: i for i in event.items})
+    return None
+
+
+def _flagged_pairs(marks: _Marks, specs: list[CriterionSpec], computed: pl.DataFrame | None) -> pl.Series:
+    """Entries (eidx) with a panel over max_spread, and, unless the engine has counted them in `computed`
+    (n_disagree), with measurement or deduction judges who disagree."""
+    n_gid = max(len(specs), 1)
+    kind = pl.Series([KIND_CODES[c.kind] for c in specs], dtype=pl.Int64)
+    spread = pl.Series([None if c.kind != "judgement" or c.max_spread is None
+                        else int((c.max_spread * 100).to_integral_value(ROUND_FLOOR)) for c in specs], dtype=pl.Int64)
+    agreed = kind != KIND_CODES["judgement"]
+    wanted = spread.is_not_null() if computed is not None else spread.is_not_null() | agreed
+    if not wanted.any():
+        return pl.Series("eidx", [], dtype=pl.Int64)
+    frame = pl.DataFrame({"key": marks.eidx * n_gid + marks.gid, "s": marks.cents})
+    if not wanted.all():
+        frame = frame.filter((pl.col("key") % n_gid).is_in(wanted.arg_true().cast(pl.Int64).implode()))
+    per = (frame.group_by("key").agg(mn=pl.col("s").min(), mx=pl.col("s").max())
+           .with_columns(gid=pl.col("key") % n_gid))
+    # a single mark has no spread (max_spread >= 0), so the count of marks is not needed
+    odd = (pl.col("mx") - pl.col("mn") > pl.lit(spread).gather(pl.col("gid"))).fill_null(False)
+    if computed is None:
+        odd = odd | (pl.lit(agreed).gather(pl.col("gid")) & (pl.col("mn") != pl.col("mx")))
+    return per.filter(odd).select(pl.col("key") // n_gid)["key"].unique()
+
+
+def _cross(entries_sheet: Sheet, scores_sheet: Sheet, event: EventSpec, entries: pl.DataFrame, marks: _Marks,
+           computed: pl.DataFrame, errors: list[InputError], warnings: list[str]) -> None:
+    """Cross-checks (phase 4): missing criteria, disagreeing measurements and deductions (counted by the
+    engine, `scoring.fast`), panels over max_spread (warnings). Only the entries flagged go through
+    `results.inputs.cross_check`."""
+    specs = [c for item in event.items for c in item.criteria]
+    counted = {"n_marked", "n_required", "n_disagree"} <= set(computed.columns)
+    present = entries["status"] == "present"
+    odd = _flagged_pairs(marks, specs, computed if counted else None)
+    if counted:
+        c = computed.sort("eidx")
+        odd_entries = ((c["n_marked"] < c["n_required"]) | (c["n_disagree"] > 0)).arg_true().cast(pl.Int64)
+    else:
+        pairs = pl.DataFrame({"eidx": marks.eidx, "gid": marks.gid}).unique()
+        deduction = pl.Series([c.kind == "deduction" for c in specs])
+        marked = pairs.filter(~pl.lit(deduction).gather(pl.col("gid"))).group_by("eidx").len()
+        n_marked = pl.zeros(entries.height, pl.Int64, eager=True).scatter(marked["eidx"], marked["len"])
+        required = pl.Series([sum(c.kind != "deduction" for c in i.criteria) for i in event.items], dtype=pl.Int64)
+        odd_entries = (n_marked < required.gather(entries["item_idx"])).arg_true().cast(pl.Int64)
+    flagged = pl.Series(sorted(set(odd.to_list()) | set(odd_entries.to_list())), dtype=pl.Int64)
+    flagged = flagged.filter(present.gather(flagged)) if flagged.len() else flagged
+    if not flagged.len():
+        return
+    rows = entries.with_row_index("eidx").filter(pl.col("eidx").is_in(flagged.implode()))
+    heads = rows.select("entry", "item", "group", "status", "first_row").iter_rows()
+    chosen = [Entry(e, item, group, status, 0, None, None, (Person(first, e, "", "", item, group, None, None, status),))
+              for e, item, group, status, first in heads]
+    take = marks.eidx.is_in(flagged.implode()).fill_null(False)
+    frame = scores_sheet.frame.filter(take).with_columns(criterion=marks.criterion.filter(take))
+    given = [Mark(row, entry, criterion, judge.strip(), Decimal(score))
+             for row, entry, criterion, judge, score in frame.select(*("row", *SCORES_COLUMNS)).iter_rows()]
+    cross_check(SheetErrors(entries_sheet.table(), errors), SheetErrors(scores_sheet.table(), errors), chosen, given,
+                {i.code: i for i in event.items}, warnings)
+
+
+def load_frames(event_path: Path, entries_path: Path, scores_path: Path,
+                step: Step = lambda _: None) -> FastInputs | None:
+    """The checked inputs as frames, or BadInput (what `load_inputs` raises), or None: some flagged value
+    turned out fine, so the caller should run `load_inputs` itself."""
+    event = load_event(event_path)
+    warnings: list[str] = [f"{event_path.name}：{w.path}：{w.zh} / {w.en}" for w in event.warnings]
+    step(f"读取 {entries_path.name}、{scores_path.name} / reading")
+    entries_sheet = _read(entries_path, ENTRIES_COLUMNS, strip=True)
+    scores_sheet = _read(scores_path, SCORES_COLUMNS, strip=False)
+    errors: list[InputError] = []
+    step("检查参赛名单 / checking ENTRIES")
+    people = _people(entries_sheet, event, errors)
+    if people is None:
+        if errors:
+            raise BadInput(errors, warnings)
+        return None
+    entries = _entries(entries_sheet, event, people, errors, warnings)
+    if entries is None:
+        raise BadInput(errors, warnings)
+    step("检查评分表 / checking SCORES")
+    marks = _marks(scores_sheet, event, entries, errors)
+    if marks is None:
+        scores_sheet = _read(scores_path, SCORES_COLUMNS, strip=True)
+        marks = _marks(scores_sheet, event, entries, errors)
+    if marks is None:
+        if errors:
+            raise BadInput(errors, warnings)
+        return None
+
+    def finish(computed: pl.DataFrame) -> None:
+        _cross(entries_sheet, scores_sheet, event, entries, marks, computed, errors, warnings)
+        if errors:
+            raise BadInput(errors, warnings)
+
+    return FastInputs(
+        event,
+        entries.select("entry", "item", "group", "status", "theory_c", "time_key"),
+        people.select("entry", "name", "unit"),
+        pl.DataFrame({"entry": scores_sheet.frame["entry"], "criterion": marks.criterion, "score_c": marks.cents}),
+        warnings, finish)
+
