@@ -14,14 +14,14 @@ made sure that nothing is rounded on the way (at most 2 significant decimals).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 import polars as pl
 
-from results.fast_tables import Sheet, read_sheet
+from results.fast_tables import WHITESPACE, Sheet, read_sheet
 from results.inputs import (
     ENTRIES_COLUMNS,
     SCORES_COLUMNS,
@@ -150,51 +150,61 @@ def _time_keys(times: pl.Series) -> pl.Series:
     return times.replace_strict(texts, [rank[values[t]] for t in texts], default=None, return_dtype=pl.Int64)
 
 
-def _codes(column: pl.Series, known: Sequence[str] | None) -> tuple[pl.Series, list[str], bool]:
-    """Few distinct values (criteria, judges): each cell's index among the stripped values (the known ones
-    if given, else null), those values, and whether every cell was stripped already."""
-    distinct = column.unique().to_list()
-    names = list(known) if known is not None else list(dict.fromkeys(v.strip() for v in distinct))
-    index = {name: k for k, name in enumerate(names)}
-    ids = pl.Series([index.get(v.strip()) for v in distinct], dtype=pl.Int64)
-    clean = all(v == v.strip() for v in distinct)
-    return ids.gather(column.cast(pl.Enum(distinct)).to_physical()), names, clean
-
-
 @dataclass(frozen=True)
 class _Marks:
-    eidx: pl.Series
-    gid: pl.Series
-    criterion: pl.Series
+    """The checked SCORES columns; the text ones are let go (Enum, indices) but the marks as written."""
+
+    entry: pl.Series  # Enum of the entries, as the engine casts it (so its cast costs nothing)
+    criterion: pl.Series  # Enum of the criterion codes, likewise
+    gid: pl.Series  # the (item, criterion) id of scoring.fast
     cents: pl.Series
+    judge: pl.Series  # index into judges
+    judges: list[str]
+    score: pl.Series  # the text, for the cross-checks' messages
+    row: pl.Series
+
+    @property
+    def eidx(self) -> pl.Series:
+        return self.entry.to_physical().cast(pl.Int64)
 
 
 def _marks(sheet: Sheet, event: EventSpec, entries: pl.DataFrame, errors: list[InputError]) -> _Marks | None:
     """SCORES cells (phase 3); None when some row needs the row-by-row checker (errors then say why)."""
     table = criterion_table(event.items)
     frame = sheet.frame
-    eidx = frame["entry"].cast(pl.Enum(entries["entry"]), strict=False).to_physical().cast(pl.Int64)
-    code_idx, _, clean = _codes(frame["criterion"], table.codes)
-    judge_idx, judges, _ = _codes(frame["judge"], None)
-    item_idx = entries["item_idx"].gather(eidx)
-    gid = table.lookup.gather(item_idx * len(table.codes) + code_idx)
     specs = [c for item in event.items for c in item.criteria]
+    criteria, judges = (frame[c].unique().to_list() for c in ("criterion", "judge"))
+    criterion = pl.col("criterion")
+    if not all(v == v.strip() for v in criteria):
+        criterion = criterion.str.strip_chars(WHITESPACE)
+    # one select: polars runs the columns' passes side by side
+    cols = frame.select(
+        entry=pl.col("entry").cast(pl.Enum(entries["entry"]), strict=False),
+        criterion=criterion.cast(pl.Enum(table.codes), strict=False),
+        judge=pl.col("judge").cast(pl.Enum(judges)).to_physical(),
+        plain=pl.col("score").str.contains(_PLAIN),
+        cents=pl.col("score").cast(pl.Decimal(17, 2), strict=False).to_physical().cast(pl.Int64),
+        long=pl.col("score").str.contains(r"\.[0-9]{3}") if any(c.scale == "0-3" for c in specs) else pl.lit(False))
+    stripped = list(dict.fromkeys(v.strip() for v in judges))
+    judge_of = {name: k for k, name in enumerate(stripped)}
+    n_gid, n_judges = max(len(specs), 1), max(len(stripped), 1)
+    eidx, cents = cols["entry"].to_physical().cast(pl.Int64), cols["cents"]
+    code_idx = cols["criterion"].to_physical().cast(pl.Int64)
+    judge_idx = pl.Series([judge_of[v.strip()] for v in judges], dtype=pl.Int64).gather(cols["judge"])
+    gid = table.lookup.gather(entries["item_idx"].gather(eidx) * len(table.codes) + code_idx)
     max_c = pl.Series([int((c.max * 100).to_integral_value(ROUND_FLOOR)) for c in specs], dtype=pl.Int64)
-    cents = frame.select(_cents(pl.col("score"))).to_series()
-    ok = gid.is_not_null() & cents.is_not_null() & (cents <= max_c.gather(gid))
+    ok = cols["plain"] & gid.is_not_null() & (cents <= max_c.gather(gid))
     if any(c.scale == "0-3" for c in specs):
         # a fraction on the 0–3 scale is refused only when written with more than 2 decimals (1.500):
         # the row-by-row checker takes "1.5" as it is
         scaled = pl.Series([c.scale == "0-3" for c in specs]).gather(gid)
-        long = frame["score"].str.contains(r"\.[0-9]{3}")
-        ok = ok & ~(scaled & long & (cents % 100 != 0)).fill_null(False)
+        ok = ok & ~(scaled & cols["long"] & (cents % 100 != 0)).fill_null(False)
     ok = ok.fill_null(False)
-    key = (eidx * max(len(specs), 1) + gid) * max(len(judges), 1) + judge_idx
+    key = (eidx * n_gid + gid) * n_judges + judge_idx
     if key.drop_nulls().n_unique() < key.count():
         ok = ok & ~(key.is_duplicated() & key.is_not_null())
     if ok.all():
-        criterion = frame["criterion"] if clean else pl.Series(table.codes, dtype=pl.String).gather(code_idx)
-        return _Marks(eidx, gid, criterion, cents)
+        return _Marks(cols["entry"], cols["criterion"], gid, cents, judge_idx, stripped, frame["score"], frame["row"])
     if not sheet.stripped:
         return None  # the caller reads again, stripped, before any row is judged
     flagged = frame.filter(~ok)
@@ -255,10 +265,12 @@ def _cross(entries_sheet: Sheet, scores_sheet: Sheet, event: EventSpec, entries:
     heads = rows.select("entry", "item", "group", "status", "first_row").iter_rows()
     chosen = [Entry(e, item, group, status, 0, None, None, (Person(first, e, "", "", item, group, None, None, status),))
               for e, item, group, status, first in heads]
-    take = marks.eidx.is_in(flagged.implode()).fill_null(False)
-    frame = scores_sheet.frame.filter(take).with_columns(criterion=marks.criterion.filter(take))
-    given = [Mark(row, entry, criterion, judge.strip(), Decimal(score))
-             for row, entry, criterion, judge, score in frame.select(*("row", *SCORES_COLUMNS)).iter_rows()]
+    take = marks.eidx.is_in(flagged.implode())
+    frame = (pl.DataFrame({"row": marks.row, "entry": marks.entry, "criterion": marks.criterion,
+                           "judge": marks.judge, "score": marks.score})
+             .filter(take).with_columns(pl.col("entry", "criterion").cast(pl.String)))
+    given = [Mark(row, entry, criterion, marks.judges[judge], Decimal(score))
+             for row, entry, criterion, judge, score in frame.iter_rows()]
     cross_check(SheetErrors(entries_sheet.table(), errors), SheetErrors(scores_sheet.table(), errors), chosen, given,
                 {i.code: i for i in event.items}, warnings)
 
@@ -291,6 +303,8 @@ def load_frames(event_path: Path, entries_path: Path, scores_path: Path,
         if errors:
             raise BadInput(errors, warnings)
         return None
+    # let the text columns go (the marks keep what the cross-checks need): a third of the peak memory
+    scores_sheet = Sheet(scores_sheet.path, scores_sheet.header, scores_sheet.frame.clear(), scores_sheet.stripped)
 
     def finish(computed: pl.DataFrame) -> None:
         _cross(entries_sheet, scores_sheet, event, entries, marks, computed, errors, warnings)
@@ -301,6 +315,6 @@ def load_frames(event_path: Path, entries_path: Path, scores_path: Path,
         event,
         entries.select("entry", "item", "group", "status", "theory_c", "time_key"),
         people.select("entry", "name", "unit"),
-        pl.DataFrame({"entry": scores_sheet.frame["entry"], "criterion": marks.criterion, "score_c": marks.cents}),
+        pl.DataFrame({"entry": marks.entry, "criterion": marks.criterion, "score_c": marks.cents}),
         warnings, finish)
 

@@ -81,13 +81,18 @@ def read_sheet(path: Path, required: Sequence[str], *, strip: bool = True) -> Sh
     """
     check_path(path)
     raw = _raw_frame(path)
-    raw = raw.select([pl.col(c).cast(pl.String).fill_null("").alias(f"c{k}") for k, c in enumerate(raw.columns)])
-    header = check_header(raw.row(0) if raw.height else None, required)
+    raw = raw.rename({c: f"c{k}" for k, c in enumerate(raw.columns)})
+    header = check_header(["" if v is None else str(v) for v in raw.row(0)] if raw.height else None, required)
     body = raw.slice(1).with_row_index("row", offset=2).with_columns(pl.col("row").cast(pl.Int64))
+    nulls = any(body[c].null_count() for c in body.columns)
     cells = [c for c in body.columns if c != "row"]
+    body = body.with_columns(pl.col(cells).cast(pl.String))  # a column of empty cells only may be Null
+    if nulls:
+        body = body.with_columns(pl.col(cells).fill_null(""))
     if strip:
         body = body.with_columns(pl.col(cells).str.strip_chars(WHITESPACE))
-    if cells:
+    if cells and (strip or nulls):
+        # polars reads an empty cell as null: with none, no row is blank (unless blanks are stripped to "")
         body = body.filter(pl.any_horizontal([pl.col(c) != "" for c in cells]))
     frame = body.select("row", *[pl.col(f"c{header.index(name)}").alias(name) for name in required])
     return Sheet(path, header, frame, strip)
