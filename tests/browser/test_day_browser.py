@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,30 @@ def _demo(settings: Settings, tmp_path: Path, base: str) -> tuple[int, dict[str,
     assert {"organiser", "chief", "encrypt", "checkin"} <= set(users), printed
     assert {"张评审", "李评审"} <= set(judges), printed
     return event_id, users, judges
+
+
+def _started(settings: Settings, event_id: int) -> None:
+    """The item's seat sessions began an hour ago (the test's stand-in for waiting until the contest starts)."""
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlmodel import col
+
+    from contestday.db.types import utcnow
+    from registration.checkin.models import SeatSession
+    from registration.events.models import Item
+    from tests.browser.test_tablet_browser import _run
+
+    async def move_back() -> None:
+        engine = create_async_engine(settings.database_url)
+        try:
+            async with engine.begin() as conn:
+                items = sa.select(col(Item.id)).where(col(Item.event_id) == event_id, col(Item.code) == ITEM)
+                await conn.execute(sa.update(SeatSession).where(col(SeatSession.item_id).in_(items))
+                                   .values(starts_at=utcnow() - timedelta(hours=1)))
+        finally:
+            await engine.dispose()
+
+    _run(move_back)
 
 
 class Day:
@@ -249,6 +273,13 @@ def test_a_contest_day_through_the_pages(settings: Settings, live_server: str, b
     li.wait_for_selector("#remarks .t-remark", state="detached")  # the change answers the request
     chief.wait_for_function(f"""() => {{ const td = document.querySelector('{cell}');
                                 return td.textContent === '24.50' && !td.classList.contains('remark'); }}""")
+    # 交卷: the contestant hands in (the item breaks ties by the time used, so the gate needs it); the demo's
+    # session starts in two hours, so the clock moves on first: its start is put an hour back
+    _started(settings, e)
+    chief.once("dialog", lambda dialog: dialog.accept())
+    chief.click(f".c-hand-in[data-seat='{seat}']")
+    chief.wait_for_selector(f".c-handed[data-seat='{seat}']")
+    assert "已交卷 · 用时" in chief.inner_text(f".c-handed[data-seat='{seat}']")
     chief.click("#item-lock-button")
     chief.wait_for_function("document.getElementById('item-lock').textContent.includes('已锁定')")
     assert "赛项成绩已锁定" in chief.inner_text("#item-bar")
