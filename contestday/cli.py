@@ -7,12 +7,14 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # `results compute` and the other offline commands never load the database layer
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
 __all__ = ["main"]
 
