@@ -33,8 +33,8 @@ from registration.checkin.models import Attendance, SeatAssignment, SeatMove, Se
 from registration.entries.models import Entry
 from scoring.time_used import TimeProblem, parse_seconds, seconds_used
 
-__all__ = ["MAX_ROWS", "TimeRow", "TimeUsed", "entry_times", "hand_in", "parse_moment", "record_hand_in",
-           "set_times", "time_state"]
+__all__ = ["MAX_ROWS", "TimeRow", "TimeUsed", "entry_times", "hand_in", "handed_in_message", "parse_moment",
+           "record_hand_in", "seat_times", "set_times", "time_state"]
 
 MAX_ROWS = 5_000
 FUTURE_SLACK = timedelta(minutes=2)  # a tablet's clock a little ahead is fine; an hour ahead is not
@@ -180,12 +180,19 @@ async def _all_seated(session: AsyncSession, item_id: int) -> list[_Seated]:
 
 async def entry_times(session: AsyncSession, item_id: int) -> dict[int, int]:
     """Entry id → whole seconds used, for each present, seated entry that has a time."""
-    times = {}
-    for found in await _all_seated(session, item_id):
-        used = found.used()
-        if used is not None:
-            times[found.entry_id] = used
-    return times
+    return {found.entry_id: used for found in await _all_seated(session, item_id)
+            if (used := found.used()) is not None}
+
+
+async def seat_times(session: AsyncSession, item_id: int) -> dict[str, int]:
+    """Seat → whole seconds used, for each present, seated entry that has a time (the tablet's and the console's
+    snapshots: blind)."""
+    return {found.seat: used for found in await _all_seated(session, item_id) if (used := found.used()) is not None}
+
+
+def handed_in_message(item_code: str, done: dict[str, Any], seq: int) -> dict[str, Any]:
+    """What the consoles hear after a hand-in committed (`done`: `record_hand_in`'s answer), in audit order."""
+    return {"type": "handed_in", "seq": seq, "item": item_code, "seat": done["seat"], "seconds": done["seconds"]}
 
 
 async def time_state(session: AsyncSession, item_id: int) -> dict[str, Any]:

@@ -285,8 +285,7 @@ def _hand_in(conn: Connection, judge: JudgeRef, op: dict[str, Any], device: str)
     reply = {"type": "ack", "op_id": op_id, "item": item_code, **done}
     if seq is None:
         return Applied(reply, None)
-    return Applied(reply, {"type": "handed_in", "seq": seq, "item": item_code, "seat": seat,
-                           "seconds": done["seconds"]})
+    return Applied(reply, handin.handed_in_message(item_code, done, seq))
 
 
 def _fmt(value: Decimal | None) -> str | None:

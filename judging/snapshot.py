@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.web.errors import Refusal
-from judging.handin import time_state
+from judging.handin import seat_times
 from judging.models import CriterionLock, ItemStage, Judge, PanelMember, RemarkRequest, SheetSubmission
 from judging.sealed import blind_seats
 from judging.service import judge_scores
@@ -50,8 +50,7 @@ async def tablet_snapshot(session: AsyncSession, judge: Judge) -> dict[str, Any]
             "seats": [s["seat"] for s in await blind_seats(session, item.id or 0) if s["occupied"]],
             "submitted": submitted is not None,
             "remarks": [{"id": r.id, "seat": r.seat, "criterion": r.criterion, "message": r.message} for r in remarks],
-            "handed_in": {t["seat"]: t["seconds"] for t in (await time_state(session, item.id or 0))["times"]
-                          if not t["missing"]},  # 交卷: seat → seconds used
+            "handed_in": await seat_times(session, item.id or 0),  # 交卷: seat → seconds used
         })
     return {"type": "snapshot", "judge": {"name": judge.name}, "items": items,
             "scores": await judge_scores(session, judge)}

@@ -202,13 +202,13 @@ async def ranking_and_state(session: AsyncSession, event_id: int, item_code: str
             group["rows"] = apply_tie_orders(item_spec, inputs.event.award_policy, group["rows"],
                                              orders[group["group"]])
     totals = [from_cents(int(t)) for t in computed["total_c"].drop_nulls().to_list()]
-    timed = "time_used" in item_spec.tie_break
     return {
         "item": state.item.code, "basis": "total",
         "levelled": state.item.exam_level is not None,  # a 专项职业能力证书 item has no level column
         "complete": not pending, "groups": list(groups.values()),
         # seats ranked without a time used where the tie-break needs one (ranked after those with one)
-        "time_missing": [e.entry for e in inputs.entries if timed and e.status != "absent" and e.time_used is None],
+        "time_missing": [e.entry for e in inputs.entries if e.status != "absent" and e.time_used is None]
+        if "time_used" in item_spec.tie_break else [],
         "pending": [{"seat": seat, "reasons": reasons,
                      "text": "、".join(dict.fromkeys(f"{r.split(':', 1)[0]} {PENDING_TEXT.get(r.split(':', 1)[1], r)}"
                                                      for r in reasons))}

@@ -34,6 +34,7 @@ from contestday.accounts.guards import actor_name, current_principal, requires
 from contestday.accounts.service import SIGNED_OUT, account_channel
 from contestday.web import uploads
 from contestday.web.bodies import Loose
+from contestday.web.channels import publish_json
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
 from contestday.web.page_process import IN_PAGE_PROCESS
@@ -116,8 +117,7 @@ async def console_view(session: AsyncSession, event_id: int, item_code: str | No
     """The console's snapshot: the judging state of the item plus its provisional ranking."""
     snapshot, state = await snapshot_and_state(session, event_id, item_code)
     snapshot["ranking"] = await provisional_ranking(session, event_id, state.item.code, state)  # one read, not two
-    snapshot["times"] = {t["seat"]: t["seconds"] for t in (await handin.time_state(session, state.item.id or 0))[
-        "times"] if not t["missing"]}  # 交卷: seat → seconds used
+    snapshot["times"] = await handin.seat_times(session, state.item.id or 0)  # 交卷: seat → seconds used
     return snapshot
 
 
@@ -243,9 +243,8 @@ class ConsoleApi(Controller):
         done = await handin.hand_in(write_session, event_id, item.id or 0, seat, await actor_name(request))
         seq = done.pop("seq", None)
         if seq is not None:  # committed: the consoles hear it in the audit order
-            channels: ChannelsPlugin = request.app.plugins.get(ChannelsPlugin)
-            channels.publish(json.dumps({"type": "handed_in", "seq": seq, "item": item.code, "seat": done["seat"],
-                                         "seconds": done["seconds"]}), [console_channel(event_id)])
+            publish_json(request.app.plugins.get(ChannelsPlugin), handin.handed_in_message(item.code, done, seq),
+                         console_channel(event_id))
         return {"item": item.code} | done
 
     @post("/sheets/{judge_id:int}/reopen", status_code=200, summary="退回评分表（须填原因）/ reopen a signed sheet")
