@@ -34,6 +34,7 @@ from certificates.render import Certificate
 from contestday.db.types import UTCDateTime, utcnow
 from contestday.web.errors import Refusal
 from registration.entries.models import Entry, EntryMember
+from registration.entries.public_data import mask_name
 from registration.entries.tickets import ALPHABET
 from registration.events.models import Item
 from registration.events.service import event_or_404
@@ -85,15 +86,6 @@ def sign(secret_key: str, serial: str) -> str:
 
 def verify_url(public_url: str, secret_key: str, serial: str) -> str:
     return f"{public_url.rstrip('/')}/verify/{serial}?s={sign(secret_key, serial)}"
-
-
-def mask_name(name: str) -> str:
-    """张三丰 → 张*丰, 李华 → 李*, a name of one character stays."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 SERIAL_RANDOM = 7  # 31**7 > 2**34

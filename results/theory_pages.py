@@ -39,6 +39,7 @@ from contestday.web.sessions import WriteSession
 from judging.sealed import stage_of
 from registration.checkin.models import Attendance, SeatAssignment
 from registration.entries.personal import PersonalData
+from registration.entries.public_data import mask_name
 from registration.entries.roster import parse_upload
 from registration.events.models import Item
 from registration.events.service import event_or_404
@@ -62,14 +63,6 @@ class TheoryUpload:
     file: UploadFile | None = None
     dry_run: str = ""
     reason: str = ""
-
-
-def mask_name(name: str) -> str:
-    """张三丰 → 张*丰, 李华 → 李*; one character stays (as certificates mask them)."""
-    name = name.strip()
-    if len(name) <= 1:
-        return name
-    return name[0] + "*" if len(name) == 2 else name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def template_xlsx(item_name: str) -> bytes:
@@ -120,7 +113,7 @@ def _report(rows: list[TheoryRow] | None, exc: Refusal | None, answer: dict[str,
     problems has several lines), or each row a checked sheet would change."""
     if exc is not None:
         typed = {r.row: r.name for r in rows or []}
-        return [{"number": e["row"], "name": mask_name(typed.get(e["row"], "")) or "—", "ok": False,
+        return [{"number": e["row"], "name": mask_name(typed.get(e["row"], "").strip()) or "—", "ok": False,
                  "code": e["code"], "field": e["field"], "message": e["message"],
                  "message_en": e["message_en"]}
                 for e in exc.extra_fields.get("errors", []) if e["row"]]

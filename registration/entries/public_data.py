@@ -28,6 +28,7 @@ __all__ = [
     "find_own_entry",
     "load_members",
     "load_ticket",
+    "mask_name",
     "mask_phone",
     "member_values",
     "mine_cookie",
@@ -37,6 +38,15 @@ __all__ = [
 
 REVIEW_LABELS = {"none": "报名成功", "pending": "待审核", "approved": "审核通过", "rejected": "未通过审核"}
 MINE_COOKIE_SECONDS = 15 * 60
+
+
+def mask_name(name: str) -> str:
+    """张三丰 → 张*丰, 李华 → 李*, a name of one character stays (certificates' verification, the theory page)."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def mask_phone(phone: str) -> str:
