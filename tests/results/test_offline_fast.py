@@ -3,7 +3,6 @@ the same results, the same warnings, and the same refusals word for word (file, 
 
 from __future__ import annotations
 
-import csv
 import json
 import tempfile
 from pathlib import Path
@@ -18,40 +17,11 @@ from results.fast_inputs import load_frames
 from results.fast_tables import WHITESPACE
 from results.inputs import BadInput, load_inputs
 from results.model import Inputs
-from scoring.event_file import EventSpec
-from tests.support.results_cases import cases, reference_table
+from scoring.event_file import EventSpec, to_document
+from tests.support.results_cases import ENTRIES_HEADER, cases, reference_table, write_csv
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-ENTRIES = ("entry", "name", "unit", "item", "group", "theory", "time_used_s", "status")
 SCORES = ("entry", "criterion", "judge", "score")
-
-
-def _doc(event: EventSpec) -> dict[str, Any]:
-    """The event file of a parsed event (the fields the cases use)."""
-    p = event.award_policy
-    policy: dict[str, Any] = {"rule": p.rule, "ratio": str(p.ratio), "count": p.count}
-    if p.threshold is not None:
-        policy["threshold"] = p.threshold
-    items = []
-    for i in event.items:
-        criteria = []
-        for c in i.criteria:
-            doc: dict[str, Any] = {"code": c.code, "name": c.name, "max": str(c.max), "kind": c.kind}
-            for key in ("aggregate", "trim_min_judges", "max_spread", "scale"):
-                value = getattr(c, key)
-                if value is not None:
-                    doc[key] = str(value) if key == "max_spread" else value
-            criteria.append(doc)
-        item: dict[str, Any] = {"code": i.code, "name": i.name, "team_size": i.team_size, "pass_mark": str(i.pass_mark),
-                                "groups": list(i.groups), "theory_weight": str(i.theory_weight), "criteria": criteria,
-                                "tie_break": list(i.tie_break), "promotion_top": i.promotion_top}
-        if i.exam_level is None:
-            item["certificate"] = "special_ability"
-        else:
-            item["exam_level"] = i.exam_level
-        items.append(item)
-    return {"event": {"name": event.name, "kind": event.kind, "starts_on": event.starts_on.isoformat(),
-                      "award_policy": policy}, "items": items}
 
 
 def _rows(inputs: Inputs) -> tuple[list[list[str]], list[list[str]]]:
@@ -62,11 +32,9 @@ def _rows(inputs: Inputs) -> tuple[list[list[str]], list[list[str]]]:
 
 
 def _write(folder: Path, event: EventSpec, people: list[list[str]], marks: list[list[str]]) -> tuple[Path, Path, Path]:
-    (folder / "event.json").write_text(json.dumps(_doc(event), ensure_ascii=False), encoding="utf-8")
-    for name, header, rows in (("entries.csv", ENTRIES, people), ("scores.csv", SCORES, marks)):
-        with (folder / name).open("w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerows([header, *rows])
-    return folder / "event.json", folder / "entries.csv", folder / "scores.csv"
+    (folder / "event.json").write_text(json.dumps(to_document(event), ensure_ascii=False), encoding="utf-8")
+    return folder / "event.json", write_csv(folder / "entries.csv", ENTRIES_HEADER, people), write_csv(
+        folder / "scores.csv", SCORES, marks)
 
 
 def _fast(paths: tuple[Path, Path, Path]) -> tuple[str, Any, list[str]]:
