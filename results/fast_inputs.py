@@ -314,7 +314,9 @@ def load_frames(event_path: Path, entries_path: Path, scores_path: Path,
     return FastInputs(
         event,
         entries.select("entry", "item", "group", "status", "theory_c", "time_key"),
-        people.select("entry", "name", "unit"),
+        # members grouped under their entry, entries in ENTRIES order (as `Inputs.people`): the unranked rows of
+        # RESULTS follow this order, and a team's rows need not stand together in the sheet
+        people.sort(pl.col("row").min().over("entry"), maintain_order=True).select("entry", "name", "unit"),
         pl.DataFrame({"entry": marks.entry, "criterion": marks.criterion, "score_c": marks.cents}),
         warnings, finish)
 
