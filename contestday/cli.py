@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -23,6 +22,8 @@ T = TypeVar("T")
 
 def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one session on an up-to-date database, then close everything."""
+    import asyncio  # not at the top: `results compute` never needs it (a tenth of its start-up)
+
     from contestday.db.engine import create_engine, create_sessionmaker
     from contestday.db.migrate import upgrade
 

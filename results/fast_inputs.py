@@ -15,6 +15,7 @@ made sure that nothing is rounded on the way (at most 2 significant decimals).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -36,8 +37,8 @@ from results.inputs import (
 )
 from results.model import STATUSES, Entry, Mark, Person
 from results.tables import TableError
-from scoring.event_file import CriterionSpec, EventSpec
-from scoring.fast import KIND_CODES, criterion_table
+from scoring.event_file import EventSpec
+from scoring.fast import criterion_table
 from scoring.rounding import parse_number
 
 __all__ = ["FastInputs", "load_frames"]
@@ -71,9 +72,9 @@ def _cents(text: pl.Expr) -> pl.Expr:
     return pl.when(text.str.contains(_PLAIN)).then(value)
 
 
-def _read(path: Path, columns: tuple[str, ...], *, strip: bool) -> Sheet:
+def _read(path: Path, columns: tuple[str, ...], *, strip: bool, categorical: bool = False) -> Sheet:
     try:
-        return read_sheet(path, columns, strip=strip)
+        return read_sheet(path, columns, strip=strip, categorical=categorical)
     except TableError as exc:
         raise BadInput([InputError(path.name, exc.row, exc.column, "", exc.zh, exc.en)]) from exc
 
@@ -152,123 +153,108 @@ def _time_keys(times: pl.Series) -> pl.Series:
 
 @dataclass(frozen=True)
 class _Marks:
-    """The checked SCORES columns; the text ones are let go (Enum, indices) but the marks as written."""
+    """The checked SCORES columns: indices and hundredths, and the marks as written (for messages)."""
 
-    entry: pl.Series  # Enum of the entries, as the engine casts it (so its cast costs nothing)
-    criterion: pl.Series  # Enum of the criterion codes, likewise
-    gid: pl.Series  # the (item, criterion) id of scoring.fast
+    eidx: pl.Series  # UInt32 row of the entries frame (the narrow types keep the peak memory down)
+    gid: pl.Series  # UInt32 (item, criterion) id of scoring.fast
     cents: pl.Series
-    judge: pl.Series  # index into judges
+    judge: pl.Series  # UInt32 index into judges
     judges: list[str]
-    score: pl.Series  # the text, for the cross-checks' messages
-    row: pl.Series
+    score: pl.Series  # Categorical, the cell as written
+    row: pl.Series | None  # sheet row numbers; None: 2, 3, … (no row left out)
 
-    @property
-    def eidx(self) -> pl.Series:
-        return self.entry.to_physical().cast(pl.Int64)
+    def rows(self) -> pl.Series:
+        return pl.int_range(2, self.eidx.len() + 2, dtype=pl.Int64, eager=True) if self.row is None else self.row
+
+
+def _lookup(column: pl.Series, values: pl.Series, *, strip: bool = False) -> pl.Series:
+    """The position in `values` (Int64, null if absent) of every cell of a Categorical column: each distinct
+    text is looked up once, then the cells gather by their category ids."""
+    distinct = column.unique()
+    names = distinct.cast(pl.String)
+    if strip:
+        names = names.str.strip_chars(WHITESPACE)
+    ids = distinct.to_physical().cast(pl.Int64)
+    found = names.replace_strict(values, pl.int_range(values.len(), dtype=pl.Int64, eager=True), default=None,
+                                 return_dtype=pl.Int64)
+    return _gather_by_id(column, ids, found)
+
+
+def _gather_by_id(column: pl.Series, ids: pl.Series, values: pl.Series) -> pl.Series:
+    """values[k] for every cell whose category id is ids[k]."""
+    size = int(ids.max() or 0) + 1 if ids.len() else 0  # type: ignore[arg-type]
+    table = pl.Series(values.name, [None] * size, dtype=values.dtype).scatter(ids, values)
+    return table.gather(column.to_physical())
 
 
 def _marks(sheet: Sheet, event: EventSpec, entries: pl.DataFrame, errors: list[InputError]) -> _Marks | None:
     """SCORES cells (phase 3); None when some row needs the row-by-row checker (errors then say why)."""
     table = criterion_table(event.items)
-    frame = sheet.frame
+    frame = sheet.frame  # Categorical cells: each distinct text is looked at once
     specs = [c for item in event.items for c in item.criteria]
-    criteria, judges = (frame[c].unique().to_list() for c in ("criterion", "judge"))
-    criterion = pl.col("criterion")
-    if not all(v == v.strip() for v in criteria):
-        criterion = criterion.str.strip_chars(WHITESPACE)
-    # one select: polars runs the columns' passes side by side
-    cols = frame.select(
-        entry=pl.col("entry").cast(pl.Enum(entries["entry"]), strict=False),
-        criterion=criterion.cast(pl.Enum(table.codes), strict=False),
-        judge=pl.col("judge").cast(pl.Enum(judges)).to_physical(),
-        plain=pl.col("score").str.contains(_PLAIN),
-        cents=pl.col("score").cast(pl.Decimal(17, 2), strict=False).to_physical().cast(pl.Int64),
-        long=pl.col("score").str.contains(r"\.[0-9]{3}") if any(c.scale == "0-3" for c in specs) else pl.lit(False))
-    stripped = list(dict.fromkeys(v.strip() for v in judges))
-    judge_of = {name: k for k, name in enumerate(stripped)}
-    n_gid, n_judges = max(len(specs), 1), max(len(stripped), 1)
-    eidx, cents = cols["entry"].to_physical().cast(pl.Int64), cols["cents"]
-    code_idx = cols["criterion"].to_physical().cast(pl.Int64)
-    judge_idx = pl.Series([judge_of[v.strip()] for v in judges], dtype=pl.Int64).gather(cols["judge"])
+    judges = sorted({v.strip() for v in frame["judge"].unique().cast(pl.String).to_list()})
+    eidx = _lookup(frame["entry"], entries["entry"])
+    code_idx = _lookup(frame["criterion"], pl.Series(table.codes, dtype=pl.String), strip=True)
+    judge_idx = _lookup(frame["judge"], pl.Series(judges, dtype=pl.String), strip=True)
+    # the marks: a pattern and polars' Decimal type per distinct text, never a float
+    texts = frame["score"].unique()
+    text = texts.cast(pl.String)
+    looked = pl.DataFrame({"t": text}).select(cents=_cents(pl.col("t")), long=pl.col("t").str.contains(r"\.[0-9]{3}"))
+    ids = texts.to_physical().cast(pl.Int64)
+    cents = _gather_by_id(frame["score"], ids, looked["cents"])  # null: not a plain number
     gid = table.lookup.gather(entries["item_idx"].gather(eidx) * len(table.codes) + code_idx)
     max_c = pl.Series([int((c.max * 100).to_integral_value(ROUND_FLOOR)) for c in specs], dtype=pl.Int64)
-    ok = cols["plain"] & gid.is_not_null() & (cents <= max_c.gather(gid))
+    ok = cents.is_not_null() & gid.is_not_null() & (cents <= max_c.gather(gid))
     if any(c.scale == "0-3" for c in specs):
         # a fraction on the 0–3 scale is refused only when written with more than 2 decimals (1.500):
         # the row-by-row checker takes "1.5" as it is
         scaled = pl.Series([c.scale == "0-3" for c in specs]).gather(gid)
-        ok = ok & ~(scaled & cols["long"] & (cents % 100 != 0)).fill_null(False)
+        long = _gather_by_id(frame["score"], ids, looked["long"])
+        ok = ok & ~(scaled & long & (cents % 100 != 0)).fill_null(False)
     ok = ok.fill_null(False)
+    n_gid, n_judges = max(len(specs), 1), max(len(judges), 1)
     key = (eidx * n_gid + gid) * n_judges + judge_idx
-    if key.drop_nulls().n_unique() < key.count():
+    # a sheet in entry, criterion, judge order has no repeated mark when its keys only rise (cheap);
+    # otherwise count them
+    rising = key.null_count() == 0 and bool((key.diff().slice(1) > 0).all())
+    if not rising and key.drop_nulls().n_unique() < key.count():
         ok = ok & ~(key.is_duplicated() & key.is_not_null())
     if ok.all():
-        return _Marks(cols["entry"], cols["criterion"], gid, cents, judge_idx, stripped, frame["score"], frame["row"])
+        row = frame["row"]
+        contiguous = row.len() == 0 or (row[0] == 2 and row[-1] == row.len() + 1)  # rows only ever rise
+        narrow = [s.cast(pl.UInt32) for s in (eidx, gid, judge_idx)]
+        return _Marks(narrow[0], narrow[1], cents, narrow[2], judges, frame["score"], None if contiguous else row)
     if not sheet.stripped:
         return None  # the caller reads again, stripped, before any row is judged
     flagged = frame.filter(~ok)
-    known = entries.filter(pl.col("entry").is_in(flagged["entry"].unique().implode()))
+    known = entries.filter(pl.col("entry").is_in(flagged["entry"].unique().cast(pl.String).implode()))
     by_id = {e: Entry(e, item, group, status, 0, None, None, ())
              for e, item, group, status in known.select("entry", "item", "group", "status").iter_rows()}
     check_marks(SheetErrors(sheet.table(flagged), errors), by_id, {i.code: i for i in event.items})
     return None
 
 
-def _flagged_pairs(marks: _Marks, specs: list[CriterionSpec], computed: pl.DataFrame | None) -> pl.Series:
-    """Entries (eidx) with a panel over max_spread, and, unless the engine has counted them in `computed`
-    (n_disagree), with measurement or deduction judges who disagree."""
-    n_gid = max(len(specs), 1)
-    kind = pl.Series([KIND_CODES[c.kind] for c in specs], dtype=pl.Int64)
-    spread = pl.Series([None if c.kind != "judgement" or c.max_spread is None
-                        else int((c.max_spread * 100).to_integral_value(ROUND_FLOOR)) for c in specs], dtype=pl.Int64)
-    agreed = kind != KIND_CODES["judgement"]
-    wanted = spread.is_not_null() if computed is not None else spread.is_not_null() | agreed
-    if not wanted.any():
-        return pl.Series("eidx", [], dtype=pl.Int64)
-    frame = pl.DataFrame({"key": marks.eidx * n_gid + marks.gid, "s": marks.cents})
-    if not wanted.all():
-        frame = frame.filter((pl.col("key") % n_gid).is_in(wanted.arg_true().cast(pl.Int64).implode()))
-    per = (frame.group_by("key").agg(mn=pl.col("s").min(), mx=pl.col("s").max())
-           .with_columns(gid=pl.col("key") % n_gid))
-    # a single mark has no spread (max_spread >= 0), so the count of marks is not needed
-    odd = (pl.col("mx") - pl.col("mn") > pl.lit(spread).gather(pl.col("gid"))).fill_null(False)
-    if computed is None:
-        odd = odd | (pl.lit(agreed).gather(pl.col("gid")) & (pl.col("mn") != pl.col("mx")))
-    return per.filter(odd).select(pl.col("key") // n_gid)["key"].unique()
-
-
 def _cross(entries_sheet: Sheet, scores_sheet: Sheet, event: EventSpec, entries: pl.DataFrame, marks: _Marks,
            computed: pl.DataFrame, errors: list[InputError], warnings: list[str]) -> None:
-    """Cross-checks (phase 4): missing criteria, disagreeing measurements and deductions (counted by the
-    engine, `scoring.fast`), panels over max_spread (warnings). Only the entries flagged go through
-    `results.inputs.cross_check`."""
-    specs = [c for item in event.items for c in item.criteria]
-    counted = {"n_marked", "n_required", "n_disagree"} <= set(computed.columns)
-    present = entries["status"] == "present"
-    odd = _flagged_pairs(marks, specs, computed if counted else None)
-    if counted:
-        c = computed.sort("eidx")
-        odd_entries = ((c["n_marked"] < c["n_required"]) | (c["n_disagree"] > 0)).arg_true().cast(pl.Int64)
-    else:
-        pairs = pl.DataFrame({"eidx": marks.eidx, "gid": marks.gid}).unique()
-        deduction = pl.Series([c.kind == "deduction" for c in specs])
-        marked = pairs.filter(~pl.lit(deduction).gather(pl.col("gid"))).group_by("eidx").len()
-        n_marked = pl.zeros(entries.height, pl.Int64, eager=True).scatter(marked["eidx"], marked["len"])
-        required = pl.Series([sum(c.kind != "deduction" for c in i.criteria) for i in event.items], dtype=pl.Int64)
-        odd_entries = (n_marked < required.gather(entries["item_idx"])).arg_true().cast(pl.Int64)
-    flagged = pl.Series(sorted(set(odd.to_list()) | set(odd_entries.to_list())), dtype=pl.Int64)
-    flagged = flagged.filter(present.gather(flagged)) if flagged.len() else flagged
+    """Cross-checks (phase 4): missing criteria, disagreeing measurements and deductions, panels over
+    max_spread (warnings), all counted per entry by the engine (`scoring.fast`). Only the entries flagged
+    go through `results.inputs.cross_check`, which words them."""
+    c = computed.sort("eidx")
+    odd = (((c["n_marked"] < c["n_required"]) | (c["n_disagree"] > 0) | (c["n_wide"] > 0))
+           & (entries["status"] == "present"))
+    flagged = odd.arg_true().cast(pl.Int64)
     if not flagged.len():
         return
     rows = entries.with_row_index("eidx").filter(pl.col("eidx").is_in(flagged.implode()))
     heads = rows.select("entry", "item", "group", "status", "first_row").iter_rows()
     chosen = [Entry(e, item, group, status, 0, None, None, (Person(first, e, "", "", item, group, None, None, status),))
               for e, item, group, status, first in heads]
-    take = marks.eidx.is_in(flagged.implode())
-    frame = (pl.DataFrame({"row": marks.row, "entry": marks.entry, "criterion": marks.criterion,
-                           "judge": marks.judge, "score": marks.score})
-             .filter(take).with_columns(pl.col("entry", "criterion").cast(pl.String)))
+    codes = pl.Series([c.code for item in event.items for c in item.criteria], dtype=pl.String)
+    frame = (pl.DataFrame({"row": marks.rows(), "eidx": marks.eidx, "gid": marks.gid, "judge": marks.judge,
+                           "score": marks.score})
+             .filter(pl.col("eidx").cast(pl.Int64).is_in(flagged.implode()))
+             .select("row", pl.lit(entries["entry"]).gather(pl.col("eidx")), pl.lit(codes).gather(pl.col("gid")),
+                     "judge", pl.col("score").cast(pl.String)))
     given = [Mark(row, entry, criterion, marks.judges[judge], Decimal(score))
              for row, entry, criterion, judge, score in frame.iter_rows()]
     cross_check(SheetErrors(entries_sheet.table(), errors), SheetErrors(scores_sheet.table(), errors), chosen, given,
@@ -282,22 +268,24 @@ def load_frames(event_path: Path, entries_path: Path, scores_path: Path,
     event = load_event(event_path)
     warnings: list[str] = [f"{event_path.name}：{w.path}：{w.zh} / {w.en}" for w in event.warnings]
     step(f"读取 {entries_path.name}、{scores_path.name} / reading")
-    entries_sheet = _read(entries_path, ENTRIES_COLUMNS, strip=True)
-    scores_sheet = _read(scores_path, SCORES_COLUMNS, strip=False)
     errors: list[InputError] = []
-    step("检查参赛名单 / checking ENTRIES")
-    people = _people(entries_sheet, event, errors)
-    if people is None:
+    # SCORES is parsed (polars, without the GIL) while ENTRIES is read and checked; the refusals come in
+    # the order of reading one after the other: ENTRIES' reading, SCORES' reading, then ENTRIES' cells.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scores_read = pool.submit(_read, scores_path, SCORES_COLUMNS, strip=False, categorical=True)
+        entries_sheet = _read(entries_path, ENTRIES_COLUMNS, strip=True)
+        step("检查参赛名单 / checking ENTRIES")
+        people = _people(entries_sheet, event, errors)
+        entries = None if people is None else _entries(entries_sheet, event, people, errors, warnings)
+        scores_sheet = scores_read.result()
+    if people is None or entries is None:
         if errors:
             raise BadInput(errors, warnings)
-        return None
-    entries = _entries(entries_sheet, event, people, errors, warnings)
-    if entries is None:
-        raise BadInput(errors, warnings)
+        return None  # a flagged ENTRIES cell is fine after all: the row-by-row path decides
     step("检查评分表 / checking SCORES")
     marks = _marks(scores_sheet, event, entries, errors)
     if marks is None:
-        scores_sheet = _read(scores_path, SCORES_COLUMNS, strip=True)
+        scores_sheet = _read(scores_path, SCORES_COLUMNS, strip=True, categorical=True)
         marks = _marks(scores_sheet, event, entries, errors)
     if marks is None:
         if errors:
@@ -317,6 +305,6 @@ def load_frames(event_path: Path, entries_path: Path, scores_path: Path,
         # members grouped under their entry, entries in ENTRIES order (as `Inputs.people`): the unranked rows of
         # RESULTS follow this order, and a team's rows need not stand together in the sheet
         people.sort(pl.col("row").min().over("entry"), maintain_order=True).select("entry", "name", "unit"),
-        pl.DataFrame({"entry": marks.entry, "criterion": marks.criterion, "score_c": marks.cents}),
+        pl.DataFrame({"eidx": marks.eidx, "gid": marks.gid, "score_c": marks.cents}),
         warnings, finish)
 

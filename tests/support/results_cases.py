@@ -126,6 +126,9 @@ def criteria_docs(draw: st.DrawFn) -> list[dict[str, Any]]:
         if kind == "judgement":
             doc["aggregate"] = draw(st.sampled_from(["mean", "median", "trimmed_mean"]))
             doc["trim_min_judges"] = draw(st.integers(3, 5))
+            spread = draw(st.sampled_from([None, "0", "0.5", "2"]))  # panels over it are warned about
+            if spread is not None:
+                doc["max_spread"] = D(spread)
         out.append(doc)
     return out
 
