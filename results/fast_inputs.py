@@ -199,18 +199,16 @@ def _marks(sheet: Sheet, event: EventSpec, entries: pl.DataFrame, errors: list[I
     # the marks: a pattern and polars' Decimal type per distinct text, never a float
     texts = frame["score"].unique()
     text = texts.cast(pl.String)
-    looked = pl.DataFrame({"t": text}).select(cents=_cents(pl.col("t")), long=pl.col("t").str.contains(r"\.[0-9]{3}"))
+    looked = pl.DataFrame({"t": text}).select(cents=_cents(pl.col("t")))
     ids = texts.to_physical().cast(pl.Int64)
     cents = _gather_by_id(frame["score"], ids, looked["cents"])  # null: not a plain number
     gid = table.lookup.gather(entries["item_idx"].gather(eidx) * len(table.codes) + code_idx)
     max_c = pl.Series([int((c.max * 100).to_integral_value(ROUND_FLOOR)) for c in specs], dtype=pl.Int64)
     ok = cents.is_not_null() & gid.is_not_null() & (cents <= max_c.gather(gid))
     if any(c.scale == "0-3" for c in specs):
-        # a fraction on the 0–3 scale is refused only when written with more than 2 decimals (1.500):
-        # the row-by-row checker takes "1.5" as it is
+        # the 0–3 scale takes whole marks only (scoring.checks.check_score: not_on_scale)
         scaled = pl.Series([c.scale == "0-3" for c in specs]).gather(gid)
-        long = _gather_by_id(frame["score"], ids, looked["long"])
-        ok = ok & ~(scaled & long & (cents % 100 != 0)).fill_null(False)
+        ok = ok & ~(scaled & (cents % 100 != 0)).fill_null(False)
     ok = ok.fill_null(False)
     n_gid, n_judges = max(len(specs), 1), max(len(judges), 1)
     key = (eidx * n_gid + gid) * n_judges + judge_idx

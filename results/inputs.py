@@ -183,9 +183,11 @@ def check_marks(sheet: SheetErrors, entries: dict[str, Entry], items: dict[str, 
         score = sheet.number(row, c, "score") if c["score"] else None
         if not c["score"]:
             sheet.err(row, "score", "分数为空", "score is empty")
-        # The common case (0 ≤ mark ≤ max, ≤ 2 decimals as written) skips building findings.
+        # The common case (0 ≤ mark ≤ max, ≤ 2 decimals as written, whole on the 0–3 scale) skips building
+        # findings.
         plain = score is not None and criterion is not None and 0 <= score <= criterion.max and (
-            "." not in c["score"] or len(c["score"].rsplit(".", 1)[1]) <= 2)
+            "." not in c["score"] or len(c["score"].rsplit(".", 1)[1]) <= 2) and (
+            criterion.scale != "0-3" or score == score.to_integral_value())
         if not plain and score is not None and criterion is not None:
             for finding in check_score(criterion, score, c["judge"]):
                 sheet.err(row, "score", finding.zh, finding.en)

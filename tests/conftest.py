@@ -31,6 +31,18 @@ PG_URL = os.environ.get("CONTESTDAY_TEST_DATABASE_URL")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With CONTESTDAY_TEST_DATABASE_URL (the PostgreSQL pass) only the tests that go through the database
+    under test run: the others (pure rules, PDFs, the offline command, tests on their own SQLite file) do
+    not touch it and have run in the SQLite pass already. CONTESTDAY_TEST_ALL=1 runs everything anyway."""
+    if not PG_URL or os.environ.get("CONTESTDAY_TEST_ALL"):
+        return
+    chosen = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    if len(chosen) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in chosen])
+        items[:] = chosen
+
+
 def _pg_admin_url(url: str) -> tuple[str, str]:
     """(url of the server's maintenance database for asyncpg, base url for SQLAlchemy)."""
     base = url.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0]

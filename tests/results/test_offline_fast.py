@@ -17,8 +17,8 @@ from results.fast_inputs import load_frames
 from results.fast_tables import WHITESPACE
 from results.inputs import BadInput, load_inputs
 from results.model import Inputs
-from scoring.event_file import EventSpec, to_document
-from tests.support.results_cases import ENTRIES_HEADER, cases, reference_table, write_csv
+from scoring.event_file import EventSpec, parse_event_document, to_document
+from tests.support.results_cases import ENTRIES_HEADER, cases, item_doc, reference_table, write_csv
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SCORES = ("entry", "criterion", "judge", "score")
@@ -119,3 +119,21 @@ def test_quoted_gbk_and_xlsx_sheets_read_the_same(tmp_path: Path) -> None:
     assert expected[0] == "ok"
     for name in ("quoted.csv", "gbk.csv", "entries.xlsx"):
         assert _fast((event, tmp_path / name, examples / "scores.csv")) == expected, name
+
+
+def test_a_half_mark_on_the_0_3_scale_is_refused_by_both_readers(tmp_path: Path) -> None:
+    """The 0–3 scale takes 0, 1, 2 or 3 (`not_on_scale`, as the tablets refuse it). The row-by-row reader
+    used to take "1.5" because it skipped the checks for a plain number of at most 2 decimals."""
+    event = parse_event_document({
+        "event": {"name": "测试", "kind": "district", "starts_on": "2026-10-20",
+                  "award_policy": {"rule": "merit_if_over_30"}},
+        "items": [item_doc(criteria=[{"code": "J", "name": "评价", "max": 3, "kind": "judgement", "scale": "0-3"}])]})
+    people = [["E1", "甲", "单位", "LED", "", "", "", "present"], ["E2", "乙", "单位", "LED", "", "", "", "present"]]
+    half = [["E1", "J", "P1", "2"], ["E1", "J", "P2", "1.5"], ["E2", "J", "P1", "3"], ["E2", "J", "P2", "3"]]
+    for reader in (_fast, _slow):
+        outcome, errors, _ = reader(_write(tmp_path, event, people, half))
+        assert outcome == "bad" and len(errors) == 1, errors
+        assert "scores.csv" in errors[0] and "第 3 行" in errors[0] and "0–3 分制只能打 0、1、2、3 分" in errors[0]
+        whole = [row if row[3] != "1.5" else [*row[:3], "1"] for row in half]
+        outcome, rows, _ = reader(_write(tmp_path, event, people, whole))
+        assert outcome == "ok" and [r["entry"] for r in rows] == ["E2", "E1"]
