@@ -167,21 +167,20 @@ class _Marks:
         return pl.int_range(2, self.eidx.len() + 2, dtype=pl.Int64, eager=True) if self.row is None else self.row
 
 
-def _lookup(column: pl.Series, values: pl.Series, *, strip: bool = False) -> pl.Series:
-    """The position in `values` (Int64, null if absent) of every cell of a Categorical column: each distinct
-    text is looked up once, then the cells gather by their category ids."""
+def _distinct(column: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """The category ids (Int64) and texts of the distinct cells of a Categorical column."""
     distinct = column.unique()
-    names = distinct.cast(pl.String)
-    if strip:
-        names = names.str.strip_chars(WHITESPACE)
-    ids = distinct.to_physical().cast(pl.Int64)
-    found = names.replace_strict(values, pl.int_range(values.len(), dtype=pl.Int64, eager=True), default=None,
-                                 return_dtype=pl.Int64)
-    return _gather_by_id(column, ids, found)
+    return distinct.to_physical().cast(pl.Int64), distinct.cast(pl.String)
+
+
+def _positions(texts: pl.Series, values: pl.Series | list[str]) -> pl.Series:
+    """The position of each text in `values` (Int64, null if absent)."""
+    return texts.replace_strict(values, pl.int_range(len(values), dtype=pl.Int64, eager=True), default=None,
+                                return_dtype=pl.Int64)
 
 
 def _gather_by_id(column: pl.Series, ids: pl.Series, values: pl.Series) -> pl.Series:
-    """values[k] for every cell whose category id is ids[k]."""
+    """values[k] for every cell whose category id is ids[k]: each distinct text is looked at once."""
     size = int(ids.max() or 0) + 1 if ids.len() else 0  # type: ignore[arg-type]
     table = pl.Series(values.name, [None] * size, dtype=values.dtype).scatter(ids, values)
     return table.gather(column.to_physical())
@@ -192,16 +191,17 @@ def _marks(sheet: Sheet, event: EventSpec, entries: pl.DataFrame, errors: list[I
     table = criterion_table(event.items)
     frame = sheet.frame  # Categorical cells: each distinct text is looked at once
     specs = [c for item in event.items for c in item.criteria]
-    judges = sorted({v.strip() for v in frame["judge"].unique().cast(pl.String).to_list()})
-    eidx = _lookup(frame["entry"], entries["entry"])
-    code_idx = _lookup(frame["criterion"], pl.Series(table.codes, dtype=pl.String), strip=True)
-    judge_idx = _lookup(frame["judge"], pl.Series(judges, dtype=pl.String), strip=True)
+    ids, texts = _distinct(frame["entry"])  # entries match as written
+    eidx = _gather_by_id(frame["entry"], ids, _positions(texts, entries["entry"]))
+    ids, texts = _distinct(frame["criterion"])
+    code_idx = _gather_by_id(frame["criterion"], ids, _positions(texts.str.strip_chars(WHITESPACE), list(table.codes)))
+    ids, texts = _distinct(frame["judge"])
+    names = texts.str.strip_chars(WHITESPACE)
+    judges = sorted(set(names.to_list()))
+    judge_idx = _gather_by_id(frame["judge"], ids, _positions(names, judges))
     # the marks: a pattern and polars' Decimal type per distinct text, never a float
-    texts = frame["score"].unique()
-    text = texts.cast(pl.String)
-    looked = pl.DataFrame({"t": text}).select(cents=_cents(pl.col("t")))
-    ids = texts.to_physical().cast(pl.Int64)
-    cents = _gather_by_id(frame["score"], ids, looked["cents"])  # null: not a plain number
+    ids, texts = _distinct(frame["score"])
+    cents = _gather_by_id(frame["score"], ids, texts.to_frame("t").select(_cents(pl.col("t")))["t"])  # null: not plain
     gid = table.lookup.gather(entries["item_idx"].gather(eidx) * len(table.codes) + code_idx)
     max_c = pl.Series([int((c.max * 100).to_integral_value(ROUND_FLOOR)) for c in specs], dtype=pl.Int64)
     ok = cents.is_not_null() & gid.is_not_null() & (cents <= max_c.gather(gid))
@@ -250,7 +250,7 @@ def _cross(entries_sheet: Sheet, scores_sheet: Sheet, event: EventSpec, entries:
     codes = pl.Series([c.code for item in event.items for c in item.criteria], dtype=pl.String)
     frame = (pl.DataFrame({"row": marks.rows(), "eidx": marks.eidx, "gid": marks.gid, "judge": marks.judge,
                            "score": marks.score})
-             .filter(pl.col("eidx").cast(pl.Int64).is_in(flagged.implode()))
+             .filter(pl.col("eidx").is_in(flagged.cast(pl.UInt32).implode()))
              .select("row", pl.lit(entries["entry"]).gather(pl.col("eidx")), pl.lit(codes).gather(pl.col("gid")),
                      "judge", pl.col("score").cast(pl.String)))
     given = [Mark(row, entry, criterion, marks.judges[judge], Decimal(score))
