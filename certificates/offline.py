@@ -80,7 +80,7 @@ def build_command(event_path: Path, results_path: Path, out_path: Path, verify_b
         font_name = cjk_font(font)
         fallback_name = cjk_font(fallback_font) if fallback_font else None
     except FontNotFound as exc:
-        return _fail(f"找不到中文字体：{exc}", str(exc))
+        return _fail(exc.zh, exc.en)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return _fail(f"模板或背景图无法读取：{exc}", f"cannot read the template or background: {exc}")
     if calibration:

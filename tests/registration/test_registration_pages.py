@@ -356,7 +356,7 @@ def test_cjk_font_finder_and_wrapping(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(pdf_fonts.FONT_ENV)
     monkeypatch.setattr(pdf_fonts, "_SYSTEM_FONTS", (("X", "/nowhere/x.ttc", 0),))
     with pytest.raises(pdf_fonts.FontNotFound, match="fonts-wqy-zenhei"):
-        pdf_fonts.find_cjk_font()
+        pdf_fonts.find_cjk_font(roots=())  # nor any font directory (tests/contestday/test_pdf_fonts.py)
     monkeypatch.undo()
     font = pdf_fonts.cjk_font()
     assert pdf_fonts.missing_glyphs(font, "张𠮷") == ["𠮷"]
