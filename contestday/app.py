@@ -36,7 +36,7 @@ from contestday.accounts.routes import AccountController
 from contestday.db.engine import create_engine, create_sessionmaker, create_writer, reading
 from contestday.logs import configure_logging
 from contestday.openapi import OPENAPI_ASSETS, document_refusals, openapi_config
-from contestday.settings import Settings
+from contestday.settings import Settings, check_data_dir
 from contestday.web import uploads
 from contestday.web.admission import admission_middleware, stop_render_processes
 from contestday.web.channels import channels_plugin
@@ -145,7 +145,10 @@ async def _start_pages(pages: PageProcess, app: Litestar) -> None:
 def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar:
     """The app; `as_page_process`: the same app inside the page process (contestday/web/page_process.py),
     which answers what the server forwards to it: no request log of its own (the server logs each request
-    once) and no page process of its own."""
+    once) and no page process of its own. A data directory that cannot be written or is full raises
+    SettingsError."""
+    if not as_page_process:  # the server checked it a moment ago
+        check_data_dir(settings.data_dir)
     configure_logging(settings.log_level)
     if settings.audit_key is not None:
         audit.use_key(settings.audit_key)  # this process's key for new audit links (one instance per process)

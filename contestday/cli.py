@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from contestday.settings import Settings, load_settings
+from contestday.settings import Settings, SettingsError, check_data_dir, load_settings
 
 if TYPE_CHECKING:  # `results compute` and the other offline commands never load the database layer
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -49,7 +49,17 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-@click.group(help="contestday — 职业技能竞赛赛事日系统 / contest-day system for skills competitions")
+class _Commands(click.Group):
+    """Bad settings (a value, a data directory that cannot be written or is full) are one message, exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            _fail(str(exc))
+
+
+@click.group(cls=_Commands, help="contestday — 职业技能竞赛赛事日系统 / contest-day system for skills competitions")
 def main() -> None:
     pass
 
@@ -75,6 +85,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from contestday.db.migrate import upgrade
 
     settings = load_settings()
+    check_data_dir(settings.data_dir)
     upgrade(settings.database_url)
     click.echo(f"contestday serving on http://{host}:{port}  ({json.dumps(settings.describe(), ensure_ascii=False)})")
     _serve(settings, host, port, workers)
@@ -92,6 +103,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from contestday.demo_results import ensure_demo_results
 
     settings = load_settings()
+    check_data_dir(settings.data_dir)
     base = f"http://{host}:{port}"
 
     tickets_csv = settings.data_dir / "demo-tickets.csv"

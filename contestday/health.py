@@ -1,7 +1,9 @@
-"""`GET /health` (database reachable, migrations current) and the home page."""
+"""`GET /health` (database reachable, migrations current, data directory writable with free space) and the
+home page."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import MediaType, Request, Response, get
@@ -11,6 +13,7 @@ from sqlalchemy import text
 from contestday.accounts.guards import current_principal
 from contestday.db.engine import reading
 from contestday.db.migrate import current_revision, head_revision
+from contestday.settings import data_dir_state
 from contestday.web.i18n import preferred_language
 from contestday.web.sessions import DbSession
 from registration.events.service import list_events
@@ -22,19 +25,24 @@ _HEAD = head_revision()
 
 @get("/health", summary="健康检查 / health", tags=["operations"])
 async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """Each component by name: `database` ok | unreachable, `schema` current | outdated, `data_dir` ok |
+    read_only | full (with `free_mib`); 503 when any is not ok."""
     engine = reading(request.app.state.engine)  # a deferred, query_only transaction: never waits for a writer
-    body: dict[str, Any] = {"status": "ok", "database": "ok", "schema": "current", "head": _HEAD}
+    data_dir = await asyncio.to_thread(data_dir_state, request.app.state.settings.data_dir)  # writes a probe
+    body: dict[str, Any] = {"status": "ok", "database": "ok", "schema": "current", "head": _HEAD,
+                            "data_dir": data_dir.state, "free_mib": data_dir.free_mib}
+    if data_dir.state != "ok":
+        body.update(status="error")
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
         body["revision"] = await current_revision(engine)
     except Exception as exc:  # the point is to report it, not to fail with a 500
         body.update(status="error", database="unreachable", detail=type(exc).__name__)
-        return Response(body, status_code=503, media_type=MediaType.JSON)
-    if body["revision"] != _HEAD:
-        body.update(status="error", schema="outdated")
-        return Response(body, status_code=503, media_type=MediaType.JSON)
-    return Response(body, media_type=MediaType.JSON)
+    else:
+        if body["revision"] != _HEAD:
+            body.update(status="error", schema="outdated")
+    return Response(body, status_code=503 if body["status"] != "ok" else 200, media_type=MediaType.JSON)
 
 
 @get("/", include_in_schema=False)

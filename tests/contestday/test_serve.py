@@ -41,3 +41,31 @@ def test_several_workers_need_redis(tmp_path: Path, database_url: str) -> None:
     cmd = [sys.executable, "-m", "contestday.cli", "serve", "--workers", "2", "--port", str(_free_port())]
     result = subprocess.run(cmd, env=_env(tmp_path, database_url), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "CONTESTDAY_REDIS_URL" in result.stderr
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _serve_with(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m contestday.cli serve` of this checkout, started in an empty directory (no `.env`)."""
+    environ = {**os.environ, "PYTHONPATH": str(REPO), "CONTESTDAY_DATA_DIR": str(tmp_path / "data"), **env}
+    cmd = [sys.executable, "-m", "contestday.cli", "serve", "--port", str(_free_port())]
+    return subprocess.run(cmd, env=environ, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+
+def test_a_bad_setting_is_one_message_and_exit_2(tmp_path: Path) -> None:
+    result = _serve_with(tmp_path, CONTESTDAY_APPEAL_HOURS="2h")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == ("CONTESTDAY_APPEAL_HOURS=2h 无效：应为 0 到 720 之间的整数（小时） / "
+                                     "CONTESTDAY_APPEAL_HOURS=2h is invalid: a whole number of hours from 0 to 720")
+    result = _serve_with(tmp_path, CONTESTDAY_APPEAL_HOURS="2h", CONTESTDAY_LOG_LEVEL="verbose")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "CONTESTDAY_APPEAL_HOURS=2h" in result.stderr and "CONTESTDAY_LOG_LEVEL=verbose" in result.stderr
+
+
+def test_a_data_dir_that_cannot_be_written_is_one_message_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    result = _serve_with(tmp_path, CONTESTDAY_DATA_DIR=str(tmp_path / "file" / "data"),  # keys given: the
+                         CONTESTDAY_SECRET_KEY="s" * 40, CONTESTDAY_AUDIT_KEY="a" * 40)  # start-up check says it
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"数据目录 {tmp_path / 'file' / 'data'} 不可写" in result.stderr and "is not writable" in result.stderr
