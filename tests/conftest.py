@@ -49,40 +49,106 @@ def _pg_admin_url(url: str) -> tuple[str, str]:
     return f"{base}/postgres", url.rsplit("/", 1)[0]
 
 
-@contextlib.contextmanager
-def fresh_pg_database(server_url: str, prefix: str = "cdtest") -> Iterator[str]:
-    """A new, empty database on the PostgreSQL server of `server_url` (dropped afterwards); yields its URL."""
+def _pg_execute(server_url: str, *statements: str) -> None:
+    """Run statements one by one on the server's maintenance database (CREATE/DROP DATABASE cannot be in a
+    transaction)."""
     import asyncpg
 
-    admin, base = _pg_admin_url(server_url)
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin, _base = _pg_admin_url(server_url)
 
-    async def run(sql: str) -> None:
+    async def run() -> None:
         conn = await asyncpg.connect(admin)
         try:
-            await conn.execute(sql)
+            for sql in statements:
+                await conn.execute(sql)
         finally:
             await conn.close()
 
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    asyncio.run(run())
+
+
+@contextlib.contextmanager
+def fresh_pg_database(server_url: str, prefix: str = "cdtest", template: str | None = None) -> Iterator[str]:
+    """A new database on the PostgreSQL server of `server_url` (dropped afterwards), empty or a copy of
+    `template`; yields its URL."""
+    _admin, base = _pg_admin_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    _pg_execute(server_url, f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    if template:
+        _MIGRATED.add(f"{base}/{name}")
     try:
         yield f"{base}/{name}"
     finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _pg_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# One database per test process brought to the newest schema by the real migrations, then copied for each test
+# that wants a migrated database (`settings`): running the eighteen migrations for every test cost more CPU than
+# many of the tests themselves. Tests of the migrations themselves take `database_url` (empty) and upgrade it.
+_TEMPLATE: dict[str, str] = {}
+_MIGRATED: set[str] = set()  # PostgreSQL databases made from the template
+
+
+def _sqlite_template() -> Path:
+    import atexit
+    import sqlite3
+    import tempfile
+
+    if "sqlite" not in _TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="cdtemplate-"))
+        atexit.register(shutil.rmtree, folder, True)
+        path = folder / "template.sqlite3"
+        upgrade(f"sqlite+aiosqlite:///{path}")
+        with contextlib.closing(sqlite3.connect(path)) as conn:  # everything into the main file: it is copied alone
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _TEMPLATE["sqlite"] = str(path)
+    return Path(_TEMPLATE["sqlite"])
+
+
+def _pg_template(server_url: str) -> str:
+    import atexit
+
+    if "pg" not in _TEMPLATE:
+        _admin, base = _pg_admin_url(server_url)
+        name = f"cdtemplate_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        _pg_execute(server_url, f'CREATE DATABASE "{name}"')
+        atexit.register(lambda: _pg_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        upgrade(f"{base}/{name}")
+        _TEMPLATE["pg"] = name
+    return _TEMPLATE["pg"]
+
+
+def migrate_for_test(database_url: str) -> None:
+    """Bring the test's fresh, empty database to the newest schema: a copy of this process's migrated template
+    (byte for byte what `upgrade` makes), or `upgrade` itself where the database is not fresh."""
+    if database_url.startswith("sqlite+aiosqlite:///"):
+        target = Path(database_url.removeprefix("sqlite+aiosqlite:///"))
+        if target.exists():
+            upgrade(database_url)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_sqlite_template(), target)
+        return
+    if database_url in _MIGRATED:
+        return
+    upgrade(database_url)
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+def database_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The database under test, empty (a test of the migrations upgrades it itself); made from the migrated
+    template at once when the test also takes `settings`."""
     if not PG_URL:
         yield f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
         return
-    with fresh_pg_database(PG_URL) as url:
+    template = _pg_template(PG_URL) if "settings" in request.fixturenames else None
+    with fresh_pg_database(PG_URL, template=template) as url:
         yield url
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    upgrade(database_url)
+    migrate_for_test(database_url)
     made = load_settings({
         "CONTESTDAY_DATA_DIR": str(tmp_path / "data"),
         "CONTESTDAY_DATABASE_URL": database_url,
