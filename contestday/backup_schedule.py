@@ -26,7 +26,8 @@ __all__ = ["MINUTE", "PeriodicBackups", "backup_before_upgrade", "prune"]
 log = logging.getLogger("contestday.backup")
 
 MINUTE = 60.0  # seconds; tests shorten it
-PERIODIC = re.compile(r"contestday-\d{8}-\d{6}(-\d+)?\.zip")  # pre-upgrade-… and pre-restore-… are never pruned
+# contestday-YYYYmmdd-HHMMSS[-n].zip; pre-upgrade-… and pre-restore-… are never pruned
+PERIODIC = re.compile(r"contestday-(\d{8}-\d{6})(?:-(\d+))?\.zip")
 
 
 def backups_dir(settings: Settings) -> Path:
@@ -34,8 +35,9 @@ def backups_dir(settings: Settings) -> Path:
 
 
 def prune(folder: Path, keep: int) -> list[Path]:
-    """Remove all but the newest `keep` periodic backups (their names sort by time); returns the removed."""
-    periodic = sorted(p for p in folder.iterdir() if PERIODIC.fullmatch(p.name))
+    """Remove all but the newest `keep` periodic backups (by the time in their names); returns the removed."""
+    found = [(m.group(1), int(m.group(2) or 0), p) for p in folder.iterdir() if (m := PERIODIC.fullmatch(p.name))]
+    periodic = [p for *_, p in sorted(found)]
     removed = periodic[:-keep] if keep > 0 else periodic
     for path in removed:
         path.unlink(missing_ok=True)
@@ -82,6 +84,7 @@ class PeriodicBackups:
         self.interval = interval if interval is not None else settings.backup_minutes * MINUTE
         self._task: asyncio.Task[None] | None = None
         self._lock: IO[Any] | None = None
+        self.taken = 0  # backups this process took
 
     async def start(self, *_: Any) -> None:
         if self.interval > 0 and self._task is None:
@@ -119,6 +122,7 @@ class PeriodicBackups:
         path = new_backup_path(folder, "contestday")
         manifest = backup(self.settings, path)
         removed = prune(folder, self.settings.backup_keep)
+        self.taken += 1
         log.info("periodic backup", extra={"path": str(path), "bytes": path.stat().st_size, "rows": manifest.rows(),
                                            "schema": manifest.schema_revision, "pruned": len(removed)})
         return path
