@@ -121,9 +121,14 @@ class _Writer:
     def __init__(self, archive: zipfile.ZipFile):
         self.archive, self.files = archive, dict[str, dict[str, str | int]]()
 
-    def add_file(self, path: Path, name: str) -> None:
-        with path.open("rb") as source:
+    def add_file(self, path: Path, name: str) -> bool:
+        try:
+            source = path.open("rb")
+        except FileNotFoundError:  # an upload removed since the folder was listed
+            return False
+        with source:
             self._add(name, iter(lambda: source.read(_CHUNK), b""))
+        return True
 
     def add_bytes(self, data: bytes, name: str) -> None:
         self._add(name, iter([data]))
@@ -160,6 +165,7 @@ def backup(settings: Settings, out_path: Path, progress: Progress | None = None,
             rows = sum(n for t, n in dump.counts.items() if t != "alembic_version")
             say(f"数据库 / database: {_mib(dump.path.stat().st_size)}, {len(dump.counts)} 张表 / tables, "
                 f"{rows} 行 / rows, 结构版本 / schema {dump.revision}")
+            part.touch(0o600)  # the archive holds the keys and every contestant's personal data
             with zipfile.ZipFile(part, "w", allowZip64=True) as archive:
                 members = _Writer(archive)
                 database_file = f"database/{DUMP_NAMES[dump.kind]}"
@@ -173,8 +179,7 @@ def backup(settings: Settings, out_path: Path, progress: Progress | None = None,
                 say("密钥 / keys: " + ", ".join(f"{k} ({v})" for k, v in keys.items()))
                 uploads = 0
                 for path, name in _uploads(settings.data_dir):
-                    members.add_file(path, name)
-                    uploads += 1
+                    uploads += members.add_file(path, name)
                 say(f"上传的文件 / uploads: {uploads}")
                 manifest = Manifest(_version(), dump.revision, datetime.now(UTC).isoformat(timespec="seconds"),
                                     dump.kind, database_file, dump.counts, keys, members.files, dump.server_version)

@@ -48,7 +48,7 @@ def backup_before_upgrade(settings: Settings, progress: Progress | None = None) 
     """Before the schema of a database holding a schema revision behind this software's is upgraded: a backup
     into `DATA_DIR/backups/pre-upgrade-<revision>-<time>.zip`. None (nothing taken) for a database without
     a schema yet or one that is current (or from newer software: the upgrade refuses it anyway)."""
-    found = inspect_database(settings.database_url)
+    found = inspect_database(settings.database_url, counts=False)
     revision = found[0] if found else None
     if revision is None or revision == head_revision() or not known_revision(revision):
         return None

@@ -115,12 +115,20 @@ def _sqlite_load(target: Path, source: Path) -> None:
         src.close()
 
 
-def _sqlite_inspect(path: Path) -> tuple[str | None, dict[str, int]] | None:
+def _sqlite_inspect(path: Path, counts: bool) -> tuple[str | None, dict[str, int]] | None:
     if not path.is_file():
         return None
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
-        return sqlite_counts(connection)
+        if counts:
+            return sqlite_counts(connection)
+        has_revision = connection.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                          (REVISION_TABLE,)).fetchone()[0]
+        row = connection.execute(f"SELECT version_num FROM {REVISION_TABLE}").fetchone() if has_revision else None
+        return (row[0] if row else None), {}
+    except sqlite3.DatabaseError as exc:
+        raise BackupError("database_unreadable", f"{path} 不是可读的 SQLite 数据库：{exc}",
+                          f"{path} is not a readable SQLite database: {exc}") from exc
     finally:
         connection.close()
 
@@ -162,6 +170,17 @@ def _tool_failed(code: str, name: str, stderr: bytes) -> BackupError:
     return BackupError(code, f"{name} 失败：{shown}", f"{name} failed: {shown}")
 
 
+async def _pg_connect(database_url: str) -> Any:
+    import asyncpg
+
+    try:
+        return await asyncpg.connect(_pg_dsn(database_url))
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        shown = f"{type(exc).__name__}: {exc}"
+        raise BackupError("database_unreachable", f"无法连接数据库：{shown}",
+                          f"cannot connect to the database: {shown}") from exc
+
+
 async def _pg_counts(connection: Any) -> tuple[str | None, dict[str, int]]:
     tables = [r[0] for r in await connection.fetch(
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")]
@@ -172,10 +191,8 @@ async def _pg_counts(connection: Any) -> tuple[str | None, dict[str, int]]:
 
 
 async def _pg_dump(database_url: str, out: Path) -> Dump:
-    import asyncpg
-
     pg_dump = _tool("pg_dump")
-    connection = await asyncpg.connect(_pg_dsn(database_url))
+    connection = await _pg_connect(database_url)
     try:
         async with connection.transaction(isolation="repeatable_read", readonly=True):
             snapshot = await connection.fetchval("SELECT pg_export_snapshot()")
@@ -224,13 +241,16 @@ def _pg_load(database_url: str, source: Path) -> None:
         raise _tool_failed("restore_failed", "psql", ran.stderr)
 
 
-async def _pg_inspect(database_url: str) -> tuple[str | None, dict[str, int]]:
-    import asyncpg
-
-    connection = await asyncpg.connect(_pg_dsn(database_url))
+async def _pg_inspect(database_url: str, counts: bool) -> tuple[str | None, dict[str, int]]:
+    connection = await _pg_connect(database_url)
     try:
         async with connection.transaction(isolation="repeatable_read", readonly=True):
-            return await _pg_counts(connection)
+            if counts:
+                return await _pg_counts(connection)
+            has_revision = await connection.fetchval(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1", REVISION_TABLE)
+            return (await connection.fetchval(f"SELECT version_num FROM {REVISION_TABLE}") if has_revision
+                    else None), {}
     finally:
         await connection.close()
 
@@ -255,8 +275,9 @@ def load_database(database_url: str, source: Path) -> None:
         _pg_load(database_url, source)
 
 
-def inspect_database(database_url: str) -> tuple[str | None, dict[str, int]] | None:
-    """(schema revision, rows per table) of the database as it is, or None when there is no SQLite file yet."""
+def inspect_database(database_url: str, *, counts: bool = True) -> tuple[str | None, dict[str, int]] | None:
+    """(schema revision, rows per table) of the database as it is, or None when there is no SQLite file yet;
+    `counts` False: the revision only (the rows left empty)."""
     if database_kind(database_url) == "sqlite":
-        return _sqlite_inspect(_sqlite_path(database_url))
-    return asyncio.run(_pg_inspect(database_url))
+        return _sqlite_inspect(_sqlite_path(database_url), counts)
+    return asyncio.run(_pg_inspect(database_url, counts))

@@ -153,6 +153,7 @@ async def test_a_demo_contest_survives_backup_and_restore_into_a_fresh_data_dir(
     assert manifest["counts"]["event"] == 1 and manifest["counts"]["certificate"] > 0
     assert set(manifest["files"]) == {manifest["database_file"], "keys/secret_key", "keys/audit_key", *uploads}
     assert not list(tmp_path.glob(".contest.zip*"))  # the temporary name is gone
+    assert archive.stat().st_mode & 0o077 == 0  # keys and personal data: the owner's only
 
     b = cli_env(b_dir / "data", target_url)
     restored = run(b, "restore", archive)
