@@ -20,7 +20,7 @@ import secrets
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path, PurePosixPath
@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from contestday.db.snapshot import (
     DUMP_NAMES,
     BackupError,
+    Dump,
     Kind,
     dump_database,
 )
@@ -147,6 +148,29 @@ class _Writer:
         self.files[name] = {"sha256": digest.hexdigest(), "size": size}
 
 
+def _write_archive(part: Path, settings: Settings, dump: Dump, taken: datetime, say: Progress) -> Manifest:
+    part.touch(0o600)  # the archive holds the keys and every contestant's personal data
+    with zipfile.ZipFile(part, "w", allowZip64=True) as archive:
+        members = _Writer(archive)
+        database_file = f"database/{DUMP_NAMES[dump.kind]}"
+        members.add_file(dump.path, database_file)
+        keys: dict[str, str] = {}
+        for name, value in ((SECRET_KEY_FILE, settings.secret_key), (AUDIT_KEY_FILE, settings.audit_key)):
+            text = key_text(value)
+            keys[name] = key_source(text, settings.data_dir / name)
+            if text is not None:
+                members.add_bytes(text.encode() + b"\n", f"keys/{name}")
+        say("密钥 / keys: " + ", ".join(f"{k} ({v})" for k, v in keys.items()))
+        uploads = sum(members.add_file(path, name) for path, name in _uploads(settings.data_dir))
+        say(f"上传的文件 / uploads: {uploads}")
+        manifest = Manifest(_version(), dump.revision, taken.isoformat(timespec="seconds"), dump.kind, database_file,
+                            dump.counts, keys, members.files, dump.server_version)
+        archive.writestr(MANIFEST, json.dumps(asdict(manifest), ensure_ascii=False, indent=1))
+    with part.open("rb") as written:
+        os.fsync(written.fileno())
+    return manifest
+
+
 def backup(settings: Settings, out_path: Path, progress: Progress | None = None, *, force: bool = False) -> Manifest:
     """Write the archive to `out_path` (refused when it exists, unless `force`); blocking, safe while the
     server runs and writes."""
@@ -161,31 +185,12 @@ def backup(settings: Settings, out_path: Path, progress: Progress | None = None,
     try:
         with tempfile.TemporaryDirectory(prefix=".backup-", dir=settings.data_dir) as work:
             say("数据库 / database …")
+            taken = datetime.now(UTC)
             dump = dump_database(settings.database_url, Path(work))
             rows = sum(n for t, n in dump.counts.items() if t != "alembic_version")
             say(f"数据库 / database: {_mib(dump.path.stat().st_size)}, {len(dump.counts)} 张表 / tables, "
                 f"{rows} 行 / rows, 结构版本 / schema {dump.revision}")
-            part.touch(0o600)  # the archive holds the keys and every contestant's personal data
-            with zipfile.ZipFile(part, "w", allowZip64=True) as archive:
-                members = _Writer(archive)
-                database_file = f"database/{DUMP_NAMES[dump.kind]}"
-                members.add_file(dump.path, database_file)
-                keys: dict[str, str] = {}
-                for name, value in ((SECRET_KEY_FILE, settings.secret_key), (AUDIT_KEY_FILE, settings.audit_key)):
-                    text = key_text(value)
-                    keys[name] = key_source(text, settings.data_dir / name)
-                    if text is not None:
-                        members.add_bytes(text.encode() + b"\n", f"keys/{name}")
-                say("密钥 / keys: " + ", ".join(f"{k} ({v})" for k, v in keys.items()))
-                uploads = 0
-                for path, name in _uploads(settings.data_dir):
-                    uploads += members.add_file(path, name)
-                say(f"上传的文件 / uploads: {uploads}")
-                manifest = Manifest(_version(), dump.revision, datetime.now(UTC).isoformat(timespec="seconds"),
-                                    dump.kind, database_file, dump.counts, keys, members.files, dump.server_version)
-                archive.writestr(MANIFEST, json.dumps(asdict(manifest), ensure_ascii=False, indent=1))
-        with part.open("rb") as written:
-            os.fsync(written.fileno())
+            manifest = _write_archive(part, settings, dump, taken, say)
         os.replace(part, out)
     finally:
         part.unlink(missing_ok=True)
@@ -209,17 +214,24 @@ def _manifest(archive: Path, zipped: zipfile.ZipFile) -> Manifest:
         document = json.loads(zipped.read(MANIFEST))
     except KeyError:
         raise _foreign(archive, f"没有 {MANIFEST}", f"no {MANIFEST}") from None
-    except (ValueError, zipfile.BadZipFile) as exc:
-        raise _foreign(archive, f"{MANIFEST} 无法读取", f"{MANIFEST} unreadable: {exc}") from None
+    except zipfile.BadZipFile as exc:
+        raise _corrupt(archive, f"{MANIFEST} 无法读取", f"{MANIFEST} unreadable: {exc}") from None
+    except ValueError as exc:
+        raise _foreign(archive, f"{MANIFEST} 不是 JSON", f"{MANIFEST} is not JSON: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise _foreign(archive, f"{MANIFEST} 不是 contestday 的格式", f"{MANIFEST} is not contestday's")
     if not isinstance(document.get("format_version"), int) or document["format_version"] > FORMAT_VERSION:
         raise BackupError("backup_too_new", f"{archive} 由更新版本的 contestday 写出，请先升级软件",
                           f"{archive} was written by a newer contestday: upgrade the software first")
+    known = {f.name for f in fields(Manifest)}  # a later minor version may add fields: they are left aside
     try:
-        return Manifest(**document)
+        manifest = Manifest(**{k: v for k, v in document.items() if k in known})
     except TypeError as exc:
         raise _foreign(archive, f"{MANIFEST} 缺少字段", f"{MANIFEST} is incomplete: {exc}") from None
+    if not (isinstance(manifest.files, dict) and all(isinstance(v, dict) for v in manifest.files.values())
+            and isinstance(manifest.counts, dict) and manifest.database in DUMP_NAMES):
+        raise _foreign(archive, f"{MANIFEST} 的内容不对", f"{MANIFEST} is malformed")
+    return manifest
 
 
 def _safe(name: str) -> bool:
