@@ -1,11 +1,13 @@
-# contestday server image: python:3.11-slim, CJK font for certificates, non-root, healthcheck.
+# contestday server image: python:3.11-slim, CJK font for certificates, pg_dump/pg_restore/psql for
+# `contestday backup`/`restore` on PostgreSQL (Debian's 15: a newer server needs a newer client), non-root,
+# healthcheck.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     CONTESTDAY_DATA_DIR=/data
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-wqy-zenhei curl \
+ && apt-get install -y --no-install-recommends fonts-wqy-zenhei curl postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -33,6 +33,7 @@ from certificates.routes import CERTIFICATE_ROUTES
 from contestday import health
 from contestday.accounts import limits
 from contestday.accounts.routes import AccountController
+from contestday.backup_schedule import PeriodicBackups
 from contestday.db.engine import create_engine, create_sessionmaker, create_writer, reading
 from contestday.logs import configure_logging
 from contestday.openapi import OPENAPI_ASSETS, document_refusals, openapi_config
@@ -189,6 +190,7 @@ def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar
     pages = (PageProcess(partial(create_app, settings, as_page_process=True))
              if settings.page_process and not as_page_process else None)
     reader = create_writer(settings.database_url, engine, read_only=True)
+    backups = PeriodicBackups(settings, interval=0 if as_page_process else None)  # CONTESTDAY_BACKUP_MINUTES
 
     async def dispose_engine(app: Litestar) -> None:
         await limits.close(app)
@@ -225,7 +227,7 @@ def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar
         dependencies={"db_session": Provide(provide_read_session), "write_session": Provide(provide_write_session)},
         state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
                      "open_session": open_session, "read_session": read_session, "writer": writer,
-                     "reader": reader, "pages": pages}),
+                     "reader": reader, "pages": pages, "backups": backups}),
         exception_handlers={HTTPException: _exception_handler, NotAuthorizedException: _exception_handler,
                             Refusal: _exception_handler, Exception: _exception_handler},
         template_config=TemplateConfig(directory=list(TEMPLATE_DIRS), engine=JinjaTemplateEngine,
@@ -236,8 +238,8 @@ def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar
                     # pages wait while marks queue for the writer; the heaviest go to the page process
                     DefineMiddleware(admission_middleware, backlog=writer.backlog.oldest_wait, pages=pages)],
         on_startup=[lambda app: writer.start(), lambda app: reader.start(),
-                    *([partial(_start_pages, pages)] if pages is not None else [])],
-        on_shutdown=[dispose_engine, lambda app: stop_render_processes(),
+                    *([partial(_start_pages, pages)] if pages is not None else []), backups.start],
+        on_shutdown=[backups.stop, dispose_engine, lambda app: stop_render_processes(),
                      *([lambda app: pages.stop()] if pages is not None else [])],
     )
     document_refusals(app)

@@ -25,9 +25,8 @@ def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T
     import asyncio  # not at the top: `results compute` never needs it (a tenth of its start-up)
 
     from contestday.db.engine import create_engine, create_sessionmaker
-    from contestday.db.migrate import upgrade
 
-    upgrade(settings.database_url)
+    _upgrade(settings)
     if settings.audit_key is not None:
         from judging import audit
 
@@ -47,6 +46,27 @@ def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T
 def _fail(message: str) -> None:
     click.echo(message, err=True)
     sys.exit(2)
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _upgrade(settings: Settings) -> None:
+    """The schema brought up to date; a database behind it is backed up into DATA_DIR/backups/ first."""
+    from contestday.backup_schedule import backup_before_upgrade
+    from contestday.db.migrate import upgrade
+    from contestday.db.snapshot import BackupError
+
+    try:
+        made = backup_before_upgrade(settings, _say)
+    except BackupError as exc:
+        _fail(f"升级数据库结构前的备份失败，未升级 / the backup before the schema upgrade failed, nothing upgraded: "
+              f"[{exc.code}] {exc.zh} / {exc.en}")
+    else:
+        if made is not None:
+            _say(f"升级数据库结构前已备份 / backed up before the schema upgrade: {made}")
+    upgrade(settings.database_url)
 
 
 class _Commands(click.Group):
@@ -82,11 +102,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
 def serve(host: str, port: int, workers: int) -> None:
-    from contestday.db.migrate import upgrade
-
     settings = load_settings()
     check_data_dir(settings.data_dir)
-    upgrade(settings.database_url)
+    _upgrade(settings)
     click.echo(f"contestday serving on http://{host}:{port}  ({json.dumps(settings.describe(), ensure_ascii=False)})")
     _serve(settings, host, port, workers)
 
@@ -151,11 +169,59 @@ def db() -> None:
 
 @db.command("upgrade", help="升级数据库结构 / bring the schema up to date")
 def db_upgrade() -> None:
-    from contestday.db.migrate import upgrade
-
-    settings = load_settings()
-    upgrade(settings.database_url)
+    _upgrade(load_settings())
     click.echo("ok")
+
+
+@main.command("backup", help="备份：数据库、密钥、上传的文件写成一个 .zip，服务运行时也可以 / back up the database, "
+                             "keys and uploads into one .zip, while the server runs")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
+              help="备份文件；给出目录时写成其中的 contestday-年月日-时分秒.zip / the archive (a directory: "
+                   "contestday-YYYYmmdd-HHMMSS.zip in it)")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件 / overwrite an existing file")
+def backup_command(out_path: Path, force: bool) -> None:
+    from contestday.backup import BackupError, backup, stamp
+
+    settings = load_settings(create_audit_key=False)  # a key made just now would be no one's
+    if out_path.is_dir():
+        out_path = out_path / f"contestday-{stamp()}.zip"
+    try:
+        backup(settings, out_path, _say, force=force)
+    except BackupError as exc:
+        _fail(f"[{exc.code}] {exc.zh} / {exc.en}")
+    click.echo(out_path)
+
+
+@main.command("restore", help="恢复备份到空的数据目录和数据库，并升级数据库结构 / restore a backup into an empty data "
+                              "directory and database, then upgrade the schema")
+@click.argument("archive", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="目标已有数据时也覆盖（先把现有数据备份到 数据目录/backups/）/ overwrite "
+                                           "a target that holds data (backed up into DATA_DIR/backups/ first)")
+@click.option("--check", "check_only", is_flag=True, help="只核对备份文件的校验和，不恢复 / only verify the archive")
+def restore_command(archive: Path, force: bool, check_only: bool) -> None:
+    from contestday.backup import BackupError, verify_archive
+    from contestday.restore import restore
+
+    try:
+        if check_only:
+            manifest = verify_archive(archive, _say)
+            click.echo(f"完好 / intact: {archive} ({manifest.database}, {manifest.rows()} 行 / rows, "
+                       f"{len(manifest.files)} 个文件 / files)")
+            return
+        settings = load_settings(create_audit_key=False)
+        check_data_dir(settings.data_dir)
+        done = restore(settings, archive, force=force, progress=_say)
+    except BackupError as exc:
+        _fail(f"[{exc.code}] {exc.zh} / {exc.en}")
+        return
+    if done.previous_backup is not None:
+        click.echo(f"恢复前的数据已备份到 / what was there is backed up in: {done.previous_backup}")
+    for zh, en in done.notes:
+        click.echo(f"{zh} / {en}")
+    for zh, en in done.warnings:
+        click.echo(f"警告 / WARNING: {zh} / {en}", err=True)
+    click.echo(f"已恢复 / restored: {archive} ({done.manifest.created_at}, {done.manifest.rows()} 行 / rows), "
+               f"数据库结构 / schema {done.revision}")
 
 
 @main.group(help="赛事文件 / event files")

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-__all__ = ["MIN_FREE_MIB", "VARIABLES", "DataDirState", "Settings", "SettingsError", "Variable", "check_data_dir",
-           "data_dir_state", "load_settings", "parse_environment"]
+__all__ = ["AUDIT_KEY_FILE", "MIN_FREE_MIB", "SECRET_KEY_FILE", "VARIABLES", "DataDirState", "Settings",
+           "SettingsError", "Variable", "check_data_dir", "data_dir_state", "load_settings", "parse_environment"]
 
 _PREFIX = "CONTESTDAY_"
 
@@ -321,11 +321,14 @@ def _unwritable(data_dir: Path, exc: OSError) -> SettingsError:
     return SettingsError([_not_writable(data_dir, _reason(exc))])
 
 
+SECRET_KEY_FILE = "secret_key"
+
+
 def _secret_key(given: str | None, data_dir: Path) -> str:
     """The configured key, else one generated once and kept in the data dir (sessions survive restarts)."""
     if given:
         return given
-    path = data_dir / "secret_key"
+    path = data_dir / SECRET_KEY_FILE
     if path.exists():
         return path.read_text().strip()
     try:
