@@ -152,8 +152,7 @@ class VenuePublic(Controller):
     async def connected(self, request: Req) -> Template:
         now = datetime.now(CHINA_TZ)
         return Template("venue/ok.html", context={
-            "now": f"{now:%Y-%m-%d %H:%M:%S}", "reached": f"{request.url.scheme}://{request.headers.get('host', '')}",
-            "server_ms": int(time.time() * 1000)})
+            "now": f"{now:%Y-%m-%d %H:%M:%S}", "reached": f"{request.url.scheme}://{request.headers.get('host', '')}"})
 
     @get("/clock", media_type=MediaType.JSON, cache_control=None)
     async def clock(self) -> Response[dict[str, int]]:
