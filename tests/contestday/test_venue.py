@@ -270,7 +270,7 @@ async def test_the_page_with_a_font_without_rare_characters_and_with_none(
 def _words(pdf: Path) -> list[tuple[str, float, float, float, float]]:
     """(text, xMin, yMin, xMax, yMax) of every word, in points from the top-left corner."""
     out = subprocess.run([_tool("pdftotext"), "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True)
-    return [(m.group(5), *(float(m.group(i)) for i in range(1, 5))) for m in re.finditer(
+    return [(m.group(5), float(m.group(1)), float(m.group(2)), float(m.group(3)), float(m.group(4))) for m in re.finditer(
         r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out.stdout)]
 
 
