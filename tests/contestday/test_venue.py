@@ -270,8 +270,9 @@ async def test_the_page_with_a_font_without_rare_characters_and_with_none(
 def _words(pdf: Path) -> list[tuple[str, float, float, float, float]]:
     """(text, xMin, yMin, xMax, yMax) of every word, in points from the top-left corner."""
     out = subprocess.run([_tool("pdftotext"), "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True)
-    return [(m.group(5), float(m.group(1)), float(m.group(2)), float(m.group(3)), float(m.group(4))) for m in re.finditer(
-        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out.stdout)]
+    pattern = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
+    return [(m.group(5), float(m.group(1)), float(m.group(2)), float(m.group(3)), float(m.group(4)))
+            for m in re.finditer(pattern, out.stdout)]
 
 
 def _ruler_positions(words: list[tuple[str, float, float, float, float]], across: bool) -> list[float]:
