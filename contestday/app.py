@@ -38,6 +38,7 @@ from contestday.db.engine import create_engine, create_sessionmaker, create_writ
 from contestday.logs import configure_logging
 from contestday.openapi import OPENAPI_ASSETS, document_refusals, openapi_config
 from contestday.settings import Settings, check_data_dir
+from contestday.venue.routes import VenueCheckPages, VenuePublic
 from contestday.web import uploads
 from contestday.web.admission import admission_middleware, stop_render_processes
 from contestday.web.channels import channels_plugin
@@ -81,8 +82,9 @@ ROOT = Path(__file__).parent
 TEMPLATE_DIRS = [ROOT / "templates", ROOT / "web" / "templates", ROOT / "accounts" / "templates",
                  *(Path(package.__file__ or "").parent / "templates"
                    for package in (registration, kiosk, judging, results, certificates)),
-                 Path(results.__file__).parent / "console" / "templates"]
-STATIC_DIRS = [ROOT / "web" / "static", Path(registration.__file__ or "").parent / "static"]
+                 Path(results.__file__).parent / "console" / "templates", ROOT / "venue" / "templates"]
+STATIC_DIRS = [ROOT / "web" / "static", Path(registration.__file__ or "").parent / "static",
+               ROOT / "venue" / "static"]
 KIOSK_STATIC = Path(kiosk.__file__).parent / "static"
 JUDGING_STATIC = Path(judging.__file__).parent / "static"
 CONSOLE_STATIC = Path(results.__file__).parent / "console" / "static"  # served beside the tablet's, as before
@@ -210,7 +212,7 @@ def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar
             CheckinController, SealedController, KioskPhotoController, judge_socket,
             JudgeLinkController, PaperController, RecheckController, TabletPages, JudgeAdminPages,
             PublicPages, MinePages, PosterPages,
-            RegistrationAdminPages, *STAFF_PAGES,
+            RegistrationAdminPages, *STAFF_PAGES, VenueCheckPages, VenuePublic,
             *KIOSK_ROUTES,
             *CONSOLE_ROUTES,
             *THEORY_ROUTES,

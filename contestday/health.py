@@ -4,11 +4,13 @@ home page."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import MediaType, Request, Response, get
 from litestar.response import Template
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contestday.accounts.guards import current_principal
 from contestday.db.engine import reading
@@ -18,29 +20,55 @@ from contestday.web.i18n import preferred_language
 from contestday.web.sessions import DbSession
 from registration.events.service import list_events
 
-__all__ = ["health", "home"]
+__all__ = ["DatabaseState", "database_state", "health", "home"]
 
 _HEAD = head_revision()
+
+
+@dataclass(frozen=True)
+class DatabaseState:
+    """Whether the database answered, at which migration (and the one this program needs), and the error's
+    class name when it did not."""
+
+    reachable: bool
+    revision: str | None = None
+    detail: str = ""
+    head: str | None = _HEAD
+
+    @property
+    def current(self) -> bool:
+        return self.reachable and self.revision == self.head
+
+
+async def database_state(engine: AsyncEngine, timeout: float | None = None) -> DatabaseState:
+    """`SELECT 1` and the migration revision, in a read-only transaction (never waits for a writer); a
+    database that has not answered within `timeout` seconds counts as unreachable (`TimeoutError`)."""
+    engine = reading(engine)
+    try:
+        async with asyncio.timeout(timeout):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            revision = await current_revision(engine)
+    except Exception as exc:  # the point is to report it, not to fail with a 500
+        return DatabaseState(False, detail=type(exc).__name__)
+    return DatabaseState(True, revision)
 
 
 @get("/health", summary="健康检查 / health", tags=["operations"])
 async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """Each component by name: `database` ok | unreachable, `schema` current | outdated, `data_dir` ok |
     read_only | full (with `free_mib`); 503 when any is not ok."""
-    engine = reading(request.app.state.engine)  # a deferred, query_only transaction: never waits for a writer
     data_dir = await asyncio.to_thread(data_dir_state, request.app.state.settings.data_dir)  # writes a probe
     body: dict[str, Any] = {"status": "ok", "database": "ok", "schema": "current", "head": _HEAD,
                             "data_dir": data_dir.state, "free_mib": data_dir.free_mib}
     if data_dir.state != "ok":
         body.update(status="error")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-        body["revision"] = await current_revision(engine)
-    except Exception as exc:  # the point is to report it, not to fail with a 500
-        body.update(status="error", database="unreachable", detail=type(exc).__name__)
+    database = await database_state(request.app.state.engine)
+    if not database.reachable:
+        body.update(status="error", database="unreachable", detail=database.detail)
     else:
-        if body["revision"] != _HEAD:
+        body["revision"] = database.revision
+        if not database.current:
             body.update(status="error", schema="outdated")
     return Response(body, status_code=503 if body["status"] != "ok" else 200, media_type=MediaType.JSON)
 

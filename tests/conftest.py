@@ -216,12 +216,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(settings: Settings) -> Iterator[str]:
-    """The real app under uvicorn on a free loopback port, in a thread; yields its base URL."""
+@contextlib.contextmanager
+def served(settings: Settings, port: int | None = None) -> Iterator[str]:
+    """The real app under uvicorn on loopback `port` (default a free one), in a thread; yields its base URL.
+    A test that needs the address in its settings (the public URL) picks the port first."""
     import uvicorn
 
-    port = _free_port()
+    port = port or _free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
                             ws="websockets-sansio", lifespan="on")
     server = uvicorn.Server(config)
@@ -232,9 +233,18 @@ def live_server(settings: Settings) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("live server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port, in a thread; yields its base URL."""
+    with served(settings) as url:
+        yield url
 
 
 @pytest.fixture

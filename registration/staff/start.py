@@ -45,6 +45,8 @@ class StartLink:
 ROLE_LINKS: dict[str, tuple[StartLink, ...]] = {
     "organiser": (
         StartLink("赛事列表", "/admin/events", "新建、导入或导出赛事", "global"),
+        StartLink("场地检查", "/admin/venue", "赛前在场地检查：手机扫码连接、字体、数据库、磁盘、时钟和打印测试页",
+                  "global"),
         StartLink("全部账号", "/admin/accounts",
                   "全部工作人员账号：新建、授予或收回各赛事的角色、停用、重置和一次性登录链接", "admin"),
         StartLink("赛事工作台", "/admin/events/{event}",
@@ -89,6 +91,9 @@ register({
     "赛事设置、报名、裁判、检录、成绩发布、申诉和证书的全部入口":
         "Every page of the event: settings, registration, judges, check-in, publishing, appeals, certificates",
     "新建、导入或导出赛事": "Create, import or export events",
+    "赛前在场地检查：手机扫码连接、字体、数据库、磁盘、时钟和打印测试页":
+        "Check the venue before the contest: a phone connects by QR code, fonts, database, disk, clock and a "
+        "printer test sheet",
     "成绩发布": "Publish results",
     "发布或撤回各赛项的成绩公示": "Publish or withdraw each item's results",
     "实时评分矩阵、复评要求、锁定与退回": "Live marks, re-mark requests, locks and reopening",

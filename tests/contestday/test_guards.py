@@ -182,6 +182,10 @@ EXPECTED.update({  # the pages of the day's later steps (results/chief_pages.py,
     ("POST", f"{CP}/certificates/{{serial:str}}/revoke"): ORGANISER,
     ("POST", f"{CP}/certificates/{{serial:str}}/reissue"): ORGANISER,
 })
+EXPECTED.update({  # the venue check's public half (contestday/venue/routes.py); /admin/venue is below /admin
+    ("GET", "/venue/ok"): PUBLIC,
+    ("GET", "/venue/clock"): PUBLIC,
+})
 # held only by a role given for every event (administrators): making events, every account
 SERVER_WIDE = frozenset({
     ("POST", "/api/events"),
