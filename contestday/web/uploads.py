@@ -37,7 +37,8 @@ __all__ = [
     "MAX_EXPANDED_BYTES", "MAX_GRID_CELLS", "MAX_IMAGE_BYTES", "MAX_IMAGE_PIXELS", "MAX_IMAGE_SIDE", "MAX_LAYOUT_BYTES",
     "MAX_MEMBERS", "MAX_RATIO", "MAX_ROWS", "MAX_SPREADSHEET_BYTES", "OLE_MAGIC", "TableBudget", "UploadRefused",
     "check_depth", "check_size", "check_text_depth", "check_xls", "member_stream", "not_readable", "not_xls",
-    "off_loop", "open_xlsx", "read_body", "read_form", "read_member", "too_complex", "too_large",
+    "off_loop", "open_xlsx", "password_protected", "read_body", "read_form", "read_member", "too_complex",
+    "too_large",
 ]
 
 MiB = 1024 * 1024
@@ -222,10 +223,19 @@ def not_xls() -> UploadRefused:
                         "Excel or WPS and save it as .xlsx")
 
 
+def password_protected() -> UploadRefused:
+    return not_readable("该表格设有打开密码：请在 Excel 或 WPS 里取消密码后重试",
+                        "the workbook is password protected: remove the password and try again")
+
+
 def _workbook_streams(data: bytes) -> list[bytes]:
     try:
         with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            if ole.exists("EncryptedPackage"):  # an .xlsx with a password is saved as an OLE2 file holding it
+                raise password_protected()
             streams = [ole.openstream(name).read() for name in ("Workbook", "Book") if ole.exists(name)]
+    except UploadRefused:
+        raise
     except Exception as exc:  # olefile raises OSError, struct.error, IndexError, … on a damaged file
         raise not_xls() from exc
     if not streams:

@@ -248,9 +248,8 @@ def _xls_rows(data: bytes) -> list[list[Cell]]:
     try:
         with python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)) as book:
             values = book.get_sheet_by_index(0).to_python(skip_empty_area=False)  # keeps the row numbers
-    except python_calamine.PasswordError as exc:
-        raise uploads.not_readable("该表格设有打开密码：请取消密码（或另存为不加密的 .xlsx）后重试",
-                                   "the workbook is password protected: remove the password and try again") from exc
+    except python_calamine.PasswordError as exc:  # an .xls encrypted with its password (FILEPASS)
+        raise uploads.password_protected() from exc
     except (python_calamine.CalamineError, ValueError, OSError) as exc:
         raise uploads.not_xls() from exc
     budget = uploads.TableBudget()

@@ -74,6 +74,16 @@ def test_what_is_not_an_xls_is_refused_with_a_clear_message() -> None:
     assert other.value.code == "unsupported_file" and ".xls" in other.value.zh and ".et" in other.value.zh
 
 
+def test_a_workbook_with_a_password_is_refused_as_such() -> None:
+    """Excel saves an .xlsx with an open password as an OLE2 file (an EncryptedPackage inside): it starts like an
+    .xls, so it is told apart and named for what it is."""
+    data = (DATA / "password.xlsx").read_bytes()
+    assert data.startswith(uploads.OLE_MAGIC)
+    with pytest.raises(uploads.UploadRefused) as refused:
+        roster.read_cells(data, "名单.xlsx")
+    assert refused.value.code == "upload_not_readable" and "密码" in refused.value.zh
+
+
 @pytest.mark.parametrize(("name", "limit"), [("far_row.xls", "max_rows"), ("far_grid.xls", "max_grid_cells")])
 def test_a_small_file_with_far_cells_is_refused_before_calamine_expands_it(
         name: str, limit: str, monkeypatch: pytest.MonkeyPatch) -> None:
