@@ -11,7 +11,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY contestday ./contestday
 COPY scoring ./scoring
 COPY registration ./registration
@@ -19,7 +19,8 @@ COPY judging ./judging
 COPY results ./results
 COPY kiosk ./kiosk
 COPY certificates ./certificates
-RUN pip install .
+# the versions CI tested: constraints.txt pins every package (scripts/lock makes it)
+RUN pip install -c constraints.txt .
 
 RUN useradd --system --uid 10001 --home-dir /data contestday \
  && mkdir -p /data && chown contestday /data

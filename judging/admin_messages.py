@@ -29,10 +29,12 @@ register({
     "日期格式应如 2027-06-30": "A date like 2027-06-30",
     "请选择要导入的裁判名单文件": "Choose the judge list to import",
     "{name} · 裁判组": "{name} · panel",
-    "上传 .xlsx 或 .csv：每张考评员证一行（姓名、单位、手机、身份证号、考评员证职业、考评员证等级、考评员证编号、"
-    "有效期至；只知发证日期时填“发证日期”，按三年计算有效期）。已登记的裁判按身份证号或姓名+手机匹配，重复导入不会重复添加。":
-        "Upload .xlsx or .csv with one row per examiner card (姓名, 单位, 手机, 身份证号, 考评员证职业, 考评员证等级, "
-        "考评员证编号, 有效期至; with only the issue date known, fill 发证日期 and the card counts three years). "
+    "上传 .xlsx、.xls、.et 或 .csv：每张考评员证一行（姓名、单位、手机、身份证号、考评员证职业、考评员证等级、"
+    "考评员证编号、有效期至；只知发证日期时填“发证日期”，按三年计算有效期）。已登记的裁判按身份证号或姓名+手机匹配，"
+    "重复导入不会重复添加。":
+        "Upload .xlsx, .xls, .et or .csv with one row per examiner card (姓名, 单位, 手机, 身份证号, 考评员证职业, "
+        "考评员证等级, 考评员证编号, 有效期至; with only the issue date known, fill 发证日期 and the card counts "
+        "three years). "
         "Judges on record are matched by ID number or by name and phone, so importing again adds nobody twice.",
     "下载二维码 PNG": "Download QR (PNG)",
     "下载名单模板": "Download the template",

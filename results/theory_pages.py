@@ -283,7 +283,7 @@ register({
     "确认人": "Confirmed by",
     "尚无确认的理论成绩。": "No confirmed theory score yet.",
     "上传理论成绩表": "Upload a theory sheet",
-    "理论成绩表（.xlsx 或 .csv）": "Theory sheet (.xlsx or .csv)",
+    "理论成绩表（.xlsx、.xls 或 .csv）": "Theory sheet (.xlsx, .xls or .csv)",
     "仅检查（不导入）": "Only check (import nothing)",
     "更正原因（更改已确认的成绩时必填）": "Reason for the correction (required when a confirmed score changes)",
     "下载理论成绩模板": "Download the theory template",

@@ -4,7 +4,9 @@ layouts and designs), checked before and while parsing, and the thread the parsi
 Why: an XLSX is a zip, and a 1 MB zip can hold a sheet of hundreds of MB; parsing it whole froze the server
 for minutes and took gigabytes. So the zip's own directory is read first (members, the sum of uncompressed
 sizes, each member's compression ratio) and nothing is decompressed past a limit; members are read as a
-stream that stops at its declared size; rows, cells and cell length are counted while parsing; JSON and
+stream that stops at its declared size; rows, cells and cell length are counted while parsing. An .xls (or
+WPS .et) is an OLE2 file whose reader (calamine) builds every sheet as a full grid when it opens it — a 6 KB
+file with cells at A1 and IV65536 took 1 GB — so its cell records are scanned for the bounds first. JSON and
 TOML are scanned for nesting depth before the parser (which recurses) sees them. Every refusal is an
 `UploadRefused` (an `Refusal`: 413 `upload_too_large`, 422 `upload_too_complex` or `upload_not_readable`)
 whose Chinese message names the limit, raised before anything is stored. `off_loop` runs a parse on a
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import struct
 import zipfile
 from collections.abc import Callable
 from functools import partial
@@ -22,6 +25,7 @@ from typing import IO, Any, TypeVar
 
 import anyio
 import anyio.to_thread
+import olefile
 from litestar import Request
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
@@ -30,10 +34,11 @@ from contestday.web.errors import Refusal
 
 __all__ = [
     "FORM_LIMIT", "MAX_CELLS", "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_DEPTH", "MAX_EVENT_FILE_BYTES",
-    "MAX_EXPANDED_BYTES", "MAX_IMAGE_BYTES", "MAX_IMAGE_PIXELS", "MAX_IMAGE_SIDE", "MAX_LAYOUT_BYTES",
-    "MAX_MEMBERS", "MAX_RATIO", "MAX_ROWS", "MAX_SPREADSHEET_BYTES", "TableBudget", "UploadRefused", "check_depth",
-    "check_size", "check_text_depth", "member_stream", "not_readable", "off_loop", "open_xlsx", "read_body",
-    "read_form", "read_member", "too_complex", "too_large",
+    "MAX_EXPANDED_BYTES", "MAX_GRID_CELLS", "MAX_IMAGE_BYTES", "MAX_IMAGE_PIXELS", "MAX_IMAGE_SIDE", "MAX_LAYOUT_BYTES",
+    "MAX_MEMBERS", "MAX_RATIO", "MAX_ROWS", "MAX_SPREADSHEET_BYTES", "OLE_MAGIC", "TableBudget", "UploadRefused",
+    "check_depth", "check_size", "check_text_depth", "check_xls", "member_stream", "not_readable", "not_xls",
+    "off_loop", "open_xlsx", "password_protected", "read_body", "read_form", "read_member", "too_complex",
+    "too_large",
 ]
 
 MiB = 1024 * 1024
@@ -46,6 +51,7 @@ MAX_ROWS = 20_000  # spreadsheet row number
 MAX_COLUMNS = 200
 MAX_CELLS = 400_000
 MAX_CELL_CHARS = 2_000
+MAX_GRID_CELLS = 1_000_000  # an .xls's sheets as full grids, rows × columns from A1 (~70 MB, under a second)
 MAX_EVENT_FILE_BYTES = 1 * MiB  # the example event file is 1.5 KB
 MAX_LAYOUT_BYTES = 64 * 1024
 MAX_DEPTH = 32  # of nested objects and arrays; an event file is 5 deep
@@ -197,6 +203,76 @@ class TableBudget:
         if len(text) > MAX_CELL_CHARS:
             raise too_complex(f"有单元格超过 {MAX_CELL_CHARS} 个字符", f"a cell holds more than {MAX_CELL_CHARS} "
                               "characters", max_cell_chars=MAX_CELL_CHARS)
+
+
+# --- XLS and WPS .et (an OLE2 compound file of BIFF records) -------------------------------------------------
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BOF = 0x0809  # each sheet's records start with one
+# the records that place a value (formula, shared string, number, RK, bool/error, label, rich label): row and
+# column first; MULRK holds several columns, its last at the end. Blank cells are not in the grid calamine builds.
+_CELL_RECORDS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0205, 0x0204, 0x00D6}
+_MULRK = 0x00BD
+
+
+def not_xls() -> UploadRefused:
+    """An .xls that is none (often a web page a system saved under that name) or is damaged."""
+    return not_readable("无法读取该 XLS 文件（不是 Excel 97–2003 格式，例如网页导出的表格，或已损坏）："
+                        "请用 Excel 或 WPS 打开后另存为 .xlsx 再导入",
+                        "cannot read this XLS file (not Excel 97–2003, e.g. a web page, or damaged): open it in "
+                        "Excel or WPS and save it as .xlsx")
+
+
+def password_protected() -> UploadRefused:
+    return not_readable("该表格设有打开密码：请在 Excel 或 WPS 里取消密码后重试",
+                        "the workbook is password protected: remove the password and try again")
+
+
+def _workbook_streams(data: bytes) -> list[bytes]:
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            if ole.exists("EncryptedPackage"):  # an .xlsx with a password is saved as an OLE2 file holding it
+                raise password_protected()
+            streams = [ole.openstream(name).read() for name in ("Workbook", "Book") if ole.exists(name)]
+    except UploadRefused:
+        raise
+    except Exception as exc:  # olefile raises OSError, struct.error, IndexError, … on a damaged file
+        raise not_xls() from exc
+    if not streams:
+        raise not_xls()
+    return streams
+
+
+def check_xls(data: bytes) -> None:
+    """An .xls (or WPS .et) whose every sheet passes the row, column and cell bounds, and whose sheets as grids
+    hold at most MAX_GRID_CELLS, read from its cell records before any reader expands it."""
+    check_size(data, MAX_SPREADSHEET_BYTES, "表格文件", "the spreadsheet")
+    budget = TableBudget()
+    grids = 0
+    for stream in _workbook_streams(data):
+        rows = columns = 0  # of the sheet being scanned
+        offset = 0
+        while offset + 4 <= len(stream):
+            kind, length = struct.unpack_from("<HH", stream, offset)
+            body, offset = offset + 4, offset + 4 + length
+            if kind == _BOF:
+                grids += rows * columns
+                rows = columns = 0
+            elif kind in _CELL_RECORDS or kind == _MULRK:
+                if length < 6 or offset > len(stream):
+                    continue
+                row, first = struct.unpack_from("<HH", stream, body)
+                last = struct.unpack_from("<H", stream, offset - 2)[0] if kind == _MULRK else first
+                budget.row(row + 1)
+                for column in range(first, max(first, last) + 1):
+                    budget.cell(column, "")
+                rows, columns = max(rows, row + 1), max(columns, last + 1)
+        grids += rows * columns
+    if grids > MAX_GRID_CELLS:
+        raise too_complex(f"表格的数据区域（从 A1 起的行数×列数）超过 {MAX_GRID_CELLS} 个单元格：请删去远处的单元格，"
+                          "或分成几个文件导入",
+                          f"the sheets span more than {MAX_GRID_CELLS} cells (rows × columns from A1): delete far-off "
+                          "cells or split the file", max_grid_cells=MAX_GRID_CELLS)
 
 
 # --- JSON / TOML ---------------------------------------------------------------------------------------------

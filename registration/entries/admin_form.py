@@ -186,9 +186,10 @@ register({
     "指导教师手机": "Instructor's phone",
     "保存修改": "Save changes",
     "导入报名名单": "Import a roster",
-    "上传各单位报送的名单（.xlsx 或 .csv）。每一行按与扫码报名相同的规则检查并报名；有错误的行不影响其他行。":
-        "Upload a unit's roster (.xlsx or .csv). Every row is checked and registered by the same rules as the "
-        "QR form; a row with errors does not stop the others.",
+    "上传各单位报送的名单（.xlsx、.xls、WPS 的 .et 或 .csv）。每一行按与扫码报名相同的规则检查并报名；"
+    "有错误的行不影响其他行。":
+        "Upload a unit's roster (.xlsx, .xls, WPS .et or .csv). Every row is checked and registered by the same "
+        "rules as the QR form; a row with errors does not stop the others.",
     "下载名单模板": "Download the template",
     "无法导入：": "Cannot import:",
     "名单文件": "Roster file",

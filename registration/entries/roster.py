@@ -1,15 +1,18 @@
-"""Rosters units send as spreadsheets (XLSX or CSV), read and written — pure, no database.
+"""Rosters units send as spreadsheets (XLSX, XLS or WPS .et, CSV), read and written — pure, no database.
 
 Every cell is read as text. An XLSX is read from its XML (stdlib zipfile) rather than through a dataframe
 reader, because only the XML says whether a cell was typed as a number: Excel keeps 15 significant
 digits, so an 18-digit ID number typed into a numeric cell is already corrupted (5.00103199506151E+17 →
 …151000), and a reader that turns it back into text hides that. Such cells are refused, row by row.
+An .xls (Excel 97–2003, and WPS's .et, the same OLE2 format) is read with python-calamine, which gives each
+cell's type too: a number cell there is refused the same way.
 The file is bounded first and while it is read (contestday.web.uploads: a 1 MB XLSX can hold a 200 MB sheet).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import functools
 import io
 import re
@@ -22,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any, TypeVar
 from xml.etree import ElementTree
 
+import python_calamine
 import xlsxwriter
 
 from contestday.web import uploads
@@ -225,15 +229,58 @@ def _header_key(raw: str) -> str | None:
     return HEADERS.get(text) or HEADERS.get(text.lower())
 
 
+def _value_cell(value: Any) -> Cell:
+    """One of calamine's values as a cell: numbers keep their type, as the XLSX reader's do."""
+    if isinstance(value, bool):  # before int: a bool is one
+        return Cell("TRUE" if value else "FALSE")
+    if isinstance(value, int | float):
+        return Cell(_numeric_text(repr(value)), numeric=True)
+    if isinstance(value, datetime.datetime):  # a date cell: the date as text (judge_import.parse_date reads it)
+        return Cell(value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" "))
+    if isinstance(value, datetime.date):
+        return Cell(value.isoformat())
+    return Cell(value if isinstance(value, str) else str(value))
+
+
+def _xls_rows(data: bytes) -> list[list[Cell]]:
+    """The first sheet of an .xls or .et: bounded from its records before calamine opens it (uploads.check_xls)."""
+    uploads.check_xls(data)
+    try:
+        with python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)) as book:
+            values = book.get_sheet_by_index(0).to_python(skip_empty_area=False)  # keeps the row numbers
+    except python_calamine.PasswordError as exc:  # an .xls encrypted with its password (FILEPASS)
+        raise uploads.password_protected() from exc
+    except (python_calamine.CalamineError, ValueError, OSError) as exc:
+        raise uploads.not_xls() from exc
+    budget = uploads.TableBudget()
+    rows: list[list[Cell]] = []
+    for number, raw in enumerate(values, start=1):
+        budget.row(number)
+        cells = [_value_cell(value) for value in raw]
+        for column, cell in enumerate(cells):
+            if cell.text:
+                budget.cell(column, cell.text)
+        rows.append(cells)
+    return rows
+
+
+_XLS_NAMES = (".xls", ".xlt", ".et", ".ett")  # Excel 97–2003 workbook and template, WPS 表格 and its template
+
+
 def read_cells(data: bytes, filename: str) -> list[list[Cell]]:
-    """The first sheet of an .xlsx, or a .csv (UTF-8 or GBK), as rows of cells; RosterError otherwise."""
+    """The first sheet of an .xlsx, an .xls or WPS .et, or a .csv (UTF-8 or GBK), as rows of cells; RosterError
+    otherwise. The content decides before the name: an OLE2 file is an .xls, a zip an .xlsx."""
     lower = filename.lower()
+    if data.startswith(uploads.OLE_MAGIC):
+        return _xls_rows(data)
     if lower.endswith(".csv"):
         return _csv_rows(data)
     if lower.endswith((".xlsx", ".xlsm")) or data.startswith(b"PK"):
         return _xlsx_rows(data)
-    raise RosterError("unsupported_file", "只支持 .xlsx 或 .csv 文件（旧版 .xls 请另存为 .xlsx）",
-                      "only .xlsx or .csv files (save an old .xls as .xlsx)")
+    if lower.endswith(_XLS_NAMES):  # named so but no OLE2 file: refused as not an .xls (uploads.not_xls)
+        return _xls_rows(data)
+    raise RosterError("unsupported_file", "只支持 .xlsx、.xls、.et（WPS 表格）或 .csv 文件",
+                      "only .xlsx, .xls, .et (WPS) or .csv files")
 
 
 def keyed_rows(table: list[list[Cell]], key: Callable[[str], str | None], needs: set[str],
@@ -356,11 +403,12 @@ T = TypeVar("T")
 
 
 async def parse_upload(upload: Any, parse: Callable[[bytes, str], T], what_zh: str, what_en: str) -> T:
-    """An uploaded sheet (.xlsx or .csv) parsed off the event loop by `parse(data, filename)`: 422 `missing_file`
-    without one (naming `what`), the sheet's own refusal (`no_header`, `missing_columns`, …) when unreadable.
-    Called before the route's first query: on SQLite that query opens the write transaction."""
+    """An uploaded sheet (.xlsx, .xls, .et or .csv) parsed off the event loop by `parse(data, filename)`: 422
+    `missing_file` without one (naming `what`), the sheet's own refusal (`no_header`, `missing_columns`, …) when
+    unreadable. Called before the route's first query: on SQLite that query opens the write transaction."""
     if upload is None or not upload.filename:
-        raise Refusal(422, "missing_file", f"请选择{what_zh}文件（.xlsx 或 .csv）", f"choose {what_en} (.xlsx or .csv)")
+        raise Refusal(422, "missing_file", f"请选择{what_zh}文件（.xlsx、.xls 或 .csv）",
+                      f"choose {what_en} (.xlsx, .xls or .csv)")
     try:
         return await uploads.off_loop(parse, await upload.read(), upload.filename)
     except RosterError as exc:
