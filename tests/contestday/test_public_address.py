@@ -24,6 +24,7 @@ from contestday.web import addresses
 from contestday.web.addresses import is_loopback, parse_public_url, same_origin, serve_lines
 from contestday.web.errors import Refusal
 from contestday.web.public_address import load_address
+from registration.events import address_box
 from tests.certificates.test_certificates_server import published
 from tests.registration.test_registration_api import make_event, person
 from tests.registration.test_registration_pages import form, submit
@@ -238,13 +239,16 @@ class _Bearer:
         return await self.client.post(url, headers=self.headers, **kwargs)
 
 
-async def test_the_page_warns_when_the_browser_used_another_address(admin: Any) -> None:
+async def test_the_page_warns_when_the_browser_used_another_address(admin: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(address_box, "lan_addresses", lambda: ["10.0.0.9"])
     event_id = await make_event(admin)
     await admin.post(f"/admin/events/{event_id}/public-address", data={"url": LAN})
     same = await admin.get(f"/admin/events/{event_id}", headers={**HTML, "Host": "192.168.1.10:8000"})
     assert 'id="public-address-differs"' not in same.text
     other = await admin.get(f"/admin/events/{event_id}", headers={**HTML, "Host": "10.0.0.7:8000"})
     assert 'id="public-address-differs"' in other.text and "http://10.0.0.7:8000" in other.text
-    assert 'name="url" value="http://10.0.0.7:8000"' in other.text  # offered as a one-click choice
+    assert 'value="http://10.0.0.7:8000"></label>' in other.text  # the browser's address, ready to save
+    assert 'name="url" value="http://10.0.0.9:8000"' in other.text  # this machine's: a one-click choice
     local = await admin.get(f"/admin/events/{event_id}", headers={**HTML, "Host": "127.0.0.1:8000"})
     assert 'id="public-address-differs"' not in local.text  # on the server itself: no warning
