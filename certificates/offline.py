@@ -2,8 +2,9 @@
 
 One A4 page per person holding an award, in RESULTS order; serials `ITEM-0001` numbered per item in that
 order (unique within the event); the QR encodes `{verify-base}/verify/{serial}`. Exit 2 with a clear message
-on bad input, and when a name holds characters the font cannot draw (listed, with --fallback-font to fix
-it): nothing is written then."""
+on bad input, when a name holds characters the font cannot draw (listed, with --fallback-font to fix
+it), and when --verify-base is missing or one no phone reaches (127.0.0.1, localhost: `--allow-loopback` for
+tests): nothing is written then."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from certificates.render import (
     template_from_document,
 )
 from contestday.pdf.fonts import FontNotFound, cjk_font
+from contestday.web.addresses import parse_public_url
+from contestday.web.errors import Refusal
 from results.inputs import BadInput, load_event
 from results.tables import TableError, read_table
 
@@ -66,8 +69,27 @@ def _template(path: Path | None, background: Path | None, overprint: bool, dx: f
     return template.calibrated(template.offset_x_mm + dx, template.offset_y_mm + dy)
 
 
-def build_command(event_path: Path, results_path: Path, out_path: Path, verify_base: str, *,
-                  issued_on: date | None = None, font: str | None = None, fallback_font: str | None = None,
+def _verify_base(given: str | None, allow_loopback: bool) -> str | tuple[str, str]:
+    """The checked address, or (zh, en) saying what is wrong with it."""
+    if not given or not given.strip():
+        return ("请用 --verify-base 指定证书二维码打开的核验地址（如 https://contest.example.cn），"
+                "或设置 CONTESTDAY_PUBLIC_URL",
+                "--verify-base is required: the address the certificates' QR codes open "
+                "(e.g. https://contest.example.cn), or set CONTESTDAY_PUBLIC_URL")
+    try:
+        return parse_public_url(given, allow_loopback=allow_loopback)
+    except Refusal as exc:
+        if exc.code == "public_url_loopback":
+            return (f"--verify-base {given.strip()} 是本机地址，手机扫证书二维码打不开：请给出证书核验页的公开地址"
+                    "（测试时可加 --allow-loopback）",
+                    f"--verify-base {given.strip()} is this machine's own address, which no phone scanning a "
+                    "certificate reaches: give the verify page's public address (--allow-loopback for tests)")
+        return (f"--verify-base：{exc.message}", f"--verify-base: {exc.message_en}")
+
+
+def build_command(event_path: Path, results_path: Path, out_path: Path, verify_base: str | None, *,
+                  allow_loopback: bool = False, issued_on: date | None = None, font: str | None = None,
+                  fallback_font: str | None = None,
                   template_path: Path | None = None, background: Path | None = None, overprint: bool = False,
                   offset_x: float = 0, offset_y: float = 0, calibration: bool = False) -> int:
     """Exit status: 0 done, 2 bad input (nothing written)."""
@@ -83,10 +105,13 @@ def build_command(event_path: Path, results_path: Path, out_path: Path, verify_b
         return _fail(exc.zh, exc.en)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return _fail(f"模板或背景图无法读取：{exc}", f"cannot read the template or background: {exc}")
-    if calibration:
+    if calibration:  # no QR on it: no address needed
         out_path.write_bytes(calibration_page(template, font))
         print(f"已写出套打校准页 {out_path} / wrote a calibration page", file=sys.stderr)
         return 0
+    base = _verify_base(verify_base, allow_loopback)
+    if isinstance(base, tuple):
+        return _fail(*base)
     try:
         event = load_event(event_path)
         table = read_table(results_path, RESULTS_NEEDS)
@@ -98,7 +123,7 @@ def build_command(event_path: Path, results_path: Path, out_path: Path, verify_b
         where = f"第 {exc.row} 行" if exc.row else ""
         return _fail(f"{results_path.name} {where}{exc.zh}", f"{results_path.name}: {exc.en}")
     try:
-        certs = certificates_from_results(event, [cells for _row, cells in table.rows], verify_base,
+        certs = certificates_from_results(event, [cells for _row, cells in table.rows], base,
                                           issued_on or date.today())
     except ValueError as exc:
         return _fail(f"{results_path.name} 中有赛事文件里没有的赛项：{exc}", f"{results_path.name}: {exc}")

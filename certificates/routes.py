@@ -37,6 +37,7 @@ from contestday.web.admission import render_off_loop
 from contestday.web.bodies import Loose, raw_body, required_text
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal
+from contestday.web.public_address import printable_address
 from contestday.web.sessions import DbSession, WriteSession
 from registration.entries.models import Entry, EntryMember
 from registration.entries.personal import PersonalData
@@ -237,8 +238,8 @@ class CertificatePages(Controller):
                            "the link is invalid or expired")
         if row is None or row.state != "valid":
             raise Refusal(404, "unknown_certificate", "没有该有效证书", "no such valid certificate")
-        certs = await store.printable(db_session, row.event_id, settings.public_url, settings.secret_key,
-                                      serials=[serial])
+        base = await printable_address(request, db_session)  # its QR must reach the verify page
+        certs = await store.printable(db_session, row.event_id, base, settings.secret_key, serials=[serial])
         template = store.load_template(settings.data_dir, row.event_id)
         return download(await render_off_loop(render, certs, template, title=f"荣誉证书 {serial}"),
                         f"荣誉证书-{serial}.pdf", PDF, inline=True, ascii_stem="certificate", no_store=True)
@@ -318,6 +319,7 @@ class CertificatePages(Controller):
         group = data.group
         event = await event_or_404(write_session, event_id)
         try:
+            base = await printable_address(request, write_session)  # the QR codes must reach the verify page
             await store.refuse_while_appealed(write_session, event_id, item)
         except Refusal as exc:
             return await certificate_page(request, write_session, event_id, exc.status_code, error=exc)
@@ -325,8 +327,7 @@ class CertificatePages(Controller):
 
         async def work(job: jobs.Job) -> None:
             async with state.read_session() as session:
-                certs = await store.printable(session, event_id, settings.public_url, settings.secret_key,
-                                              item, group)
+                certs = await store.printable(session, event_id, base, settings.secret_key, item, group)
             job.total = len(certs)
 
             def progress(done: int, _total: int) -> None:

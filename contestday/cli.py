@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -102,10 +103,15 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
 def serve(host: str, port: int, workers: int) -> None:
+    from contestday.web.addresses import lan_addresses, serve_lines
+
     settings = load_settings()
     check_data_dir(settings.data_dir)
     _upgrade(settings)
     click.echo(f"contestday serving on http://{host}:{port}  ({json.dumps(settings.describe(), ensure_ascii=False)})")
+    address = _public_address(settings)
+    for line in serve_lines(host, port, lan_addresses(), address.url, address.source):
+        click.echo(line)
     _serve(settings, host, port, workers)
 
 
@@ -119,7 +125,12 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from contestday.demo_day import refresh_demo_seat_plans, write_demo_tickets
     from contestday.demo_judging import ensure_demo_judging
     from contestday.demo_results import ensure_demo_results
+    from contestday.web.addresses import is_loopback
 
+    if is_loopback(host) and "CONTESTDAY_ALLOW_LOOPBACK_QR" not in os.environ:
+        # a demo on this machine alone: its posters and certificates print on the loopback address (the server
+        # started below reads the same environment); with --host 0.0.0.0 phones use it and the check stays
+        os.environ["CONTESTDAY_ALLOW_LOOPBACK_QR"] = "1"
     settings = load_settings()
     check_data_dir(settings.data_dir)
     base = f"http://{host}:{port}"
@@ -297,8 +308,16 @@ def _run_user(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         raise  # unreachable: _fail exits
 
 
+def _public_address(settings: Settings) -> Any:
+    """The address QR codes and links carry (contestday/web/public_address.py): the environment's, else the one
+    set on the event page, else the loopback default."""
+    from contestday.web.public_address import load_address
+
+    return _with_session(settings, lambda session: load_address(session, settings))
+
+
 def _link(token: str) -> str:
-    return f"{load_settings().public_url.rstrip('/')}/login/link/{token}"
+    return f"{_public_address(load_settings()).url}/login/link/{token}"
 
 
 @user.command("add", help="添加用户 / add a user: roles for --event (and --item); organiser may be server-wide; "
@@ -512,7 +531,11 @@ def certificates() -> None:
 @click.option("--event", "event_path", required=True, type=click.Path(path_type=Path))
 @click.option("--results", "results_path", required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path))
-@click.option("--verify-base", default="http://127.0.0.1:8000", show_default=True)
+@click.option("--verify-base", envvar="CONTESTDAY_PUBLIC_URL", default=None,
+              help="证书二维码打开的核验地址（默认 CONTESTDAY_PUBLIC_URL） / the address the QR codes open "
+                   "(default: CONTESTDAY_PUBLIC_URL)")
+@click.option("--allow-loopback", is_flag=True,
+              help="允许本机地址（仅供测试） / accept a loopback --verify-base (tests only)")
 @click.option("--date", "issued_on", default=None, help="发证日期 YYYY-MM-DD（默认今天） / date on the certificates")
 @click.option("--font", default=None, help="字体文件（.ttf/.ttc[#n]） / font file")
 @click.option("--fallback-font", default=None, help="补字字体（如 HanaMinB.ttf） / fallback font for rare characters")
@@ -523,10 +546,10 @@ def certificates() -> None:
 @click.option("--offset-x", default=0.0, help="套打横向偏移 mm / calibration offset, mm")
 @click.option("--offset-y", default=0.0, help="套打纵向偏移 mm / calibration offset, mm")
 @click.option("--calibration", is_flag=True, help="只打印套打校准页 / write the calibration page only")
-def certificates_build(event_path: Path, results_path: Path, out_path: Path, verify_base: str, issued_on: str | None,
-                       font: str | None, fallback_font: str | None, template_path: Path | None,
-                       background: Path | None, overprint: bool, offset_x: float, offset_y: float,
-                       calibration: bool) -> None:
+def certificates_build(event_path: Path, results_path: Path, out_path: Path, verify_base: str | None,
+                       allow_loopback: bool, issued_on: str | None, font: str | None, fallback_font: str | None,
+                       template_path: Path | None, background: Path | None, overprint: bool, offset_x: float,
+                       offset_y: float, calibration: bool) -> None:
     from datetime import date as date_type
 
     from certificates.offline import build_command
@@ -536,7 +559,8 @@ def certificates_build(event_path: Path, results_path: Path, out_path: Path, ver
     except ValueError:
         _fail("--date 应为 YYYY-MM-DD / --date must be YYYY-MM-DD")
         raise  # unreachable: _fail exits
-    sys.exit(build_command(event_path, results_path, out_path, verify_base, issued_on=day, font=font,
+    sys.exit(build_command(event_path, results_path, out_path, verify_base, allow_loopback=allow_loopback,
+                           issued_on=day, font=font,
                            fallback_font=fallback_font, template_path=template_path, background=background,
                            overprint=overprint, offset_x=offset_x, offset_y=offset_y, calibration=calibration))
 

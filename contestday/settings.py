@@ -21,10 +21,12 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-__all__ = ["AUDIT_KEY_FILE", "MIN_FREE_MIB", "SECRET_KEY_FILE", "VARIABLES", "DataDirState", "Settings",
-           "SettingsError", "Variable", "check_data_dir", "data_dir_state", "load_settings", "parse_environment"]
+__all__ = ["AUDIT_KEY_FILE", "DEFAULT_PUBLIC_URL", "MIN_FREE_MIB", "SECRET_KEY_FILE", "VARIABLES", "DataDirState",
+           "Settings", "SettingsError", "Variable", "check_data_dir", "data_dir_state", "load_settings",
+           "parse_environment"]
 
 _PREFIX = "CONTESTDAY_"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,10 @@ class Settings:
     admin_token: str | None
     secret_key: str
     log_level: str = "INFO"
-    public_url: str = "http://127.0.0.1:8000"
+    # CONTESTDAY_PUBLIC_URL (environment or .env): fixes the address QR codes carry, the event page cannot change
+    # it; None: the address set on the event page, else DEFAULT_PUBLIC_URL (contestday/web/public_address.py)
+    public_url: str | None = None
+    allow_loopback_qr: bool = False  # print QR codes of a loopback address all the same (tests, a one-machine demo)
     appeal_hours: int = 2  # contestants appeal until this many hours after the item ends (its scores locked)
     # the heaviest read-only pages answered by a second, lower-priority process (contestday/web/page_process.py)
     page_process: bool = False
@@ -216,11 +221,16 @@ VARIABLES: tuple[Variable, ...] = (
              "标准错误输出上 JSON 日志的级别；日志中从不出现个人信息",
              "the level of the JSON log lines on stderr; never personal data",
              _one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "log_level"),
-    Variable(f"{_PREFIX}PUBLIC_URL", str, "http://127.0.0.1:8000", "带主机名的 http:// 或 https:// 地址",
-             "an http:// or https:// URL with a host",
-             "服务的公开地址：登录链接和二维码以它开头（去掉末尾的 /）",
-             "the server's public address: sign-in links and QR codes start with it (trailing / removed)",
-             _public_url, "public_url"),
+    Variable(f"{_PREFIX}PUBLIC_URL", str, "unset: set on the event page, else http://127.0.0.1:8000",
+             "带主机名的 http:// 或 https:// 地址", "an http:// or https:// URL with a host",
+             "服务的公开地址：登录链接和二维码以它开头（去掉末尾的 /）；设置后赛事页面不能再修改",
+             "the server's public address: sign-in links and QR codes start with it (trailing / removed); "
+             "when set, the event page cannot change it", _public_url, "public_url"),
+    Variable(f"{_PREFIX}ALLOW_LOOPBACK_QR", bool, "0", "1 或 0（也可写 true/false、yes/no、on/off）",
+             "1 or 0 (or true/false, yes/no, on/off)",
+             "1：公开地址是本机回环地址（127.0.0.1、localhost）时也照样打印海报、凭证和证书（仅供测试和单机演示）",
+             "1: print posters, tickets and certificates even while the public address is loopback "
+             "(127.0.0.1, localhost): for tests and a one-machine demo only", _flag, "allow_loopback_qr"),
     Variable(f"{_PREFIX}APPEAL_HOURS", int, "2", "0 到 720 之间的整数（小时）", "a whole number of hours from 0 to 720",
              "赛项结束（成绩锁定）后可提出申诉的小时数",
              "hours after an item ends (its scores locked) during which contestants may appeal",

@@ -23,6 +23,7 @@ from contestday.web import uploads
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
+from contestday.web.public_address import printable_address, public_address
 from contestday.web.sessions import DbSession, WriteSession
 from judging import judge_import, link_cards
 from judging import judge_registry as svc
@@ -130,9 +131,10 @@ class JudgeAdminPages(Controller):
     def _personal(self, request: Req) -> PersonalData:
         return PersonalData(request.app.state.settings.secret_key)
 
-    def _link(self, request: Req, judge: Judge) -> str:
-        settings = request.app.state.settings
-        return f"{settings.public_url.rstrip('/')}/j/{personal_link_token(settings.secret_key, judge)}"
+    def _link(self, request: Req, base: str, judge: Judge) -> str:
+        """The judge's personal link on `base`: `public_address` on screen, `printable_address` for a QR or a card
+        (refused while it is loopback)."""
+        return f"{base}/j/{personal_link_token(request.app.state.settings.secret_key, judge)}"
 
     # the registry ------------------------------------------------------------------------------------------
     async def _list(self, request: Req, db: DbSession, event_id: int, status: int = 200, **context: Any) -> Template:
@@ -173,7 +175,7 @@ class JudgeAdminPages(Controller):
         view = next((v for v in await svc.judge_views(db, event) if v.judge.id == judge_id), None)
         if view is None:
             raise Refusal(404, "unknown_judge", "找不到该裁判", "no such judge")
-        link = self._link(request, view.judge)
+        link = self._link(request, (await public_address(request, db)).url, view.judge)
         if "values" not in context:  # the one page with the whole ID number: the judge's own
             number = await svc.id_number_of(db, self._personal(request), view.judge)
             context["values"] = {"name": view.judge.name, "unit": view.judge.unit, "phone": view.judge.phone,
@@ -244,14 +246,16 @@ class JudgeAdminPages(Controller):
     async def qr(self, request: Req, event_id: FromPath[int], judge_id: FromPath[int],
                  db_session: DbSession) -> Response[bytes]:
         judge = await svc.judge_of_event(db_session, event_id, judge_id)
-        return download(qr_png(self._link(request, judge)), f"{judge.name}-评分链接.png", "image/png",
+        base = await printable_address(request, db_session)
+        return download(qr_png(self._link(request, base, judge)), f"{judge.name}-评分链接.png", "image/png",
                         inline=True, ascii_stem="judges")
 
     @get("/judges/link-cards.pdf")
     async def cards_pdf(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Response[bytes]:
         event = await self._event(db_session, event_id)
+        base = await printable_address(request, db_session)
         cards = [link_cards.LinkCard(v.judge.name, v.judge.unit, tuple(_seat_label(s) for s in v.seats),
-                                     self._link(request, v.judge))
+                                     self._link(request, base, v.judge))
                  for v in await svc.judge_views(db_session, event)]
         missing = link_cards.unprintable_names(cards)
         response = download(link_cards.link_cards_pdf(event.name, cards), "裁判个人链接卡.pdf", "application/pdf",

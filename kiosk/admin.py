@@ -24,6 +24,7 @@ from contestday.accounts.guards import actor_name, current_principal, requires
 from contestday.accounts.service import login_link_token
 from contestday.web.errors import Refusal
 from contestday.web.i18n import preferred_language
+from contestday.web.public_address import public_address
 from contestday.web.sessions import DbSession, WriteSession
 from kiosk import messages, queries
 from kiosk import plan_form as pf
@@ -81,7 +82,7 @@ class CheckinAdminPages(Controller):
         if status != 200:
             await db.rollback()  # a refused change leaves nothing: the one-time links below are committed
         event = await queries.event_or_404(db, event_id)
-        base = request.app.state.settings.public_url.rstrip("/")
+        base = (await public_address(request, db)).url
         kiosk = f"/kiosk/events/{event_id}/checkin"
         by = await actor_name(request)
         staff = [(u, f"{base}/login/link/{await login_link_token(db, u, LINK_VALID, by)}?next={quote(kiosk)}")

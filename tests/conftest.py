@@ -154,6 +154,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         "CONTESTDAY_DATABASE_URL": database_url,
         "CONTESTDAY_ADMIN_TOKEN": ADMIN_TOKEN,
         "CONTESTDAY_SECRET_KEY": "test-secret-key",
+        # the tests print posters, tickets and certificates on the loopback default and follow its links;
+        # tests/contestday/test_public_address.py checks the refusal without this
+        "CONTESTDAY_ALLOW_LOOPBACK_QR": "1",
     }, dotenv=False)
     if made.audit_key is not None:  # as the composition root does: the test's own writes sign their audit links
         audit.use_key(made.audit_key)

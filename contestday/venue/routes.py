@@ -21,6 +21,7 @@ from contestday.venue.checks import Check
 from contestday.venue.sheet import printer_sheet_pdf
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language, register
+from contestday.web.public_address import public_address as stored_public_address
 from registration.entries.qr import qr_svg
 from scoring.event_file import CHINA_TZ
 
@@ -95,10 +96,10 @@ register({
 })
 
 
-def public_address(request: Req) -> str:
-    """The address phones and tablets open (QR codes, links), without a trailing /."""
-    # replaced by the stored public address when #15 point 2 lands
-    return str(request.app.state.settings.public_url).rstrip("/")
+async def public_address(request: Req) -> str:
+    """The address phones and tablets open (QR codes, links), without a trailing /: the one every QR code
+    carries (contestday/web/public_address.py: the environment's, else the stored one, else loopback)."""
+    return (await stored_public_address(request)).url.rstrip("/")
 
 
 async def gather_checks(request: Req) -> list[Check]:
@@ -109,7 +110,7 @@ async def gather_checks(request: Req) -> list[Check]:
         asyncio.to_thread(data_dir_state, settings.data_dir),  # writes a probe file
         checks.database_check(request.app.state.engine, settings.database_url),
         checks.redis_check(settings.redis_url))
-    return [checks.address_check(public_address(request), request.headers.get("host")),
+    return [checks.address_check(await public_address(request), request.headers.get("host")),
             checks.font_check(report), database, redis, checks.disk_check(settings.data_dir, disk),
             checks.clock_check(), checks.sheet_check(report)]
 
@@ -122,7 +123,7 @@ class VenueCheckPages(Controller):
     @get("/")
     async def venue_check(self, request: Req) -> Template:
         found = await gather_checks(request)
-        address = public_address(request)
+        address = await public_address(request)
         return Template("venue/check.html", context={
             "lang": preferred_language(request), "principal": await current_principal(request),
             "checks": found, "overall": checks.summary(found), "address": address,
@@ -130,7 +131,7 @@ class VenueCheckPages(Controller):
 
     @get("/test-sheet.pdf")
     async def test_sheet(self, request: Req) -> Response[bytes]:
-        address = public_address(request)
+        address = await public_address(request)
         try:
             font = await asyncio.to_thread(cjk_font)
         except FontNotFound as exc:

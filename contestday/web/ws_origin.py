@@ -4,8 +4,8 @@ A browser sends the session cookie with a websocket handshake whatever page open
 bound by CORS: without this check any page a judge visits could open the judge's socket and mark with the
 judge's session (cross-site websocket hijacking). Browsers always send `Origin` and scripts cannot forge it,
 so a handshake whose Origin is present and is neither the app's own origin (the scheme, host and port the
-request came to) nor `settings.public_url`'s is refused. No Origin (a script, a test client) is allowed: such a
-client has to hold the cookie or token itself."""
+request came to) nor the public address's (contestday/web/public_address.py) is refused. No Origin (a script, a
+test client) is allowed: such a client has to hold the cookie or token itself."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import WebSocket
+
+from contestday.web.public_address import public_address
 
 __all__ = ["ORIGIN_REFUSED", "origin_allowed", "refuse_foreign_origin"]
 
@@ -55,8 +57,7 @@ def origin_allowed(origin: str | None, scheme: str, host: str | None, public_url
 async def refuse_foreign_origin(socket: WebSocket[Any, Any, Any]) -> bool:
     """Accept and close with 4403 (a browser sees that code; a refused handshake is only 1006) when the page
     that opened the socket is another site's; True when refused, before anything was sent."""
-    settings = getattr(socket.app.state, "settings", None)
-    public_url = getattr(settings, "public_url", None)
+    public_url = (await public_address(socket)).url if "read_session" in socket.app.state else None
     if origin_allowed(socket.headers.get("origin"), socket.scope.get("scheme", "ws"), socket.headers.get("host"),
                       public_url):
         return False

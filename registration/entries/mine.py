@@ -24,6 +24,7 @@ from contestday.accounts import limits
 from contestday.db.types import utcnow
 from contestday.web import uploads
 from contestday.web.errors import Refusal
+from contestday.web.public_address import public_address
 from contestday.web.sessions import DbSession, WriteSession
 from registration.entries import public_form as pf
 from registration.entries.models import Entry, EntryMember
@@ -170,6 +171,10 @@ def _edit_extra(ctx: RegistrationContext, members: list[EntryMember], token: str
             "kept_photos": [bool(m.photo) for m in members] + [False, False]}
 
 
+async def _ticket(request: Req, session: AsyncSession, code: str) -> TicketView | None:
+    return await load_ticket(session, code, (await public_address(request, session)).url)
+
+
 class MinePages(Controller):
     path = "/r/{event_id:int}/mine"
     include_in_schema = False
@@ -182,7 +187,7 @@ class MinePages(Controller):
         owned = await _owned(db_session, request, event_id)
         if owned is None:
             return _mine(ctx, None)
-        t = await load_ticket(db_session, owned[0].ticket_code, request.app.state.settings.public_url)
+        t = await _ticket(request, db_session, owned[0].ticket_code)
         return _mine(ctx, t, owned[2], notice=NOTICES.get(request.query_params.get("done", ""), ""),
                      checked_in=await on_site(db_session, owned[0].id or 0))
 
@@ -241,7 +246,7 @@ class MinePages(Controller):
         entry, members, token = owned
         assert entry.id is not None
         if await on_site(write_session, entry.id):
-            t = await load_ticket(write_session, entry.ticket_code, request.app.state.settings.public_url)
+            t = await _ticket(request, write_session, entry.ticket_code)
             return _mine(ctx, t, token, error=CHECKED_IN.message, code=CHECKED_IN.code, status=409, checked_in=True)
         kept = pf.KeptData([ctx.personal.decrypt(m.id_number_enc) or "" for m in members],
                            [m.phone for m in members], list(members[0].instructors) if members else [],
@@ -274,7 +279,7 @@ class MinePages(Controller):
                                 [(f"/r/{event_id}/mine", "我的报名")])
         await attempt.succeeded()
         entry, _, token = owned
-        t = await load_ticket(write_session, entry.ticket_code, request.app.state.settings.public_url)
+        t = await _ticket(request, write_session, entry.ticket_code)
         if not is_open(ctx.closes, ctx.closed_at, utcnow()):
             return _mine(ctx, t, token, error="报名已截止，不能撤回。", code="registration_closed", status=422)
         try:

@@ -1,5 +1,6 @@
 """The organiser's registration poster: an A4 PDF with the event, its items and the QR code of the form
-`{public_url}/r/{event_id}`, and the QR code alone as a PNG (for slides, chat groups, notices)."""
+`{public address}/r/{event_id}`, and the QR code alone as a PNG (for slides, chat groups, notices). Both are refused
+(409 `public_url_loopback`) while the public address is one phones cannot reach (contestday/web/public_address.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
 from contestday.accounts.guards import requires
+from contestday.web.public_address import printable_address
 from contestday.web.sessions import DbSession
 from registration.entries.context import load_context
 from registration.entries.pdf import PosterItem, poster_pdf
@@ -20,8 +22,8 @@ __all__ = ["PosterPages"]
 Req = Request[Any, Any, Any]
 
 
-def form_url(request: Req, event_id: int) -> str:
-    return f"{request.app.state.settings.public_url}/r/{event_id}"
+async def form_url(request: Req, event_id: int, session: DbSession) -> str:
+    return f"{await printable_address(request, session)}/r/{event_id}"
 
 
 class PosterPages(Controller):
@@ -35,12 +37,13 @@ class PosterPages(Controller):
         spec = ctx.spec
         deadline = f"{ctx.closes.astimezone(CHINA_TZ):%Y年%m月%d日 %H:%M}" if ctx.closes else None
         items = [PosterItem(i.code, i.name, i.groups, i.team_size) for i in spec.items]
-        body = poster_pdf(spec.name, form_url(request, event_id), items, deadline=deadline, organiser=spec.organiser)
+        url = await form_url(request, event_id, db_session)
+        body = poster_pdf(spec.name, url, items, deadline=deadline, organiser=spec.organiser)
         return Response(body, media_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="poster-{event_id}.pdf"'})
 
     @get("/qr.png", summary="报名二维码 PNG / the form's QR code")
     async def qr(self, event_id: FromPath[int], request: Req, db_session: DbSession) -> Response[bytes]:
         await load_context(db_session, event_id, request.app.state.settings.secret_key)  # 404 for no event
-        return Response(qr_png(form_url(request, event_id)), media_type="image/png",
+        return Response(qr_png(await form_url(request, event_id, db_session)), media_type="image/png",
                         headers={"Content-Disposition": f'inline; filename="qr-{event_id}.png"'})

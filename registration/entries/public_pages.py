@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from contestday.db.types import utcnow
 from contestday.web import uploads
 from contestday.web.errors import Refusal
+from contestday.web.public_address import public_address, refuse_loopback
 from contestday.web.sessions import DbSession, WriteSession
 from registration.entries.mine import MinePages, RegistrationForm, read_form_as_sent
 from registration.entries.pdf import ticket_pdf
@@ -36,6 +37,14 @@ __all__ = ["MAX_FORM_BYTES", "MinePages", "PosterPages", "PublicPages"]
 Req = Request[Any, Any, Any]
 MAX_FORM_BYTES = 11 * 1024 * 1024 + 512 * 1024  # two 5 MB photos and the fields; litestar's default is 10 MB
 NO_EVENT = ("找不到该赛事", "报名链接有误或赛事已删除，请重新扫描报名二维码。")
+
+
+def _printable(request: Req, address: Any) -> bool:
+    try:
+        refuse_loopback(address, request.app.state.settings)
+    except Refusal:
+        return False
+    return True
 
 
 class PublicPages(Controller):
@@ -76,10 +85,16 @@ class PublicPages(Controller):
     @get("/t/{code:str}")
     async def ticket(self, code: FromPath[str], request: Req, db_session: DbSession) -> Response[Any]:
         pdf = code.lower().endswith(".pdf")
-        t = await load_ticket(db_session, code[:-4] if pdf else code, request.app.state.settings.public_url)
+        address = await public_address(request, db_session)
+        t = await load_ticket(db_session, code[:-4] if pdf else code, address.url)
         if t is None or (pdf and t.state != "active"):
             return message_page("找不到该参赛凭证", "凭证号有误，或报名已撤回。请核对凭证号，"
                                 "或在报名页“我的报名”中查询。", 404)
+        printable = _printable(request, address)
+        if pdf and not printable:  # its QR would carry an address no phone reaches: the page's own QR still works
+            return message_page("暂时不能下载凭证 PDF", "主办方还没有设置手机能访问的服务地址，PDF 上的二维码无法使用。"
+                                "请截屏保存凭证页，检录时出示凭证页上的二维码或凭证号。", 409,
+                                [(f"/t/{t.code}", "返回参赛凭证")], t.event_name)
         if pdf:
             body = ticket_pdf(code=t.code, code_display=t.code_display, url=t.url, event_name=t.event_name,
                               rows=t.rows(), state_label=t.state_label)
@@ -94,5 +109,6 @@ class PublicPages(Controller):
         if query.get("photo") == "failed":  # the registration stands; the photo can be sent again
             warning = "报名已成功，但照片保存失败，请稍后在“我的报名”中修改并重新上传照片。"
         return Template("public/ticket.html", context={
-            "t": t, "qr_svg": qr_svg(t.url), "notice": notice, "warning": warning, "event_name": t.event_name},
+            "t": t, "qr_svg": qr_svg(t.url), "notice": notice, "warning": warning, "event_name": t.event_name,
+            "pdf_ok": printable},
             headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})

@@ -18,6 +18,7 @@ from litestar.params import FromPath, JSONBody
 from contestday.web import uploads
 from contestday.web.bodies import Scalar, Sent
 from contestday.web.errors import Refusal
+from contestday.web.public_address import public_address
 from registration.entries.context import register_on_writer
 from registration.entries.photos import PhotoError, decode_base64, prepare_photo, store_photo
 from registration.entries.request import RequestError, read_request
@@ -136,7 +137,7 @@ class RegistrationController(Controller):
                 warnings.append({"code": "photo_not_stored",
                                  "message": "报名已成功，但照片保存失败，请在“我的报名”中重新上传",
                                  "message_en": "registered, but the photo was not stored: upload it again"})
-        base = request.app.state.settings.public_url
+        base = (await public_address(request)).url
         return {
             "registration_id": outcome.entry_id,
             "ticket_code": outcome.ticket_code,

@@ -17,13 +17,16 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from contestday.accounts.guards import current_principal, requires
+from contestday.accounts.guards import actor_name, current_principal, requires
 from contestday.web import uploads
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language, register
+from contestday.web.public_address import set_public_address
 from contestday.web.sessions import DbSession, WriteSession
 from registration.events import service
+from registration.events.address_box import PublicAddressForm, address_view
 from registration.events.models import Event
 from registration.events.routes import decode_event_file, read_event_file, validate_event_file
 from registration.staff.start import StartLink, fill
@@ -273,10 +276,14 @@ class EventPages(Controller):
             "errors": errors or [], "filename": filename})
 
     async def _editor_page(self, request: Req, doc: Any, event_id: int | None, *, status: int = 200,
-                           errors: list[dict[str, str]] | None = None, text: str | None = None) -> Template:
+                           errors: list[dict[str, str]] | None = None, text: str | None = None,
+                           session: AsyncSession | None = None, address: dict[str, Any] | None = None) -> Template:
         context = await _base_context(request)
         errors = errors or []
+        if address is None and event_id is not None and session is not None:
+            address = await address_view(request, session, context["principal"], context["lang"])
         return Template("events/editor.html", status_code=status, context={
+            "address": address,
             **context, "event_id": event_id, "view": editor_view(doc), "blank": editor_view({"items": [blank_item()]}),
             "text": text if text is not None else json.dumps(doc, ensure_ascii=False, indent=2),
             "errors": errors, "field_errors": _field_errors(errors), "saved": request.query_params.get("saved"),
@@ -314,7 +321,24 @@ class EventPages(Controller):
 
     @get("/events/{event_id:int}")
     async def edit_event(self, request: Req, event_id: FromPath[int], db_session: DbSession) -> Template:
-        return await self._editor_page(request, await _document(db_session, event_id), event_id)
+        return await self._editor_page(request, await _document(db_session, event_id), event_id,
+                                       session=db_session)
+
+    @post("/events/{event_id:int}/public-address", status_code=303, guards=[CREATE])
+    async def set_address(self, request: Req, event_id: FromPath[int], write_session: WriteSession,
+                          data: URLEncodedBody[PublicAddressForm]) -> Redirect | Template:
+        """The address the QR codes carry, for the whole server (administrators): 422 with the reason beside
+        the field when it is not one phones can reach, 409 while CONTESTDAY_PUBLIC_URL fixes it."""
+        doc = await _document(write_session, event_id)
+        try:
+            await set_public_address(request, write_session, data.url, await actor_name(request))
+        except Refusal as exc:
+            await write_session.rollback()
+            context = await _base_context(request)
+            address = await address_view(request, write_session, context["principal"], context["lang"], error=exc,
+                                         value=data.url)
+            return await self._editor_page(request, doc, event_id, status=exc.status_code, address=address)
+        return Redirect(path=f"/admin/events/{event_id}?saved=address#public-address", status_code=303)
 
     async def _save_text(self, request: Req, db_session: DbSession, event: Event | None,
                          text: str) -> Redirect | Template:
@@ -328,7 +352,8 @@ class EventPages(Controller):
                 doc = new_document() if event is None else await _document(db_session, event.id or 0)
             return await self._editor_page(request, doc, None if event is None else event.id,
                                            status=exc.status_code,
-                                           errors=_errors(exc, preferred_language(request)), text=text)
+                                           errors=_errors(exc, preferred_language(request)), text=text,
+                                           session=db_session)
         if event is None:
             event_id = await service.create_event(db_session, spec)
         else:

@@ -26,6 +26,7 @@ from contestday.accounts.models import User
 from contestday.accounts.security import ROLES
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language, register
+from contestday.web.public_address import public_address
 from contestday.web.sessions import DbSession, WriteSession
 from registration.entries.qr import qr_png
 from registration.events.models import Event, Item
@@ -232,8 +233,8 @@ async def account_page(request: Req, db: AsyncSession, event_id: int | None, use
         "mine": lambda g: event_id is None or g.event_id == event_id})
 
 
-def _link_url(request: Req, token: str) -> str:
-    return f"{request.app.state.settings.public_url.rstrip('/')}/login/link/{token}"
+async def _link_url(request: Req, db: AsyncSession, token: str) -> str:
+    return f"{(await public_address(request, db)).url}/login/link/{token}"
 
 
 async def create(request: Req, db: AsyncSession, event_id: int | None, form: AccountForm) -> Template:
@@ -256,7 +257,8 @@ async def create(request: Req, db: AsyncSession, event_id: int | None, form: Acc
                                error=_message(exc, preferred_language(request)))
     await db.commit()
     assert user.id is not None
-    return await account_page(request, db, event_id, user.id, status=201, new_link=_link_url(request, token))
+    link = await _link_url(request, db, token)
+    return await account_page(request, db, event_id, user.id, status=201, new_link=link)
 
 
 async def _guarded(request: Req, db: AsyncSession, event_id: int | None, user_id: int,
@@ -315,7 +317,7 @@ async def change(request: Req, db: AsyncSession, event_id: int | None, user_id: 
     if what == "reset" or (what in ("disable", "revoke") and done != "unchanged"):  # committed: its sockets close
         request.app.plugins.get(ChannelsPlugin).publish(service.SIGNED_OUT, [service.account_channel(user_id)])
     if token:
-        return await account_page(request, db, event_id, user_id, new_link=_link_url(request, token))
+        return await account_page(request, db, event_id, user_id, new_link=await _link_url(request, db, token))
     return Redirect(f"{_base(event_id)}/{user_id}?done={done}", status_code=303)
 
 

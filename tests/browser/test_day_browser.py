@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from contestday.settings import Settings
+from contestday.settings import DEFAULT_PUBLIC_URL, Settings
 from tests.browser.test_pages_browser import _shot
 from tests.browser.test_registration_browser import WECHAT_UA
 from tests.browser.test_start_pages_browser import demo_output, sign_in_links
@@ -380,10 +380,10 @@ def test_a_contest_day_through_the_pages(settings: Settings, live_server: str, b
     subprocess.run([_tool("pdftoppm"), "-png", "-r", "110", "-singlefile", str(pdf), str(image)], check=True)
     qr = subprocess.run([_tool("zbarimg"), "--raw", "-q", f"{image}.png"], capture_output=True,
                         text=True).stdout.strip()
-    assert qr.startswith(f"{settings.public_url}/verify/{serial}?s="), qr
+    assert qr.startswith(f"{DEFAULT_PUBLIC_URL}/verify/{serial}?s="), qr
     assert qr.endswith(verify_href), (qr, verify_href)  # the page's 核验页 link is the QR's URL
     check = day.page(PHONE)
-    check.goto(qr.replace(settings.public_url, base))
+    check.goto(qr.replace(DEFAULT_PUBLIC_URL, base))
     verdict = check.inner_text("main")
     assert "证书有效" in verdict and "二维码签名正确" in verdict and "林*雨" in verdict and NAME not in verdict
     assert f"{ITEM_NAME}（学生组）" in verdict and "一等奖" in verdict

@@ -110,6 +110,38 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert code == 2 and "YYYY-MM-DD" in output
 
 
+def _build_with(tmp_path: Path, *extra: str, env: dict[str, str | None]) -> tuple[int, str, Path]:
+    out = tmp_path / "certs.pdf"
+    result = CliRunner(env=env).invoke(main, ["certificates", "build", "--event", str(EXAMPLES / "event.json"),
+                                              "--results", str(EXAMPLES / "results.csv"), "--out", str(out),
+                                              *extra])
+    return result.exit_code, result.output, out
+
+
+def test_the_verify_address_is_required_and_never_loopback(tmp_path: Path) -> None:
+    unset: dict[str, str | None] = {"CONTESTDAY_PUBLIC_URL": None}
+    code, output, pdf = _build_with(tmp_path, env=unset)
+    assert code == 2 and "--verify-base" in output and "CONTESTDAY_PUBLIC_URL" in output and not pdf.exists()
+    for base in ("http://127.0.0.1:8000", "http://localhost", "http://0.0.0.0:8000"):
+        code, output, pdf = _build_with(tmp_path, "--verify-base", base, env=unset)
+        assert code == 2 and "本机地址" in output and "--allow-loopback" in output and not pdf.exists(), base
+    code, output, pdf = _build_with(tmp_path, "--verify-base", "ftp://cert.example.cn", env=unset)
+    assert code == 2 and "无效" in output and not pdf.exists()
+    code, output, pdf = _build_with(tmp_path, "--verify-base", "http://127.0.0.1:8000", "--allow-loopback",
+                                    env=unset)
+    assert code == 0 and pdf.exists(), output
+    pdf.unlink()
+    code, output, pdf = _build_with(tmp_path, env={"CONTESTDAY_PUBLIC_URL": "https://cert.example.cn"})
+    assert code == 0 and pdf.exists(), output  # the server's address is the default
+    if shutil.which("zbarimg") and shutil.which("pdftoppm"):
+        subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-singlefile", str(pdf), str(tmp_path / "p")],
+                       check=True)
+        qr = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "p.png")], capture_output=True, text=True)
+        assert qr.stdout.strip().startswith("https://cert.example.cn/verify/")
+    code, output, pdf = _build_with(tmp_path, "--calibration", env=unset)  # no QR on it: no address needed
+    assert code == 0 and pdf.exists(), output
+
+
 def test_names_are_masked_for_the_public() -> None:
     from certificates.store import mask_name
 

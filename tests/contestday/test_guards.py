@@ -192,6 +192,8 @@ SERVER_WIDE = frozenset({
     ("GET", "/admin/events/new"),
     ("POST", "/admin/events/new"),
     ("POST", "/admin/events/import"),
+    # the address every QR code carries, one for the server (registration/events/pages.py)
+    ("POST", "/admin/events/{event_id:int}/public-address"),
     # staff accounts, every account (registration/staff/pages.py); an event's: /admin/events/{id}/accounts
     ("GET", "/admin/accounts"),
     ("POST", "/admin/accounts"),

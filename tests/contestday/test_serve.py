@@ -35,6 +35,10 @@ def test_serve_migrates_and_reports_healthy(tmp_path: Path, database_url: str) -
         proc.terminate()
         output = proc.communicate(timeout=10)[0].decode()
     assert "MUST-NOT-LEAK" not in output and '"admin_token": "set"' in output
+    # where phones reach it: not on 127.0.0.1, and the QR codes' address with what to do about it
+    assert f"只有本机能打开 http://127.0.0.1:{port}" in output and "--host 0.0.0.0" in output
+    assert "二维码中的地址 / the QR codes carry: http://127.0.0.1:8000（默认 / the default）" in output
+    assert "手机扫码打不开" in output and "CONTESTDAY_PUBLIC_URL" in output
 
 
 def test_several_workers_need_redis(tmp_path: Path, database_url: str) -> None:

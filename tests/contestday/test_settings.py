@@ -94,7 +94,7 @@ def test_good_values_are_normalised(tmp_path: Path) -> None:
     d = load_settings({"CONTESTDAY_DATA_DIR": str(tmp_path), "CONTESTDAY_APPEAL_HOURS": " ",
                        "CONTESTDAY_LOG_LEVEL": ""}, dotenv=False)  # blank is unset, as before
     assert (d.appeal_hours, d.log_level, d.public_url, d.backup_minutes, d.backup_keep) == (
-        2, "INFO", "http://127.0.0.1:8000", 0, 24)
+        2, "INFO", None, 0, 24)  # unset: the event page's address, else the loopback default
 
 
 def test_the_table_fills_every_settings_field_and_says_everything_twice() -> None:

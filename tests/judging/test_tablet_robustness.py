@@ -18,6 +18,8 @@ import websockets
 from sqlalchemy import text
 from sqlmodel import select
 
+from contestday.db.server_settings import write_setting
+from contestday.settings import DEFAULT_PUBLIC_URL
 from contestday.web.ws_origin import origin_allowed
 from judging.models import Judge
 from judging.panels import personal_link_token, revoke_link
@@ -242,10 +244,25 @@ async def test_the_tablet_socket_refuses_another_sites_page(settings: Any, live_
                    live_server.replace("http://", "https://"), live_server + "0"):
         sock = await _open(ws_url(live_server), cookie, origin)
         assert await _closed_with(sock) == 4403, origin  # before any snapshot
-    for origin in (live_server, settings.public_url, None):
+    for origin in (live_server, DEFAULT_PUBLIC_URL, None):
         sock = await _open(ws_url(live_server), cookie, origin)
         assert (await recv(sock))["type"] == "snapshot", origin
         await sock.close()
+
+
+async def test_the_tablet_socket_accepts_the_address_set_on_the_event_page(settings: Any, live_server: str,
+                                                                           db: Any, contest: Contest) -> None:
+    """The QR codes carry the stored public address, so the tablets' pages come from it: its Origin is the app's."""
+    lan = "http://192.168.1.10:8000"
+    async with db() as session:
+        await write_setting(session, "public_url", lan, "admin")
+        await session.commit()
+    cookie = judge_cookie(live_server, contest.links["王裁判"])
+    sock = await _open(ws_url(live_server), cookie, lan)
+    assert (await recv(sock))["type"] == "snapshot"
+    await sock.close()
+    sock = await _open(ws_url(live_server), cookie, "http://192.168.1.11:8000")
+    assert await _closed_with(sock) == 4403
 
 
 async def test_the_console_socket_refuses_another_sites_page(settings: Any, live_server: str, client: Any,

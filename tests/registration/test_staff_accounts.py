@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from contestday.accounts import links, service
 from contestday.accounts.models import LoginSession, RoleChange, SignInLink, User, UserRole
+from contestday.settings import DEFAULT_PUBLIC_URL
 from contestday.web.errors import Refusal
 from registration.staff import service as staff
 from tests.conftest import ADMIN_TOKEN
@@ -186,7 +187,7 @@ async def test_administrator_creates_an_account_with_a_per_item_judge_role_and_i
         assert made.status_code == 201, made.text
         assert "data:image/png;base64," in made.text and "一次性登录链接" in made.text
         link = LINK.search(made.text)
-        assert link and link.group(1).startswith(app.state.settings.public_url)
+        assert link and link.group(1).startswith(DEFAULT_PUBLIC_URL)
         page = (await client.get("/admin/accounts", headers={**boss, **HTML})).text
         assert "zhang" in page and "LED" in page
         assert link.group(2) not in page  # the link is shown once, never again
