@@ -326,3 +326,17 @@ def test_the_test_sheet_names_the_characters_its_font_lacks(tmp_path: Path) -> N
     text = " ".join(w[0] for w in _words(pdf))
     assert "missing from the font：U+20BB7" in text  # WenQuanYi has no 𠮷: named by code point, not drawn blank
     assert "2026-10-20 16:00 北京时间" in text and "Custom-wqy-zenhei" in text and "http://192.168.1.10:8000" in text
+
+
+async def test_the_page_carries_the_address_stored_on_the_event_page(client: AsyncTestClient[Litestar],
+                                                                     db: Any) -> None:
+    from contestday.db.server_settings import write_setting
+    from contestday.web.public_address import KEY
+
+    async with db() as session:  # as the event page's form stores it (tests/contestday/test_public_address.py)
+        await write_setting(session, KEY, "http://192.168.1.10:8000", "wang")
+        await session.commit()
+    page = await client.get("/admin/venue", headers=AUTH)
+    state, text = _section(page.text, "address")
+    assert "http://192.168.1.10:8000" in text and "127.0.0.1:8000" not in text
+    assert state == "warn" and "testserver" in text  # not loopback now, but not the address this browser used
