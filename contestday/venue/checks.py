@@ -84,10 +84,12 @@ def address_check(public: str, host_header: str | None) -> Check:
     if is_loopback(host):
         notes.append((
             f"公开地址指向本机（{host}）：手机、平板和其他电脑打不开二维码和链接。请把公开地址设为本机在场地网络中的"
-            "地址，如 http://192.168.1.10:8000（环境变量 CONTESTDAY_PUBLIC_URL）。",
+            "地址，如 http://192.168.1.10:8000：在赛事页面的“二维码中的地址”中设置"
+            "（或设环境变量 CONTESTDAY_PUBLIC_URL）。",
             f"the public address points at this machine itself ({host}): phones, tablets and other computers "
             "cannot open the QR codes and links. Set it to this machine's address on the venue network, e.g. "
-            "http://192.168.1.10:8000 (CONTESTDAY_PUBLIC_URL)."))
+            "http://192.168.1.10:8000: set it in the event page's \"address in the QR codes\" box (or set "
+            "CONTESTDAY_PUBLIC_URL)."))
     seen = urlsplit(f"//{host_header}") if host_header else None
     if seen is not None and (seen.hostname != host.lower() or _port(seen, url.scheme) != _port(url, url.scheme)):
         notes.append((
