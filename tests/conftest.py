@@ -34,10 +34,18 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """With CONTESTDAY_TEST_DATABASE_URL (the PostgreSQL pass) only the tests that go through the database
     under test run: the others (pure rules, PDFs, the offline command, tests on their own SQLite file) do
-    not touch it and have run in the SQLite pass already. CONTESTDAY_TEST_ALL=1 runs everything anyway."""
+    not touch it and have run in the SQLite pass already. Of the page tests in Chromium (`browser`) only the
+    whole day (`day`) runs there: the others drive the same routes whose data the API tests check on
+    PostgreSQL, and took a third of that pass. CONTESTDAY_TEST_ALL=1 runs everything anyway."""
     if not PG_URL or os.environ.get("CONTESTDAY_TEST_ALL"):
         return
-    chosen = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+
+    def on_postgres(item: pytest.Item) -> bool:
+        if "database_url" not in getattr(item, "fixturenames", ()):
+            return False
+        return item.get_closest_marker("browser") is None or item.get_closest_marker("day") is not None
+
+    chosen = [item for item in items if on_postgres(item)]
     if len(chosen) < len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in chosen])
         items[:] = chosen
