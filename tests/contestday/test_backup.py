@@ -1,8 +1,8 @@
 """`contestday backup` / `contestday restore` through the real command line (subprocesses of this checkout), on
 SQLite and on PostgreSQL (the second database a fresh one on the same server): a full demo contest survives the
 round trip (every row, the keys, the uploads; its published results, a ticket, a judge's link, a certificate's QR
-and the audit chain still hold); a backup taken while registrations pour in holds every one acknowledged before
-it began; bad archives and occupied targets are refused with nothing changed; `serve` backs up before it
+and the audit chain still hold); a backup taken while registrations pour in (or a tablet marks) holds every one acknowledged
+before it began; bad archives and occupied targets are refused with nothing changed; `serve` backs up before it
 migrates; the server's periodic backups keep the newest K, once per data directory."""
 
 from __future__ import annotations
@@ -239,6 +239,51 @@ async def test_a_backup_while_registrations_pour_in_holds_every_acknowledged_one
     if target_url.startswith("sqlite"):
         with sqlite3.connect(target_url.split(":///", 1)[1]) as connection:
             assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+async def test_a_backup_while_tablets_score_holds_every_acknowledged_mark(
+        settings: Settings, live_server: str, db: Any, target_url: str, tmp_path: Path) -> None:
+    """Each ack raises its mark's version by one (a new mark is version 1), so the versions in the restored
+    database add up to the marks applied by the backup's moment: at least every mark acknowledged before the
+    backup began, at most every one acknowledged at all."""
+    from tests.judging.test_judging_ws import connect, op, recv
+    from tests.support.judging_setup import judge_cookie, seated_contest
+
+    contest = await seated_contest(db)
+    acks: list[float] = []
+    versions: dict[str, int] = {}
+    stop = asyncio.Event()
+
+    async def tablet() -> None:
+        sock = await connect(live_server, judge_cookie(live_server, contest.links["王裁判"]))
+        await recv(sock)  # the snapshot
+        n = 0
+        while not stop.is_set():
+            seat = contest.seats[n % len(contest.seats)]
+            await sock.send(json.dumps(op(f"b{n}", seat, f"{n % 40}.5", base_version=versions.get(seat, 0))))
+            reply = await recv(sock)
+            assert reply["type"] == "ack", reply
+            versions[seat] = reply["version"]
+            acks.append(time.monotonic())
+            n += 1
+        await sock.close()
+
+    marking = asyncio.create_task(tablet())
+    while len(acks) < 20 and not marking.done():
+        await asyncio.sleep(0.05)
+    started = time.monotonic()
+    before = len(acks)
+    archive = tmp_path / "scoring.zip"
+    await asyncio.to_thread(run, cli_env(settings.data_dir, settings.database_url,
+                                         CONTESTDAY_SECRET_KEY=settings.secret_key), "backup", "--out", archive)
+    finished = time.monotonic()
+    stop.set()
+    await marking
+    assert any(started < at < finished for at in acks), "the marks went on while the backup ran"
+
+    run(cli_env(tmp_path / "b" / "data", target_url, CONTESTDAY_SECRET_KEY=settings.secret_key), "restore", archive)
+    applied = sum(column(await every_row(target_url), "score", "version"))
+    assert before <= applied <= len(acks), (before, applied, len(acks))
 
 
 # --- refusals -----------------------------------------------------------------------------------------------
