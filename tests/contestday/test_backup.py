@@ -2,8 +2,8 @@
 SQLite and on PostgreSQL (the second database a fresh one on the same server): a full demo contest survives the
 round trip (every row, the keys, the uploads; its published results, a ticket, a judge's link, a certificate's QR
 and the audit chain still hold); a backup taken while registrations pour in (or a tablet marks) holds every
-one acknowledged before it began; bad archives and occupied targets are refused with nothing changed; `serve` backs up before it
-migrates; the server's periodic backups keep the newest K, once per data directory."""
+one acknowledged before it began; bad archives and occupied targets are refused with nothing changed; `serve`
+backs up before it migrates; the server's periodic backups keep the newest K, once per data directory."""
 
 from __future__ import annotations
 
