@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import tempfile
 import zipfile
@@ -70,12 +71,13 @@ def stamp(now: datetime | None = None) -> str:
 
 
 def new_backup_path(folder: Path, prefix: str) -> Path:
-    """`folder/<prefix>-YYYYmmdd-HHMMSS.zip`, with `-1`, `-2`… when that second's name is taken."""
+    """`folder/<prefix>-YYYYmmdd-HHMMSS.zip`, with `-1`, `-2`… when that second already has one: one past the
+    highest there, so a name sorts after every earlier one of that second even when older ones were pruned (a
+    name freed by pruning and taken again would sort first and be pruned at once)."""
     base = f"{prefix}-{stamp()}"
-    path, n = folder / f"{base}.zip", 1
-    while path.exists():
-        path, n = folder / f"{base}-{n}.zip", n + 1
-    return path
+    taken = re.compile(re.escape(base) + r"(?:-(\d+))?\.zip")
+    found = [int(m.group(1) or 0) for p in folder.glob(f"{base}*.zip") if (m := taken.fullmatch(p.name))]
+    return folder / (f"{base}-{max(found) + 1}.zip" if found else f"{base}.zip")
 
 
 def _quiet(_message: str) -> None:

@@ -503,3 +503,19 @@ async def test_a_failing_periodic_backup_is_logged_and_the_server_goes_on(settin
     backups = PeriodicBackups(dataclasses.replace(settings, backup_minutes=1))
     assert await backups.once() is None
     await backups.stop()
+
+
+def test_a_name_freed_by_pruning_is_not_taken_again_within_its_second(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by the periodic test under load: the 4th backup of a second was named like the 1st (pruned by then),
+    sorted oldest and was pruned at once."""
+    from contestday import backup as backup_module
+
+    monkeypatch.setattr(backup_module, "stamp", lambda: "20261207-132342")
+    for name in ("contestday-20261207-132342-1.zip", "contestday-20261207-132342-2.zip"):
+        (tmp_path / name).write_bytes(b"")
+    made = backup_module.new_backup_path(tmp_path, "contestday")
+    assert made.name == "contestday-20261207-132342-3.zip"
+    made.write_bytes(b"")
+    assert made not in prune(tmp_path, 2) and made.exists()
+    assert backup_module.new_backup_path(tmp_path / "empty", "contestday").name == "contestday-20261207-132342.zip"
