@@ -95,7 +95,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         click.echo("注意：多个进程共用 SQLite 文件，写入会排队 / note: several workers share one SQLite file",
                    err=True)
     uvicorn.run("contestday.asgi:create", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", ws="websockets-sansio", ws_per_message_deflate=False)
+                proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies, log_level="warning",
+                ws="websockets-sansio", ws_per_message_deflate=False)
 
 
 @main.command(help="启动服务（先升级数据库结构）/ serve (brings the schema up to date first)")

@@ -4,6 +4,8 @@ home page."""
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +22,14 @@ from contestday.web.i18n import preferred_language
 from contestday.web.sessions import DbSession
 from registration.events.service import list_events
 
-__all__ = ["DatabaseState", "database_state", "health", "home"]
+__all__ = ["DatabaseState", "database_state", "health", "home", "instance_name"]
 
 _HEAD = head_revision()
+
+
+def instance_name() -> str:
+    """Which process answered (host:pid): behind a reverse proxy or with `serve --workers N`, the one to look at."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -57,10 +64,11 @@ async def database_state(engine: AsyncEngine, timeout: float | None = None) -> D
 @get("/health", summary="健康检查 / health", tags=["operations"])
 async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """Each component by name: `database` ok | unreachable, `schema` current | outdated, `data_dir` ok |
-    read_only | full (with `free_mib`); 503 when any is not ok."""
+    read_only | full (with `free_mib`); 503 when any is not ok. `instance` names the process that answered."""
     data_dir = await asyncio.to_thread(data_dir_state, request.app.state.settings.data_dir)  # writes a probe
     body: dict[str, Any] = {"status": "ok", "database": "ok", "schema": "current", "head": _HEAD,
-                            "data_dir": data_dir.state, "free_mib": data_dir.free_mib}
+                            "data_dir": data_dir.state, "free_mib": data_dir.free_mib,
+                            "instance": instance_name()}
     if data_dir.state != "ok":
         body.update(status="error")
     database = await database_state(request.app.state.engine)

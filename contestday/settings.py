@@ -48,6 +48,8 @@ class Settings:
     audit_key: bytes | None = field(default=None, repr=False)
     backup_minutes: int = 0  # a backup of the database every this many minutes; 0: none
     backup_keep: int = 24  # how many periodic backups are kept
+    # the reverse proxies whose X-Forwarded-For names the client (sign-in limits count per client address)
+    trusted_proxies: str = "127.0.0.1"
 
     @property
     def is_sqlite(self) -> bool:
@@ -142,6 +144,19 @@ def _redis_url(value: str) -> str:
     if value.strip().lower().startswith("unix://"):
         return value.strip()
     return _url(("redis", "rediss"))(value)
+
+
+def _proxies(value: str) -> str:
+    """A comma-separated list of addresses or networks (192.168.1.10, 172.28.0.0/16), or * for any."""
+    import ipaddress
+
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts:
+        raise ValueError(value)
+    for part in parts:
+        if part != "*":
+            ipaddress.ip_network(part, strict=False)  # ValueError on anything else
+    return ",".join(parts)
 
 
 _MIN_AUDIT_KEY = 32
@@ -240,6 +255,11 @@ VARIABLES: tuple[Variable, ...] = (
              "back the database up every this many minutes; 0: no periodic backups", _whole(0), "backup_minutes"),
     Variable(f"{_PREFIX}BACKUP_KEEP", int, "24", "不小于 1 的整数", "a whole number, 1 or more",
              "保留的定期备份份数", "how many periodic backups are kept", _whole(1), "backup_keep"),
+    Variable(f"{_PREFIX}TRUSTED_PROXIES", str, "127.0.0.1", "IP 地址或网段，用逗号分隔（如 172.28.0.0/16），或 *",
+             "IP addresses or networks, comma-separated (e.g. 172.28.0.0/16), or *",
+             "反向代理的地址：来自这些地址的连接，以 X-Forwarded-For 中的地址作为客户端地址（登录次数限制按它计数）",
+             "the reverse proxies: for connections from them the client address (which sign-in limits count) "
+             "is the one in X-Forwarded-For", _proxies, "trusted_proxies"),
     Variable(f"{_PREFIX}FONT_PATH", str, "unset: WenQuanYi Zen Hei or AR PL UMing",
              "存在的 TrueType 字体文件（.ttf/.ttc，可加 #n 选子字体）",
              "an existing TrueType font file (.ttf/.ttc, #n picks sub-font n)",

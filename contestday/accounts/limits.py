@@ -8,7 +8,9 @@ together and a refusal never lengthens a lock-out; a success never counts. Over 
 `too_many_attempts` with `retry_after` (seconds) and a `Retry-After` header.
 
 With `CONTESTDAY_REDIS_URL` the counters live in Redis (one Lua script: INCR + EXPIRE), shared by every
-instance; otherwise in this process. The address is the connection's own: no proxy header is trusted.
+instance; otherwise in this process. The address is the connection's own, or, for a connection from a proxy
+named by CONTESTDAY_TRUSTED_PROXIES, the client's in X-Forwarded-For (uvicorn rewrites it; nothing else is
+trusted).
 Keys are hashed, so Redis holds no names or addresses. If Redis fails, the door stays open (logged): on
 contest day signing in matters more, and argon2's thread cap still protects the server.
 """

@@ -59,7 +59,8 @@ def test_every_bad_value_is_reported_at_once(tmp_path: Path) -> None:
     bad = {"CONTESTDAY_LOG_LEVEL": "verbose", "CONTESTDAY_APPEAL_HOURS": "721", "CONTESTDAY_PUBLIC_URL": "example.cn",
            "CONTESTDAY_PAGE_PROCESS": "maybe", "CONTESTDAY_BACKUP_MINUTES": "-5", "CONTESTDAY_BACKUP_KEEP": "0",
            "CONTESTDAY_FONT_PATH": str(tmp_path / "nowhere.ttf"), "CONTESTDAY_DATABASE_URL": "mysql://db/x",
-           "CONTESTDAY_REDIS_URL": "localhost:6379", "CONTESTDAY_SQLITE_SYNCHRONOUS": "OFF"}
+           "CONTESTDAY_REDIS_URL": "localhost:6379", "CONTESTDAY_SQLITE_SYNCHRONOUS": "OFF",
+           "CONTESTDAY_TRUSTED_PROXIES": "caddy"}
     with pytest.raises(SettingsError) as caught:
         load_settings({"CONTESTDAY_DATA_DIR": str(tmp_path), **bad}, dotenv=False)
     message = str(caught.value)
@@ -85,16 +86,18 @@ def test_good_values_are_normalised(tmp_path: Path) -> None:
                        "CONTESTDAY_PAGE_PROCESS": "off", "CONTESTDAY_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
                        "CONTESTDAY_BACKUP_MINUTES": "15", "CONTESTDAY_BACKUP_KEEP": "1",
                        "CONTESTDAY_FONT_PATH": f"{font}#1", "CONTESTDAY_SQLITE_SYNCHRONOUS": "normal",
-                       "CONTESTDAY_REDIS_URL": "rediss://cache:6380/1", "CONTESTDAY_LOG_LEVEL_UNRELATED": "x"},
+                       "CONTESTDAY_REDIS_URL": "rediss://cache:6380/1", "CONTESTDAY_LOG_LEVEL_UNRELATED": "x",
+                       "CONTESTDAY_TRUSTED_PROXIES": " 172.28.0.0/16, 10.0.0.5 "},
                       dotenv=False, page_process=True)
     assert (s.log_level, s.public_url, s.appeal_hours, s.page_process) == ("WARNING", "https://contest.example.cn",
                                                                             720, False)
     assert s.database_url == f"sqlite+aiosqlite:///{tmp_path}/x.db" and s.redis_url == "rediss://cache:6380/1"
     assert (s.backup_minutes, s.backup_keep) == (15, 1)
+    assert s.trusted_proxies == "172.28.0.0/16,10.0.0.5"  # as uvicorn's forwarded_allow_ips takes them
     d = load_settings({"CONTESTDAY_DATA_DIR": str(tmp_path), "CONTESTDAY_APPEAL_HOURS": " ",
                        "CONTESTDAY_LOG_LEVEL": ""}, dotenv=False)  # blank is unset, as before
-    assert (d.appeal_hours, d.log_level, d.public_url, d.backup_minutes, d.backup_keep) == (
-        2, "INFO", None, 0, 24)  # unset: the event page's address, else the loopback default
+    assert (d.appeal_hours, d.log_level, d.public_url, d.backup_minutes, d.backup_keep, d.trusted_proxies) == (
+        2, "INFO", None, 0, 24, "127.0.0.1")  # unset: the event page's address, else the loopback default
 
 
 def test_the_table_fills_every_settings_field_and_says_everything_twice() -> None:

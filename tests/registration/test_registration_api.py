@@ -262,3 +262,18 @@ async def test_the_cached_event_follows_edits_and_closing_by_hand(db: Any, admin
         await session.commit()
     closed = await post(client, event_id, person())
     assert closed.status_code == 422 and closed.json()["code"] == "registration_closed"
+
+
+async def test_an_event_edited_on_one_instance_is_seen_by_the_next_registration_on_another(
+        settings: Any, admin: Client, client: Client) -> None:
+    """Each instance caches the event's parsed rules; the write re-reads the event row, so an edit made through
+    one instance binds the very next registration on the other (here: the unit quota cut from 2 to 1)."""
+    from contestday.app import create_app
+
+    event_id = await make_event(admin)
+    async with AsyncTestClient(app=create_app(settings)) as other:
+        assert (await post(other, event_id, person())).status_code == 201  # the other instance has the rules now
+        edited = await admin.put(f"/api/events/{event_id}", json=reg_event(unit_quota_per_group=1))
+        assert edited.status_code == 200, edited.text
+        refused = await post(other, event_id, person())
+        assert refused.status_code == 409 and refused.json()["code"] == "unit_quota_exceeded"

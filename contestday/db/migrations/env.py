@@ -18,12 +18,17 @@ config = context.config
 # imports it by name so the layers stay one way (the database kernel knows no context).
 importlib.import_module(config.get_main_option("models_module") or "contestday.models")
 target_metadata = SQLModel.metadata
+_MIGRATION_LOCK = 0x636F6E74  # "cont": the advisory lock key migrations hold on PostgreSQL
 
 
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # several instances starting at once (docker compose up): one migrates, the others wait here and then
+            # find the schema current; released with the transaction
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
         context.run_migrations()
         if connection.dialect.name == "sqlite":
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
