@@ -224,3 +224,25 @@ async def test_two_instances_migrating_one_new_database_at_once(pg_url: str, tmp
         assert await current_revision(engine) == head_revision()
     finally:
         await engine.dispose()
+
+
+def test_the_compose_file_is_valid_for_docker_compose(tmp_path: Path) -> None:
+    """`docker-compose config` checks deploy/compose.yaml against the Compose schema with deploy/env.example's
+    values (CI installs Debian's docker-compose; no Docker engine is needed to check a file)."""
+    program = _which("docker-compose")
+    if program is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide docker-compose (apt-get install docker-compose)")
+        pytest.skip("needs docker-compose")
+    done = subprocess.run([program, "-p", "contestday", "-f", str(DEPLOY / "compose.yaml"), "--env-file",
+                           str(DEPLOY / "env.example"), "config"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    config = yaml.safe_load(done.stdout)
+    assert set(config["services"]) == {"postgres", "redis", "contestday1", "contestday2", "proxy"}
+    assert config["services"]["contestday1"]["environment"]["CONTESTDAY_PUBLIC_URL"] == "http://192.168.1.10"
+    (tmp_path / "empty.env").write_text("# nothing set\n")
+    missing = subprocess.run([program, "-p", "contestday", "-f", str(DEPLOY / "compose.yaml"), "--env-file",
+                              str(tmp_path / "empty.env"), "config"], capture_output=True, text=True, timeout=60,
+                             env={k: v for k, v in os.environ.items()
+                                  if not k.startswith(("CONTESTDAY_", "POSTGRES_"))})
+    assert missing.returncode != 0 and "set POSTGRES_PASSWORD in deploy/.env" in missing.stderr
