@@ -48,6 +48,7 @@ class Settings:
     audit_key: bytes | None = field(default=None, repr=False)
     backup_minutes: int = 0  # a backup of the database every this many minutes; 0: none
     backup_keep: int = 24  # how many periodic backups are kept
+    export_keep_hours: int = 24  # a finished background job's file (lists ZIP, certificates PDF) is kept this long
 
     @property
     def is_sqlite(self) -> bool:
@@ -240,6 +241,11 @@ VARIABLES: tuple[Variable, ...] = (
              "back the database up every this many minutes; 0: no periodic backups", _whole(0), "backup_minutes"),
     Variable(f"{_PREFIX}BACKUP_KEEP", int, "24", "不小于 1 的整数", "a whole number, 1 or more",
              "保留的定期备份份数", "how many periodic backups are kept", _whole(1), "backup_keep"),
+    Variable(f"{_PREFIX}EXPORT_KEEP_HOURS", int, "24", "1 到 720 之间的整数（小时）",
+             "a whole number of hours from 1 to 720",
+             "后台生成的文件（全部名单 ZIP、荣誉证书 PDF）完成后保留的小时数，之后删除，需重新生成",
+             "hours a file made in the background (every list as a ZIP, a batch of certificates) is kept once "
+             "finished; then it is deleted and has to be made again", _whole(1, 720), "export_keep_hours"),
     Variable(f"{_PREFIX}FONT_PATH", str, "unset: WenQuanYi Zen Hei or AR PL UMing",
              "存在的 TrueType 字体文件（.ttf/.ttc，可加 #n 选子字体）",
              "an existing TrueType font file (.ttf/.ttc, #n picks sub-font n)",
