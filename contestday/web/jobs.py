@@ -199,8 +199,8 @@ class Jobs:
     async def sweep(self) -> None:
         """Expire old files, then take waiting jobs (queued, or stale: their instance is gone); never raises."""
         gone = await self._write(expire_done(utcnow() - timedelta(hours=self.keep_hours)))
-        if gone:
-            await asyncio.to_thread(self._delete, gone)
+        if gone or self._sweeper is None:  # the start-up sweep also clears what killed writers left
+            await asyncio.to_thread(self._delete, gone or [])
         await self._claim()
 
     async def _sweep_forever(self) -> None:
@@ -217,7 +217,8 @@ class Jobs:
                 with contextlib.suppress(OSError):
                     if stray.stat().st_mtime < cutoff:
                         stray.unlink()
-        log.info("job files expired", extra={"files": len(files)})
+        if files:
+            log.info("job files expired", extra={"files": len(files)})
 
     # --- running ----------------------------------------------------------------------------------------------
 

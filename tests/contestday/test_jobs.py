@@ -64,7 +64,7 @@ async def _get(db: Any, job_id: str) -> BackgroundJob:
 
 async def _set(db: Any, job_id: str, **values: Any) -> None:
     async with db() as session:
-        await session.exec(update(BackgroundJob).where(BackgroundJob.id == job_id).values(**values))  # type: ignore[call-overload, arg-type]
+        await session.exec(update(BackgroundJob).where(BackgroundJob.id == job_id).values(**values))  # type: ignore[arg-type]
         await session.commit()
 
 
@@ -237,7 +237,7 @@ async def _seed_certificates(db: Any, copies: int) -> int:
         for k in range(copies):
             chosen = [table.c.serial.concat(literal(f"-{k}")) if n == "serial" else null() if n == "active_key"
                       else table.c[n] for n in names]
-            await session.exec(insert(table).from_select(names, select(*chosen).where(  # type: ignore[call-overload]
+            await session.exec(insert(table).from_select(names, select(*chosen).where(
                 table.c.event_id == contest.event_id, table.c.serial.not_like("%-%-%-%-%"))))
         await session.commit()
     return contest.event_id
