@@ -10,7 +10,6 @@ its multipart form itself, to name the limit and take the layout as a field or a
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import io
@@ -27,12 +26,12 @@ from litestar.response import Redirect, Template
 from PIL import Image as PILImage
 from sqlmodel import col, select
 
-from certificates import store
+from certificates import print_jobs, store
 from certificates.pages import CertificateListPage, certificate_page
 from certificates.render import calibration_page, layout_errors, render
 from contestday.accounts import limits
 from contestday.accounts.guards import actor_name, current_principal, requires
-from contestday.web import jobs, uploads
+from contestday.web import uploads
 from contestday.web.admission import render_off_loop
 from contestday.web.bodies import Loose, raw_body, required_text
 from contestday.web.downloads import download
@@ -317,29 +316,15 @@ class CertificatePages(Controller):
         progress shown (results/export_jobs.py's page); refused while an appeal of it is open."""
         item = data.item or None
         group = data.group
-        event = await event_or_404(write_session, event_id)
+        await event_or_404(write_session, event_id)
         try:
             base = await printable_address(request, write_session)  # the QR codes must reach the verify page
             await store.refuse_while_appealed(write_session, event_id, item)
         except Refusal as exc:
             return await certificate_page(request, write_session, event_id, exc.status_code, error=exc)
-        settings, state = request.app.state.settings, request.app.state
-
-        async def work(job: jobs.Job) -> None:
-            async with state.read_session() as session:
-                certs = await store.printable(session, event_id, base, settings.secret_key, item, group)
-            job.total = len(certs)
-
-            def progress(done: int, _total: int) -> None:
-                job.done = done
-
-            template = store.load_template(settings.data_dir, event_id)
-            data = await asyncio.to_thread(render, certs, template, progress=progress, title=f"{event.name} 荣誉证书")
-            job.save(data)
-
-        job = jobs.start_job(state, event_id, work, filename=f"荣誉证书-{item or '全部'}.pdf",
-                                    media_type=PDF, title="打印荣誉证书")
-        return Redirect(f"/console/events/{event_id}/exports/{job.id}", status_code=303)
+        job_id = await print_jobs.start_print(request.app.state, write_session, event_id, await actor_name(request),
+                                              base, item, group)
+        return Redirect(f"/console/events/{event_id}/exports/{job_id}", status_code=303)
 
 
 class SelfService(Controller):

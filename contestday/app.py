@@ -29,6 +29,7 @@ import judging
 import kiosk
 import registration
 import results
+from certificates import print_jobs
 from certificates.routes import CERTIFICATE_ROUTES
 from contestday import health
 from contestday.accounts import limits
@@ -45,6 +46,7 @@ from contestday.web.channels import channels_plugin
 from contestday.web.errors import Refusal
 from contestday.web.http import error_body
 from contestday.web.i18n import jinja_gettext, preferred_language
+from contestday.web.jobs import Jobs
 from contestday.web.page_process import PageProcess
 from judging import audit
 from judging.admin_pages import JudgeAdminPages
@@ -62,6 +64,7 @@ from registration.events.pages import EventPages
 from registration.events.routes import CatalogController, EventController
 from registration.staff.pages import STAFF_PAGES
 from registration.staff.start import StartPage
+from results import export_jobs
 from results.appeal_routes import APPEAL_ROUTES
 from results.console.routes import CONSOLE_ROUTES
 from results.notice import notice_until
@@ -193,6 +196,11 @@ def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar
              if settings.page_process and not as_page_process else None)
     reader = create_writer(settings.database_url, engine, read_only=True)
     backups = PeriodicBackups(settings, interval=0 if as_page_process else None)  # CONTESTDAY_BACKUP_MINUTES
+    # the kinds of background job: each feature's runner, by the name stored in the job's row (the page process
+    # only reads the jobs: it takes none)
+    jobs = Jobs(writer, settings.data_dir, settings.export_keep_hours,
+                {export_jobs.KIND: export_jobs.run_export, print_jobs.KIND: print_jobs.run_print},
+                run=not as_page_process)
 
     async def dispose_engine(app: Litestar) -> None:
         await limits.close(app)
@@ -229,7 +237,7 @@ def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar
         dependencies={"db_session": Provide(provide_read_session), "write_session": Provide(provide_write_session)},
         state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
                      "open_session": open_session, "read_session": read_session, "writer": writer,
-                     "reader": reader, "pages": pages, "backups": backups}),
+                     "reader": reader, "pages": pages, "backups": backups, "jobs": jobs}),
         exception_handlers={HTTPException: _exception_handler, NotAuthorizedException: _exception_handler,
                             Refusal: _exception_handler, Exception: _exception_handler},
         template_config=TemplateConfig(directory=list(TEMPLATE_DIRS), engine=JinjaTemplateEngine,
@@ -240,8 +248,8 @@ def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar
                     # pages wait while marks queue for the writer; the heaviest go to the page process
                     DefineMiddleware(admission_middleware, backlog=writer.backlog.oldest_wait, pages=pages)],
         on_startup=[lambda app: writer.start(), lambda app: reader.start(),
-                    *([partial(_start_pages, pages)] if pages is not None else []), backups.start],
-        on_shutdown=[backups.stop, dispose_engine, lambda app: stop_render_processes(),
+                    *([partial(_start_pages, pages)] if pages is not None else []), backups.start, jobs.start],
+        on_shutdown=[jobs.stop, backups.stop, dispose_engine, lambda app: stop_render_processes(),
                      *([lambda app: pages.stop()] if pages is not None else [])],
     )
     document_refusals(app)

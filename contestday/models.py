@@ -2,6 +2,7 @@
 
 from certificates import store as certificates_store
 from contestday.accounts import models as accounts_models
+from contestday.db import jobs as background_jobs
 from contestday.db import server_settings
 from judging import handin as judging_handin
 from judging import models as judging_models
@@ -16,8 +17,8 @@ from results import recheck as results_recheck
 from results import theory as results_theory
 
 __all__ = [
-    "accounts_models", "certificates_store", "checkin_models", "entries_models", "events_models", "judging_handin",
-    "judging_models",
+    "accounts_models", "background_jobs", "certificates_store", "checkin_models", "entries_models", "events_models",
+    "judging_handin", "judging_models",
     "judging_paper", "results_appeals", "results_live", "results_publication",
     "results_recheck", "results_theory", "server_settings",
 ]

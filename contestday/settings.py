@@ -50,6 +50,7 @@ class Settings:
     backup_keep: int = 24  # how many periodic backups are kept
     # the reverse proxies whose X-Forwarded-For names the client (sign-in limits count per client address)
     trusted_proxies: str = "127.0.0.1"
+    export_keep_hours: int = 24  # a finished background job's file (lists ZIP, certificates PDF) is kept this long
 
     @property
     def is_sqlite(self) -> bool:
@@ -260,6 +261,11 @@ VARIABLES: tuple[Variable, ...] = (
              "反向代理的地址：来自这些地址的连接，以 X-Forwarded-For 中的地址作为客户端地址（登录次数限制按它计数）",
              "the reverse proxies: for connections from them the client address (which sign-in limits count) "
              "is the one in X-Forwarded-For", _proxies, "trusted_proxies"),
+    Variable(f"{_PREFIX}EXPORT_KEEP_HOURS", int, "24", "1 到 720 之间的整数（小时）",
+             "a whole number of hours from 1 to 720",
+             "后台生成的文件（全部名单 ZIP、荣誉证书 PDF）完成后保留的小时数，之后删除，需重新生成",
+             "hours a file made in the background (every list as a ZIP, a batch of certificates) is kept once "
+             "finished; then it is deleted and has to be made again", _whole(1, 720), "export_keep_hours"),
     Variable(f"{_PREFIX}FONT_PATH", str, "unset: WenQuanYi Zen Hei or AR PL UMing",
              "存在的 TrueType 字体文件（.ttf/.ttc，可加 #n 选子字体）",
              "an existing TrueType font file (.ttf/.ttc, #n picks sub-font n)",

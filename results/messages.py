@@ -43,7 +43,10 @@ register({
     "打印（PDF）": "Print (PDF)",
     "已颁发 {n} 张荣誉证书。": "{n} certificate(s) issued.",
     "打印荣誉证书": "Print the certificates",
-    "导出失败（{error}），请重试": "The export failed ({error}): try again",
+    "未能完成：{error}": "Not finished: {error}",
+    "排队等待中：其他任务完成后开始": "Waiting: it starts when the jobs before it are done",
+    "该文件已过期删除（完成后保留 {hours} 小时），请返回重新生成":
+        "The file was deleted ({hours} hours after it was made): go back and start again",
     "下载 ZIP": "Download the ZIP",
     "含合格人员名单的完整身份证号：请妥善保管，勿公开传播。":
         "Holds the qualified list with whole ID numbers: keep it safe, never publish it.",

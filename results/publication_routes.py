@@ -20,7 +20,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -31,12 +31,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contestday.accounts.guards import actor_name, current_principal, requires
-from contestday.web import jobs
 from contestday.web.admission import render_off_loop
 from contestday.web.bodies import Loose
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal, field_missing
 from contestday.web.i18n import gettext, preferred_language
+from contestday.web.jobs import JobView
 from contestday.web.page_process import IN_PAGE_PROCESS
 from contestday.web.sessions import DbSession, WriteSession
 from registration.entries.personal import PersonalData
@@ -271,8 +271,9 @@ class PublishPages(Controller):
 
 
 class ExportPages(Controller):
-    """The event's archive of every list as one ZIP, built in the background (results/export_jobs.py): the
-    organiser's only (the qualified list holds whole ID numbers)."""
+    """The event's archive of every list as one ZIP, built in the background (results/export_jobs.py), and the
+    page of every background job of the event (certificate batches too): the organiser's only (the qualified
+    list holds whole ID numbers). Each answer reads the job's row, so any instance shows any job."""
 
     path = "/console/events/{event_id:int}/exports"
     guards = [requires("organiser")]
@@ -281,34 +282,47 @@ class ExportPages(Controller):
     @post("/", status_code=303)
     async def start(self, request: Req, event_id: FromPath[int], write_session: WriteSession) -> Redirect:
         await event_or_404(write_session, event_id)
-        job = export_jobs.start_export(request.app.state, event_id)
-        return Redirect(f"/console/events/{event_id}/exports/{job.id}", status_code=303)
+        job_id = await export_jobs.start_export(request.app.state, write_session, event_id,
+                                                await actor_name(request))
+        return Redirect(f"/console/events/{event_id}/exports/{job_id}", status_code=303)
 
-    def _job(self, request: Req, event_id: int, job_id: str) -> jobs.Job:
-        job = jobs.find_job(request.app.state, event_id, job_id)
+    async def _job(self, request: Req, session: AsyncSession, event_id: int, job_id: str) -> JobView:
+        job = await request.app.state.jobs.find(session, event_id, job_id)
         if job is None:
-            raise Refusal(404, "unknown_export", "没有该导出任务（服务重启后请重新导出）",
-                           "no such export (start again after a restart)")
-        return job
+            raise Refusal(404, "unknown_export", "没有该导出任务", "no such export")
+        return cast(JobView, job)
 
     @get("/{job_id:str}")
     async def progress(self, request: Req, event_id: FromPath[int], job_id: FromPath[str],
                        db_session: DbSession) -> Template:
-        job = self._job(request, event_id, job_id)
+        job = await self._job(request, db_session, event_id, job_id)
         return Template("results/export.html", context={
             "lang": preferred_language(request), "principal": await current_principal(request),
             "event": await event_or_404(db_session, event_id), "job": job}, headers={"Cache-Control": "no-store"})
 
     @get("/{job_id:str}/progress.json")
-    async def progress_json(self, request: Req, event_id: FromPath[int], job_id: FromPath[str]) -> dict[str, Any]:
-        return self._job(request, event_id, job_id).view()
+    async def progress_json(self, request: Req, event_id: FromPath[int], job_id: FromPath[str],
+                            db_session: DbSession) -> dict[str, Any]:
+        return (await self._job(request, db_session, event_id, job_id)).view()
 
     @get("/{job_id:str}/archive.zip")
-    async def archive(self, request: Req, event_id: FromPath[int], job_id: FromPath[str]) -> Response[bytes]:
-        job = self._job(request, event_id, job_id)
-        if job.state != "done" or job.path is None:
+    async def archive(self, request: Req, event_id: FromPath[int], job_id: FromPath[str],
+                      db_session: DbSession) -> Response[bytes]:
+        job = await self._job(request, db_session, event_id, job_id)
+        if job.state == "expired":
+            raise Refusal(410, "export_expired", f"该文件已过期删除（完成后保留 {job.keep_hours} 小时），请重新生成",
+                          f"the file was deleted ({job.keep_hours} hours after it was made): start again")
+        path = request.app.state.jobs.path(job)
+        if job.state != "done" or path is None:
             raise Refusal(409, "export_not_ready", "导出尚未完成", "the export is not finished")
-        return download(job.path.read_bytes(), job.filename, job.media_type, ascii_stem="export", no_store=True)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise Refusal(410, "export_file_missing",
+                          "本服务器的数据目录中没有该文件：多个实例必须共用同一个 CONTESTDAY_DATA_DIR；请重新生成",
+                          "the file is not in this server's data directory (several instances must share "
+                          "CONTESTDAY_DATA_DIR): start again") from None
+        return download(data, job.filename, job.media_type, ascii_stem="export", no_store=True)
 
 
 class TieApi(Controller):

@@ -16,7 +16,7 @@ started again) or if it fails to answer, the request is answered here as before.
 stopped at shutdown, and it watches this process, so it never outlives it even when this one is killed.
 
 Only routes whose answers depend on the database alone may be marked: not those that read this process's
-memory (background jobs' progress, attempt limits without Redis, websocket presence) or that write."""
+memory (attempt limits without Redis, websocket presence) or that write."""
 
 from __future__ import annotations
 

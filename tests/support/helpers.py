@@ -51,12 +51,13 @@ def example_event(**changes: Any) -> dict[str, Any]:
 
 
 async def finished_job(client: Any, job: str, headers: dict[str, str]) -> dict[str, Any]:
-    """Poll a background job's progress page (up to 10 s) until it is no longer running; its last view."""
+    """Poll a background job's progress page (up to 10 s) until it is no longer queued or running; its last
+    view."""
     import asyncio
 
     for _ in range(100):
         view: dict[str, Any] = (await client.get(f"{job}/progress.json", headers=headers)).json()
-        if view["state"] != "running":
+        if view["state"] not in ("queued", "running"):
             break
         await asyncio.sleep(0.1)
     return view
