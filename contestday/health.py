@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from contestday.accounts.guards import current_principal
 from contestday.db.engine import reading
 from contestday.db.migrate import current_revision, head_revision
+from contestday.db.outage import DatabaseUnreachable
 from contestday.settings import data_dir_state
 from contestday.web.i18n import preferred_language
 from contestday.web.redis_channels import ResilientRedisBackend
@@ -53,7 +54,9 @@ async def database_state(engine: AsyncEngine, timeout: float | None = None) -> D
                 await connection.execute(text("SELECT 1"))
             revision = await current_revision(engine)
     except Exception as exc:  # the point is to report it, not to fail with a 500
-        return DatabaseState(False, detail=type(exc).__name__)
+        # a lost server: name the driver's error (ConnectionRefusedError, TimeoutError…)
+        named = exc.__cause__ if isinstance(exc, DatabaseUnreachable) and exc.__cause__ is not None else exc
+        return DatabaseState(False, detail=type(named).__name__)
     return DatabaseState(True, revision)
 
 

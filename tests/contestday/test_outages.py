@@ -32,8 +32,9 @@ from contestday.web.outage import outage_refusal
 from contestday.web.redis_channels import RESYNC, ResilientRedisBackend
 from tests.conftest import _free_port, fresh_pg_database
 from tests.judging.test_judging_ws import op
+from tests.support import redis_server as redis_support
 from tests.support.judging_setup import SECRET, Contest, judge_cookie, seated_contest
-from tests.support.redis_server import RedisServer, need_redis_server
+from tests.support.redis_server import RedisServer
 from tests.support.tcp_proxy import TcpProxy
 
 
@@ -59,10 +60,7 @@ def test_only_a_lost_database_counts_as_an_outage() -> None:
     assert outage_refusal(ValueError("a bug")) is None
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Any:
-    with RedisServer(need_redis_server(), _free_port(), tmp_path) as server:
-        yield server
+redis_server = redis_support.redis_server  # the fixture
 
 
 async def _next(queue: asyncio.Queue[bytes], timeout: float = 10) -> bytes:
@@ -207,7 +205,7 @@ async def _message(sock: Any, kind: str, timeout: float = 10) -> dict[str, Any]:
         while True:
             message = json.loads(await sock.recv())
             if message.get("type") == kind:
-                return message  # type: ignore[no-any-return]
+                return message
 
 
 async def _mark(tablet: Any, acked: dict[str, dict[str, Any]], op_id: str, seat: str, value: str,
@@ -323,6 +321,7 @@ async def test_postgresql_going_away_and_coming_back(pg_url: str, tmp_path: Path
             started = time.monotonic()
             status, body = await _health(base)
             assert (status, body["database"]) == (503, "unreachable") and time.monotonic() - started < 3
+            assert body["detail"] == "ConnectionRefusedError"
             async with httpx.AsyncClient(timeout=10) as client:
                 page = await client.get(f"{base}/board/{contest.event_id}")
             assert page.status_code == 503 and page.headers["retry-after"] == "5"

@@ -8,12 +8,13 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-__all__ = ["RedisServer", "need_redis_server"]
+__all__ = ["RedisServer", "need_redis_server", "redis_server"]
 
 
 def need_redis_server() -> str:
@@ -66,3 +67,12 @@ class RedisServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.kill()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A started RedisServer of the test's own (a module takes it with `redis_server = redis_server`)."""
+    from tests.conftest import _free_port
+
+    with RedisServer(need_redis_server(), _free_port(), tmp_path) as server:
+        yield server

@@ -66,6 +66,16 @@
     state.awaiting = true; state.buffer = []; net("connecting", "resync");
     send({ type: "hello", item: state.item, why: why });
   }
+  /* The server lost live messages (Redis went away and came back): re-read within a second (every console hears
+     it at once, and twice: its event's channel and its account's). A snapshot already on its way may have been
+     read before what was lost: ask again after it. */
+  function resyncSoon() {
+    if (state.resyncTimer) return;
+    state.resyncTimer = setTimeout(function () {
+      state.resyncTimer = null;
+      if (state.awaiting) resyncSoon(); else resync("resync");
+    }, Math.random() * 1000);
+  }
   function refreshSoon() {  // findings, charts and ranking come from the server: ask once a burst settles
     clearTimeout(state.refreshTimer);
     state.refreshTimer = setTimeout(function () { resync("refresh"); }, 400);
@@ -84,12 +94,7 @@
       return;
     }
     if (msg.type === "pong") return;
-    if (msg.type === "resync") {  // the server lost live messages (Redis came back): re-read, within a second
-      if (!state.resyncTimer) {
-        state.resyncTimer = setTimeout(function () { state.resyncTimer = null; resync("resync"); }, Math.random() * 1000);
-      }
-      return;
-    }
+    if (msg.type === "resync") { resyncSoon(); return; }
     if (msg.type === "error") { toast(t("error", { message: message(msg) }), true); state.awaiting = false; return; }
     if (typeof msg.seq !== "number") return;
     if (state.awaiting) { state.buffer.push(msg); return; }
