@@ -51,8 +51,9 @@ class ResilientRedisBackend(ChannelsBackend):
         self._up = True  # the listening connection holds every wanted channel (or nothing needs one)
         self._owed: set[str] = set()  # channels a dropped message was meant for
         self._dropped = 0
-        self._quiet_until = 0.0  # after a failed publish, drop without trying for a moment (a queue that waits
-        # out a connect timeout per message would only grow)
+        # after a failed publish, drop without trying for a second: a queue that waited out a connect timeout
+        # per message would only grow
+        self._quiet_until = 0.0
         self._wake: asyncio.Event | None = None  # made on the running loop
         self.reconnects = 0
 
