@@ -42,11 +42,12 @@ from contestday.settings import Settings, check_data_dir
 from contestday.venue.routes import VenueCheckPages, VenuePublic
 from contestday.web import uploads
 from contestday.web.admission import admission_middleware, stop_render_processes
-from contestday.web.channels import channels_plugin
+from contestday.web.channels import channels_plugin, live_backend
 from contestday.web.errors import Refusal
 from contestday.web.http import error_body
 from contestday.web.i18n import jinja_gettext, preferred_language
 from contestday.web.jobs import Jobs
+from contestday.web.outage import outage_refusal
 from contestday.web.page_process import PageProcess
 from judging import audit
 from judging.admin_pages import JudgeAdminPages
@@ -104,9 +105,12 @@ def _exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
     if isinstance(exc, RequestEntityTooLarge):  # a typed body read past its route's limit: name the limit
         limit = request.route_handler.resolve_request_max_body_size() or uploads.FORM_LIMIT
         exc = uploads.too_large("上传的内容", "the upload", limit)
+    outage = outage_refusal(exc)  # the database is gone: 503, logged once as a warning, not as a bug
+    if outage is not None:
+        exc = outage
     status, body = error_body(exc)
     headers = getattr(exc, "headers", None) or None  # e.g. Retry-After of a 429
-    if status >= 500:
+    if status >= 500 and outage is None:
         log.exception("unhandled error", extra={"route": request.scope.get("path_template", "?")})
     if _wants_html(request):
         if status == 401:
@@ -212,7 +216,8 @@ def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar
         engine_.engine.globals["_"] = jinja_gettext
         engine_.engine.globals["notice_until"] = notice_until  # one wording of the notice period's end
 
-    channels = channels_plugin(settings.redis_url)
+    live = live_backend(settings.redis_url)  # /health asks it whether Redis answers
+    channels = channels_plugin(backend=live)
     app = Litestar(
         route_handlers=[
             health.health, health.home,
@@ -237,7 +242,7 @@ def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar
         dependencies={"db_session": Provide(provide_read_session), "write_session": Provide(provide_write_session)},
         state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
                      "open_session": open_session, "read_session": read_session, "writer": writer,
-                     "reader": reader, "pages": pages, "backups": backups, "jobs": jobs}),
+                     "reader": reader, "pages": pages, "backups": backups, "jobs": jobs, "live": live}),
         exception_handlers={HTTPException: _exception_handler, NotAuthorizedException: _exception_handler,
                             Refusal: _exception_handler, Exception: _exception_handler},
         template_config=TemplateConfig(directory=list(TEMPLATE_DIRS), engine=JinjaTemplateEngine,

@@ -1,5 +1,5 @@
-"""`GET /health` (database reachable, migrations current, data directory writable with free space) and the
-home page."""
+"""`GET /health` (database reachable, migrations current, data directory writable with free space, Redis
+answering when one is configured) and the home page."""
 
 from __future__ import annotations
 
@@ -17,14 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from contestday.accounts.guards import current_principal
 from contestday.db.engine import reading
 from contestday.db.migrate import current_revision, head_revision
+from contestday.db.outage import DatabaseUnreachable
 from contestday.settings import data_dir_state
 from contestday.web.i18n import preferred_language
+from contestday.web.redis_channels import ResilientRedisBackend
 from contestday.web.sessions import DbSession
 from registration.events.service import list_events
 
-__all__ = ["DatabaseState", "database_state", "health", "home", "instance_name"]
+__all__ = ["DATABASE_TIMEOUT_S", "REDIS_TIMEOUT_S", "DatabaseState", "database_state", "health", "home",
+           "instance_name"]
 
 _HEAD = head_revision()
+DATABASE_TIMEOUT_S = 2.0  # a vanished database host must not hold the answer for a TCP timeout
+REDIS_TIMEOUT_S = 1.0
 
 
 def instance_name() -> str:
@@ -57,21 +62,41 @@ async def database_state(engine: AsyncEngine, timeout: float | None = None) -> D
                 await connection.execute(text("SELECT 1"))
             revision = await current_revision(engine)
     except Exception as exc:  # the point is to report it, not to fail with a 500
-        return DatabaseState(False, detail=type(exc).__name__)
+        # a lost server: name the driver's error (ConnectionRefusedError, TimeoutError…)
+        named = exc.__cause__ if isinstance(exc, DatabaseUnreachable) and exc.__cause__ is not None else exc
+        return DatabaseState(False, detail=type(named).__name__)
     return DatabaseState(True, revision)
+
+
+async def redis_state(live: Any) -> str | None:
+    """None without Redis (in-process live updates); `ok`; `unreachable` (no PONG within a second); or
+    `reconnecting` (Redis answers, but this instance has not yet subscribed again after losing it)."""
+    if not isinstance(live, ResilientRedisBackend):
+        return None
+    if not await live.ping(REDIS_TIMEOUT_S):
+        return "unreachable"
+    return "ok" if live.up else "reconnecting"
 
 
 @get("/health", summary="健康检查 / health", tags=["operations"])
 async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """Each component by name: `database` ok | unreachable, `schema` current | outdated, `data_dir` ok |
-    read_only | full (with `free_mib`); 503 when any is not ok. `instance` names the process that answered."""
-    data_dir = await asyncio.to_thread(data_dir_state, request.app.state.settings.data_dir)  # writes a probe
+    read_only | full (with `free_mib`), and with Redis configured `redis` ok | unreachable | reconnecting; 503
+    when any is not ok. Answers within about two seconds whatever is gone. `instance` names the process
+    that answered."""
+    state = request.app.state
+    data_dir, database, redis = await asyncio.gather(
+        asyncio.to_thread(data_dir_state, state.settings.data_dir),  # writes a probe
+        database_state(state.engine, DATABASE_TIMEOUT_S), redis_state(state.get("live")))
     body: dict[str, Any] = {"status": "ok", "database": "ok", "schema": "current", "head": _HEAD,
                             "data_dir": data_dir.state, "free_mib": data_dir.free_mib,
                             "instance": instance_name()}
     if data_dir.state != "ok":
         body.update(status="error")
-    database = await database_state(request.app.state.engine)
+    if redis is not None:
+        body["redis"] = redis
+        if redis != "ok":
+            body.update(status="error")
     if not database.reachable:
         body.update(status="error", database="unreachable", detail=database.detail)
     else:

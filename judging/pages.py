@@ -34,6 +34,7 @@ TABLET_JS: dict[str, str] = {
     "offline": "离线",
     "pending": "待发送 {n} 条",
     "retry_in": "{s} 秒后重连",
+    "server_busy": "服务器暂时无法保存，分数已存本机，恢复后自动发送",
     "no_items": "您还没有被分配到任何赛项的裁判组，请联系裁判长。",
     "no_seats": "该赛项还没有已就位的选手。",
     "seats": "赛位",
@@ -115,6 +116,8 @@ register({
     "本页需要启用 JavaScript。": "This page needs JavaScript.",
     # the script's messages
     "{s} 秒后重连": "reconnecting in {s} s",
+    "服务器暂时无法保存，分数已存本机，恢复后自动发送": "the server cannot store marks just now: they are kept on this "
+                                                  "tablet and sent once it can",
     "您还没有被分配到任何赛项的裁判组，请联系裁判长。": "You are not on any item's panel yet: ask the chief judge.",
     "该赛项还没有已就位的选手。": "No contestant is seated in this item yet.",
     "赛位": "Seats",

@@ -25,6 +25,7 @@ from contestday.accounts.guards import current_principal
 from contestday.accounts.service import SIGNED_OUT, account_channel
 from contestday.web.channels import Publisher, publish_json
 from contestday.web.errors import Refusal
+from contestday.web.outage import closing_when_database_down
 from contestday.web.ws_origin import refuse_foreign_origin
 from judging.remarks import tablet_copy
 from judging.service import JudgeRef, apply_op
@@ -100,6 +101,13 @@ async def receive_messages(socket: WebSocket[Any, Any, Any]) -> AsyncIterator[di
 
 @websocket("/ws/judge")
 async def judge_socket(socket: WebSocket[Any, Any, Any], channels: NamedDependency[ChannelsPlugin]) -> None:
+    # the database gone (at connect, or an op that could not be committed): close with 1013, no ack sent; the
+    # tablet reconnects, and once a snapshot comes replays its queue (each op_id applied once)
+    async with closing_when_database_down(socket):
+        await _serve_judge(socket, channels)
+
+
+async def _serve_judge(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin) -> None:
     read_session, writer = socket.app.state.read_session, socket.app.state.writer
     if await refuse_foreign_origin(socket):
         return

@@ -18,6 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from contestday.web.errors import Refusal
+from contestday.web.outage import closing_when_database_down
 from contestday.web.sessions import DbSession
 from judging.ws import receive_messages
 from results.publication_routes import board_channel, public_results
@@ -38,6 +39,11 @@ class BoardPage(Controller):
 @websocket("/ws/board/{event_id:int}")
 async def board_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[int],
                        channels: NamedDependency[ChannelsPlugin]) -> None:
+    async with closing_when_database_down(socket):  # 1013: the board reconnects and asks again
+        await _serve_board(socket, event_id, channels)
+
+
+async def _serve_board(socket: WebSocket[Any, Any, Any], event_id: int, channels: ChannelsPlugin) -> None:
     # No Origin check (registration/ws_origin.py), unlike /ws/judge and /ws/console: the board needs no sign-in
     # and sends only published results, so another site's page learns nothing it could not read anyway
     state = socket.app.state

@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contestday.db.outage import watch_connects
 from contestday.db.writer import BatchingWriter, PooledWriter, Writer
 
 __all__ = ["READ_ONLY", "create_engine", "create_sessionmaker", "create_writer", "reading"]
@@ -64,7 +65,9 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(database_url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_recipe(engine.sync_engine)
         return engine
-    return create_async_engine(database_url, pool_pre_ping=True, **kwargs)
+    engine = create_async_engine(database_url, pool_pre_ping=True, **kwargs)
+    watch_connects(engine)  # a server gone away: a clear DatabaseUnreachable within seconds (contestday/db/outage.py)
+    return engine
 
 
 def reading(engine: AsyncEngine) -> AsyncEngine:

@@ -1,6 +1,8 @@
 """Live messages to pages and tablets, after a commit: one channels plugin per process, in memory on one
 machine and over Redis pub/sub when several instances share PostgreSQL (the same code, switched by
-`CONTESTDAY_REDIS_URL`). Features name their own channels (judging's `console:<event>`, `judge:<id>`…)."""
+`CONTESTDAY_REDIS_URL`). Features name their own channels (judging's `console:<event>`, `judge:<id>`…).
+Over Redis the backend rides out an outage (contestday/web/redis_channels.py): pages then hear
+`{"type": "resync"}` and re-read their snapshot."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
-__all__ = ["Publisher", "app_channels", "channels_plugin", "publish_json"]
+__all__ = ["Publisher", "app_channels", "channels_plugin", "live_backend", "publish_json"]
 
 
 class Publisher(Protocol):
@@ -21,19 +23,18 @@ class Publisher(Protocol):
     def publish(self, data: str, channels: list[str]) -> None: ...
 
 
-def _backend(redis_url: str | None) -> ChannelsBackend:
+def live_backend(redis_url: str | None) -> ChannelsBackend:
     if redis_url:
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-        from redis.asyncio import Redis
+        from contestday.web.redis_channels import ResilientRedisBackend
 
-        return RedisChannelsPubSubBackend(redis=Redis.from_url(redis_url))
+        return ResilientRedisBackend.from_url(redis_url)
     return MemoryChannelsBackend()
 
 
-def channels_plugin(redis_url: str | None) -> ChannelsPlugin:
+def channels_plugin(redis_url: str | None = None, backend: ChannelsBackend | None = None) -> ChannelsPlugin:
     """Any channel name may be used; a subscriber that falls 1,000 messages behind loses the oldest (a page
     that slow reloads its snapshot anyway) rather than holding the publisher up."""
-    return ChannelsPlugin(backend=_backend(redis_url), arbitrary_channels_allowed=True,
+    return ChannelsPlugin(backend=backend or live_backend(redis_url), arbitrary_channels_allowed=True,
                           subscriber_max_backlog=1000, subscriber_backlog_strategy="dropleft")
 
 

@@ -109,14 +109,14 @@
     return { ok: true, value: formatHundredths(h) };
   }
 
-  var PING_MS = 15000, MAX_BACKOFF_S = 30;
+  var PING_MS = 15000, MAX_BACKOFF_S = 30, BUSY_BACKOFF_S = 4;
 
   /* The socket. handlers: snapshot(msg), message(msg), state(name, detail), expired(code). After each
      snapshot every queued op is (re)sent in order; ops made while connected are sent at once. */
   function Link(url, queue, handlers) {
     this.url = url; this.queue = queue; this.h = handlers;
     this.ws = null; this.ready = false; this.sent = {}; this.attempt = 0; this.timer = null;
-    this.beat = null; this.awaiting = false; this.missed = 0; this.stopped = false;
+    this.beat = null; this.awaiting = false; this.missed = 0; this.stopped = false; this.resyncTimer = null;
   }
   Link.prototype.connect = function () {
     var self = this;
@@ -135,6 +135,7 @@
     try { msg = JSON.parse(data); } catch (e) { return; }
     this.awaiting = false; this.missed = 0;  // anything from the server proves the line is alive
     if (msg.type === "pong") return;
+    if (msg.type === "resync") { this.resync(); return; }  // live messages were lost meanwhile: nothing to show
     if (msg.type === "snapshot") {
       // the server sends one on connect (what `hello` would return): truth first, then the replay
       this.ready = true; this.attempt = 0;
@@ -162,6 +163,13 @@
     for (var i = 0; i < this.queue.ops.length; i++) this.send(this.queue.ops[i]);
   };
   Link.prototype.hello = function () { if (this.ready) this.raw({ type: "hello" }); };
+  /* The server lost live messages (Redis went away and came back): ask for the snapshot, as after a reconnect.
+     Spread over a second (a hall of tablets hears it at once) and one request for several resyncs. */
+  Link.prototype.resync = function () {
+    var self = this;
+    if (this.resyncTimer) return;
+    this.resyncTimer = setTimeout(function () { self.resyncTimer = null; self.hello(); }, Math.random() * 1000);
+  };
   Link.prototype.closed = function (ev) {
     clearInterval(this.beat);
     this.ws = null; this.ready = false;
@@ -171,9 +179,12 @@
       this.h.expired(ev.code, ev.reason);
       return;
     }
-    var delay = Math.min(MAX_BACKOFF_S, Math.pow(2, this.attempt)) * 1000;  // 1, 2, 4 … 30 s
+    // 1013: the server is up but cannot store marks now (its database is away): the op sent got no ack and
+    // stays queued; try every few seconds so the queue goes through soon after the database is back
+    var busy = ev.code === 1013;
+    var delay = Math.min(busy ? BUSY_BACKOFF_S : MAX_BACKOFF_S, Math.pow(2, this.attempt)) * 1000;  // 1, 2, 4 … 30 s
     this.attempt++;
-    this.h.state("offline", { retryIn: Math.round(delay / 1000) });
+    this.h.state("offline", { retryIn: Math.round(delay / 1000), busy: busy });
     var self = this;
     this.timer = setTimeout(function () { self.connect(); }, delay * (0.8 + 0.4 * Math.random()));
   };

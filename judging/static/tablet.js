@@ -220,6 +220,7 @@
     var net = $("net");
     net.dataset.state = state;
     $("net-text").textContent = t(state === "online" ? "online" : state === "offline" ? "offline" : "connecting") +
+      (state === "offline" && detail && detail.busy ? " · " + t("server_busy") : "") +
       (state === "offline" && detail && detail.retryIn ? " · " + t("retry_in", { s: detail.retryIn }) : "");
     pending();
   }

@@ -179,8 +179,15 @@
     schedule();
   }
 
-  function apply(message) {
+  function apply(message, socket) {
+    if (message.type === "resync") {  // the server lost live messages (Redis came back): ask for a snapshot
+      setTimeout(function () {  // spread over a second: every screen in the hall hears it at once
+        if (socket.readyState === 1) { socket.send(JSON.stringify({ type: "hello" })); }
+      }, Math.random() * 1000);
+      return;
+    }
     if (message.type === "snapshot") {  // on connect and after a reconnect: keep the place in the rotation
+      retry = 0;  // not on open: a server whose database is away accepts and closes at once (1013)
       items = message.items; refresh();
       if (!timer) { schedule(); }
       return;
@@ -198,11 +205,11 @@
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + location.host + "/ws/board/" + eventId);
-    socket.onopen = function () { retry = 0; status.textContent = "实时更新中"; status.className = "status"; };
+    socket.onopen = function () { status.textContent = "实时更新中"; status.className = "status"; };
     socket.onmessage = function (e) {
       var message;
       try { message = JSON.parse(e.data); } catch (err) { return; }  // ignore a bad frame
-      apply(message);
+      apply(message, socket);
     };
     socket.onclose = function () {
       status.textContent = "连接中断，正在重连…"; status.className = "status off";

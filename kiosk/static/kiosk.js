@@ -435,8 +435,12 @@
     const timer = setTimeout(() => ctrl.abort(), 5000);
     try {
       const r = await fetch("/health", { cache: "no-store", signal: ctrl.signal });
-      online(r.ok, r.ok ? "" : TEXT.server_trouble);
-      if (r.ok && queue.length && !working) { clearTimeout(retryTimer); attempts = 0; pump(); }
+      let b = {};
+      try { b = await r.json(); } catch (e) { b = {}; }
+      // a 503 for Redis alone (live updates between instances) does not stop check-in: the database answers
+      const usable = r.ok || (b.database === "ok" && b.schema === "current" && b.data_dir === "ok");
+      online(usable, usable ? "" : TEXT.server_trouble);
+      if (usable && queue.length && !working) { clearTimeout(retryTimer); attempts = 0; pump(); }
     } catch (e) {
       online(false);
     } finally {

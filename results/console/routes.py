@@ -37,6 +37,7 @@ from contestday.web.bodies import Loose
 from contestday.web.channels import publish_json
 from contestday.web.errors import Refusal
 from contestday.web.i18n import gettext, preferred_language
+from contestday.web.outage import closing_when_database_down
 from contestday.web.page_process import IN_PAGE_PROCESS
 from contestday.web.sessions import DbSession, WriteSession
 from contestday.web.ws_origin import refuse_foreign_origin
@@ -259,6 +260,11 @@ class ConsoleApi(Controller):
 @websocket("/ws/console/{event_id:int}")
 async def console_socket(socket: WebSocket[Any, Any, Any], event_id: FromPath[int],
                          channels: NamedDependency[ChannelsPlugin]) -> None:
+    async with closing_when_database_down(socket):  # 1013: the console reconnects and reads a new snapshot
+        await _serve_console(socket, event_id, channels)
+
+
+async def _serve_console(socket: WebSocket[Any, Any, Any], event_id: int, channels: ChannelsPlugin) -> None:
     read_session = socket.app.state.read_session  # the console only reads: never the write lock, nor ranking under it
     if await refuse_foreign_origin(socket):  # the cookie would let another site's page read the console
         return

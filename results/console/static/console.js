@@ -9,7 +9,7 @@
   var T = JSON.parse(document.getElementById("console-text").textContent);
   var SVGNS = "http://www.w3.org/2000/svg";
   var state = { item: body.dataset.item, snap: null, seq: 0, awaiting: false, buffer: [], csrf: null,
-                flash: {}, sock: null, retry: 0, refreshTimer: null };
+                flash: {}, sock: null, retry: 0, refreshTimer: null, resyncTimer: null };
 
   function t(key, values) {
     var text = T[key] || key;
@@ -47,7 +47,9 @@
     var url = location.origin.replace(/^http/, "ws") + "/ws/console/" + EVENT + "?item=" + encodeURIComponent(state.item);
     var sock = new WebSocket(url);
     state.sock = sock; state.awaiting = true; state.buffer = [];
-    sock.onopen = function () { state.retry = 0; };
+    // the backoff restarts with a snapshot, not with the open: a server whose database is away accepts and
+    // closes at once (1013), and a reset on open would retry twice a second
+
     sock.onmessage = function (ev) { receive(JSON.parse(ev.data)); };
     sock.onclose = function (ev) {
       if (state.sock !== sock) return;
@@ -59,10 +61,20 @@
     };
   }
   function send(msg) { if (state.sock && state.sock.readyState === 1) state.sock.send(JSON.stringify(msg)); }
-  function resync(why) {  // `why` (gap | refresh) only tells a reader of the frames why it asked
+  function resync(why) {  // `why` (gap | refresh | resync) only tells a reader of the frames why it asked
     if (state.awaiting) return;
     state.awaiting = true; state.buffer = []; net("connecting", "resync");
     send({ type: "hello", item: state.item, why: why });
+  }
+  /* The server lost live messages (Redis went away and came back): re-read within a second (every console hears
+     it at once, and twice: its event's channel and its account's). A snapshot already on its way may have been
+     read before what was lost: ask again after it. */
+  function resyncSoon() {
+    if (state.resyncTimer) return;
+    state.resyncTimer = setTimeout(function () {
+      state.resyncTimer = null;
+      if (state.awaiting) resyncSoon(); else resync("resync");
+    }, Math.random() * 1000);
   }
   function refreshSoon() {  // findings, charts and ranking come from the server: ask once a burst settles
     clearTimeout(state.refreshTimer);
@@ -72,6 +84,7 @@
 
   function receive(msg) {
     if (msg.type === "snapshot") {
+      state.retry = 0;
       state.snap = msg; state.item = msg.item.code; state.seq = msg.seq; state.awaiting = false;
       history.replaceState(null, "", "?item=" + encodeURIComponent(state.item));
       var held = state.buffer; state.buffer = [];
@@ -81,6 +94,7 @@
       return;
     }
     if (msg.type === "pong") return;
+    if (msg.type === "resync") { resyncSoon(); return; }
     if (msg.type === "error") { toast(t("error", { message: message(msg) }), true); state.awaiting = false; return; }
     if (typeof msg.seq !== "number") return;
     if (state.awaiting) { state.buffer.push(msg); return; }
