@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from bench._server import free_port
 
@@ -124,7 +125,7 @@ def redis_cpu(url: str) -> float:
 
     client = redis.Redis.from_url(url)
     try:
-        info = client.info("cpu")
+        info: dict[str, Any] = client.info("cpu")  # type: ignore[assignment]  # the sync client's answer
     finally:
         client.close()
     return float(sum(info[k] for k in ("used_cpu_sys", "used_cpu_user", "used_cpu_sys_children",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -19,7 +20,8 @@ import multiprocessing.process
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +64,16 @@ async def prepare(url: str, data_dir: Path) -> tuple[int, str, str]:
     return contest.event_id, token, csrf
 
 
-async def watch(urls: Sequence[str], version: int, on_ready: Callable[[], object], wave: int = 200) -> list[float]:
+async def watch(urls: Sequence[str], version: int, on_ready: Callable[[], object],
+                on_received: Callable[[list[float]], Awaitable[object]], wave: int = 200) -> None:
     """One board on each of `urls`, connected in waves (a real hall's boards do not all open in the same
-    millisecond), each taking its snapshot; `on_ready()` once all hold it. Returns when every board has
-    received publication `version`: the `time.perf_counter()` at which each did (the clock is the machine's
-    monotonic one, so times from several processes compare)."""
+    millisecond), each taking its snapshot; `on_ready()` once all hold it. Once every board has received
+    publication `version`, `await on_received(times)`, the `time.perf_counter()` at which each did (the
+    machine's monotonic clock: times from several processes compare); the boards close only after it
+    returns, so that their closing is not counted with the fan-out."""
     received: list[float] = []
     connected = [0]
+    all_received = asyncio.Event()
 
     async def board(url: str) -> None:
         async with websockets.connect(url, open_timeout=60, max_size=None, ping_interval=None) as sock:
@@ -80,8 +85,12 @@ async def watch(urls: Sequence[str], version: int, on_ready: Callable[[], object
                 raw = await sock.recv()
                 done = time.perf_counter()
                 if json.loads(raw).get("version") == version:
-                    received.append(done)
-                    return
+                    break
+            received.append(done)
+            if len(received) == len(urls):
+                await on_received(received)
+                all_received.set()
+            await all_received.wait()
 
     tasks = []
     for k, url in enumerate(urls):
@@ -89,27 +98,52 @@ async def watch(urls: Sequence[str], version: int, on_ready: Callable[[], object
         if k % wave == wave - 1:
             await asyncio.sleep(0.05)
     await asyncio.gather(*tasks)
-    return received
 
 
 def _watch_in_process(urls: list[str], version: int, wave: int, pipe: Pipe) -> None:
-    """`watch` in a client process of its own: "ready" then the times down the pipe."""
+    """`watch` in a client process of its own: "ready", then the times and the CPU seconds this process spent
+    from ready on, down the pipe; the boards close when the pipe says so."""
+    ready_at = [0.0]
+
+    def ready() -> None:
+        ready_at[0] = time.process_time()
+        pipe.send("ready")
+
+    async def received(times: list[float]) -> None:
+        pipe.send((times, time.process_time() - ready_at[0]))
+        await asyncio.to_thread(pipe.recv)
+
     with collector_paused():
-        pipe.send(asyncio.run(watch(urls, version, lambda: pipe.send("ready"), wave)))
+        asyncio.run(watch(urls, version, ready, received, wave))
 
 
 async def one_round(bases: Sequence[str], event_id: int, clients: int, chief: Connection, version: int,
-                    processes: int = 1) -> dict[str, Any]:
+                    processes: int = 1, during: AbstractContextManager[Any] = contextlib.nullcontext()
+                    ) -> dict[str, Any]:
     """`clients` boards spread over `bases` (instances of one deployment) round robin, held by `processes`
-    client processes (one: this one), receive a publication sent to the first instance."""
+    client processes (one: this one), receive a publication sent to the first instance; `during` is entered
+    around the publication alone (e.g. to read the servers' CPU time), once every board holds its snapshot."""
     urls = [bases[k % len(bases)].replace("http://", "ws://") + f"/ws/board/{event_id}" for k in range(clients)]
-    ready_event = asyncio.Event()
+    ready_event, release = asyncio.Event(), asyncio.Event()
     pipes: list[Pipe] = []
     workers: list[multiprocessing.process.BaseProcess] = []
+    here: asyncio.Future[list[tuple[list[float], float]]] = asyncio.get_running_loop().create_future()
+    ready_cpu = 0.0
 
-    async def results() -> list[list[float]]:
-        if processes <= 1:
-            return [await watch(urls, version, ready_event.set)]
+    async def received_here(times: list[float]) -> None:
+        here.set_result([(times, time.process_time() - ready_cpu)])  # like the client processes' from ready on
+        await release.wait()
+
+    boards = asyncio.ensure_future(watch(urls, version, ready_event.set, received_here)) if processes <= 1 else None
+
+    async def results() -> list[tuple[list[float], float]]:
+        if boards is not None:
+            either: list[asyncio.Future[Any]] = [boards, here]
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            if not here.done():
+                boards.result()  # a board's failure raises here
+                raise AssertionError("the boards ended before all received the publication")
+            return here.result()
         await asyncio.gather(*(asyncio.to_thread(pipe.recv) for pipe in pipes))  # each one's "ready"
         ready_event.set()
         return list(await asyncio.gather(*(asyncio.to_thread(pipe.recv) for pipe in pipes)))
@@ -129,19 +163,27 @@ async def one_round(bases: Sequence[str], event_id: int, clients: int, chief: Co
     if not ready.done():  # a board refused, or a client process died, before all held their snapshot
         raise RuntimeError("the boards did not all connect") from (watching.exception() if watching.done() else None)
     await asyncio.sleep(1)
-    with collector_paused():
+    ready_cpu = time.process_time()
+    with collector_paused(), during:
         sent_at = time.perf_counter()
         body = {} if version == 1 else {"reason": f"第 {version} 轮压测"}
         answer = await chief.request("POST", f"/api/events/{event_id}/items/LED/publication", body)
         assert answer.status == 201, answer.body
+        answered = time.perf_counter()
         times = await asyncio.wait_for(watching, timeout=120)
-    received = sorted((t - sent_at) * 1000 for group in times for t in group)
+    received = sorted((t - sent_at) * 1000 for group, _cpu in times for t in group)
+    release.set()
+    if boards is not None:
+        await boards
     for pipe, worker in zip(pipes, workers, strict=True):
+        pipe.send("close")
+        worker.join(timeout=60)
         pipe.close()
-        worker.join(timeout=10)
     return {"clients": clients, "client_processes": max(1, processes), "received": len(received),
             "p50_ms": round(received[len(received) // 2], 1), "p99_ms": round(received[int(len(received) * 0.99)], 1),
-            "max_ms": round(received[-1], 1)}
+            "max_ms": round(received[-1], 1), "first_ms": round(received[0], 1),
+            "publish_answered_ms": round((answered - sent_at) * 1000, 1),
+            "client_cpu_s": round(sum(cpu for _times, cpu in times), 2)}
 
 
 def main() -> None:

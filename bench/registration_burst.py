@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +59,11 @@ def make_id(rng: random.Random) -> str:
 
 
 async def run_load(bases: Sequence[str], event_id: int, clients: int, total: int, rate: float | None,
-                   accepted_ids: list[int] | None = None) -> dict[str, Any]:
+                   accepted_ids: list[int] | None = None,
+                   during: AbstractContextManager[Any] = contextlib.nullcontext()) -> dict[str, Any]:
     """Clients spread over `bases` (instances of one deployment) round robin; the registration id of every
-    accepted request is appended to `accepted_ids`."""
+    accepted request is appended to `accepted_ids`; `during` is entered around the burst (e.g. to read the
+    servers' CPU time)."""
     rng = random.Random(7)
     people: list[str] = []
     seen: set[str] = set()
@@ -108,7 +112,7 @@ async def run_load(bases: Sequence[str], event_id: int, clients: int, total: int
         finally:
             await client.close()
 
-    with collector_paused():
+    with collector_paused(), during:
         started = time.perf_counter()
         await asyncio.gather(*(worker(k) for k in range(clients)))
         elapsed = time.perf_counter() - started

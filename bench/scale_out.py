@@ -96,7 +96,7 @@ class Run:
         if self.kind == "postgres":
             env["CONTESTDAY_REDIS_URL"] = self.redis_url
         with contextlib.ExitStack() as stack:  # one after the other: the first generates the data dir's keys
-            instances = [stack.enter_context(serving(self.data_dir, **env)) for _ in range(self.count)]
+            instances = [stack.enter_context(serving(self.data_dir, ROOT, **env)) for _ in range(self.count)]
             meter = Meter(instances, self.postmaster if self.kind == "postgres" else None,
                           self.redis_url if self.kind == "postgres" else None)
             yield [i.base for i in instances], meter
@@ -107,9 +107,8 @@ def registration(run: Run, args: argparse.Namespace) -> dict[str, Any]:
         event_id = registration_burst.create_burst_event(bases[0])
         accepted: list[int] = []
         figures: dict[str, Any] = {}
-        with meter.spent(figures):
-            figures.update(asyncio.run(registration_burst.run_load(bases, event_id, args.clients, args.registrations,
-                                                                   None, accepted)))
+        figures.update(asyncio.run(registration_burst.run_load(bases, event_id, args.clients, args.registrations,
+                                                               None, accepted, meter.spent(figures))))
         figures.update(asyncio.run(registration_burst.check_stored(url, event_id, accepted)))
     figures["ops"] = figures["statuses"].get(201, 0)
     return figures
@@ -123,9 +122,8 @@ def marks(run: Run, args: argparse.Namespace) -> dict[str, Any]:
         with run.served() as (bases, meter):
             acked: list[tuple[int, str, str, str]] = []
             figures: dict[str, Any] = {}
-            with meter.spent(figures):
-                figures.update(asyncio.run(tablets.load(bases, event_id, tokens, chief, ops, seats, args.marks_rate,
-                                                        len(bases) - 1, acked)))
+            figures.update(asyncio.run(tablets.load(bases, event_id, tokens, chief, ops, seats, args.marks_rate,
+                                                    len(bases) - 1, acked, meter.spent(figures))))
         figures.update(asyncio.run(tablets.check_marks(url, acked)))
     figures["ops"] = figures["acked"]
     return figures
@@ -141,12 +139,11 @@ def boards(run: Run, args: argparse.Namespace) -> dict[str, Any]:
                 chief = Connection(bases[0], {"Cookie": f"contestday_session={token}", "X-CSRF-Token": csrf})
                 try:
                     return await board_fanout.one_round(bases, event_id, args.boards, chief, 1,
-                                                        args.client_processes)
+                                                        args.client_processes, meter.spent(figures))
                 finally:
                     await chief.close()
 
-            with meter.spent(figures):  # connecting (each board's snapshot) and the publication
-                figures.update(asyncio.run(publish()))
+            figures.update(asyncio.run(publish()))
     figures["ops"] = figures["received"]
     return figures
 
@@ -169,21 +166,24 @@ def describe(label: str, phase: str, f: dict[str, Any]) -> str:
                 + (f", cross-instance {f['console_cross_p99_ms']} ms ({f['console_cross_seen']} marks)"
                    if "console_cross_p99_ms" in f else "") + f", {f['errors']} refused")
     else:
-        what = (f"{f['received']}/{f['clients']} boards (held by {f['client_processes']} client processes) got "
-                f"the publication: p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, max {f['max_ms']} ms")
+        what = (f"{f['received']}/{f['clients']} boards got the publication: p50 {f['p50_ms']} ms, p99 {f['p99_ms']}"
+                f" ms, max {f['max_ms']} ms (the boards held by {f['client_processes']} client processes, which spent"
+                f" {f['client_cpu_s']} CPU s receiving it)")
     checked = f"; lost {f['lost']}, duplicated {f['duplicated']}" if "lost" in f else ""
     return f"[{label}] {phase}: {what}; {cpu}{checked}"
 
 
 def summary(results: dict[str, dict[str, dict[str, Any]]], args: argparse.Namespace) -> dict[str, Any]:
-    top = results["postgres×2"]
+    """The targets read from the two-instance deployment, against the SQLite reference."""
+    top: dict[str, dict[str, Any]] = {phase: {} for phase in PHASES} | results.get("postgres×2", {})
+    reference = results.get("sqlite×1", {})
     ratios = {}
     for phase in ("registration", "marks"):
-        pg, lite = top[phase].get("per_cpu_s"), results["sqlite×1"][phase].get("per_cpu_s")
+        pg, lite = top[phase].get("per_cpu_s"), reference.get(phase, {}).get("per_cpu_s")
         ratios[phase] = round(pg / lite, 2) if pg and lite else None
     runs = [f for by_phase in results.values() for f in by_phase.values()]
     found = {
-        "instances": [count for kind, count in DEPLOYMENTS if kind == "postgres"],
+        "instances": [count for kind, count in args.deployments if kind == "postgres"],
         "lost": sum(f.get("lost", 0) for f in runs), "duplicated": sum(f.get("duplicated", 0) for f in runs),
         "failed_phases": sum(1 for f in runs if "error" in f),
         "console_cross_p99_ms": top["marks"].get("console_cross_p99_ms"),
@@ -214,7 +214,12 @@ def main() -> None:
     parser.add_argument("--postgres", default=None, help="a PostgreSQL server's URL with a maintenance database "
                         "(fresh databases are made there); default: a throw-away cluster")
     parser.add_argument("--redis", default=None, help="default: a throw-away redis-server")
+    parser.add_argument("--phases", default=",".join(PHASES), help="a part of them, e.g. boards")
+    parser.add_argument("--deployments", default="sqlite1,postgres1,postgres2", help="a part of them")
     args = parser.parse_args()
+    args.phases = [name.strip() for name in args.phases.split(",") if name.strip() in PHASES]
+    wanted = {name.strip() for name in args.deployments.split(",")}
+    args.deployments = [(kind, count) for kind, count in DEPLOYMENTS if f"{kind}{count}" in wanted]
     defaults = {"boards": (10_000, 300), "marks_rate": (2000.0, 200.0), "duration": (5.0, 2.0), "tablets": (500, 40),
                 "registrations": (6000, 400), "clients": (200, 40), "client_processes": (4, 2)}
     for name, (full, quick) in defaults.items():
@@ -230,12 +235,12 @@ def main() -> None:
         postmaster = postmaster_pid(pg_server)
         print(f"PostgreSQL {'given' if args.postgres else 'throw-away'} (CPU {'read' if postmaster else 'not read'}"
               f"), Redis {'given' if args.redis else 'throw-away'}; a shared server's CPU includes its other load")
-        for kind, count in DEPLOYMENTS:
+        for kind, count in args.deployments:
             label = f"{kind}×{count}"
             results[label] = {}
-            for phase, measure in PHASES.items():
+            for phase in args.phases:
                 try:
-                    figures = measure(Run(kind, count, pg_server, redis_url, postmaster), args)
+                    figures = PHASES[phase](Run(kind, count, pg_server, redis_url, postmaster), args)
                     figures["per_cpu_s"] = round(figures["ops"] / figures["cpu_total_s"], 1) \
                         if figures["cpu_total_s"] else None
                 except Exception as exc:  # the other phases still run; the summary counts it

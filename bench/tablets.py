@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -102,10 +104,12 @@ async def prepare(url: str, tablets: int, seats: int) -> tuple[int, list[str], s
 
 async def load(bases: Sequence[str], event_id: int, tokens: list[str], chief: str, ops: int, seats: int,
                rate: float | None, console_on: int = 0,
-               acked_marks: list[tuple[int, str, str, str]] | None = None) -> dict[str, Any]:
+               acked_marks: list[tuple[int, str, str, str]] | None = None,
+               during: AbstractContextManager[Any] = contextlib.nullcontext()) -> dict[str, Any]:
     """Tablets spread over `bases` (instances of one deployment) round robin, the console on `bases[console_on]`;
     `console_cross_p99_ms` counts only marks acked by another instance than the console's. Every acked mark is
-    appended to `acked_marks` as (judge id, op id, seat, value)."""
+    appended to `acked_marks` as (judge id, op id, seat, value). `during` is entered around the marks alone
+    (e.g. to read the servers' CPU time), once every tablet holds its snapshot."""
     ws_bases = [base.replace("http://", "ws://") for base in bases]
     acks: list[float] = []
     acked_at: dict[tuple[int, str, str], float] = {}
@@ -202,7 +206,7 @@ async def load(bases: Sequence[str], event_id: int, tokens: list[str], chief: st
             raise RuntimeError("a tablet failed before the marks started") from task.exception()
     await ready
     await asyncio.sleep(0.5)
-    with collector_paused():
+    with collector_paused(), during:
         started = time.perf_counter()
         start.set()
         await asyncio.gather(*tablets)
@@ -234,18 +238,20 @@ async def check_marks(url: str, acked: list[tuple[int, str, str, str]]) -> dict[
     from sqlalchemy import func, select
 
     from contestday.db.engine import create_engine
+    from contestday.db.writer import table
     from judging.models import AppliedOp, Score, ScoreEvent
     from registration.checkin.models import SeatAssignment
 
+    ops_t, score, links_t, seats = table(AppliedOp), table(Score), table(ScoreEvent), table(SeatAssignment)
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
-            ops = Counter((await conn.execute(select(AppliedOp.judge_id, AppliedOp.op_id))).tuples())
+            ops = Counter((await conn.execute(select(ops_t.c.judge_id, ops_t.c.op_id))).tuples())
             marks = dict(((j, seat), v) for j, seat, v in (await conn.execute(
-                select(Score.judge_id, SeatAssignment.seat_label, Score.value)
-                .join(SeatAssignment, SeatAssignment.entry_id == Score.entry_id))).tuples())
-            links = (await conn.execute(select(func.count()).select_from(ScoreEvent).where(ScoreEvent.kind == "set")
-                                        .group_by(ScoreEvent.judge_id, ScoreEvent.entry_id))).scalars()
+                select(score.c.judge_id, seats.c.seat_label, score.c.value)
+                .join(seats, seats.c.entry_id == score.c.entry_id))).tuples())
+            links = (await conn.execute(select(func.count()).select_from(links_t).where(links_t.c.kind == "set")
+                                        .group_by(links_t.c.judge_id, links_t.c.entry_id))).scalars()
             twice = sum(n - 1 for n in links)
     finally:
         await engine.dispose()
