@@ -67,7 +67,8 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     # every connection the pool opens it keeps: connections beyond pool_size ("overflow") are closed when given
     # back, and under a burst each job then paid a new connection (a backend forked, a TLS attempt) — about
     # 5 ms of PostgreSQL's CPU per registration, 5x the work of the registration itself (bench/scale_out.py)
-    kwargs = {"pool_size": 20, "max_overflow": 0, **kwargs}
+    if "poolclass" not in kwargs:  # (tests pass NullPool)
+        kwargs = {"pool_size": 20, "max_overflow": 0, **kwargs}
     return create_async_engine(database_url, pool_pre_ping=True, **kwargs)
 
 
