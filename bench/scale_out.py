@@ -11,7 +11,10 @@ Each phase of each deployment gets a fresh database (SQLite file, or a new Postg
   held by --client-processes load processes (one process would measure its own websocket parsing).
 On a 2-core machine a second instance cannot be faster, so each phase is also given per CPU-second of the
 deployment's server processes (the instances with their page processes, PostgreSQL's and Redis's apart,
-read from /proc and from Redis's INFO). After each phase the database is checked: every accepted
+read from /proc and from Redis's INFO), read around the measured window only (the burst; the marks, once
+every tablet holds its snapshot; the publication, once every board holds its snapshot): `per_cpu_s` is
+operations per CPU-second of all of them, `pg_vs_sqlite_per_cpu` the two-instance figure over SQLite's,
+the lower of the burst's and the marks'. After each phase the database is checked: every accepted
 registration and every acked mark stored exactly once (`lost`, `duplicated`).
 
 Without --postgres / --redis a throw-away PostgreSQL cluster (initdb + pg_ctl, /usr/lib/postgresql/15/bin)
