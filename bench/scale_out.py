@@ -167,7 +167,9 @@ def describe(label: str, phase: str, f: dict[str, Any]) -> str:
         what = (f"{f['tablets']} tablets, {f['mode']}: {f['ops_per_s']} acked/s, ack p99 {f['ack_p99_ms']} ms, "
                 f"console p99 {f['console_p99_ms']} ms"
                 + (f", cross-instance {f['console_cross_p99_ms']} ms ({f['console_cross_seen']} marks)"
-                   if "console_cross_p99_ms" in f else "") + f", {f['errors']} refused")
+                   if "console_cross_p99_ms" in f else "") + f", {f['errors']} refused"
+                + (f", {f['dropped']} tablets dropped by the server ({'; '.join(f['why_dropped'])})" if f["dropped"]
+                   else "") + (f", the console dropped ({f['console_dropped'][0]})" if f["console_dropped"] else ""))
     else:
         what = (f"{f['received']}/{f['clients']} boards got the publication: p50 {f['p50_ms']} ms, p99 {f['p99_ms']}"
                 f" ms, max {f['max_ms']} ms (the boards held by {f['client_processes']} client processes, which spent"
@@ -191,6 +193,7 @@ def summary(results: dict[str, dict[str, dict[str, Any]]], args: argparse.Namesp
         "failed_phases": sum(1 for f in runs if "error" in f),
         "console_cross_p99_ms": top["marks"].get("console_cross_p99_ms"),
         "marks_rate_offered": args.marks_rate, "marks_per_s": top["marks"].get("ops_per_s"),
+        "tablets_dropped": top["marks"].get("dropped"),
         "boards": top["boards"].get("received"), "boards_offered": args.boards,
         "board_p99_ms": top["boards"].get("p99_ms"), "board_client_processes": args.client_processes,
         "pg_vs_sqlite_per_cpu": min((r for r in ratios.values() if r is not None), default=None),

@@ -138,10 +138,21 @@ async def load(bases: Sequence[str], event_id: int, tokens: list[str], chief: st
                             lag(key[0], (seen - acked_at.pop(key)) * 1000)
                         else:
                             acked_at[key] = -seen  # the console was first: lag ≤ 0
-        except (OSError, websockets.exceptions.WebSocketException):
+        except (OSError, websockets.exceptions.WebSocketException) as exc:
+            console_lost.append(str(exc))
             console_ready.set()  # no console (yet): measure the tablets alone
 
     async def tablet(n: int, token: str) -> None:
+        """A tablet the server drops once the marks have started (e.g. a keepalive ping unanswered under
+        overload) is counted, not fatal: its acked marks are still checked, the others were never acked."""
+        try:
+            await marking(n, token)
+        except websockets.exceptions.ConnectionClosed as exc:
+            if not start.is_set():
+                raise
+            dropped.append(str(exc))
+
+    async def marking(n: int, token: str) -> None:
         async with websockets.connect(f"{ws_bases[n % len(bases)]}/ws/judge", open_timeout=30,
                                       additional_headers={"Cookie": f"contestday_session={token}"}) as sock:
             snapshot = json.loads(await sock.recv())
@@ -192,6 +203,8 @@ async def load(bases: Sequence[str], event_id: int, tokens: list[str], chief: st
             await receiver
 
     errors: list[str] = []
+    dropped: list[str] = []
+    console_lost: list[str] = []
     judge_ids = list(range(1, len(tokens) + 1))  # judges were created in order: ids 1…N on a fresh database
     start, all_connected = asyncio.Event(), asyncio.Event()
     connected: list[int] = []
@@ -221,7 +234,9 @@ async def load(bases: Sequence[str], event_id: int, tokens: list[str], chief: st
         return round(values[min(len(values) - 1, int(len(values) * q))], 1) if values else None
 
     return {"mode": f"open loop at {rate:g} ops/s" if rate else "closed loop", "tablets": len(tokens),
-            "acked": len(acks), "errors": len(errors), "elapsed_s": round(elapsed, 2),
+            "acked": len(acks), "errors": len(errors), "dropped": len(dropped),
+            "why_dropped": sorted(set(dropped))[:3], "console_dropped": console_lost[:1],
+            "elapsed_s": round(elapsed, 2),
             "ops_per_s": round(len(acks) / elapsed, 1), "ack_p50_ms": pct(acks, 0.5), "ack_p99_ms": pct(acks, 0.99),
             "console_seen": len(console_lag), "console_p99_ms": pct(console_lag, 0.99),
             **({"console_cross_seen": len(console_cross), "console_cross_p99_ms": pct(console_cross, 0.99)}
