@@ -35,19 +35,18 @@ def postgres_cluster(bin_dir: Path = PG_BIN) -> Iterator[str]:
         owner = pwd.getpwnam("postgres")
         os.chown(folder, owner.pw_uid, owner.pw_gid)
         as_user = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                    "--no-sync"], check=True, stdout=subprocess.DEVNULL)
-    # max_connections: every instance's pool and its page process's; fsync stays on, as in production
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
-    subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w",
-                    "start"], check=True, stdout=subprocess.DEVNULL)
+    stop = [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
     try:
+        subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E",
+                        "UTF8", "--no-sync"], check=True, stdout=subprocess.DEVNULL)
+        # max_connections: every instance's pool and its page process's; fsync stays on, as in production
+        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"),
+                        "-w", "start"], check=True, stdout=subprocess.DEVNULL)
         yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                       stdout=subprocess.DEVNULL, check=False)
+    finally:  # (a cluster that never started: pg_ctl stop says so, harmlessly)
+        subprocess.run(stop, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         shutil.rmtree(folder, ignore_errors=True)
-
 
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
