@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import shutil
 import sys
 import tempfile
 import traceback
@@ -88,6 +89,7 @@ class Run:
         from tests.conftest import fresh_pg_database
 
         with contextlib.ExitStack() as stack:
+            stack.callback(shutil.rmtree, self.data_dir, True)  # the data dir (and the SQLite file) afterwards
             if self.kind == "postgres":
                 self.url = stack.enter_context(fresh_pg_database(self.pg_server, "cdscale"))
             upgrade(self.url)
