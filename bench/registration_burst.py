@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
-import sqlite3
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +44,26 @@ def event_document() -> dict[str, Any]:
             "items": items}
 
 
+def create_burst_event(base: str) -> int:
+    """The event, through the API as an organiser's script would (the server must have CONTESTDAY_ADMIN_TOKEN
+    set to TOKEN)."""
+    created = httpx.post(f"{base}/api/events", json=event_document(), headers={"Authorization": f"Bearer {TOKEN}"})
+    created.raise_for_status()
+    return int(created.json()["id"])
+
+
 def make_id(rng: random.Random) -> str:
     birth = f"{rng.randrange(1975, 2008)}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}"
     first17 = f"5001{rng.randrange(1, 57):02d}{birth}{rng.randrange(0, 1000):03d}"
     return first17 + check_char(first17)
 
 
-async def run_load(base: str, event_id: int, clients: int, total: int, rate: float | None) -> dict[str, Any]:
+async def run_load(bases: Sequence[str], event_id: int, clients: int, total: int, rate: float | None,
+                   accepted_ids: list[int] | None = None,
+                   during: AbstractContextManager[Any] = contextlib.nullcontext()) -> dict[str, Any]:
+    """Clients spread over `bases` (instances of one deployment) round robin; the registration id of every
+    accepted request is appended to `accepted_ids`; `during` is entered around the burst (e.g. to read the
+    servers' CPU time)."""
     rng = random.Random(7)
     people: list[str] = []
     seen: set[str] = set()
@@ -81,9 +96,11 @@ async def run_load(base: str, event_id: int, clients: int, total: int, rate: flo
         statuses[response.status] += 1
         if response.status == 201:
             accepted[number] += 1
+            if accepted_ids is not None:
+                accepted_ids.append(response.json()["registration_id"])
 
     async def worker(k: int) -> None:
-        client = Connection(base)
+        client = Connection(bases[k % len(bases)])
         try:
             for n in range(k, total, clients):
                 if rate:  # open loop: request n is due at n / rate, whether or not the last one came back
@@ -95,7 +112,7 @@ async def run_load(base: str, event_id: int, clients: int, total: int, rate: flo
         finally:
             await client.close()
 
-    with collector_paused():
+    with collector_paused(), during:
         started = time.perf_counter()
         await asyncio.gather(*(worker(k) for k in range(clients)))
         elapsed = time.perf_counter() - started
@@ -114,6 +131,27 @@ async def run_load(base: str, event_id: int, clients: int, total: int, rate: flo
     }
 
 
+async def check_stored(url: str, event_id: int, accepted_ids: list[int]) -> dict[str, int]:
+    """From the database afterwards: `lost`, accepted registrations not stored; `duplicated`, people stored in
+    more than one entry (the burst's repeats must all be refused) or an entry accepted twice."""
+    from sqlalchemy import text
+
+    from contestday.db.engine import create_engine
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            stored = set((await conn.execute(text("SELECT id FROM entry WHERE event_id = :e"),
+                                             {"e": event_id})).scalars())
+            people = (await conn.execute(text("SELECT count(*) - count(DISTINCT person_hash) FROM entry_member "
+                                              "WHERE event_id = :e AND person_key IS NOT NULL"),
+                                         {"e": event_id})).scalar_one()
+    finally:
+        await engine.dispose()
+    return {"stored": len(stored), "lost": len(set(accepted_ids) - stored),
+            "duplicated": int(people) + len(accepted_ids) - len(set(accepted_ids))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=200)
@@ -124,19 +162,15 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file (the embedded default)")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="contestday-bench-"))
-    extra = {"CONTESTDAY_ADMIN_TOKEN": TOKEN}
-    if args.database_url:
-        extra["CONTESTDAY_DATABASE_URL"] = args.database_url
-    with served(data_dir, **extra) as base:
-        created = httpx.post(f"{base}/api/events", json=event_document(), headers={"Authorization": f"Bearer {TOKEN}"})
-        created.raise_for_status()
-        figures = asyncio.run(run_load(base, created.json()["id"], args.clients, args.requests, args.rate))
-    if not args.database_url:
-        with sqlite3.connect(data_dir / "contestday.sqlite3") as db:
-            stored = db.execute("SELECT count(*) - count(DISTINCT person_hash) FROM entry_member "
-                                "WHERE person_key IS NOT NULL").fetchone()[0]
-        figures["duplicates_in_database"] = stored
-    figures["duplicates_accepted"] = figures["duplicates_accepted_responses"] + figures.get("duplicates_in_database", 0)
+    url = args.database_url or f"sqlite+aiosqlite:///{data_dir / 'contestday.sqlite3'}"
+    with served(data_dir, CONTESTDAY_ADMIN_TOKEN=TOKEN, CONTESTDAY_DATABASE_URL=url) as base:
+        event_id = create_burst_event(base)
+        accepted: list[int] = []
+        figures = asyncio.run(run_load([base], event_id, args.clients, args.requests, args.rate, accepted))
+    stored = asyncio.run(check_stored(url, event_id, accepted))
+    figures["duplicates_in_database"] = stored["duplicated"]
+    figures["lost"] = stored["lost"]
+    figures["duplicates_accepted"] = figures["duplicates_accepted_responses"] + stored["duplicated"]
     print_figures(figures)
 
 

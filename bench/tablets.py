@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -99,17 +102,29 @@ async def prepare(url: str, tablets: int, seats: int) -> tuple[int, list[str], s
     return event_id, tokens, chief_token
 
 
-async def load(base: str, event_id: int, tokens: list[str], chief: str, ops: int, seats: int,
-               rate: float | None) -> dict[str, Any]:
-    ws_base = base.replace("http://", "ws://")
+async def load(bases: Sequence[str], event_id: int, tokens: list[str], chief: str, ops: int, seats: int,
+               rate: float | None, console_on: int = 0,
+               acked_marks: list[tuple[int, str, str, str]] | None = None,
+               during: AbstractContextManager[Any] = contextlib.nullcontext()) -> dict[str, Any]:
+    """Tablets spread over `bases` (instances of one deployment) round robin, the console on `bases[console_on]`;
+    `console_cross_p99_ms` counts only marks acked by another instance than the console's. Every acked mark is
+    appended to `acked_marks` as (judge id, op id, seat, value). `during` is entered around the marks alone
+    (e.g. to read the servers' CPU time), once every tablet holds its snapshot."""
+    ws_bases = [base.replace("http://", "ws://") for base in bases]
     acks: list[float] = []
     acked_at: dict[tuple[int, str, str], float] = {}
     console_lag: list[float] = []
+    console_cross: list[float] = []
     console_ready = asyncio.Event()
+
+    def lag(judge_id: int, ms: float) -> None:
+        console_lag.append(ms)
+        if (judge_id - 1) % len(bases) != console_on:  # judge n (id n + 1) is on bases[n % len(bases)]
+            console_cross.append(ms)
 
     async def console() -> None:
         try:
-            async with websockets.connect(f"{ws_base}/ws/console/{event_id}", open_timeout=10,
+            async with websockets.connect(f"{ws_bases[console_on]}/ws/console/{event_id}", open_timeout=10,
                                           additional_headers={"Cookie": f"contestday_session={chief}"},
                                           max_size=None) as sock:
                 await sock.recv()  # snapshot
@@ -120,14 +135,25 @@ async def load(base: str, event_id: int, tokens: list[str], chief: str, ops: int
                         key = (msg.get("judge_id"), msg["seat"], msg.get("value"))
                         seen = time.perf_counter()
                         if key in acked_at:
-                            console_lag.append((seen - acked_at.pop(key)) * 1000)
+                            lag(key[0], (seen - acked_at.pop(key)) * 1000)
                         else:
                             acked_at[key] = -seen  # the console was first: lag ≤ 0
-        except (OSError, websockets.exceptions.WebSocketException):
+        except (OSError, websockets.exceptions.WebSocketException) as exc:
+            console_lost.append(str(exc))
             console_ready.set()  # no console (yet): measure the tablets alone
 
     async def tablet(n: int, token: str) -> None:
-        async with websockets.connect(f"{ws_base}/ws/judge", open_timeout=30,
+        """A tablet the server drops once the marks have started (e.g. a keepalive ping unanswered under
+        overload) is counted, not fatal: its acked marks are still checked, the others were never acked."""
+        try:
+            await marking(n, token)
+        except websockets.exceptions.ConnectionClosed as exc:
+            if not start.is_set():
+                raise
+            dropped.append(str(exc))
+
+    async def marking(n: int, token: str) -> None:
+        async with websockets.connect(f"{ws_bases[n % len(bases)]}/ws/judge", open_timeout=30,
                                       additional_headers={"Cookie": f"contestday_session={token}"}) as sock:
             snapshot = json.loads(await sock.recv())
             judge_marks = {s["seat"]: s["version"] for s in snapshot["scores"]}
@@ -145,9 +171,11 @@ async def load(base: str, event_id: int, tokens: list[str], chief: str, ops: int
                     if reply["type"] == "ack":
                         acks.append((done - due) * 1000)
                         key = (judge_ids[n], reply["seat"], reply["value"])
+                        if acked_marks is not None:
+                            acked_marks.append((key[0], reply["op_id"], key[1], key[2]))
                         earlier = acked_at.pop(key, None)
                         if earlier is not None and earlier < 0:
-                            console_lag.append(0.0)
+                            lag(key[0], 0.0)
                         else:
                             acked_at[key] = done
                     else:
@@ -175,6 +203,8 @@ async def load(base: str, event_id: int, tokens: list[str], chief: str, ops: int
             await receiver
 
     errors: list[str] = []
+    dropped: list[str] = []
+    console_lost: list[str] = []
     judge_ids = list(range(1, len(tokens) + 1))  # judges were created in order: ids 1…N on a fresh database
     start, all_connected = asyncio.Event(), asyncio.Event()
     connected: list[int] = []
@@ -189,7 +219,7 @@ async def load(base: str, event_id: int, tokens: list[str], chief: str, ops: int
             raise RuntimeError("a tablet failed before the marks started") from task.exception()
     await ready
     await asyncio.sleep(0.5)
-    with collector_paused():
+    with collector_paused(), during:
         started = time.perf_counter()
         start.set()
         await asyncio.gather(*tablets)
@@ -198,14 +228,51 @@ async def load(base: str, event_id: int, tokens: list[str], chief: str, ops: int
     console_task.cancel()
     acks.sort()
     console_lag.sort()
+    console_cross.sort()
 
     def pct(values: list[float], q: float) -> float | None:
         return round(values[min(len(values) - 1, int(len(values) * q))], 1) if values else None
 
     return {"mode": f"open loop at {rate:g} ops/s" if rate else "closed loop", "tablets": len(tokens),
-            "acked": len(acks), "errors": len(errors), "elapsed_s": round(elapsed, 2),
+            "acked": len(acks), "errors": len(errors), "dropped": len(dropped),
+            "why_dropped": sorted(set(dropped))[:3], "console_dropped": console_lost[:1],
+            "elapsed_s": round(elapsed, 2),
             "ops_per_s": round(len(acks) / elapsed, 1), "ack_p50_ms": pct(acks, 0.5), "ack_p99_ms": pct(acks, 0.99),
-            "console_seen": len(console_lag), "console_p99_ms": pct(console_lag, 0.99)}
+            "console_seen": len(console_lag), "console_p99_ms": pct(console_lag, 0.99),
+            **({"console_cross_seen": len(console_cross), "console_cross_p99_ms": pct(console_cross, 0.99)}
+               if len(bases) > 1 else {})}
+
+
+async def check_marks(url: str, acked: list[tuple[int, str, str, str]]) -> dict[str, int]:
+    """From the database afterwards: `lost`, acked marks whose operation or value is not stored; `duplicated`,
+    an operation applied twice (two audit links for one judge's mark of one seat: each tablet marks a seat once
+    here, or an op id stored twice)."""
+    from collections import Counter
+    from decimal import Decimal
+
+    from sqlalchemy import func, select
+
+    from contestday.db.engine import create_engine
+    from contestday.db.writer import table
+    from judging.models import AppliedOp, Score, ScoreEvent
+    from registration.checkin.models import SeatAssignment
+
+    ops_t, score, links_t, seats = table(AppliedOp), table(Score), table(ScoreEvent), table(SeatAssignment)
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            ops = Counter((await conn.execute(select(ops_t.c.judge_id, ops_t.c.op_id))).tuples())
+            marks = dict(((j, seat), v) for j, seat, v in (await conn.execute(
+                select(score.c.judge_id, seats.c.seat_label, score.c.value)
+                .join(seats, seats.c.entry_id == score.c.entry_id))).tuples())
+            links = (await conn.execute(select(func.count()).select_from(links_t).where(links_t.c.kind == "set")
+                                        .group_by(links_t.c.judge_id, links_t.c.entry_id))).scalars()
+            twice = sum(n - 1 for n in links)
+    finally:
+        await engine.dispose()
+    lost = sum(1 for judge, op_id, seat, value in acked
+               if (judge, op_id) not in ops or marks.get((judge, seat)) != Decimal(value))
+    return {"stored": len(marks), "lost": lost, "duplicated": twice + sum(n - 1 for n in ops.values())}
 
 
 def main() -> None:
@@ -226,9 +293,11 @@ def main() -> None:
         data_dir = Path(tempfile.mkdtemp(prefix="contestday-bench-"))
         url = f"sqlite+aiosqlite:///{data_dir / 'contestday.sqlite3'}"
         event_id, tokens, chief = asyncio.run(prepare(url, args.tablets, args.seats))
+        acked: list[tuple[int, str, str, str]] = []
         with served(data_dir, CONTESTDAY_SQLITE_SYNCHRONOUS=mode) as base:
-            figures = asyncio.run(load(base, event_id, tokens, chief, args.ops, args.seats, args.rate))
-        figures = {"synchronous": mode, **figures}
+            figures = asyncio.run(load([base], event_id, tokens, chief, args.ops, args.seats, args.rate, 0, acked))
+        stored = asyncio.run(check_marks(url, acked))
+        figures = {"synchronous": mode, **figures, "lost": stored["lost"], "duplicated": stored["duplicated"]}
         runs.append(figures)
         print_figures(figures)
     if len(modes) > 1:
