@@ -12,6 +12,7 @@ from typing import Any
 from litestar import MediaType, Request, Response, get
 from litestar.response import Template
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contestday.accounts.guards import current_principal
@@ -58,8 +59,16 @@ async def database_state(engine: AsyncEngine, timeout: float | None = None) -> D
     engine = reading(engine)
     try:
         async with asyncio.timeout(timeout):
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            for attempt in (1, 2):
+                try:
+                    async with engine.connect() as connection:
+                        await connection.execute(text("SELECT 1"))
+                    break
+                except DBAPIError as lost:
+                    # a pooled connection that died unseen (the pool pings only idle ones): the pool has dropped
+                    # it and its siblings, so a second try connects afresh and names the real cause
+                    if attempt == 2 or not lost.connection_invalidated:
+                        raise
             revision = await current_revision(engine)
     except Exception as exc:  # the point is to report it, not to fail with a 500
         # a lost server: name the driver's error (ConnectionRefusedError, TimeoutError…)

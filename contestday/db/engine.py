@@ -9,11 +9,12 @@ measures the difference (bench/tablets.py); anything but NORMAL/EXTRA means FULL
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -70,9 +71,40 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     # 5 ms of PostgreSQL's CPU per registration, 5x the work of the registration itself (bench/scale_out.py)
     if "poolclass" not in kwargs:  # (tests pass NullPool)
         kwargs = {"pool_size": 20, "max_overflow": 0, **kwargs}
-    engine = create_async_engine(database_url, pool_pre_ping=True, **kwargs)
+    engine = create_async_engine(database_url, **kwargs)
+    _ping_when_idle(engine.sync_engine)
     watch_connects(engine)  # a server gone away: a clear DatabaseUnreachable within seconds (contestday/db/outage.py)
     return engine
+
+
+PING_AFTER_IDLE_S = 2.0
+
+
+def _ping_when_idle(engine: sqlalchemy.Engine, idle_s: float = PING_AFTER_IDLE_S) -> None:
+    """`pool_pre_ping`, but only for a connection that sat in the pool for `idle_s` or more: the asyncpg
+    adapter's ping is three round trips (BEGIN, an empty statement, ROLLBACK), which on a busy pool (a hall of
+    tablets, every connection back within milliseconds) was a fifth of a mark's statements. A connection that
+    fails the ping is replaced (the pool retries with a new one); one that died while in use raises a
+    disconnect, which invalidates the pool's older connections as well (contestday/db/outage.py answers it)."""
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_connection: Any, record: Any) -> None:
+        record.info["contestday_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _back(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["contestday_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("contestday_idle_since")
+        if since is not None and time.monotonic() - since < idle_s:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:  # the pool discards this one and checks out another (up to three times)
+            raise exc.DisconnectionError(f"stale connection: {type(error).__name__}") from error
 
 
 def reading(engine: AsyncEngine) -> AsyncEngine:

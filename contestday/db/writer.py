@@ -25,11 +25,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, NoReturn, Protocol, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import await_
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -304,6 +305,8 @@ class Prepared:
         self.statement = statement
         self.returns_rows = bool(getattr(statement, "is_select", False))
         self._sqlite: dict[tuple[str, ...], tuple[str, list[tuple[str, Any, Any]], list[Any]]] = {}
+        self._pg: dict[tuple[str, ...], tuple[str, list[tuple[str, Any, Any]], bool]] = {}
+        self._pg_results: dict[tuple[str, tuple[int, ...]], list[Any]] = {}
         # IN lists are rendered per execution: leave those to SQLAlchemy
         self.direct = not any(b.expanding for b in statement._get_embedded_bindparams())
 
@@ -327,6 +330,8 @@ class Prepared:
             done = [self.execute(conn, v) for v in values]
             return _Rows([], sum(d.rowcount for d in done), None)
         values = values or {}
+        if self.direct and conn.dialect.driver == "asyncpg":
+            return self._execute_asyncpg(conn, values)
         if not self.direct or conn.dialect.driver != "pysqlite":
             return _SqlAlchemyRows(conn.execute(self.statement, values), self.returns_rows)
         keys = tuple(values)
@@ -334,12 +339,7 @@ class Prepared:
         if prepared is None:
             prepared = self._sqlite[keys] = self._compile_sqlite(conn, keys)
         sql, params, results = prepared
-        args = []
-        for key, default, process in params:
-            value = values.get(key, default)
-            if value is _REQUIRED:
-                raise KeyError(f"parameter {key!r} missing")
-            args.append(process(value) if process is not None and value is not None else value)
+        args = self._arguments(params, values)
         raw = conn.connection.driver_connection
         assert raw is not None
         try:
@@ -352,6 +352,88 @@ class Prepared:
             if any(results):
                 rows = [tuple(p(v) if p is not None else v for p, v in zip(results, r, strict=True)) for r in rows]
         return _Rows(rows, cursor.rowcount, cursor.lastrowid)
+
+    def _arguments(self, params: list[tuple[str, Any, Any]], values: dict[str, Any]) -> list[Any]:
+        args = []
+        for key, default, process in params:
+            value = values.get(key, default)
+            if value is _REQUIRED:
+                raise KeyError(f"parameter {key!r} missing")
+            args.append(process(value) if process is not None and value is not None else value)
+        return args
+
+    def _execute_asyncpg(self, conn: Connection, values: dict[str, Any]) -> _Rows:
+        """On PostgreSQL, the compiled SQL ($n placeholders, the casts SQLAlchemy renders) straight to asyncpg's
+        prepared statement on the adapter's own connection and transaction, with the bind and result processors
+        SQLAlchemy would apply: a Core execution through the async adapter cost more CPU than the statement
+        (bench/scale_out.py). An error is raised as SQLAlchemy would raise it (IntegrityError for a unique
+        constraint, a lost connection invalidated)."""
+        keys = tuple(values)
+        compiled = self._pg.get(keys)
+        if compiled is None:
+            statement: Any = self.statement.compile(dialect=conn.dialect, column_keys=list(keys))
+            params = []
+            for name in statement.positiontup:
+                bind = statement.binds[name]
+                params.append((bind.key, bind.effective_value if not bind.required else _REQUIRED,
+                               statement._bind_processors.get(name)))
+            returning = bool(statement.effective_returning) and not self.returns_rows
+            compiled = self._pg[keys] = (statement.string, params, returning)
+        sql, params, returning = compiled
+        args = self._arguments(params, values)
+        adapted: Any = conn.connection.dbapi_connection
+        try:
+            rows, status, oids = await_(_asyncpg_fetch(adapted, sql, args))
+        except Exception as error:
+            _raise_as_sqlalchemy(conn, adapted, sql, args, error)
+        if self.returns_rows and rows:
+            results = self._pg_results.get((sql, oids))
+            if results is None:
+                columns = list(self.statement.selected_columns)
+                results = self._pg_results[(sql, oids)] = [
+                    c.type._cached_result_processor(conn.dialect, oid) for c, oid in zip(columns, oids, strict=True)]
+            out = [tuple(r) for r in rows]
+            if any(results):
+                out = [tuple(p(v) if p is not None else v for p, v in zip(results, r, strict=True)) for r in out]
+            return _Rows(out, _rowcount(status), None)
+        inserted = rows[0][0] if returning and rows else None
+        return _Rows([], _rowcount(status), inserted)
+
+
+def _rowcount(status: str | None) -> int:
+    """asyncpg's status message ("UPDATE 3", "INSERT 0 1", "SELECT 2") as the DB-API's rowcount."""
+    if not status:
+        return -1
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else -1
+
+
+async def _asyncpg_fetch(adapted: Any, sql: str, args: list[Any]) -> tuple[list[Any], str | None, tuple[int, ...]]:
+    """What the adapter's cursor does for one execution (sqlalchemy/dialects/postgresql/asyncpg.py
+    `_prepare_and_execute`, SQLAlchemy 2.1, pinned): under its mutex, in its transaction (begun if not yet),
+    the statement from its per-connection cache of prepared statements."""
+    async with adapted._execute_mutex:
+        if adapted._transaction is None:
+            await adapted._start_transaction()
+        prepared, attributes = await adapted._prepare(sql, 0)
+        rows = await prepared.fetch(*args)
+        return rows, prepared.get_statusmsg(), tuple(a.type.oid for a in attributes or ())
+
+
+def _raise_as_sqlalchemy(conn: Connection, adapted: Any, sql: str, args: list[Any], error: Exception) -> NoReturn:
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        if isinstance(error, dbapi.Error):
+            raise error
+        adapted._handle_exception(error)  # raises asyncpg's error as the adapter's DB-API error
+    except dbapi.Error as translated:
+        lost = conn.dialect.is_disconnect(translated, adapted, None)
+        wrapped = DBAPIError.instance(sql, args, translated, dbapi.Error, connection_invalidated=lost,
+                                      dialect=conn.dialect)
+        if lost:
+            conn.invalidate(translated)
+        raise wrapped from translated
+    raise AssertionError("unreachable")
 
 
 _REQUIRED = object()

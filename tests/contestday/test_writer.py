@@ -104,3 +104,76 @@ async def test_the_backlog_says_how_long_the_oldest_job_has_waited(
     with pytest.raises(ValueError):  # a refused job leaves the backlog too
         await writer.run(insert("refused", then_fail=True))
     assert len(writer.backlog) == 0
+
+
+@pytest.fixture
+def pg_database() -> Any:
+    import os
+
+    from tests.conftest import fresh_pg_database
+
+    server = os.environ.get("CONTESTDAY_TEST_POSTGRES_URL") or os.environ.get("CONTESTDAY_TEST_DATABASE_URL")
+    if not server:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide PostgreSQL (CONTESTDAY_TEST_POSTGRES_URL)")
+        pytest.skip("needs PostgreSQL (CONTESTDAY_TEST_POSTGRES_URL)")
+    with fresh_pg_database(server, "cdwriter") as url:
+        yield url
+
+
+async def test_on_postgresql_prepared_statements_go_to_asyncpg_and_behave_as_sqlalchemy(pg_database: str) -> None:
+    """The direct asyncpg path (Prepared on PostgreSQL) reads what SQLAlchemy reads, gives the new row's id and the
+    rowcount, raises a unique violation as IntegrityError with the job's whole transaction rolled back, and runs in
+    the job's transaction (a second connection sees nothing until the commit)."""
+    from contestday.db.writer import PooledWriter
+
+    database_url = pg_database
+    engine = create_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    pg = PooledWriter(engine)
+    rename = Prepared(sa.update(thing).where(thing.c.name == bindparam("old")).values(name=bindparam("new")))
+    try:
+        first = await pg.run(insert("a"))
+        assert first == 1 and await pg.run(insert("b")) == 2
+
+        def read(conn: sa.Connection) -> Any:
+            fast = BY_NAME.execute(conn, {"n": "a"}).first()
+            slow = conn.execute(BY_NAME.statement, {"n": "a"}).first()
+            moved = rename.execute(conn, {"old": "b", "new": "c"}).rowcount
+            none = rename.execute(conn, {"old": "zz", "new": "y"}).rowcount
+            return fast, tuple(slow) if slow else None, moved, none, IN_NAMES.execute(conn, {"names": ["c", "a"]})
+
+        fast, slow, moved, none, names = await pg.run(read)
+        assert fast == slow and fast[1] == date(1990, 1, 2) and fast[2] == datetime(2026, 5, 1, tzinfo=UTC)
+        assert fast[3] == {"k": [1, "二"]} and (moved, none) == (1, 0) and names.scalars() == ["a", "c"]
+
+        def two_then_collide(conn: sa.Connection) -> None:
+            insert("d")(conn)
+            insert("a")(conn)  # taken: the whole job is refused, "d" with it
+
+        with pytest.raises(sa.exc.IntegrityError):
+            await pg.run(two_then_collide)
+        seen_outside: list[Any] = []
+        dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+
+        def insert_and_look(conn: sa.Connection) -> None:
+            import asyncpg
+            from sqlalchemy.util import await_
+
+            insert("e")(conn)
+            other = await_(asyncpg.connect(dsn))  # another connection, while the job's transaction is open
+            try:
+                seen_outside.extend(await_(other.fetch("SELECT name FROM thing WHERE name = 'e'")))
+            finally:
+                await_(other.close())
+
+        await pg.run(insert_and_look)
+        assert seen_outside == []  # the direct statements ran inside the job's transaction
+        names_now = await pg.run(lambda conn: sorted(conn.execute(select(thing.c.name)).scalars()))
+        assert names_now == ["a", "c", "e"]
+    finally:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)
+        await engine.dispose()
+
