@@ -84,15 +84,19 @@ async def test_a_page_view_does_not_wait_for_the_write_lock(app: Litestar, clien
 
 async def test_a_write_through_the_read_session_fails_and_stores_nothing(app: Litestar,
                                                                         client: AsyncTestClient[Litestar]) -> None:
-    async with app.state.read_session() as reading:
-        reading.add(Event(name="不该写入", kind="district", starts_on=date(2027, 6, 1)))
-        with pytest.raises(DBAPIError) as refused:
-            await reading.commit()
-    assert "read" in str(refused.value).lower()  # SQLite: readonly database; PostgreSQL: read-only transaction
-    async with app.state.read_session() as reading:
-        rows = (await reading.exec(text(  # type: ignore[call-overload]
-            "SELECT count(*) FROM event WHERE name = '不该写入'"))).one()
-    assert rows[0] == 0
-    async with app.state.open_session() as writing:  # the same pooled connection writes again afterwards
-        await writing.exec(text("UPDATE event SET name = name WHERE id < 0"))  # type: ignore[call-overload]
-        await writing.commit()
+    async def on_the_apps_loop() -> None:
+        # its pooled connections live on the app's loop (the test client's portal): asyncpg refuses another's
+        async with app.state.read_session() as reading:
+            reading.add(Event(name="不该写入", kind="district", starts_on=date(2027, 6, 1)))
+            with pytest.raises(DBAPIError) as refused:
+                await reading.commit()
+        assert "read" in str(refused.value).lower()  # SQLite: readonly database; PostgreSQL: read-only transaction
+        async with app.state.read_session() as reading:
+            rows = (await reading.exec(text(  # type: ignore[call-overload]
+                "SELECT count(*) FROM event WHERE name = '不该写入'"))).one()
+        assert rows[0] == 0
+        async with app.state.open_session() as writing:  # the same pooled connection writes again afterwards
+            await writing.exec(text("UPDATE event SET name = name WHERE id < 0"))  # type: ignore[call-overload]
+            await writing.commit()
+
+    client.blocking_portal.call(on_the_apps_loop)
