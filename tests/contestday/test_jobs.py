@@ -26,19 +26,18 @@ from certificates.store import IssuedCertificate
 from contestday.app import create_app
 from contestday.db.engine import create_engine, create_sessionmaker, create_writer
 from contestday.db.jobs import BackgroundJob
-from contestday.db.migrate import upgrade
 from contestday.db.types import utcnow
 from contestday.settings import Settings
 from contestday.web.jobs import JobHandle, Jobs, interrupted
 from registration.events.service import create_event
 from results.publication import publish
 from scoring.event_file import parse_event_document
-from tests.conftest import ADMIN_TOKEN, _free_port, fresh_pg_database
+from tests.conftest import ADMIN_TOKEN, _free_port
 from tests.results.test_publication import marked, settle
 from tests.support.helpers import example_event
 from tests.support.judging_setup import SECRET
+from tests.support.services import pg_database
 
-PG = os.environ.get("CONTESTDAY_TEST_DATABASE_URL") or os.environ.get("CONTESTDAY_TEST_POSTGRES_URL")
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 LONG_AGO = timedelta(hours=1)
@@ -343,12 +342,7 @@ async def test_batches_cut_by_kill_are_run_again_at_the_restart_or_failed_once_w
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    if not PG:
-        if os.environ.get("CI"):
-            pytest.fail("CI must provide PostgreSQL (CONTESTDAY_TEST_POSTGRES_URL)")
-        pytest.skip("needs PostgreSQL (CONTESTDAY_TEST_POSTGRES_URL)")
-    with fresh_pg_database(PG, "cdjobs") as url:
-        upgrade(url)
+    with pg_database("cdjobs") as url:
         yield url
 
 

@@ -25,16 +25,16 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from contestday.accounts import service as accounts
 from contestday.db.engine import create_engine, create_sessionmaker
-from contestday.db.migrate import upgrade
 from contestday.db.outage import DatabaseUnreachable, database_unavailable
 from contestday.web.channels import channels_plugin
 from contestday.web.outage import outage_refusal
 from contestday.web.redis_channels import RESYNC, ResilientRedisBackend
-from tests.conftest import _free_port, fresh_pg_database
+from tests.conftest import _free_port
 from tests.judging.test_judging_ws import op
 from tests.support import redis_server as redis_support
 from tests.support.judging_setup import SECRET, Contest, judge_cookie, seated_contest
 from tests.support.redis_server import RedisServer
+from tests.support.services import pg_database, stop
 from tests.support.tcp_proxy import TcpProxy
 
 
@@ -114,19 +114,9 @@ async def test_the_backend_outlives_publish_and_stream_errors(redis_server: Redi
 
 # ---- real servers ----------------------------------------------------------------------------------------------
 
-PG = os.environ.get("CONTESTDAY_TEST_DATABASE_URL") or os.environ.get("CONTESTDAY_TEST_POSTGRES_URL")
-if PG is not None and not PG.startswith("postgresql"):
-    PG = os.environ.get("CONTESTDAY_TEST_POSTGRES_URL")
-
-
 @pytest.fixture
 def pg_url() -> Any:
-    if not PG:
-        if os.environ.get("CI"):
-            pytest.fail("CI must provide PostgreSQL (CONTESTDAY_TEST_POSTGRES_URL)")
-        pytest.skip("needs PostgreSQL (CONTESTDAY_TEST_POSTGRES_URL)")
-    with fresh_pg_database(PG, "cdoutage") as url:
-        upgrade(url)
+    with pg_database("cdoutage") as url:
         yield url
 
 
@@ -173,13 +163,7 @@ async def _servers(database_url: str, data_dir: Path, n: int, redis_url: str | N
         await asyncio.gather(*(_healthy(base) for base in bases))
         yield bases
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(*processes)
 
 
 async def _contest(database_url: str) -> tuple[Contest, str]:

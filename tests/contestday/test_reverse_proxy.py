@@ -11,6 +11,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -26,37 +27,20 @@ import yaml
 from contestday.accounts import service as accounts
 from contestday.db.engine import create_engine, create_sessionmaker
 from contestday.db.migrate import current_revision, head_revision, upgrade
-from tests.conftest import _free_port, fresh_pg_database
+from tests.conftest import _free_port
 from tests.judging.test_judging_ws import op
 from tests.support.judging_setup import SECRET, judge_cookie, seated_contest
+from tests.support.services import REDIS_URL, need, pg_database, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-PG = os.environ.get("CONTESTDAY_TEST_DATABASE_URL") or os.environ.get("CONTESTDAY_TEST_POSTGRES_URL")
-REDIS = os.environ.get("CONTESTDAY_TEST_REDIS_URL")
-
-
-def _need(*services: str) -> None:
-    have = {"PostgreSQL (CONTESTDAY_TEST_POSTGRES_URL)": PG, "Redis (CONTESTDAY_TEST_REDIS_URL)": REDIS,
-            "caddy": _which("caddy")}
-    missing = [name for name in have if any(name.startswith(s) for s in services) and not have[name]]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must provide {', '.join(missing)}")
-        pytest.skip(f"needs {', '.join(missing)}")
-
-
-def _which(program: str) -> str | None:
-    import shutil
-
-    return shutil.which(program)
+REDIS = REDIS_URL
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    _need("PostgreSQL", "Redis")
-    assert PG is not None
-    with fresh_pg_database(PG, "cdproxy") as url:
+    need("postgres", "redis")
+    with pg_database("cdproxy", migrated=False) as url:
         yield url
 
 
@@ -96,16 +80,6 @@ def _wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
         time.sleep(0.1)
     proc.kill()
     raise RuntimeError("server did not start")
-
-
-def _stop(*procs: subprocess.Popen[bytes]) -> None:
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 async def _seed(pg_url: str) -> tuple[Any, str]:
@@ -152,7 +126,7 @@ def _instances(base: str, n: int = 8) -> set[str]:
 
 
 async def test_two_instances_behind_caddy_with_the_compose_files_settings(pg_url: str, tmp_path: Path) -> None:
-    _need("caddy")
+    need("caddy")
     contest, chief_token = await _seed(pg_url)
     proxy_port, ports = _free_port(), (_free_port(), _free_port())
     proxy = f"http://127.0.0.1:{proxy_port}"
@@ -191,7 +165,7 @@ async def test_two_instances_behind_caddy_with_the_compose_files_settings(pg_url
 
         await _mark_reaches_every_console(proxy, contest, chief_token, consoles=3)
     finally:
-        _stop(caddy, *servers)
+        stop(caddy, *servers)
 
 
 async def test_serve_with_two_workers(pg_url: str, tmp_path: Path) -> None:
@@ -209,7 +183,7 @@ async def test_serve_with_two_workers(pg_url: str, tmp_path: Path) -> None:
         assert len(seen) == 2
         await _mark_reaches_every_console(base, contest, chief_token, consoles=4)
     finally:
-        _stop(server)
+        stop(server)
 
 
 async def test_two_instances_migrating_one_new_database_at_once(pg_url: str, tmp_path: Path) -> None:
@@ -229,11 +203,8 @@ async def test_two_instances_migrating_one_new_database_at_once(pg_url: str, tmp
 def test_the_compose_file_is_valid_for_docker_compose(tmp_path: Path) -> None:
     """`docker-compose config` checks deploy/compose.yaml against the Compose schema with deploy/env.example's
     values (CI installs Debian's docker-compose; no Docker engine is needed to check a file)."""
-    program = _which("docker-compose")
-    if program is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must provide docker-compose (apt-get install docker-compose)")
-        pytest.skip("needs docker-compose")
+    need("docker-compose")
+    program = shutil.which("docker-compose") or "docker-compose"
     done = subprocess.run([program, "-p", "contestday", "-f", str(DEPLOY / "compose.yaml"), "--env-file",
                            str(DEPLOY / "env.example"), "config"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

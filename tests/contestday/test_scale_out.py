@@ -13,31 +13,19 @@ import websockets
 
 from contestday.accounts import service as accounts
 from contestday.db.engine import create_engine, create_sessionmaker
-from contestday.db.migrate import upgrade
-from tests.conftest import _free_port, fresh_pg_database
+from tests.conftest import _free_port
 from tests.judging.test_judging_durability import _start
 from tests.judging.test_judging_ws import op
 from tests.support.judging_setup import SECRET, judge_cookie, seated_contest
+from tests.support.services import REDIS_URL, need, pg_database
 
-PG = os.environ.get("CONTESTDAY_TEST_DATABASE_URL") or os.environ.get("CONTESTDAY_TEST_POSTGRES_URL")
-REDIS = os.environ.get("CONTESTDAY_TEST_REDIS_URL")
-
-
-def _need_services() -> None:
-    missing = [name for name, value in (("PostgreSQL (CONTESTDAY_TEST_POSTGRES_URL)", PG),
-                                        ("Redis (CONTESTDAY_TEST_REDIS_URL)", REDIS)) if not value]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must provide {', '.join(missing)}")
-        pytest.skip(f"needs {', '.join(missing)}")
+REDIS = REDIS_URL
 
 
 @pytest.fixture
 def pg_url() -> Any:
-    _need_services()
-    assert PG is not None
-    with fresh_pg_database(PG, "cdscale") as url:
-        upgrade(url)
+    need("postgres", "redis")
+    with pg_database("cdscale") as url:
         yield url
 
 

@@ -108,16 +108,9 @@ async def test_the_backlog_says_how_long_the_oldest_job_has_waited(
 
 @pytest.fixture
 def pg_database() -> Any:
-    import os
+    from tests.support.services import pg_database as database
 
-    from tests.conftest import fresh_pg_database
-
-    server = os.environ.get("CONTESTDAY_TEST_POSTGRES_URL") or os.environ.get("CONTESTDAY_TEST_DATABASE_URL")
-    if not server:
-        if os.environ.get("CI"):
-            pytest.fail("CI must provide PostgreSQL (CONTESTDAY_TEST_POSTGRES_URL)")
-        pytest.skip("needs PostgreSQL (CONTESTDAY_TEST_POSTGRES_URL)")
-    with fresh_pg_database(server, "cdwriter") as url:
+    with database("cdwriter", migrated=False) as url:
         yield url
 
 
