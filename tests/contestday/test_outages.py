@@ -23,8 +23,7 @@ from redis.asyncio import Redis
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from contestday.accounts import service as accounts
-from contestday.db.engine import create_engine, create_sessionmaker
+from contestday.db.engine import create_engine
 from contestday.db.outage import DatabaseUnreachable, database_unavailable
 from contestday.web.channels import channels_plugin
 from contestday.web.outage import outage_refusal
@@ -32,7 +31,7 @@ from contestday.web.redis_channels import RESYNC, ResilientRedisBackend
 from tests.conftest import _free_port
 from tests.judging.test_judging_ws import op
 from tests.support import redis_server as redis_support
-from tests.support.judging_setup import SECRET, Contest, judge_cookie, seated_contest
+from tests.support.judging_setup import SECRET, Contest, contest_with_chief, judge_cookie
 from tests.support.redis_server import RedisServer
 from tests.support.services import pg_database, stop
 from tests.support.tcp_proxy import TcpProxy
@@ -167,15 +166,8 @@ async def _servers(database_url: str, data_dir: Path, n: int, redis_url: str | N
 
 
 async def _contest(database_url: str) -> tuple[Contest, str]:
-    """The seated LED contest and a chief judge's session token."""
-    engine = create_engine(database_url)
-    db = create_sessionmaker(engine)
-    contest = await seated_contest(db)
-    async with db() as session:
-        chief = await accounts.add_user(session, "chief", "pw-12345678", ["chief_judge"])
-        token, _ = await accounts.start_session(session, chief)
-        await session.commit()
-    await engine.dispose()
+    """The seated LED contest and a chief judge's session cookie."""
+    contest, token = await contest_with_chief(database_url)
     return contest, f"contestday_session={token}"
 
 

@@ -24,12 +24,11 @@ import pytest
 import websockets
 import yaml
 
-from contestday.accounts import service as accounts
-from contestday.db.engine import create_engine, create_sessionmaker
+from contestday.db.engine import create_engine
 from contestday.db.migrate import current_revision, head_revision, upgrade
 from tests.conftest import _free_port
 from tests.judging.test_judging_ws import op
-from tests.support.judging_setup import SECRET, judge_cookie, seated_contest
+from tests.support.judging_setup import SECRET, contest_with_chief, judge_cookie
 from tests.support.services import REDIS_URL, need, pg_database, stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,15 +83,7 @@ def _wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
 
 async def _seed(pg_url: str) -> tuple[Any, str]:
     await asyncio.to_thread(upgrade, pg_url)
-    engine = create_engine(pg_url)
-    db = create_sessionmaker(engine)
-    contest = await seated_contest(db)
-    async with db() as session:
-        chief = await accounts.add_user(session, "chief", "pw-12345678", ["chief_judge"])
-        token, _ = await accounts.start_session(session, chief)
-        await session.commit()
-    await engine.dispose()
-    return contest, token
+    return await contest_with_chief(pg_url)
 
 
 async def _mark_reaches_every_console(base: str, contest: Any, chief_token: str, consoles: int) -> None:

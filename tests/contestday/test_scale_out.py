@@ -11,12 +11,10 @@ from typing import Any
 import pytest
 import websockets
 
-from contestday.accounts import service as accounts
-from contestday.db.engine import create_engine, create_sessionmaker
 from tests.conftest import _free_port
 from tests.judging.test_judging_durability import _start
 from tests.judging.test_judging_ws import op
-from tests.support.judging_setup import SECRET, judge_cookie, seated_contest
+from tests.support.judging_setup import SECRET, contest_with_chief, judge_cookie
 from tests.support.services import REDIS_URL, need, pg_database
 
 REDIS = REDIS_URL
@@ -30,14 +28,7 @@ def pg_url() -> Any:
 
 
 async def test_a_mark_on_one_instance_reaches_a_console_on_the_other(pg_url: str, tmp_path: Any) -> None:
-    engine = create_engine(pg_url)
-    db = create_sessionmaker(engine)
-    contest = await seated_contest(db)
-    async with db() as session:
-        chief = await accounts.add_user(session, "chief", "pw-12345678", ["chief_judge"])
-        chief_token, _ = await accounts.start_session(session, chief)
-        await session.commit()
-    await engine.dispose()
+    contest, chief_token = await contest_with_chief(pg_url)
 
     class Settings:  # what _start needs
         database_url, data_dir, secret_key = pg_url, tmp_path, SECRET

@@ -70,3 +70,22 @@ def judge_cookie(base: str, token: str) -> str:
     response = httpx.get(f"{base}/j/{token}", follow_redirects=False)
     assert response.status_code == 303, response.text
     return f"contestday_session={response.cookies['contestday_session']}"
+
+
+async def contest_with_chief(database_url: str) -> tuple[Contest, str]:
+    """`seated_contest` on the database at `database_url` (its own engine, disposed), and the session token of a
+    chief judge ("chief"), for tests that run servers of their own on that database."""
+    from contestday.accounts import service as accounts
+    from contestday.db.engine import create_engine, create_sessionmaker
+
+    engine = create_engine(database_url)
+    try:
+        db = create_sessionmaker(engine)
+        contest = await seated_contest(db)
+        async with db() as session:
+            chief = await accounts.add_user(session, "chief", "pw-12345678", ["chief_judge"])
+            token, _ = await accounts.start_session(session, chief)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return contest, token
