@@ -10,17 +10,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.contestday.test_scale_out import PG, REDIS, _need_services
+from tests.support.services import PG_SERVER, REDIS_URL, need
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_scale_out_bench_runs_and_finds_every_mark_once() -> None:
-    _need_services()
-    assert PG is not None and REDIS is not None
+    need("postgres", "redis")
+    assert PG_SERVER is not None and REDIS_URL is not None
     run = subprocess.run(
         [sys.executable, "bench/scale_out.py", "--quick", "--deployments", "postgres2", "--phases", "marks",
-         "--tablets", "10", "--duration", "1", "--marks-rate", "50", "--postgres", PG, "--redis", REDIS],
+         "--tablets", "10", "--duration", "1", "--marks-rate", "50", "--postgres", PG_SERVER, "--redis", REDIS_URL],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stderr[-3000:]
     found = json.loads(run.stdout.strip().splitlines()[-1])
