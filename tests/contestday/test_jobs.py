@@ -29,6 +29,7 @@ from contestday.db.jobs import BackgroundJob
 from contestday.db.types import utcnow
 from contestday.settings import Settings
 from contestday.web.jobs import JobHandle, Jobs, interrupted
+from judging import audit
 from registration.events.service import create_event
 from results.publication import publish
 from scoring.event_file import parse_event_document
@@ -40,6 +41,7 @@ from tests.support.services import pg_database
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+AUDIT_KEY = b"the-audit-key-of-the-two-instances-test-0123456789"
 LONG_AGO = timedelta(hours=1)
 
 
@@ -242,11 +244,12 @@ async def _seed_certificates(db: Any, copies: int) -> int:
     return contest.event_id
 
 
-def _serve(database_url: str, data_dir: Path, *ports: int) -> list[subprocess.Popen[bytes]]:
+def _serve(database_url: str, data_dir: Path, *ports: int,
+           audit_key: bytes | None = None) -> list[subprocess.Popen[bytes]]:
     """`contestday serve` on each port (started together: each takes a couple of seconds), once they answer."""
     env = {**os.environ, "CONTESTDAY_DATABASE_URL": database_url, "CONTESTDAY_DATA_DIR": str(data_dir),
            "CONTESTDAY_SECRET_KEY": SECRET, "CONTESTDAY_ADMIN_TOKEN": ADMIN_TOKEN, "CONTESTDAY_PAGE_PROCESS": "0",
-           "CONTESTDAY_ALLOW_LOOPBACK_QR": "1"}
+           "CONTESTDAY_ALLOW_LOOPBACK_QR": "1", **({"CONTESTDAY_AUDIT_KEY": audit_key.decode()} if audit_key else {})}
     env.pop("CONTESTDAY_REDIS_URL", None)
     procs = [subprocess.Popen([sys.executable, "-m", "contestday.cli", "serve", "--port", str(port)], env=env,
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
@@ -350,13 +353,14 @@ async def test_a_batch_started_on_one_instance_is_followed_and_downloaded_on_the
                                                                                      tmp_path: Path) -> None:
     """Two servers on one PostgreSQL database and one data directory: the job started on the first shows its
     progress on the second while it runs, and the second serves the finished PDF."""
+    audit.use_key(AUDIT_KEY)  # the seed's audit links, signed with the key the servers get (not the settings fixture)
     engine = create_engine(pg_url)
     try:
         event_id = await _seed_certificates(create_sessionmaker(engine), copies=74)  # 450 certificates
     finally:
         await engine.dispose()
     ports = (_free_port(), _free_port())
-    servers = _serve(pg_url, tmp_path / "data", *ports)
+    servers = _serve(pg_url, tmp_path / "data", *ports, audit_key=AUDIT_KEY)
     try:
         one, two = (f"http://127.0.0.1:{port}" for port in ports)
         path = _print(one, event_id)
