@@ -4,8 +4,6 @@ answering when one is configured) and the home page."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,17 +23,11 @@ from contestday.web.redis_channels import ResilientRedisBackend
 from contestday.web.sessions import DbSession
 from registration.events.service import list_events
 
-__all__ = ["DATABASE_TIMEOUT_S", "REDIS_TIMEOUT_S", "DatabaseState", "database_state", "health", "home",
-           "instance_name"]
+__all__ = ["DATABASE_TIMEOUT_S", "REDIS_TIMEOUT_S", "DatabaseState", "database_state", "health", "home"]
 
 _HEAD = head_revision()
 DATABASE_TIMEOUT_S = 2.0  # a vanished database host must not hold the answer for a TCP timeout
 REDIS_TIMEOUT_S = 1.0
-
-
-def instance_name() -> str:
-    """Which process answered (host:pid): behind a reverse proxy or with `serve --workers N`, the one to look at."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -92,14 +84,14 @@ async def health(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """Each component by name: `database` ok | unreachable, `schema` current | outdated, `data_dir` ok |
     read_only | full (with `free_mib`), and with Redis configured `redis` ok | unreachable | reconnecting; 503
     when any is not ok. Answers within about two seconds whatever is gone. `instance` names the process
-    that answered."""
+    that answered, as its background jobs' rows do (contestday/web/jobs.py)."""
     state = request.app.state
     data_dir, database, redis = await asyncio.gather(
         asyncio.to_thread(data_dir_state, state.settings.data_dir),  # writes a probe
         database_state(state.engine, DATABASE_TIMEOUT_S), redis_state(state.get("live")))
     body: dict[str, Any] = {"status": "ok", "database": "ok", "schema": "current", "head": _HEAD,
                             "data_dir": data_dir.state, "free_mib": data_dir.free_mib,
-                            "instance": instance_name()}
+                            "instance": state.jobs.instance}
     if data_dir.state != "ok":
         body.update(status="error")
     if redis is not None:

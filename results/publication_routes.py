@@ -20,7 +20,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -36,7 +36,7 @@ from contestday.web.bodies import Loose
 from contestday.web.downloads import download
 from contestday.web.errors import Refusal, field_missing
 from contestday.web.i18n import gettext, preferred_language
-from contestday.web.jobs import JobView
+from contestday.web.jobs import Jobs, JobView
 from contestday.web.page_process import IN_PAGE_PROCESS
 from contestday.web.sessions import DbSession, WriteSession
 from registration.entries.personal import PersonalData
@@ -287,10 +287,11 @@ class ExportPages(Controller):
         return Redirect(f"/console/events/{event_id}/exports/{job_id}", status_code=303)
 
     async def _job(self, request: Req, session: AsyncSession, event_id: int, job_id: str) -> JobView:
-        job = await request.app.state.jobs.find(session, event_id, job_id)
+        jobs: Jobs = request.app.state.jobs
+        job = await jobs.find(session, event_id, job_id)
         if job is None:
             raise Refusal(404, "unknown_export", "没有该导出任务", "no such export")
-        return cast(JobView, job)
+        return job
 
     @get("/{job_id:str}")
     async def progress(self, request: Req, event_id: FromPath[int], job_id: FromPath[str],

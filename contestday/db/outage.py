@@ -10,8 +10,8 @@ What counts (PostgreSQL; learnt by cutting a proxy in front of it, tests/contest
 - the server saying it cannot take us now: SQLSTATE class 08 (connection exception), 57P01–57P03 (shutting
   down, crashed, starting up), 53300 (too many connections).
 A statement that failed for its own reasons (a constraint, a syntax error, a serialisation failure) is none of
-these. The pool then recovers by itself when the server is back: broken connections are invalidated, and
-`pool_pre_ping` replaces a stale one at checkout."""
+these. The pool then recovers by itself when the server is back: broken connections are invalidated, and a
+connection idle for a while is pinged at checkout and replaced if stale (contestday/db/engine.py)."""
 
 from __future__ import annotations
 

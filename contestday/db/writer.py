@@ -310,16 +310,22 @@ class Prepared:
         # IN lists are rendered per execution: leave those to SQLAlchemy
         self.direct = not any(b.expanding for b in statement._get_embedded_bindparams())
 
-    def _compile_sqlite(self, conn: Connection, keys: tuple[str, ...]) -> tuple[str, list[tuple[str, Any, Any]],
-                                                                                 list[Any]]:
+    def _compile(self, conn: Connection, keys: tuple[str, ...]) -> tuple[Any, list[tuple[str, Any, Any]]]:
+        """The statement compiled for this dialect and these keys, and its positional parameters: (key, default
+        or _REQUIRED, the bind processor SQLAlchemy itself would apply)."""
         # an INSERT's columns are the keys given (as SQLAlchemy compiles it per parameter set)
         compiled: Any = self.statement.compile(dialect=conn.dialect, column_keys=list(keys))
-        processors = compiled._bind_processors  # the processors SQLAlchemy itself would apply
+        processors = compiled._bind_processors
         params = []
         for name in compiled.positiontup:
             bind = compiled.binds[name]
             default = bind.effective_value if not bind.required else _REQUIRED
             params.append((bind.key, default, processors.get(name)))
+        return compiled, params
+
+    def _compile_sqlite(self, conn: Connection, keys: tuple[str, ...]) -> tuple[str, list[tuple[str, Any, Any]],
+                                                                                 list[Any]]:
+        compiled, params = self._compile(conn, keys)
         results = [c.type._cached_result_processor(conn.dialect, None)
                    for c in getattr(self.statement, "selected_columns", [])]
         return compiled.string, params, results
@@ -348,9 +354,7 @@ class Prepared:
             raise DBAPIError.instance(sql, args, exc, conn.dialect.loaded_dbapi.Error) from exc
         rows: list[tuple[Any, ...]] = []
         if self.returns_rows:
-            rows = cursor.fetchall()
-            if any(results):
-                rows = [tuple(p(v) if p is not None else v for p, v in zip(results, r, strict=True)) for r in rows]
+            rows = _processed(cursor.fetchall(), results)
         return _Rows(rows, cursor.rowcount, cursor.lastrowid)
 
     def _arguments(self, params: list[tuple[str, Any, Any]], values: dict[str, Any]) -> list[Any]:
@@ -371,12 +375,7 @@ class Prepared:
         keys = tuple(values)
         compiled = self._pg.get(keys)
         if compiled is None:
-            statement: Any = self.statement.compile(dialect=conn.dialect, column_keys=list(keys))
-            params = []
-            for name in statement.positiontup:
-                bind = statement.binds[name]
-                params.append((bind.key, bind.effective_value if not bind.required else _REQUIRED,
-                               statement._bind_processors.get(name)))
+            statement, params = self._compile(conn, keys)
             returning = bool(statement.effective_returning) and not self.returns_rows
             compiled = self._pg[keys] = (statement.string, params, returning)
         sql, params, returning = compiled
@@ -392,12 +391,16 @@ class Prepared:
                 columns = list(self.statement.selected_columns)
                 results = self._pg_results[(sql, oids)] = [
                     c.type._cached_result_processor(conn.dialect, oid) for c, oid in zip(columns, oids, strict=True)]
-            out = [tuple(r) for r in rows]
-            if any(results):
-                out = [tuple(p(v) if p is not None else v for p, v in zip(results, r, strict=True)) for r in out]
-            return _Rows(out, _rowcount(status), None)
+            return _Rows(_processed([tuple(r) for r in rows], results), _rowcount(status), None)
         inserted = rows[0][0] if returning and rows else None
         return _Rows([], _rowcount(status), inserted)
+
+
+def _processed(rows: list[tuple[Any, ...]], results: list[Any]) -> list[tuple[Any, ...]]:
+    """Each row through the columns' result processors (None: the driver's value as it is)."""
+    if not any(results):
+        return rows
+    return [tuple(p(v) if p is not None else v for p, v in zip(results, r, strict=True)) for r in rows]
 
 
 def _rowcount(status: str | None) -> int:

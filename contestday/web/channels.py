@@ -31,10 +31,10 @@ def live_backend(redis_url: str | None) -> ChannelsBackend:
     return MemoryChannelsBackend()
 
 
-def channels_plugin(redis_url: str | None = None, backend: ChannelsBackend | None = None) -> ChannelsPlugin:
+def channels_plugin(backend: ChannelsBackend) -> ChannelsPlugin:
     """Any channel name may be used; a subscriber that falls 1,000 messages behind loses the oldest (a page
     that slow reloads its snapshot anyway) rather than holding the publisher up."""
-    return ChannelsPlugin(backend=backend or live_backend(redis_url), arbitrary_channels_allowed=True,
+    return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True,
                           subscriber_max_backlog=1000, subscriber_backlog_strategy="dropleft")
 
 
