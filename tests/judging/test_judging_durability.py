@@ -41,6 +41,7 @@ def _start(settings: Any, port: int) -> subprocess.Popen[bytes]:
 
 
 TABLETS = 100
+REPLAYED = 3  # operations each tablet replays after the restart: 2 acked, the one in flight
 
 
 async def _tablet(sock: Any, prefix: str, seats: list[str], sent: list[dict[str, Any]],
@@ -90,7 +91,7 @@ async def test_every_acked_mark_of_100_tablets_survives_sigkill_and_none_is_appl
         assert all(s["type"] == "snapshot" for s in await asyncio.gather(*map(recv, sockets)))
         tablets = [asyncio.create_task(_tablet(sock, name, contest.seats, sent[name], acked[name]))
                    for (name, _), sock in zip(judges, sockets, strict=True)]
-        while sum(map(len, acked.values())) < 10 * TABLETS:
+        while min(map(len, acked.values())) < 5:  # every tablet has marked a few times
             assert not any(t.done() for t in tablets), [t.exception() for t in tablets if t.done()]
             await asyncio.sleep(0.02)
         server.send_signal(signal.SIGKILL)  # no shutdown, no flush: only what was committed remains
@@ -114,7 +115,8 @@ async def test_every_acked_mark_of_100_tablets_survives_sigkill_and_none_is_appl
             sock = await connect(base, cookie)
             await recv(sock)
             replies = []
-            for message in sent[name]:  # lost acks and the one in flight alike: everything sent
+            for message in sent[name][-REPLAYED:]:  # its last acked ones (the acks could have been lost) and the
+                # one in flight: a tablet replays what it holds no ack for
                 await sock.send(json.dumps(message))
                 replies.append(await recv(sock))
             await sock.close()
@@ -127,7 +129,7 @@ async def test_every_acked_mark_of_100_tablets_survives_sigkill_and_none_is_appl
         server.wait(timeout=10)
     assert all(r["type"] == "ack" for replies in replayed for r in replies)
     for (name, _), replies in zip(judges, replayed, strict=True):  # an acked op replays to its very ack
-        assert replies[:len(acked[name])] == acked[name]
+        assert replies[:-1] == acked[name][-(REPLAYED - 1):] and replies[-1]["op_id"] == sent[name][-1]["op_id"]
     links = await _set_links(db, contest.event_id)
     assert len(links) == len(set(links)) == sum(map(len, sent.values()))
     print(f"R2: {TABLETS} tablets, {total_acked} marks acked before SIGKILL, {unacked} in flight; "
