@@ -105,7 +105,7 @@ def _exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
     if isinstance(exc, RequestEntityTooLarge):  # a typed body read past its route's limit: name the limit
         limit = request.route_handler.resolve_request_max_body_size() or uploads.FORM_LIMIT
         exc = uploads.too_large("上传的内容", "the upload", limit)
-    outage = outage_refusal(exc)  # the database is gone: 503, logged once as a warning, not as a bug
+    outage = outage_refusal(exc)  # the database gone (503) or unable to store (507/503): logged as such, not as a bug
     if outage is not None:
         exc = outage
     status, body = error_body(exc)

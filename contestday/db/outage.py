@@ -21,10 +21,13 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["CONNECT_TIMEOUT_S", "DatabaseUnreachable", "database_unavailable", "watch_connects"]
+__all__ = ["CONNECT_TIMEOUT_S", "DatabaseUnreachable", "database_unavailable", "storage_failure", "watch_connects"]
 
 CONNECT_TIMEOUT_S = 5.0  # asyncpg's own default is 60 s: a vanished host would hold every request that long
 _SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+# the database can be reached but cannot store: SQLite's primary result codes, PostgreSQL's SQLSTATEs
+_SQLITE_STORAGE = {13: "full", 8: "read_only"}  # SQLITE_FULL, SQLITE_READONLY (and its extended codes)
+_PG_STORAGE = {"53100": "full", "25006": "read_only"}  # disk_full, read_only_sql_transaction
 
 
 class DatabaseUnreachable(Exception):
@@ -63,3 +66,30 @@ def database_unavailable(exc: BaseException) -> bool:
         state = _sqlstate(exc.orig)
         return state.startswith("08") or state in _SQLSTATES
     return False
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc`, the driver's error it wraps and what it was raised from or during, a few levels deep."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(seen) < 12:
+        candidate = todo.pop(0)
+        if candidate is None or any(candidate is s for s in seen):
+            continue
+        seen.append(candidate)
+        todo += [getattr(candidate, "orig", None), candidate.__cause__, candidate.__context__]
+    return seen
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """"full" when the database could not store for want of space (a full disk, SQLite's max_page_count),
+    "read_only" when it refuses every write (a read-only file or mount, a read-only PostgreSQL), else None. A write
+    refused this way was rolled back: nothing was acknowledged, nothing stored before is touched."""
+    for candidate in _causes(exc):
+        code = getattr(candidate, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF in _SQLITE_STORAGE:
+            return _SQLITE_STORAGE[code & 0xFF]
+        state = getattr(candidate, "sqlstate", None)
+        if isinstance(state, str) and state in _PG_STORAGE:
+            return _PG_STORAGE[state]
+    return None

@@ -160,6 +160,8 @@ class BatchingWriter:
                     try:
                         result = job(conn)
                     except Exception as exc:  # the job's refusal (or its bug): undo it alone
+                        if not raw.in_transaction:  # SQLite rolled the whole transaction back itself (a full
+                            raise  # disk, an I/O error): every job of the batch is lost, each is told so below
                         raw.execute("ROLLBACK TO job")
                         raw.execute("RELEASE job")
                         outcomes.append((None, exc))

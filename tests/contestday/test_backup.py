@@ -44,7 +44,7 @@ from contestday.db.migrate import head_revision, upgrade
 from contestday.db.snapshot import inspect_database
 from contestday.settings import Settings, load_settings
 from registration.entries.personal import PersonalData
-from tests.conftest import ADMIN_TOKEN, PG_URL, _free_port, fresh_pg_database
+from tests.conftest import PG_URL, _free_port, fresh_pg_database
 from tests.registration.test_registration_api import person, reg_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -191,19 +191,31 @@ async def test_a_demo_contest_survives_backup_and_restore_into_a_fresh_data_dir(
         assert (await new.get(f"/api/certificates/{serial}?{check.split('?', 1)[1]}")).json()["qr_genuine"] is True
 
 
-async def test_a_backup_while_registrations_pour_in_holds_every_acknowledged_one(
-        settings: Settings, live_server: str, target_url: str, tmp_path: Path) -> None:
-    with httpx.Client(base_url=live_server, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as admin:
-        created = admin.post("/api/events", json=reg_event(unit_quota_mode="warn"))
-        assert created.status_code == 201, created.text
-        event_id = created.json()["id"]
+@pytest.mark.reliability
+async def test_a_backup_while_2_writers_register_holds_every_acknowledged_one_and_the_same_results(
+        settings: Settings, live_server: str, db: Any, target_url: str, tmp_path: Path) -> None:
+    """R7 (issue 17): LED of an event is marked and published; 2 writers register into its WPS item while
+    `contestday backup` runs. The restored copy holds every registration acknowledged before the backup began,
+    and its results are the same: the published results, the public results page and the chief judge's computed
+    ranking, compared whole (not row counts)."""
+    from tests.results.test_publication import marked, settle
+    from tests.support.helpers import login_headers, sign_in_headers
+
+    contest = await marked(db)
+    await settle(db, contest)
+    event_id = contest.event_id
+    async with httpx.AsyncClient(base_url=live_server) as http:
+        chief = await login_headers(http, db, "chief", "chief_judge")
+        assert (await http.post(f"/api/events/{event_id}/items/LED/publication", json={},
+                                headers=chief)).status_code == 201
     acknowledged: list[tuple[float, str]] = []
     stop, failures = threading.Event(), []
 
     def register() -> None:
         with httpx.Client(base_url=live_server, timeout=30) as client:
             while not stop.is_set():
-                answer = client.post(f"/api/events/{event_id}/registrations", json=person(unit=f"单位{time.time_ns()}"))
+                answer = client.post(f"/api/events/{event_id}/registrations",
+                                     json=person(item="WPS", unit=f"单位{time.time_ns()}"))
                 if answer.status_code != 201:
                     failures.append(answer.text)
                     return
@@ -235,10 +247,24 @@ async def test_a_backup_while_registrations_pour_in_holds_every_acknowledged_one
     run(cli_env(b_dir, target_url, CONTESTDAY_SECRET_KEY=settings.secret_key), "restore", archive)
     restored = set(column(await every_row(target_url), "entry", "ticket_code"))
     assert before <= restored, f"{len(before - restored)} acknowledged registrations lost"
-    assert len(restored) == manifest["counts"]["entry"] < len(acknowledged) + 1
+    assert len(restored) == manifest["counts"]["entry"] < len(acknowledged) + len(contest.seats) + 1
     if target_url.startswith("sqlite"):
         with sqlite3.connect(target_url.split(":///", 1)[1]) as connection:
             assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    restored_app = create_app(load_settings({"CONTESTDAY_DATA_DIR": str(b_dir), "CONTESTDAY_DATABASE_URL": target_url,
+                                             "CONTESTDAY_SECRET_KEY": settings.secret_key}, dotenv=False))
+    async with httpx.AsyncClient(base_url=live_server) as old, AsyncTestClient(app=restored_app) as new:
+        old_chief, new_chief = await sign_in_headers(old, "chief"), await sign_in_headers(new, "chief")
+        published = f"/api/public/events/{event_id}/results"
+        assert (await new.get(published)).json() == (await old.get(published)).json()
+        computed = f"/api/console/events/{event_id}/items/LED"
+        ranking = (await new.get(computed, headers=new_chief)).json()
+        assert ranking == (await old.get(computed, headers=old_chief)).json()
+        assert [g for g in ranking["ranking"]["groups"] if g["rows"]], ranking
+        page = f"/results/{event_id}/LED"
+        assert (await new.get(page)).text == (await old.get(page)).text
+
+
 
 
 async def test_a_backup_while_tablets_score_holds_every_acknowledged_mark(

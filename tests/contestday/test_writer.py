@@ -170,3 +170,27 @@ async def test_on_postgresql_prepared_statements_go_to_asyncpg_and_behave_as_sql
             await conn.run_sync(metadata.drop_all)
         await engine.dispose()
 
+
+
+async def test_a_full_file_fails_the_whole_batch_with_its_own_error(writer: BatchingWriter) -> None:
+    """SQLite rolls the whole transaction back on SQLITE_FULL: the batch's savepoint is gone with it. Every job of
+    the batch is told the storage error itself (not "no such savepoint"), and none of it is stored."""
+    from contestday.db.outage import storage_failure
+
+    await writer.run(insert("before"))
+    with writer.engine.connect() as probe:  # the writer's file, held at its current size from now on
+        pages = probe.exec_driver_sql("PRAGMA page_count").scalar()
+
+    def cap(conn: sa.Connection) -> None:
+        conn.exec_driver_sql(f"PRAGMA max_page_count = {pages}")
+
+    await writer.run(cap)
+
+    def big(conn: sa.Connection) -> int:
+        return int(INSERT.execute(conn, {"name": "big", "data": ["x" * 200_000]}).inserted_id)
+
+    results = await asyncio.gather(writer.run(insert("small")), writer.run(big), writer.run(insert("after")),
+                                   return_exceptions=True)
+    assert all(isinstance(r, sa.exc.OperationalError) and storage_failure(r) == "full" for r in results), results
+    with sa.create_engine(writer.engine.url).connect() as conn:
+        assert set(conn.execute(select(thing.c.name)).scalars()) == {"before"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import re
 from datetime import date
 from typing import Any
 
@@ -215,15 +216,20 @@ async def test_team_registers_both_members_and_checks_each(admin: Client, client
     assert member_elsewhere.json()["code"] == "duplicate_entry"
 
 
-async def test_200_concurrent_registrations_of_one_id_across_items_accept_exactly_one(db: Any,
+@pytest.mark.reliability
+async def test_1000_concurrent_registrations_of_one_id_across_items_accept_exactly_one(db: Any,
         admin: Client, client: Client) -> None:
+    """R1 (issue 17): 1,000 registrations of one ID number at once, spread over two items: exactly one is
+    accepted, the 999 others get a clear refusal (409, a stable code, a Chinese message), one entry stored."""
     event_id = await make_event(admin, unit_quota_per_group=None)
     number = make_id()
-    bodies = [person(id_number=number, item=("LED", "WPS")[i % 2]) for i in range(200)]
+    bodies = [person(id_number=number, item=("LED", "WPS")[i % 2]) for i in range(1000)]
     responses = await asyncio.gather(*(post(client, event_id, b) for b in bodies))
     codes = sorted(r.status_code for r in responses)
-    assert codes.count(201) == 1 and codes.count(409) == 199, codes
-    assert {r.json()["code"] for r in responses if r.status_code == 409} <= {"duplicate_entry", "already_registered"}
+    assert codes.count(201) == 1 and codes.count(409) == 999, codes
+    refusals = [r.json() for r in responses if r.status_code == 409]
+    assert {r["code"] for r in refusals} <= {"duplicate_entry", "already_registered"}
+    assert all(re.search("[\u4e00-\u9fff]", r["message"]) for r in refusals)
     assert await count_entries(db) == 1
 
 
