@@ -374,9 +374,8 @@ class ListDownloads(Controller):
     async def download(self, request: Req, event_id: FromPath[int], code: FromPath[str], name: FromPath[str],
                        db_session: DbSession) -> Response[bytes]:
         kind, _, ext = name.partition(".")
-        if ext not in ("xlsx", "pdf") or (kind == "sheets" and ext != "pdf"):
-            raise Refusal(404, "unknown_format", "名单格式只有 .xlsx 和 .pdf（评分表存档仅 PDF）",
-                           "lists come as .xlsx or .pdf (score sheets: PDF only)")
+        if ext not in ("xlsx", "pdf"):
+            raise Refusal(404, "unknown_format", "名单格式只有 .xlsx 和 .pdf", "lists come as .xlsx or .pdf")
         principal = await current_principal(request)
         if kind == "qualified" and not _is_organiser(principal, event_id):
             raise Refusal(403, "forbidden", "合格人员名单含完整身份证号，仅组织方可下载",
