@@ -210,7 +210,7 @@ class PublishPages(Controller):
                                        .order_by(col(Publication.version)))).all():
             latest[row.item_id] = row
         listed = [(k, gettext(v, preferred_language(request))) for k, v in lists.KINDS.items()
-                  if k != "sheets" and (k != "qualified" or _is_organiser(principal, event_id))]
+                  if k != "qualified" or _is_organiser(principal, event_id)]
         items = [{"code": item.code, "name": item.name, "current": _current_summary(latest.get(item.id or 0)),
                   "blockers": found[item.id or 0], "warnings": warned.get(item.id or 0, []),
                   # no 晋升名单 for a 专项职业能力证书 item (no level, so nobody is promoted)

@@ -58,7 +58,10 @@ async def test_lists_follow_the_published_results(client: Any, db: Any) -> None:
     for name in ("awards.pdf", "results.pdf", "sheets.pdf", "stars.pdf"):
         pdf = await get(name)
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and b"FontFile2" in pdf.content, name
-    # the score sheets as a spreadsheet too (the publish page links it; it was a 404): every judge's mark by name
+    # the score sheets as a spreadsheet too, linked from the publish page (they were in the archive ZIP only, as PDF,
+    # so no page gave the marks to check the results with `contestday results compute`): every judge's mark by name
+    page = (await client.get(f"/console/events/{contest.event_id}/publish", headers=chief)).text
+    assert f"/api/events/{contest.event_id}/items/LED/lists/sheets.xlsx" in page
     sheets = frame((await get("sheets.xlsx")).content)
     assert sheets.columns == ["赛位", "姓名", "评分项", "各裁判评分", "该项得分"] and sheets.height == 6 * 3
     given = [cell for cell in sheets["各裁判评分"].to_list() if cell]  # a deduction nobody gave stays blank
