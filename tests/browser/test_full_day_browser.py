@@ -23,6 +23,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +96,8 @@ _NAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施�
 
 
 def _person(n: int) -> Person:
-    return Person(_NAMES[n % 48] + "晓小"[n // 48] + "明红军华丽强芳伟静敏"[n % 10], make_id(date(2004, 1 + n % 12, 10), seq=n),
-                  f"139{n:08d}")
+    name = _NAMES[n % 48] + "晓小"[n // 48] + "明红军华丽强芳伟静敏"[n % 10]
+    return Person(name, make_id(date(2004, 1 + n % 12, 10), seq=n), f"139{n:08d}")
 
 
 def _entries() -> list[Entry]:
@@ -249,21 +250,41 @@ def _recheck(chief: Any, base: str, e: int, item: str) -> None:
     assert "已完成" in chief.locator("#recheck-status").inner_text()
 
 
-def _offline_results(tmp_path: Path, event_file: Path, entries: list[Entry]) -> list[dict[str, str]]:
-    """`contestday results compute` on the day's marks: the real command, as an organiser runs it."""
+def _downloads(page: Any, base: str, e: int) -> dict[tuple[str, str], Any]:
+    """成绩总表 and 评分表存档 of each item as XLSX, by the publish page's links: (item, list) → frame."""
+    import io
+
+    import polars as pl
+
+    page.goto(f"{base}/console/events/{e}/publish")
+    frames = {}
+    for item in (LED, DUO):
+        for kind in ("results", "sheets"):
+            href = page.locator(f"#item-{item} p.links a[href$='/lists/{kind}.xlsx']").get_attribute("href")
+            response = page.request.get(base + href)
+            assert response.status == 200, (href, response.text())
+            frames[(item, kind)] = pl.read_excel(io.BytesIO(response.body()), infer_schema_length=0)
+    return frames
+
+
+def _offline_results(tmp_path: Path, event_file: Path, frames: dict[tuple[str, str], Any]) -> list[dict[str, str]]:
+    """`contestday results compute`, the real command as an organiser runs it, on ENTRIES and SCORES made from the
+    server's exports: the people, units and theory of 成绩总表, every judge's mark of 评分表存档."""
     people, scores = tmp_path / "entries.csv", tmp_path / "scores.csv"
-    with people.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+    with people.open("w", newline="", encoding="utf-8") as f, scores.open("w", newline="", encoding="utf-8") as g:
+        w, marks = csv.writer(f), csv.writer(g)
         w.writerow(["entry", "name", "unit", "item", "group", "theory", "time_used_s", "status"])
-        for en in entries:
-            for p in en.members:
-                w.writerow([en.seat, p.name, en.unit, en.item, "学生组" if en.item == LED else "", en.theory, "", "present"])
-    with scores.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["entry", "criterion", "judge", "score"])
-        for en in entries:
-            for (criterion, judge), mark in en.marks.items():
-                w.writerow([en.seat, criterion, judge, mark])
+        marks.writerow(["entry", "criterion", "judge", "score"])
+        for item in (LED, DUO):
+            for r in frames[(item, "results")].iter_rows(named=True):
+                for name in r["姓名"].split("、"):
+                    w.writerow([r["赛位"], name, r["单位"], item, r["组别"] or "", r.get("理论成绩") or "", "",
+                                "present"])
+            for r in frames[(item, "sheets")].iter_rows(named=True):
+                for given in (r["各裁判评分"] or "").split("；"):
+                    if given:
+                        judge, mark = given.rsplit(" ", 1)
+                        marks.writerow([r["赛位"], r["评分项"].split(" ")[0], judge, mark])
     out = tmp_path / "results.csv"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-m", "contestday.cli", "results", "compute", "--event", str(event_file),
@@ -537,6 +558,7 @@ def test_the_whole_contest_day_through_the_pages(settings: Settings, live_server
     day.shot(chief, "publish")
     board.wait_for_selector(f"#board section.item[data-item={LED}], #board section.item[data-item={DUO}]",
                             timeout=10_000)
+    board.wait_for_function("document.getElementById('board').innerText.includes('一等奖')", timeout=10_000)
     day.shot(board, "board", full_page=False)
 
     # 12. a contestant appeals on the phone; arbitration dismisses it
@@ -593,6 +615,11 @@ def test_the_whole_contest_day_through_the_pages(settings: Settings, live_server
     day.shot(check, "verify")
 
     # 15. the published results equal the offline command's on the same marks
-    offline = _offline_results(tmp_path, event_file, entries)
+    offline = _offline_results(tmp_path, event_file, _downloads(chief, base, e))
+    assert len(offline) == 40
+    with (tmp_path / "scores.csv").open(encoding="utf-8") as f:
+        exported = sorted(tuple(r) for r in csv.reader(f))[:-1]  # the header sorts last
+    typed = sorted((en.seat, c, f"评审{j}", f"{Decimal(v):.2f}") for en in entries for (c, j), v in en.marks.items())
+    assert exported == typed  # every mark the tablets sent, once, the offline tablet's too
     assert _published(final) == _expected(offline, order)
     assert day.errors == [], day.errors
