@@ -11,8 +11,9 @@ certificates are issued and one is verified by the QR in its PDF. Finally the pu
 `contestday results compute` on the same marks.
 
 Only the tablets' websocket (driven by the tablet page itself) and the kiosk's scanner (typed into the page as a
-USB scanner does) stand in for devices; the clock moves twice by a database update (the session's start, the end of
-the notice period). Screenshots: $CONTESTDAY_DAY_SHOTS (default artifacts/day/, CI keeps it)."""
+USB scanner does) stand in for devices; the clock moves on once, by a database update (the end of the notice period;
+the seat session is planned to start in 20 minutes, inside its check-in window). The first administrator is made as
+`contestday user add` makes one. Screenshots: $CONTESTDAY_DAY_SHOTS (default artifacts/day/, CI keeps it)."""
 
 from __future__ import annotations
 
