@@ -210,7 +210,7 @@ class PublishPages(Controller):
                                        .order_by(col(Publication.version)))).all():
             latest[row.item_id] = row
         listed = [(k, gettext(v, preferred_language(request))) for k, v in lists.KINDS.items()
-                  if k != "sheets" and (k != "qualified" or _is_organiser(principal, event_id))]
+                  if k != "qualified" or _is_organiser(principal, event_id)]
         items = [{"code": item.code, "name": item.name, "current": _current_summary(latest.get(item.id or 0)),
                   "blockers": found[item.id or 0], "warnings": warned.get(item.id or 0, []),
                   # no 晋升名单 for a 专项职业能力证书 item (no level, so nobody is promoted)
@@ -374,9 +374,8 @@ class ListDownloads(Controller):
     async def download(self, request: Req, event_id: FromPath[int], code: FromPath[str], name: FromPath[str],
                        db_session: DbSession) -> Response[bytes]:
         kind, _, ext = name.partition(".")
-        if ext not in ("xlsx", "pdf") or (kind == "sheets" and ext != "pdf"):
-            raise Refusal(404, "unknown_format", "名单格式只有 .xlsx 和 .pdf（评分表存档仅 PDF）",
-                           "lists come as .xlsx or .pdf (score sheets: PDF only)")
+        if ext not in ("xlsx", "pdf"):
+            raise Refusal(404, "unknown_format", "名单格式只有 .xlsx 和 .pdf", "lists come as .xlsx or .pdf")
         principal = await current_principal(request)
         if kind == "qualified" and not _is_organiser(principal, event_id):
             raise Refusal(403, "forbidden", "合格人员名单含完整身份证号，仅组织方可下载",

@@ -5,6 +5,7 @@ by age, and the archive score sheets; XLSX with text cells, PDF with the Chinese
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import polars as pl
@@ -57,7 +58,14 @@ async def test_lists_follow_the_published_results(client: Any, db: Any) -> None:
     for name in ("awards.pdf", "results.pdf", "sheets.pdf", "stars.pdf"):
         pdf = await get(name)
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and b"FontFile2" in pdf.content, name
-    assert (await get("sheets.xlsx")).status_code == 404
+    # the score sheets as a spreadsheet too, linked from the publish page (they were in the archive ZIP only, as PDF,
+    # so no page gave the marks to check the results with `contestday results compute`): every judge's mark by name
+    page = (await client.get(f"/console/events/{contest.event_id}/publish", headers=chief)).text
+    assert f"/api/events/{contest.event_id}/items/LED/lists/sheets.xlsx" in page
+    sheets = frame((await get("sheets.xlsx")).content)
+    assert sheets.columns == ["赛位", "姓名", "评分项", "各裁判评分", "该项得分"] and sheets.height == 6 * 3
+    given = [cell for cell in sheets["各裁判评分"].to_list() if cell]  # a deduction nobody gave stays blank
+    assert given and all(re.fullmatch(r"\S+ \d+\.\d\d(；\S+ \d+\.\d\d)*", cell) for cell in given), given
     assert (await get("nothing.xlsx")).json()["code"] == "unknown_list"
     assert (await get("stars.xlsx", age="x")).json()["code"] == "invalid_query"
 
