@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar.exceptions import HTTPException, ValidationException
 
-from contestday.web.errors import Refusal, body_not_json, body_not_object, field_missing
+from contestday.web.errors import Refusal, body_not_json, body_not_object, field_missing, not_utf8
 
 __all__ = ["body_refusal", "error_body"]
 
@@ -61,7 +61,10 @@ def body_refusal(exc: HTTPException) -> Refusal | None:
 
 
 def error_body(exc: Exception) -> tuple[int, dict[str, Any]]:
-    """The status and JSON body for any exception a handler let through."""
+    """The status and JSON body for any exception a handler let through. A `UnicodeDecodeError` is the client's
+    bytes (litestar decodes multipart fields as UTF-8 and lets the error through): `invalid_encoding`, a 400."""
+    if isinstance(exc, UnicodeDecodeError):
+        exc = not_utf8()
     if isinstance(exc, HTTPException) and (refused := body_refusal(exc)) is not None:
         exc = refused
     if isinstance(exc, Refusal):
