@@ -30,7 +30,7 @@ from contestday.app import create_app
 from contestday.cli import main
 from contestday.db.engine import create_engine
 from contestday.settings import Settings
-from contestday.web.path_ids import largest_id
+from contestday.web.request_bounds import largest_id
 from tests.conftest import ADMIN_TOKEN
 
 REQUESTS = 5000  # at least this many, over all operations
@@ -216,3 +216,20 @@ async def test_a_json_body_that_is_not_an_object_is_400_on_every_json_route(admi
                     assert answer.json()["code"] == "invalid_body", (method, url, raw, answer.text)
                     checked += 1
     assert checked >= 4 * 20  # most routes read their body before they look the event up
+
+
+async def test_a_nul_in_the_path_or_query_is_400_invalid_text(admin: Any) -> None:
+    """PostgreSQL's text cannot hold U+0000: the check-in search with `q=…%00…` was a 500 there (asyncpg's
+    "invalid byte sequence for encoding UTF8: 0x00"); now a 400 on both databases, before any query."""
+    for url in ("/api/events/1/checkin/search?q=%E5%BC%A0%00%E4%B8%89", "/api/events/1/items/LED%00/seats"):
+        refused = await admin.get(url)
+        assert refused.status_code == 400 and refused.json()["code"] == "invalid_text", (url, refused.text)
+
+
+async def test_a_nul_in_a_json_body_is_never_a_5xx(admin: Any) -> None:
+    from tests.support.helpers import example_event
+
+    answer = await admin.post("/api/events", json=example_event(name="赛\x00事"))
+    assert answer.status_code in (201, 400, 422), answer.text  # PostgreSQL: `invalid_text` (nothing stored)
+    if answer.status_code == 400:
+        assert answer.json()["code"] == "invalid_text" and (await admin.get("/api/events")).json() == []
