@@ -14,7 +14,7 @@ Wiring (composition root): `DefineMiddleware(request_bounds_middleware, largest=
 
 from __future__ import annotations
 
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send, WebSocketCloseEvent
 
 from contestday.web.errors import Refusal
 
@@ -44,18 +44,21 @@ def request_bounds_middleware(app: ASGIApp, largest: int = SQLITE_LARGEST) -> AS
     or whose path or query holds a NUL (close 4400)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        refusal: Refusal | None = None
         query = scope.get("query_string") or b""
         if "\x00" in scope.get("path", "") or b"\x00" in query or b"%00" in query:
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 4400})
-                return
-            raise nul_in_text()
-        for name, value in (scope.get("path_params") or {}).items():
-            if isinstance(value, int) and not isinstance(value, bool) and not -largest - 1 <= value <= largest:
-                if scope["type"] == "websocket":
-                    await send({"type": "websocket.close", "code": 4404})
-                    return
-                raise path_number_too_large(name)
-        await app(scope, receive, send)
+            refusal = nul_in_text()
+        else:
+            for name, value in (scope.get("path_params") or {}).items():
+                if isinstance(value, int) and not isinstance(value, bool) and not -largest - 1 <= value <= largest:
+                    refusal = path_number_too_large(name)
+                    break
+        if refusal is None:
+            await app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            close: WebSocketCloseEvent = {"type": "websocket.close", "code": 4000 + refusal.status_code, "reason": ""}
+            await send(close)
+        else:
+            raise refusal
 
     return middleware

@@ -235,3 +235,12 @@ async def test_a_nul_in_a_json_body_is_never_a_5xx(admin: Any) -> None:
     assert answer.status_code in (201, 400, 422), answer.text  # PostgreSQL: `invalid_text` (nothing stored)
     if answer.status_code == 400:
         assert answer.json()["code"] == "invalid_text" and (await admin.get("/api/events")).json() == []
+
+
+async def test_a_websocket_path_number_out_of_range_is_closed_4404(client: Any) -> None:
+    from litestar.exceptions import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect) as closed, \
+            await client.websocket_connect(f"/ws/board/{BEYOND_SQLITE}") as socket:
+        socket.receive_text()
+    assert closed.value.code == 4404
