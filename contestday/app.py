@@ -49,6 +49,7 @@ from contestday.web.i18n import jinja_gettext, preferred_language
 from contestday.web.jobs import Jobs
 from contestday.web.outage import outage_refusal
 from contestday.web.page_process import PageProcess
+from contestday.web.request_bounds import largest_id, request_bounds_middleware
 from judging import audit
 from judging.admin_pages import JudgeAdminPages
 from judging.pages import TabletPages
@@ -250,6 +251,8 @@ def create_app(settings: Settings, *, as_page_process: bool = False) -> Litestar
         openapi_config=openapi_config(),
         plugins=[channels],
         middleware=[*([] if as_page_process else [_request_log_middleware]),
+                    # a path number no id column holds: 404 before any query (not the driver's overflow, a 500)
+                    DefineMiddleware(request_bounds_middleware, largest=largest_id(settings.database_url)),
                     # pages wait while marks queue for the writer; the heaviest go to the page process
                     DefineMiddleware(admission_middleware, backlog=writer.backlog.oldest_wait, pages=pages)],
         on_startup=[lambda app: writer.start(), lambda app: reader.start(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Refusal", "body_not_json", "body_not_object", "field_missing"]
+__all__ = ["Refusal", "body_not_json", "body_not_object", "body_too_deep", "field_missing", "not_utf8"]
 
 
 class Refusal(Exception):
@@ -34,6 +34,15 @@ def body_not_json() -> Refusal:
 
 def body_not_object() -> Refusal:
     return Refusal(400, "invalid_body", "请求内容应为 JSON 对象", "the body must be a JSON object")
+
+
+def body_too_deep() -> Refusal:
+    return Refusal(422, "upload_too_complex", "请求内容嵌套层数过多", "the body is nested too deeply")
+
+
+def not_utf8() -> Refusal:
+    """Bytes of the request (a form field, a query, a file read as text) that are not UTF-8: the client's, so a 400."""
+    return Refusal(400, "invalid_encoding", "请求内容不是有效的 UTF-8 编码", "the request is not valid UTF-8")
 
 
 def field_missing(field: str) -> Refusal:

@@ -7,7 +7,8 @@ from typing import Any
 
 from litestar.exceptions import HTTPException, ValidationException
 
-from contestday.web.errors import Refusal, body_not_json, body_not_object, field_missing
+from contestday.web.errors import Refusal, body_not_json, body_not_object, body_too_deep, field_missing, not_utf8
+from contestday.web.request_bounds import nul_in_text
 
 __all__ = ["body_refusal", "error_body"]
 
@@ -27,6 +28,8 @@ _GENERIC: dict[int, tuple[str, str, str]] = {
 }
 
 
+_BODY_DECODERS = {"decode_json", "decode_msgpack"}  # litestar.serialization's, called by Request.json()/msgpack()
+_NUL_IN_TEXT = "22021"  # PostgreSQL's character_not_in_repertoire: "invalid byte sequence for encoding UTF8: 0x00"
 _MISSING = re.compile(r"Object missing required field `([^`]+)`")
 _EXPECTED = re.compile(r"Expected `([^`]+)`")
 _TYPES_ZH = {"str": "文本", "int": "整数", "float": "数字", "bool": "true 或 false", "array": "列表", "object": "对象",
@@ -38,7 +41,7 @@ def body_refusal(exc: HTTPException) -> Refusal | None:
     """A typed body that did not decode, as the refusal a hand-read body gave: `invalid_body` (not JSON, not an
     object), `missing_field` (with `field`), `invalid_field` (with `field` and what it should be). None when
     the problem is not the body's (a path or query parameter)."""
-    if exc.status_code == 400 and str(exc.detail).startswith("JSON is malformed"):
+    if exc.status_code == 400 and str(exc.detail).startswith(("JSON is malformed", "Invalid UTF-8")):
         return body_not_json()
     if not isinstance(exc, ValidationException):
         return None
@@ -60,8 +63,27 @@ def body_refusal(exc: HTTPException) -> Refusal | None:
     return Refusal(422, "invalid_field", f"{key}：{zh}", f"{key}: {message}", field=key)
 
 
+def _decoding_a_body(exc: BaseException) -> bool:
+    """Raised while litestar decoded the request's body (not a recursion of the server's own)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in _BODY_DECODERS:
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def error_body(exc: Exception) -> tuple[int, dict[str, Any]]:
-    """The status and JSON body for any exception a handler let through."""
+    """The status and JSON body for any exception a handler let through. A `UnicodeDecodeError` is the client's
+    bytes (litestar decodes multipart fields as UTF-8 and lets the error through): `invalid_encoding`, a 400; so is
+    PostgreSQL's refusal of a NUL in text (the query was the client's; nothing was stored); a body nested so deep
+    that msgspec's decoder gives up (`RecursionError`) is `upload_too_complex`, as an event file's depth is."""
+    if isinstance(exc, UnicodeDecodeError):
+        exc = not_utf8()
+    if isinstance(exc, RecursionError) and _decoding_a_body(exc):  # JSON nested past msgspec's depth limit
+        exc = body_too_deep()
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == _NUL_IN_TEXT:  # a NUL in a body, on PostgreSQL
+        exc = nul_in_text()
     if isinstance(exc, HTTPException) and (refused := body_refusal(exc)) is not None:
         exc = refused
     if isinstance(exc, Refusal):
