@@ -28,7 +28,7 @@ from tests.browser.test_start_pages_browser import demo_output, sign_in_links
 from tests.certificates.test_certificates_offline import _tool
 from tests.support.idgen import make_id
 
-pytestmark = [pytest.mark.browser, pytest.mark.day]
+pytestmark = pytest.mark.browser  # the README walk-through; the whole day (marker `day`) is test_full_day_browser.py
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DEMO_BASE = "http://127.0.0.1:8000"  # what `contestday demo --no-serve` prints links against
