@@ -102,6 +102,18 @@ class Day:
         return _shot(page, self.dir / f"day-{self.n:02d}-{step}.png", full_page=full_page)
 
 
+def _certificate_qr(day: Day, pdf: Path, serial: str) -> str:
+    """The certificate PDF as a picture (the day's next screenshot) and the URL its QR code holds, which must
+    verify `serial` at the public address."""
+    day.n += 1
+    image = day.dir / f"day-{day.n:02d}-certificate"
+    subprocess.run([_tool("pdftoppm"), "-png", "-r", "110", "-singlefile", str(pdf), str(image)], check=True)
+    qr = subprocess.run([_tool("zbarimg"), "--raw", "-q", f"{image}.png"], capture_output=True,
+                        text=True).stdout.strip()
+    assert qr.startswith(f"{DEFAULT_PUBLIC_URL}/verify/{serial}?s="), qr
+    return qr
+
+
 def _sign_in(page: Any, link: str, base: str) -> None:
     """The demo's printed sign-in link lands on the role's start page (/start)."""
     page.goto(link)
@@ -375,12 +387,7 @@ def test_a_contest_day_through_the_pages(settings: Settings, live_server: str, b
     text = subprocess.run([_tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert all(part in text for part in (NAME, UNIT, ITEM_NAME, "一等奖", serial)), text
-    day.n += 1
-    image = day.dir / f"day-{day.n:02d}-certificate"
-    subprocess.run([_tool("pdftoppm"), "-png", "-r", "110", "-singlefile", str(pdf), str(image)], check=True)
-    qr = subprocess.run([_tool("zbarimg"), "--raw", "-q", f"{image}.png"], capture_output=True,
-                        text=True).stdout.strip()
-    assert qr.startswith(f"{DEFAULT_PUBLIC_URL}/verify/{serial}?s="), qr
+    qr = _certificate_qr(day, pdf, serial)
     assert qr.endswith(verify_href), (qr, verify_href)  # the page's 核验页 link is the QR's URL
     check = day.page(PHONE)
     check.goto(qr.replace(DEFAULT_PUBLIC_URL, base))

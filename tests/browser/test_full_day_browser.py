@@ -32,12 +32,11 @@ import pytest
 
 from contestday.settings import DEFAULT_PUBLIC_URL, Settings
 from scoring.event_file import CHINA_TZ
-from tests.browser.test_day_browser import DESK, PHONE, TABLET, Day, _filter_appeals, _follow, _mark
+from tests.browser.test_day_browser import DESK, PHONE, TABLET, Day, _certificate_qr, _filter_appeals, _follow, _mark
 from tests.browser.test_judges_browser import _add_judge
 from tests.browser.test_kiosk_browser import _scan
 from tests.browser.test_pages_browser import _add_organiser
 from tests.browser.test_tablet_browser import _pending
-from tests.certificates.test_certificates_offline import _tool
 from tests.registration.test_registration_admin import xlsx
 from tests.registration.test_registration_api import reg_event
 from tests.results.test_theory_page import HEADER
@@ -603,12 +602,7 @@ def test_the_whole_contest_day_through_the_pages(settings: Settings, live_server
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(response.body())
-    day.n += 1
-    image = day.dir / f"day-{day.n:02d}-certificate"
-    subprocess.run([_tool("pdftoppm"), "-png", "-r", "110", "-singlefile", str(pdf), str(image)], check=True)
-    qr = subprocess.run([_tool("zbarimg"), "--raw", "-q", f"{image}.png"], capture_output=True,
-                        text=True).stdout.strip()
-    assert qr.startswith(f"{DEFAULT_PUBLIC_URL}/verify/{serial}?s="), qr
+    qr = _certificate_qr(day, pdf, serial)
     check = day.page(PHONE)
     check.goto(qr.replace(DEFAULT_PUBLIC_URL, base))
     verdict = check.inner_text("main")
