@@ -25,6 +25,9 @@ from contestday.db.engine import create_engine, create_sessionmaker
 from contestday.db.migrate import upgrade
 from contestday.settings import Settings, load_settings
 from judging import audit
+from tests.support import signature_cache
+
+signature_cache.install()  # each handler's signature parsed once per test process, not once per test's app
 
 ADMIN_TOKEN = "test-admin-token"
 PG_URL = os.environ.get("CONTESTDAY_TEST_DATABASE_URL")
