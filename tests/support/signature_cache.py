@@ -6,9 +6,9 @@ to the same result in every app, so within one test process it is parsed once.
 
 Keys are identities, never equality: the function's code, globals, annotations and defaults (closures made anew
 per app, like Litestar's OPTIONS handlers, share their code; what they close over is no part of a signature) and
-each name in scope; every object a key names is
-kept alive by the cache so no identity is reused. A handler whose parse differs in anything misses and is parsed
-as before. Only the test process is patched: servers the tests start as commands parse everything themselves."""
+each name in scope; every object a key names is kept alive by the cache so no identity is reused. A handler whose
+parse differs in anything misses and is parsed as before. Only the test process is patched: servers the tests
+start as commands parse everything themselves."""
 
 from __future__ import annotations
 
